@@ -1,0 +1,25 @@
+//! SCEP (RFC 8894) for Rust.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod attr;
+pub mod cert;
+pub mod crypto;
+pub mod error;
+pub mod oid;
+pub(crate) mod pem;
+pub mod provider;
+
+pub use cert::Certificate;
+pub use error::Error;
+
+pub use cms;
+pub use der;
+pub use spki;
+pub use x509_cert;

@@ -1,0 +1,91 @@
+//! Object identifiers used by SCEP (RFC 8894) and the CMS structures it carries.
+//!
+//! The SCEP attribute OIDs live under `id-attributes` (2.16.840.1.113733.1.9); `failInfoText` is
+//! `id-scep-failInfoText` under `id-pkix` (1.3.6.1.5.5.7.24.1).
+
+use const_oid::ObjectIdentifier as Oid;
+
+/// `id-messageType` (2.16.840.1.113733.1.9.2), a PrintableString of decimal digits.
+pub const MESSAGE_TYPE: Oid = Oid::new_unwrap("2.16.840.1.113733.1.9.2");
+/// `id-pkiStatus` (2.16.840.1.113733.1.9.3), a PrintableString.
+pub const PKI_STATUS: Oid = Oid::new_unwrap("2.16.840.1.113733.1.9.3");
+/// `id-failInfo` (2.16.840.1.113733.1.9.4), a PrintableString.
+pub const FAIL_INFO: Oid = Oid::new_unwrap("2.16.840.1.113733.1.9.4");
+/// `id-senderNonce` (2.16.840.1.113733.1.9.5), an OCTET STRING.
+pub const SENDER_NONCE: Oid = Oid::new_unwrap("2.16.840.1.113733.1.9.5");
+/// `id-recipientNonce` (2.16.840.1.113733.1.9.6), an OCTET STRING.
+pub const RECIPIENT_NONCE: Oid = Oid::new_unwrap("2.16.840.1.113733.1.9.6");
+/// `id-transactionID` (2.16.840.1.113733.1.9.7), a PrintableString.
+pub const TRANSACTION_ID: Oid = Oid::new_unwrap("2.16.840.1.113733.1.9.7");
+/// `id-scep-failInfoText` (1.3.6.1.5.5.7.24.1), a UTF8String.
+pub const FAIL_INFO_TEXT: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.24.1");
+
+/// CMS `id-data` (1.2.840.113549.1.7.1).
+pub const ID_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.1");
+/// CMS `id-signedData` (1.2.840.113549.1.7.2).
+pub const ID_SIGNED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.2");
+/// CMS `id-envelopedData` (1.2.840.113549.1.7.3).
+pub const ID_ENVELOPED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.3");
+/// PKCS #9 `contentType` attribute (1.2.840.113549.1.9.3).
+pub const CONTENT_TYPE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.3");
+/// PKCS #9 `messageDigest` attribute (1.2.840.113549.1.9.4).
+pub const MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.4");
+/// PKCS #9 `signingTime` attribute (1.2.840.113549.1.9.5).
+pub const SIGNING_TIME: Oid = Oid::new_unwrap("1.2.840.113549.1.9.5");
+/// PKCS #9 `challengePassword` CSR attribute (1.2.840.113549.1.9.7).
+pub const CHALLENGE_PASSWORD: Oid = Oid::new_unwrap("1.2.840.113549.1.9.7");
+/// PKCS #9 `extensionRequest` CSR attribute (1.2.840.113549.1.9.14).
+pub const EXTENSION_REQUEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.14");
+
+/// `md5` (1.2.840.113549.2.5); only with the `insecure-legacy` feature and policy.
+pub const MD5: Oid = Oid::new_unwrap("1.2.840.113549.2.5");
+/// `id-sha1` (1.3.14.3.2.26).
+pub const SHA1: Oid = Oid::new_unwrap("1.3.14.3.2.26");
+/// `id-sha224` (2.16.840.1.101.3.4.2.4).
+pub const SHA224: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.4");
+/// `id-sha256` (2.16.840.1.101.3.4.2.1).
+pub const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
+/// `id-sha384` (2.16.840.1.101.3.4.2.2).
+pub const SHA384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.2");
+/// `id-sha512` (2.16.840.1.101.3.4.2.3).
+pub const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
+
+/// `rsaEncryption` (1.2.840.113549.1.1.1): RSA keys, PKCS #1 v1.5 key transport, and (as a quirk)
+/// a signature algorithm whose digest comes from the SignerInfo.
+pub const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+/// `md5WithRSAEncryption` (1.2.840.113549.1.1.4).
+pub const MD5_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.4");
+/// `sha1WithRSAEncryption` (1.2.840.113549.1.1.5).
+pub const SHA1_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.5");
+/// `sha224WithRSAEncryption` (1.2.840.113549.1.1.14).
+pub const SHA224_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.14");
+/// `sha256WithRSAEncryption` (1.2.840.113549.1.1.11).
+pub const SHA256_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.11");
+/// `sha384WithRSAEncryption` (1.2.840.113549.1.1.12).
+pub const SHA384_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.12");
+/// `sha512WithRSAEncryption` (1.2.840.113549.1.1.13).
+pub const SHA512_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
+/// `id-RSAES-OAEP` (1.2.840.113549.1.1.7).
+pub const RSAES_OAEP: Oid = Oid::new_unwrap("1.2.840.113549.1.1.7");
+/// `id-mgf1` (1.2.840.113549.1.1.8).
+pub const MGF1: Oid = Oid::new_unwrap("1.2.840.113549.1.1.8");
+/// `id-pSpecified` (1.2.840.113549.1.1.9), the OAEP label source.
+pub const P_SPECIFIED: Oid = Oid::new_unwrap("1.2.840.113549.1.1.9");
+
+/// `desCBC` (1.3.14.3.2.7); only with the `insecure-legacy` feature and policy.
+pub const DES_CBC: Oid = Oid::new_unwrap("1.3.14.3.2.7");
+/// `des-ede3-cbc` (1.2.840.113549.3.7).
+pub const DES_EDE3_CBC: Oid = Oid::new_unwrap("1.2.840.113549.3.7");
+/// `id-aes128-CBC` (2.16.840.1.101.3.4.1.2).
+pub const AES128_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.2");
+/// `id-aes192-CBC` (2.16.840.1.101.3.4.1.22).
+pub const AES192_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.22");
+/// `id-aes256-CBC` (2.16.840.1.101.3.4.1.42).
+pub const AES256_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.42");
+
+/// `id-ce-keyUsage` (2.5.29.15).
+pub const KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.15");
+/// `id-ce-subjectKeyIdentifier` (2.5.29.14).
+pub const SUBJECT_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.14");
+/// `id-ce-basicConstraints` (2.5.29.19).
+pub const BASIC_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.19");

@@ -1,0 +1,1 @@
+//! The default provider, on the RustCrypto crates.
