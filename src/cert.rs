@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use der::{Decode, Encode};
+use der::{Decode, Encode, Tagged};
 use spki::{SubjectPublicKeyInfoRef, der::referenced::OwnedToRef};
 use x509_cert::certificate::{CertificateInner, Raw};
 use x509_cert::ext::pkix::KeyUsage;
@@ -12,11 +12,46 @@ use x509_cert::name::Name;
 use crate::error::{Error, Structure};
 use crate::oid;
 
-/// An X.509 certificate: its DER bytes and the parsed structure (x509-cert's `Raw` profile).
+/// An X.509 certificate: its DER bytes and the fields SCEP needs, parsed leniently.
+///
+/// Real SCEP signer certificates break RFC 5280 in ways that strict parsers refuse: 32–33-octet
+/// serial numbers (sscep, OpenSCEP, certmonger) and even `version` 4 (OpenSCEP). The fields
+/// here are read with a tolerant structure; [`Certificate::x509`] gives x509-cert's full parse
+/// where x509-cert can read the certificate.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Certificate {
     der: Vec<u8>,
-    parsed: CertificateInner<Raw>,
+    version: u32,
+    serial: Vec<u8>,
+    issuer: Name,
+    subject: Name,
+    spki: spki::SubjectPublicKeyInfoOwned,
+    extensions: Vec<x509_cert::ext::Extension>,
+}
+
+#[derive(der::Sequence)]
+struct LenientCert<'a> {
+    tbs: LenientTbs<'a>,
+    signature_algorithm: der::asn1::AnyRef<'a>,
+    signature: der::asn1::BitStringRef<'a>,
+}
+
+#[derive(der::Sequence)]
+struct LenientTbs<'a> {
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    version: Option<u32>,
+    serial_number: der::asn1::AnyRef<'a>,
+    signature: der::asn1::AnyRef<'a>,
+    issuer: Name,
+    validity: der::asn1::AnyRef<'a>,
+    subject: Name,
+    subject_public_key_info: spki::SubjectPublicKeyInfoOwned,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    issuer_unique_id: Option<der::asn1::BitStringRef<'a>>,
+    #[asn1(context_specific = "2", tag_mode = "IMPLICIT", optional = "true")]
+    subject_unique_id: Option<der::asn1::BitStringRef<'a>>,
+    #[asn1(context_specific = "3", tag_mode = "EXPLICIT", optional = "true")]
+    extensions: Option<Vec<x509_cert::ext::Extension>>,
 }
 
 impl Certificate {
@@ -25,9 +60,21 @@ impl Certificate {
     /// # Errors
     /// [`Error::Malformed`]`(Certificate)`.
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
-        let parsed = CertificateInner::<Raw>::from_der(der)
-            .map_err(|_| Error::Malformed(Structure::Certificate))?;
-        Ok(Self { der: der.to_vec(), parsed })
+        let bad = |_| Error::Malformed(Structure::Certificate);
+        let c = LenientCert::from_der(der).map_err(bad)?;
+        let serial = c.tbs.serial_number;
+        if serial.tag() != der::Tag::Integer || serial.value().is_empty() {
+            return Err(Error::Malformed(Structure::Certificate));
+        }
+        Ok(Self {
+            der: der.to_vec(),
+            version: c.tbs.version.unwrap_or(0),
+            serial: serial.value().to_vec(),
+            issuer: c.tbs.issuer,
+            subject: c.tbs.subject,
+            spki: c.tbs.subject_public_key_info,
+            extensions: c.tbs.extensions.unwrap_or_default(),
+        })
     }
 
     /// Parses the first `CERTIFICATE` block of a PEM document.
@@ -35,10 +82,20 @@ impl Certificate {
     /// # Errors
     /// [`Error::Malformed`]`(Certificate)`.
     pub fn from_pem(pem: &[u8]) -> Result<Self, Error> {
-        let (label, der) = crate::pem::decode_first(pem, "CERTIFICATE")
+        let (_, der) = crate::pem::decode_first(pem, "CERTIFICATE")
             .ok_or(Error::Malformed(Structure::Certificate))?;
-        debug_assert_eq!(label, "CERTIFICATE");
         Self::from_der(&der)
+    }
+
+    /// Every `CERTIFICATE` block of a PEM document, in order.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`]`(Certificate)` for a block that does not parse.
+    pub fn all_from_pem(pem: &[u8]) -> Result<Vec<Self>, Error> {
+        crate::pem::decode_all(pem, "CERTIFICATE")
+            .iter()
+            .map(|d| Self::from_der(d))
+            .collect()
     }
 
     /// The certificate as PEM text.
@@ -51,9 +108,14 @@ impl Certificate {
         &self.der
     }
 
-    /// The parsed certificate.
-    pub fn x509(&self) -> &CertificateInner<Raw> {
-        &self.parsed
+    /// x509-cert's parse of the certificate (`Raw` profile: no serial-length or time checks).
+    ///
+    /// # Errors
+    /// [`Error::Malformed`]`(Certificate)` when x509-cert cannot read it (for example an
+    /// OpenSCEP certificate with `version` 4).
+    pub fn x509(&self) -> Result<CertificateInner<Raw>, Error> {
+        CertificateInner::<Raw>::from_der(&self.der)
+            .map_err(|_| Error::Malformed(Structure::Certificate))
     }
 
     /// Converts to x509-cert's RFC 5280 profile (fails for over-long serial numbers).
@@ -61,27 +123,33 @@ impl Certificate {
     /// # Errors
     /// [`Error::Malformed`]`(Certificate)`.
     pub fn to_rfc5280(&self) -> Result<x509_cert::Certificate, Error> {
-        x509_cert::Certificate::from_der(&self.der).map_err(|_| Error::Malformed(Structure::Certificate))
+        x509_cert::Certificate::from_der(&self.der)
+            .map_err(|_| Error::Malformed(Structure::Certificate))
+    }
+
+    /// The `version` field as encoded (0 = v1, 2 = v3).
+    pub fn version(&self) -> u32 {
+        self.version
     }
 
     /// The subject name.
     pub fn subject(&self) -> &Name {
-        self.parsed.tbs_certificate().subject()
+        &self.subject
     }
 
     /// The issuer name.
     pub fn issuer(&self) -> &Name {
-        self.parsed.tbs_certificate().issuer()
+        &self.issuer
     }
 
     /// The serial number's INTEGER content octets.
     pub fn serial_number(&self) -> &[u8] {
-        self.parsed.tbs_certificate().serial_number().as_bytes()
+        &self.serial
     }
 
     /// The subject public key.
     pub fn public_key(&self) -> SubjectPublicKeyInfoRef<'_> {
-        self.parsed.tbs_certificate().subject_public_key_info().owned_to_ref()
+        self.spki.owned_to_ref()
     }
 
     /// The DER of the `SubjectPublicKeyInfo`.
@@ -89,7 +157,12 @@ impl Certificate {
     /// # Errors
     /// [`Error::Encode`] (cannot happen for a parsed certificate).
     pub fn public_key_der(&self) -> Result<Vec<u8>, Error> {
-        self.parsed.tbs_certificate().subject_public_key_info().to_der().map_err(|_| Error::Encode)
+        self.spki.to_der().map_err(|_| Error::Encode)
+    }
+
+    /// The extensions.
+    pub fn extensions(&self) -> &[x509_cert::ext::Extension] {
+        &self.extensions
     }
 
     /// Whether subject and issuer are the same name (a self-issued, typically self-signed,
@@ -112,9 +185,7 @@ impl Certificate {
     }
 
     fn extension(&self, id: &der::asn1::ObjectIdentifier) -> Option<&[u8]> {
-        self.parsed
-            .tbs_certificate()
-            .extensions()?
+        self.extensions
             .iter()
             .find(|e| &e.extn_id == id)
             .map(|e| e.extn_value.as_bytes())

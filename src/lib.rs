@@ -9,9 +9,13 @@ extern crate alloc;
 extern crate std;
 
 pub mod attr;
+pub(crate) mod ber;
 pub mod cert;
 pub mod crypto;
+pub(crate) mod enc;
+pub mod envelope;
 pub mod error;
+pub mod message;
 pub mod oid;
 pub(crate) mod pem;
 pub mod provider;

@@ -6,9 +6,24 @@ use alloc::vec::Vec;
 
 use der::pem::{Base64Decoder, Base64Encoder};
 
+/// Every block labelled `want`, decoded.
+pub(crate) fn decode_all(text: &[u8], want: &str) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some((_, der, used)) = decode_one(rest, want) {
+        out.push(der);
+        rest = rest.get(used..).unwrap_or(&[]);
+    }
+    out
+}
+
 /// Finds the first `-----BEGIN <label>-----` block (any label when `want` is empty) and
 /// returns its label and decoded bytes.
 pub(crate) fn decode_first<'a>(text: &'a [u8], want: &str) -> Option<(&'a str, Vec<u8>)> {
+    decode_one(text, want).map(|(l, d, _)| (l, d))
+}
+
+fn decode_one<'a>(text: &'a [u8], want: &str) -> Option<(&'a str, Vec<u8>, usize)> {
     let text = core::str::from_utf8(text).ok()?;
     let mut rest = text;
     loop {
@@ -32,7 +47,8 @@ pub(crate) fn decode_first<'a>(text: &'a [u8], want: &str) -> Option<(&'a str, V
         let mut decoder = Base64Decoder::new(b64.as_bytes()).ok()?;
         let mut out = Vec::new();
         decoder.decode_to_end(&mut out).ok()?;
-        return Some((label, out));
+        let used = text.len() - rest.len();
+        return Some((label, out, used));
     }
 }
 

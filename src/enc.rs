@@ -1,0 +1,129 @@
+//! A tiny DER writer for the CMS structures we emit. Lengths are always minimal and definite;
+//! SET OF contents are sorted by their encodings (X.690 §11.6).
+
+use alloc::vec::Vec;
+
+use der::Encode;
+
+use crate::error::Error;
+
+/// Appends a DER length.
+pub(crate) fn push_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+        return;
+    }
+    let bytes = len.to_be_bytes();
+    let skip = bytes.iter().take_while(|b| **b == 0).count();
+    let significant = bytes.get(skip..).unwrap_or(&[]);
+    out.push(0x80 | significant.len() as u8);
+    out.extend_from_slice(significant);
+}
+
+/// Appends a TLV with a single-octet tag.
+pub(crate) fn tlv(out: &mut Vec<u8>, tag: u8, content: &[u8]) {
+    out.push(tag);
+    push_len(out, content.len());
+    out.extend_from_slice(content);
+}
+
+/// Returns a TLV built from content written by `f`.
+pub(crate) fn wrap(
+    tag: u8,
+    f: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+) -> Result<Vec<u8>, Error> {
+    let mut content = Vec::new();
+    f(&mut content)?;
+    let mut out = Vec::with_capacity(content.len() + 6);
+    tlv(&mut out, tag, &content);
+    Ok(out)
+}
+
+/// Appends a TLV whose content `f` writes.
+pub(crate) fn nested(
+    out: &mut Vec<u8>,
+    tag: u8,
+    f: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let v = wrap(tag, f)?;
+    out.extend_from_slice(&v);
+    Ok(())
+}
+
+/// Appends a SET OF (or `[n] IMPLICIT SET OF` with another tag) of already-encoded elements,
+/// sorted as DER requires.
+pub(crate) fn set_of(out: &mut Vec<u8>, tag: u8, mut elements: Vec<Vec<u8>>) {
+    elements.sort();
+    let len: usize = elements.iter().map(Vec::len).sum();
+    out.push(tag);
+    push_len(out, len);
+    for e in elements {
+        out.extend_from_slice(&e);
+    }
+}
+
+/// Appends the DER of any `der::Encode` value.
+pub(crate) fn value(out: &mut Vec<u8>, v: &impl Encode) -> Result<(), Error> {
+    v.encode_to_vec(out).map(|_| ()).map_err(|_| Error::Encode)
+}
+
+/// Appends a small non-negative INTEGER.
+pub(crate) fn small_int(out: &mut Vec<u8>, v: u8) {
+    if v < 0x80 {
+        tlv(out, 0x02, &[v]);
+    } else {
+        tlv(out, 0x02, &[0, v]);
+    }
+}
+
+/// Appends an OBJECT IDENTIFIER.
+pub(crate) fn oid(out: &mut Vec<u8>, oid: &der::asn1::ObjectIdentifier) {
+    tlv(out, 0x06, oid.as_bytes());
+}
+
+/// Appends an INTEGER from its content octets as found in a certificate (already minimal).
+pub(crate) fn integer_bytes(out: &mut Vec<u8>, content: &[u8]) {
+    tlv(out, 0x02, content);
+}
+
+pub(crate) const SEQUENCE: u8 = 0x30;
+pub(crate) const SET: u8 = 0x31;
+pub(crate) const OCTET_STRING: u8 = 0x04;
+pub(crate) const PRINTABLE_STRING: u8 = 0x13;
+pub(crate) const UTF8_STRING: u8 = 0x0c;
+pub(crate) const NULL: u8 = 0x05;
+pub(crate) const CTX0_CONS: u8 = 0xa0;
+pub(crate) const CTX1_CONS: u8 = 0xa1;
+pub(crate) const CTX0_PRIM: u8 = 0x80;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_are_minimal() {
+        for (len, want) in [
+            (0usize, &[0x00u8][..]),
+            (0x7f, &[0x7f]),
+            (0x80, &[0x81, 0x80]),
+            (0xff, &[0x81, 0xff]),
+            (0x100, &[0x82, 0x01, 0x00]),
+            (0x1_0000, &[0x83, 0x01, 0x00, 0x00]),
+        ] {
+            let mut v = Vec::new();
+            push_len(&mut v, len);
+            assert_eq!(v, want, "{len}");
+        }
+    }
+
+    #[test]
+    fn set_of_sorts() {
+        let mut out = Vec::new();
+        set_of(
+            &mut out,
+            SET,
+            alloc::vec![alloc::vec![0x04, 0x01, 0x02], alloc::vec![0x02, 0x01, 0x01]],
+        );
+        assert_eq!(out, [0x31, 0x06, 0x02, 0x01, 0x01, 0x04, 0x01, 0x02]);
+    }
+}

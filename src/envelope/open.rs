@@ -1,0 +1,495 @@
+//! Opening a received pkiMessage: parse → verify → decrypt → decode.
+
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+
+use der::Decode;
+use zeroize::Zeroizing;
+
+use super::parse::{self, SignerInfoView};
+use super::{Limits, OpenOptions};
+use crate::attr::{MessageType, Nonce, PkiStatus, TransactionId};
+use crate::ber::{self, Reader, Tag};
+use crate::cert::Certificate;
+use crate::crypto::{
+    ContentEncryption, CryptoProvider, Decryptor, DigestAlgorithm, KeyTransport, SecureRandom,
+    SignatureAlgorithm,
+};
+use crate::error::{Attribute, Error, Limit, Structure};
+use crate::message::{
+    CertRep, CertsOnly, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
+};
+use crate::oid;
+
+/// A pkiMessage whose structure and signed attributes have been decoded, but whose signature
+/// has not been checked yet. Nothing in it is authentic until [`Parsed::verify`] succeeds.
+#[derive(Debug)]
+pub struct Parsed<'a> {
+    opts: OpenOptions<'a>,
+    certificates: Vec<Certificate>,
+    signer: SignerInfoView<'a>,
+    digest: DigestAlgorithm,
+    signature_alg: SignatureAlgorithm,
+    econtent: Option<Cow<'a, [u8]>>,
+    message_type: MessageType,
+    transaction_id: TransactionId,
+}
+
+impl core::fmt::Debug for SignerInfoView<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SignerInfo")
+            .field("attrs", &self.attrs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decodes the signed layer of a pkiMessage (DER or BER) without any crypto.
+///
+/// Checks, in order: the size limit (before anything else), the CMS structure, `eContentType`
+/// and the `contentType` attribute (`id-data`), the presence and form of the required
+/// attributes (`messageType`, `transactionID`, `messageDigest`; `senderNonce` in requests;
+/// `pkiStatus`, and `failInfo` for FAILURE, in replies), and the algorithms.
+///
+/// # Errors
+/// Any structural [`Error`]; never panics on any input.
+pub fn parse<'a>(bytes: &'a [u8], opts: &OpenOptions<'a>) -> Result<Parsed<'a>, Error> {
+    let limits = &opts.limits;
+    if bytes.len() > limits.max_message_size {
+        return Err(Error::LimitExceeded(Limit::MessageSize));
+    }
+    let mut top = Reader::new(bytes, limits.max_depth);
+    let ci = top.read().map_err(|e| match e {
+        Error::LimitExceeded(l) => Error::LimitExceeded(l),
+        _ => Error::Malformed(Structure::ContentInfo),
+    })?;
+    top.finish_lenient()
+        .map_err(|_| Error::Malformed(Structure::ContentInfo))?;
+    let sd = parse::signed_data_of(&top, &ci)?;
+    if sd.econtent_type != oid::ID_DATA {
+        return Err(Error::ContentType);
+    }
+    let signer = sd.signer_info(limits)?;
+    let digest = parse::digest_alg(&signer.digest_alg)?;
+    let signature_alg = parse::signature_alg(&signer.signature_alg, digest)?;
+    if digest.is_legacy() && !opts.legacy_allowed() {
+        return Err(Error::LegacyAlgorithm);
+    }
+    let mut certificates = Vec::new();
+    sd.collect_certificates(&mut certificates, limits)?;
+    let econtent = sd.econtent_octets(limits)?;
+
+    let a = &signer.attrs;
+    match a.content_type {
+        None => return Err(Error::MissingAttribute(Attribute::ContentType)),
+        Some(ct) if ct != oid::ID_DATA => return Err(Error::ContentType),
+        Some(_) => {}
+    }
+    if a.message_digest.is_none() {
+        return Err(Error::MissingAttribute(Attribute::MessageDigest));
+    }
+    let message_type = a
+        .message_type
+        .ok_or(Error::MissingAttribute(Attribute::MessageType))?;
+    let transaction_id = a
+        .transaction_id
+        .clone()
+        .ok_or(Error::MissingAttribute(Attribute::TransactionId))?;
+    if message_type == MessageType::CertRep {
+        match a.pki_status {
+            None => return Err(Error::MissingAttribute(Attribute::PkiStatus)),
+            Some(PkiStatus::Failure) if a.fail_info.is_none() => {
+                return Err(Error::MissingAttribute(Attribute::FailInfo));
+            }
+            Some(_) => {}
+        }
+    } else if a.sender_nonce.is_none() {
+        return Err(Error::MissingAttribute(Attribute::SenderNonce));
+    }
+    Ok(Parsed {
+        opts: *opts,
+        certificates,
+        signer,
+        digest,
+        signature_alg,
+        econtent,
+        message_type,
+        transaction_id,
+    })
+}
+
+impl<'a> Parsed<'a> {
+    /// `messageType`.
+    pub fn message_type(&self) -> MessageType {
+        self.message_type
+    }
+    /// `transactionID`.
+    pub fn transaction_id(&self) -> &TransactionId {
+        &self.transaction_id
+    }
+    /// `senderNonce`, if sent.
+    pub fn sender_nonce(&self) -> Option<&Nonce> {
+        self.signer.attrs.sender_nonce.as_ref()
+    }
+    /// `recipientNonce`, if sent.
+    pub fn recipient_nonce(&self) -> Option<&Nonce> {
+        self.signer.attrs.recipient_nonce.as_ref()
+    }
+    /// `pkiStatus` (replies only).
+    pub fn pki_status(&self) -> Option<PkiStatus> {
+        self.signer.attrs.pki_status
+    }
+    /// `signingTime`, converted to UTC, if sent and readable.
+    pub fn signing_time(&self) -> Option<der::DateTime> {
+        self.signer.attrs.signing_time
+    }
+    /// The certificates carried in the `SignedData`.
+    pub fn certificates(&self) -> &[Certificate] {
+        &self.certificates
+    }
+    /// The digest algorithm of the signer.
+    pub fn digest_algorithm(&self) -> DigestAlgorithm {
+        self.digest
+    }
+    /// The signature algorithm of the signer.
+    pub fn signature_algorithm(&self) -> SignatureAlgorithm {
+        self.signature_alg
+    }
+    /// Whether the message carries content (the pkcsPKIEnvelope).
+    pub fn has_content(&self) -> bool {
+        self.econtent.as_ref().is_some_and(|c| !c.is_empty())
+    }
+
+    /// Finds the signer certificate: first in the message, then in `opts.extra_certificates`.
+    ///
+    /// # Errors
+    /// [`Error::SignerNotFound`].
+    pub fn signer_certificate(&self) -> Result<&Certificate, Error> {
+        let depth = self.opts.limits.max_depth;
+        self.certificates
+            .iter()
+            .chain(self.opts.extra_certificates.iter())
+            .find(|c| self.signer.sid.matches(c, depth))
+            .ok_or(Error::SignerNotFound)
+    }
+
+    /// Checks `messageDigest` against the content and the signature over the signed
+    /// attributes as received (and, failing that, over their DER-sorted form, for peers that
+    /// sign one order and send another).
+    ///
+    /// # Errors
+    /// [`Error::SignerNotFound`], [`Error::LimitExceeded`]`(RsaModulus)`,
+    /// [`Error::DigestMismatch`], [`Error::BadSignature`], or an algorithm error.
+    pub fn verify(self, provider: &CryptoProvider) -> Result<Verified<'a>, Error> {
+        let signer = self.signer_certificate()?.clone();
+        let spki = signer.public_key();
+        if parse::rsa_modulus_bits(&spki)? > self.opts.limits.max_rsa_bits {
+            return Err(Error::LimitExceeded(Limit::RsaModulus));
+        }
+        if !provider.digests.supports(self.digest) {
+            return Err(Error::UnsupportedAlgorithm(
+                crate::error::AlgorithmKind::Digest,
+            ));
+        }
+        let content: &[u8] = self.econtent.as_deref().unwrap_or(&[]);
+        let digest = provider.digests.digest(self.digest, content)?;
+        let expected = self.signer.attrs.message_digest.as_deref().unwrap_or(&[]);
+        if digest.as_bytes() != expected {
+            return Err(Error::DigestMismatch);
+        }
+        let sig = &self.signer.signature;
+        let attrs = &self.signer.signed_attrs;
+        let mut received = attrs.raw.to_vec();
+        if let Some(first) = received.first_mut() {
+            *first = 0x31;
+        }
+        if provider
+            .verifier
+            .verify(self.signature_alg, spki.clone(), &received, sig)
+            .is_ok()
+        {
+            return Ok(Verified {
+                parsed: self,
+                signer,
+            });
+        }
+        let sorted = sorted_attributes(attrs, self.opts.limits.max_depth)?;
+        if sorted != received
+            && provider
+                .verifier
+                .verify(self.signature_alg, spki, &sorted, sig)
+                .is_ok()
+        {
+            return Ok(Verified {
+                parsed: self,
+                signer,
+            });
+        }
+        Err(Error::BadSignature)
+    }
+
+    /// Decrypts and decodes **without** checking the signature. Only for diagnostics (an
+    /// inspection tool, a known-bad test vector): nothing returned is authentic.
+    ///
+    /// # Errors
+    /// As [`Verified::decrypt`].
+    pub fn decrypt_unverified(
+        self,
+        decryptor: &dyn Decryptor,
+        provider: &CryptoProvider,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<Opened, Error> {
+        let signer = self.signer_certificate().ok().cloned();
+        decrypt(self, signer, decryptor, provider, rng)
+    }
+}
+
+/// The signed attributes re-encoded as a DER SET with its elements sorted.
+fn sorted_attributes(attrs: &ber::Tlv<'_>, depth: u8) -> Result<Vec<u8>, Error> {
+    let bad = |_| Error::Malformed(Structure::SignedAttributes);
+    let holder = Reader::new(attrs.raw, depth);
+    let mut r = holder.children(attrs).map_err(bad)?;
+    let mut elements = Vec::new();
+    while !r.is_empty() {
+        let a = r.read().map_err(bad)?;
+        elements.push(ber::to_der(&a, depth).map_err(bad)?);
+    }
+    let mut out = Vec::new();
+    crate::enc::set_of(&mut out, crate::enc::SET, elements);
+    Ok(out)
+}
+
+/// A pkiMessage whose signature and content digest have been verified.
+#[derive(Debug)]
+pub struct Verified<'a> {
+    parsed: Parsed<'a>,
+    signer: Certificate,
+}
+
+impl Verified<'_> {
+    /// The decoded header (authentic now).
+    pub fn parsed(&self) -> &Parsed<'_> {
+        &self.parsed
+    }
+
+    /// The certificate whose key signed the message.
+    pub fn signer(&self) -> &Certificate {
+        &self.signer
+    }
+
+    /// Decrypts the envelope (when the message has one) and decodes the payload according to
+    /// `messageType`.
+    ///
+    /// Every failure after the recipient has been chosen, whatever its cause (bad key transport
+    /// padding, wrong key length, bad CBC padding, undecodable plaintext), is the one
+    /// [`Error::Decrypt`]. A failing key transport continues with a random key (RFC 3218 §2.3.2),
+    /// so every path does the same work.
+    ///
+    /// # Errors
+    /// [`Error::UnexpectedContent`] (no envelope where one is required),
+    /// [`Error::RecipientNotFound`], algorithm errors, and [`Error::Decrypt`].
+    pub fn decrypt(
+        self,
+        decryptor: &dyn Decryptor,
+        provider: &CryptoProvider,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<Opened, Error> {
+        decrypt(self.parsed, Some(self.signer), decryptor, provider, rng)
+    }
+}
+
+/// An opened pkiMessage and what we learnt on the way.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Opened {
+    /// The message.
+    pub message: PkiMessage,
+    /// The signer's certificate (`None` only from [`Parsed::decrypt_unverified`] when it could
+    /// not be found).
+    pub signer: Option<Certificate>,
+    /// Every certificate the `SignedData` carried.
+    pub certificates: Vec<Certificate>,
+    /// The signer's digest algorithm.
+    pub digest: DigestAlgorithm,
+    /// The signer's signature algorithm.
+    pub signature: SignatureAlgorithm,
+    /// The content encryption of the envelope, when there was one.
+    pub content_encryption: Option<ContentEncryption>,
+    /// The key transport of the envelope, when there was one.
+    pub key_transport: Option<KeyTransport>,
+    /// `signingTime` in UTC, when sent and readable.
+    pub signing_time: Option<der::DateTime>,
+}
+
+/// Parses, verifies and decrypts a pkiMessage in one call.
+///
+/// # Errors
+/// Everything [`parse`], [`Parsed::verify`] and [`Verified::decrypt`] can return.
+pub fn open<'a>(
+    bytes: &'a [u8],
+    opts: &OpenOptions<'a>,
+    provider: &CryptoProvider,
+    decryptor: &dyn Decryptor,
+    rng: &mut dyn SecureRandom,
+) -> Result<Opened, Error> {
+    parse(bytes, opts)?
+        .verify(provider)?
+        .decrypt(decryptor, provider, rng)
+}
+
+fn decrypt(
+    parsed: Parsed<'_>,
+    signer: Option<Certificate>,
+    decryptor: &dyn Decryptor,
+    provider: &CryptoProvider,
+    rng: &mut dyn SecureRandom,
+) -> Result<Opened, Error> {
+    let attrs = &parsed.signer.attrs;
+    let mut content_encryption = None;
+    let mut key_transport = None;
+    let status = attrs.pki_status;
+    let body = match (parsed.message_type, status) {
+        (MessageType::CertRep, Some(PkiStatus::Failure)) => {
+            MessageBody::CertRep(CertRep::Failure {
+                info: attrs
+                    .fail_info
+                    .ok_or(Error::MissingAttribute(Attribute::FailInfo))?,
+                text: attrs.fail_info_text.clone(),
+            })
+        }
+        (MessageType::CertRep, Some(PkiStatus::Pending)) => MessageBody::CertRep(CertRep::Pending),
+        (ty, _) => {
+            let econtent = parsed
+                .econtent
+                .as_deref()
+                .filter(|c| !c.is_empty())
+                .ok_or(Error::UnexpectedContent)?;
+            let limits = &parsed.opts.limits;
+            let env = parse::enveloped_data(econtent, limits)?;
+            if env.content_type != oid::ID_DATA {
+                return Err(Error::ContentType);
+            }
+            let (alg, iv) = parse::content_encryption(limits.max_depth, &env.content_alg)?;
+            if alg.is_legacy() && !parsed.opts.legacy_allowed() {
+                return Err(Error::LegacyAlgorithm);
+            }
+            if !provider.cipher.supports(alg) {
+                return Err(Error::UnsupportedAlgorithm(
+                    crate::error::AlgorithmKind::ContentEncryption,
+                ));
+            }
+            let ours = decryptor.certificate();
+            let chosen = env
+                .recipients
+                .iter()
+                .find(|(rid, _, _)| rid.matches(ours, limits.max_depth))
+                .or_else(|| match env.recipients.as_slice() {
+                    [only] if parsed.opts.allow_unmatched_recipient => Some(only),
+                    _ => None,
+                })
+                .ok_or(Error::RecipientNotFound)?;
+            let kt = parse::key_transport(limits.max_depth, &chosen.1)?;
+            let ciphertext = env
+                .encrypted_content
+                .as_deref()
+                .ok_or(Error::UnexpectedContent)?;
+            content_encryption = Some(alg);
+            key_transport = Some(kt);
+
+            // From here on every failure is Error::Decrypt, and a failed key transport goes on
+            // with a random key so that the cipher runs either way (RFC 3218).
+            let key_len = alg.key_len();
+            let mut random_key = Zeroizing::new(alloc::vec![0u8; key_len]);
+            rng.fill(&mut random_key)?;
+            let key = match decryptor.decrypt_key(kt, &chosen.2, key_len) {
+                Ok(k) if k.len() == key_len => k,
+                _ => random_key,
+            };
+            let plaintext = provider
+                .cipher
+                .decrypt(alg, &key, &iv, ciphertext)
+                .map_err(|_| Error::Decrypt)?;
+            decode_payload(ty, status, &plaintext, limits).map_err(|_| Error::Decrypt)?
+        }
+    };
+    Ok(Opened {
+        message: PkiMessage {
+            transaction_id: parsed.transaction_id.clone(),
+            sender_nonce: attrs.sender_nonce,
+            recipient_nonce: attrs.recipient_nonce,
+            body,
+        },
+        signer,
+        certificates: parsed.certificates.clone(),
+        digest: parsed.digest,
+        signature: parsed.signature_alg,
+        content_encryption,
+        key_transport,
+        signing_time: attrs.signing_time,
+    })
+}
+
+fn der_or_ber<T: for<'x> Decode<'x>>(bytes: &[u8], depth: u8, s: Structure) -> Result<T, Error> {
+    if let Ok(v) = T::from_der(bytes) {
+        return Ok(v);
+    }
+    let mut r = Reader::new(bytes, depth);
+    let tlv = r
+        .read_expect(Tag::SEQUENCE)
+        .map_err(|_| Error::Malformed(s))?;
+    r.finish_lenient().map_err(|_| Error::Malformed(s))?;
+    let der = ber::to_der(&tlv, depth).map_err(|_| Error::Malformed(s))?;
+    T::from_der(&der).map_err(|_| Error::Malformed(s))
+}
+
+fn decode_payload(
+    ty: MessageType,
+    status: Option<PkiStatus>,
+    plaintext: &[u8],
+    limits: &Limits,
+) -> Result<MessageBody, Error> {
+    Ok(match ty {
+        MessageType::PkcsReq | MessageType::RenewalReq => {
+            let csr = match Csr::from_der(plaintext) {
+                Ok(c) => c,
+                Err(_) => {
+                    let mut r = Reader::new(plaintext, limits.max_depth);
+                    let tlv = r
+                        .read_expect(Tag::SEQUENCE)
+                        .map_err(|_| Error::Malformed(Structure::CertReq))?;
+                    r.finish_lenient()
+                        .map_err(|_| Error::Malformed(Structure::CertReq))?;
+                    Csr::from_der(
+                        &ber::to_der(&tlv, limits.max_depth)
+                            .map_err(|_| Error::Malformed(Structure::CertReq))?,
+                    )?
+                }
+            };
+            if ty == MessageType::PkcsReq {
+                MessageBody::PkcsReq(csr)
+            } else {
+                MessageBody::RenewalReq(csr)
+            }
+        }
+        MessageType::CertPoll => MessageBody::CertPoll(der_or_ber::<IssuerAndSubject>(
+            plaintext,
+            limits.max_depth,
+            Structure::IssuerAndSubject,
+        )?),
+        MessageType::GetCert => MessageBody::GetCert(der_or_ber::<IssuerAndSerialNumber>(
+            plaintext,
+            limits.max_depth,
+            Structure::IssuerAndSerialNumber,
+        )?),
+        MessageType::GetCrl => MessageBody::GetCrl(der_or_ber::<IssuerAndSerialNumber>(
+            plaintext,
+            limits.max_depth,
+            Structure::IssuerAndSerialNumber,
+        )?),
+        MessageType::CertRep => match status {
+            Some(PkiStatus::Success) => {
+                MessageBody::CertRep(CertRep::Success(CertsOnly::from_ber(plaintext, limits)?))
+            }
+            _ => return Err(Error::UnexpectedContent),
+        },
+    })
+}

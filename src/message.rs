@@ -1,0 +1,84 @@
+//! Typed SCEP messages (RFC 8894 §3).
+//!
+//! A [`PkiMessage`] is the common header (transaction ID, nonces) plus a [`MessageBody`] whose
+//! variant *is* the `messageType`, so a message whose type and content disagree cannot be built.
+//! [`envelope::seal`](crate::envelope::seal) turns one into bytes and
+//! [`envelope::open`](crate::envelope::open) turns bytes back into one.
+
+mod cert_rep;
+mod request;
+
+pub use cert_rep::{CertRep, CertsOnly, Crl};
+pub use request::{Csr, IssuerAndSerialNumber, IssuerAndSubject};
+#[allow(unused_imports)]
+pub(crate) use request::{assemble_csr, decode_directory_string};
+
+use crate::attr::{MessageType, Nonce, PkiStatus, TransactionId};
+
+/// A SCEP pkiMessage: the signed header and the (encrypted, when present) content.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct PkiMessage {
+    /// `transactionID`: the same for a request, its polls, and their replies.
+    pub transaction_id: TransactionId,
+    /// `senderNonce`: fresh for every message we send. Some peers omit it in replies.
+    pub sender_nonce: Option<Nonce>,
+    /// `recipientNonce`: in a reply, the request's `senderNonce`.
+    pub recipient_nonce: Option<Nonce>,
+    /// What the message says.
+    pub body: MessageBody,
+}
+
+impl PkiMessage {
+    /// The `messageType` implied by the body.
+    pub fn message_type(&self) -> MessageType {
+        self.body.message_type()
+    }
+}
+
+/// The content of a pkiMessage, one variant per `messageType`.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum MessageBody {
+    /// `PKCSReq` (19): a certification request.
+    PkcsReq(Csr),
+    /// `RenewalReq` (17): a certification request signed with an existing certificate.
+    RenewalReq(Csr),
+    /// `CertPoll` (20, GetCertInitial in older drafts): asks about a PENDING request.
+    CertPoll(IssuerAndSubject),
+    /// `GetCert` (21): asks for a certificate by issuer and serial number.
+    GetCert(IssuerAndSerialNumber),
+    /// `GetCRL` (22): asks for the CRL that covers a certificate.
+    GetCrl(IssuerAndSerialNumber),
+    /// `CertRep` (3): the reply to any of the above.
+    CertRep(CertRep),
+}
+
+impl MessageBody {
+    /// The `messageType` of this body.
+    pub fn message_type(&self) -> MessageType {
+        match self {
+            Self::PkcsReq(_) => MessageType::PkcsReq,
+            Self::RenewalReq(_) => MessageType::RenewalReq,
+            Self::CertPoll(_) => MessageType::CertPoll,
+            Self::GetCert(_) => MessageType::GetCert,
+            Self::GetCrl(_) => MessageType::GetCrl,
+            Self::CertRep(_) => MessageType::CertRep,
+        }
+    }
+
+    /// The `pkiStatus` of a CertRep; `None` for requests.
+    pub fn pki_status(&self) -> Option<PkiStatus> {
+        match self {
+            Self::CertRep(r) => Some(r.status()),
+            _ => None,
+        }
+    }
+
+    /// Whether the message carries a pkcsPKIEnvelope (everything but FAILURE and PENDING).
+    pub fn has_envelope(&self) -> bool {
+        !matches!(
+            self,
+            Self::CertRep(CertRep::Failure { .. } | CertRep::Pending)
+        )
+    }
+}
