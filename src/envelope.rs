@@ -13,7 +13,7 @@ mod open;
 pub(crate) mod parse;
 mod seal;
 
-pub use open::{Opened, Parsed, Verified, open, parse};
+pub use open::{Opened, Parsed, Verified, decrypt_enveloped, open, parse};
 pub use seal::{SealOptions, SignatureOid, seal};
 
 /// Bounds on what a received message may make us do. Every limit is checked before the work it

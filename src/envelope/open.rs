@@ -364,50 +364,10 @@ fn decrypt(
                 .filter(|c| !c.is_empty())
                 .ok_or(Error::UnexpectedContent)?;
             let limits = &parsed.opts.limits;
-            let env = parse::enveloped_data(econtent, limits)?;
-            if env.content_type != oid::ID_DATA {
-                return Err(Error::ContentType);
-            }
-            let (alg, iv) = parse::content_encryption(limits.max_depth, &env.content_alg)?;
-            if alg.is_legacy() && !parsed.opts.legacy_allowed() {
-                return Err(Error::LegacyAlgorithm);
-            }
-            if !provider.cipher.supports(alg) {
-                return Err(Error::UnsupportedAlgorithm(
-                    crate::error::AlgorithmKind::ContentEncryption,
-                ));
-            }
-            let ours = decryptor.certificate();
-            let chosen = env
-                .recipients
-                .iter()
-                .find(|(rid, _, _)| rid.matches(ours, limits.max_depth))
-                .or_else(|| match env.recipients.as_slice() {
-                    [only] if parsed.opts.allow_unmatched_recipient => Some(only),
-                    _ => None,
-                })
-                .ok_or(Error::RecipientNotFound)?;
-            let kt = parse::key_transport(limits.max_depth, &chosen.1)?;
-            let ciphertext = env
-                .encrypted_content
-                .as_deref()
-                .ok_or(Error::UnexpectedContent)?;
+            let (alg, kt, plaintext) =
+                open_enveloped(econtent, &parsed.opts, decryptor, provider, rng)?;
             content_encryption = Some(alg);
             key_transport = Some(kt);
-
-            // From here on every failure is Error::Decrypt, and a failed key transport goes on
-            // with a random key so that the cipher runs either way (RFC 3218).
-            let key_len = alg.key_len();
-            let mut random_key = Zeroizing::new(alloc::vec![0u8; key_len]);
-            rng.fill(&mut random_key)?;
-            let key = match decryptor.decrypt_key(kt, &chosen.2, key_len) {
-                Ok(k) if k.len() == key_len => k,
-                _ => random_key,
-            };
-            let plaintext = provider
-                .cipher
-                .decrypt(alg, &key, &iv, ciphertext)
-                .map_err(|_| Error::Decrypt)?;
             decode_payload(ty, status, &plaintext, limits).map_err(|_| Error::Decrypt)?
         }
     };
@@ -426,6 +386,96 @@ fn decrypt(
         key_transport,
         signing_time: attrs.signing_time,
     })
+}
+
+/// Decrypts a `ContentInfo(EnvelopedData)` on its own (the inner layer of a pkiMessage, or any
+/// CMS EnvelopedData with a key-transport recipient) and returns the plaintext.
+///
+/// The same rules as [`Verified::decrypt`] apply: one [`Error::Decrypt`] for every failure
+/// after the recipient has been chosen.
+///
+/// # Errors
+/// Structural errors, [`Error::RecipientNotFound`], algorithm errors, [`Error::Decrypt`].
+pub fn decrypt_enveloped(
+    bytes: &[u8],
+    opts: &OpenOptions<'_>,
+    decryptor: &dyn Decryptor,
+    provider: &CryptoProvider,
+    rng: &mut dyn SecureRandom,
+) -> Result<(ContentEncryption, KeyTransport, Zeroizing<Vec<u8>>), Error> {
+    if bytes.len() > opts.limits.max_message_size {
+        return Err(Error::LimitExceeded(Limit::MessageSize));
+    }
+    open_enveloped(bytes, opts, decryptor, provider, rng)
+}
+
+fn open_enveloped(
+    econtent: &[u8],
+    opts: &OpenOptions<'_>,
+    decryptor: &dyn Decryptor,
+    provider: &CryptoProvider,
+    rng: &mut dyn SecureRandom,
+) -> Result<(ContentEncryption, KeyTransport, Zeroizing<Vec<u8>>), Error> {
+    let limits = &opts.limits;
+    let env = parse::enveloped_data(econtent, limits)?;
+    if env.content_type != oid::ID_DATA {
+        return Err(Error::ContentType);
+    }
+    let (alg, iv) = parse::content_encryption(limits.max_depth, &env.content_alg)?;
+    if alg.is_legacy() && !opts.legacy_allowed() {
+        return Err(Error::LegacyAlgorithm);
+    }
+    if !provider.cipher.supports(alg) {
+        return Err(Error::UnsupportedAlgorithm(
+            crate::error::AlgorithmKind::ContentEncryption,
+        ));
+    }
+    let ours = decryptor.certificate();
+    let chosen = env
+        .recipients
+        .iter()
+        .find(|(rid, _, _)| rid.matches(ours, limits.max_depth))
+        .or(match env.recipients.as_slice() {
+            [only] if opts.allow_unmatched_recipient => Some(only),
+            _ => None,
+        })
+        .ok_or(Error::RecipientNotFound)?;
+    let kt = parse::key_transport(limits.max_depth, &chosen.1)?;
+    let ciphertext = env
+        .encrypted_content
+        .as_deref()
+        .ok_or(Error::UnexpectedContent)?;
+
+    // From here on every failure is Error::Decrypt, and a failed key transport goes on with a
+    // random key so that the cipher runs either way (RFC 3218 §2.3.2).
+    let key_len = alg.key_len();
+    let mut random_key = Zeroizing::new(alloc::vec![0u8; key_len]);
+    rng.fill(&mut random_key)?;
+    let key = match decryptor.decrypt_key(kt, &chosen.2, key_len) {
+        Ok(k) if k.len() == key_len => k,
+        _ => match go_oaep_variant(kt).map(|alt| decryptor.decrypt_key(alt, &chosen.2, key_len)) {
+            Some(Ok(k)) if k.len() == key_len => k,
+            _ => random_key,
+        },
+    };
+    let plaintext = provider
+        .cipher
+        .decrypt(alg, &key, &iv, ciphertext)
+        .map_err(|_| Error::Decrypt)?;
+    Ok((alg, kt, plaintext))
+}
+
+/// Go's pkcs7 encoder (smallstep, mozilla) writes OAEP parameters with a SHA-256 hash and no
+/// MGF, which means MGF1-SHA-1, but wraps the key with MGF1-SHA-256. When OAEP with a non-SHA-1
+/// hash and MGF1-SHA-1 fails, the same hash for MGF1 is tried. Both attempts end in the same
+/// error, so this adds no oracle.
+fn go_oaep_variant(kt: KeyTransport) -> Option<KeyTransport> {
+    match kt {
+        KeyTransport::RsaOaep { hash, mgf1: DigestAlgorithm::Sha1 } if hash != DigestAlgorithm::Sha1 => {
+            Some(KeyTransport::RsaOaep { hash, mgf1: hash })
+        }
+        _ => None,
+    }
 }
 
 fn der_or_ber<T: for<'x> Decode<'x>>(bytes: &[u8], depth: u8, s: Structure) -> Result<T, Error> {

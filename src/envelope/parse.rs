@@ -97,7 +97,6 @@ pub(crate) fn signature_alg(
 /// The `SignedData` of a `ContentInfo`, as borrowed parts.
 pub(crate) struct SignedDataView<'a> {
     reader: Reader<'a>,
-    pub digest_algorithms: Tlv<'a>,
     pub econtent_type: ObjectIdentifier,
     /// The eContent OCTET STRING (inside the `[0] EXPLICIT`), when present.
     pub econtent: Option<Tlv<'a>>,
@@ -130,7 +129,7 @@ pub(crate) fn signed_data_of<'a>(
     let f = malformed(Structure::SignedData);
     let mut s = x.children(&sd).map_err(&f)?;
     let _version = ber::small_uint(&s.read_expect(Tag::INTEGER).map_err(&f)?).map_err(&f)?;
-    let digest_algorithms = s.read_expect(Tag::SET).map_err(&f)?;
+    let _digest_algorithms = s.read_expect(Tag::SET).map_err(&f)?;
     let eci = s.read_expect(Tag::SEQUENCE).map_err(&f)?;
     let mut e = s.children(&eci).map_err(&f)?;
     let econtent_type = oid_of(&e.read().map_err(&f)?, Structure::SignedData)?;
@@ -150,7 +149,6 @@ pub(crate) fn signed_data_of<'a>(
     s.clone().finish().map_err(&f)?;
     Ok(SignedDataView {
         reader: s,
-        digest_algorithms,
         econtent_type,
         econtent,
         certificates,
@@ -172,10 +170,6 @@ pub(crate) fn certificate(tlv: &Tlv<'_>, max_depth: u8) -> Result<Certificate, E
 }
 
 impl<'a> SignedDataView<'a> {
-    pub(crate) fn children(&self, tlv: &Tlv<'a>) -> Result<Reader<'a>, Error> {
-        self.reader.children(tlv)
-    }
-
     /// Appends every X.509 certificate (other CertificateChoices are skipped).
     pub(crate) fn collect_certificates(
         &self,
@@ -737,10 +731,10 @@ pub(crate) fn content_encryption<'a>(
             ));
         }
     };
-    let p = a
-        .params
-        .as_ref()
-        .ok_or(Error::Malformed(Structure::AlgorithmIdentifier))?;
+    let Some(p) = a.params.as_ref() else {
+        // The 2005 "Java Scep Client" omits the IV; OpenSSL then uses zeros, and so do we.
+        return Ok((alg, Cow::Owned(alloc::vec![0u8; alg.block_len()])));
+    };
     if !p.tag.same_type(Tag::OCTET_STRING) {
         return Err(Error::Malformed(Structure::AlgorithmIdentifier));
     }
