@@ -27,7 +27,10 @@ impl Certificate {
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
         let parsed = CertificateInner::<Raw>::from_der(der)
             .map_err(|_| Error::Malformed(Structure::Certificate))?;
-        Ok(Self { der: der.to_vec(), parsed })
+        Ok(Self {
+            der: der.to_vec(),
+            parsed,
+        })
     }
 
     /// Parses the first `CERTIFICATE` block of a PEM document.
@@ -61,7 +64,8 @@ impl Certificate {
     /// # Errors
     /// [`Error::Malformed`]`(Certificate)`.
     pub fn to_rfc5280(&self) -> Result<x509_cert::Certificate, Error> {
-        x509_cert::Certificate::from_der(&self.der).map_err(|_| Error::Malformed(Structure::Certificate))
+        x509_cert::Certificate::from_der(&self.der)
+            .map_err(|_| Error::Malformed(Structure::Certificate))
     }
 
     /// The subject name.
@@ -81,7 +85,10 @@ impl Certificate {
 
     /// The subject public key.
     pub fn public_key(&self) -> SubjectPublicKeyInfoRef<'_> {
-        self.parsed.tbs_certificate().subject_public_key_info().owned_to_ref()
+        self.parsed
+            .tbs_certificate()
+            .subject_public_key_info()
+            .owned_to_ref()
     }
 
     /// The DER of the `SubjectPublicKeyInfo`.
@@ -89,7 +96,11 @@ impl Certificate {
     /// # Errors
     /// [`Error::Encode`] (cannot happen for a parsed certificate).
     pub fn public_key_der(&self) -> Result<Vec<u8>, Error> {
-        self.parsed.tbs_certificate().subject_public_key_info().to_der().map_err(|_| Error::Encode)
+        self.parsed
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .map_err(|_| Error::Encode)
     }
 
     /// Whether subject and issuer are the same name (a self-issued, typically self-signed,
