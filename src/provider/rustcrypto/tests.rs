@@ -1,0 +1,1458 @@
+//! Tests for the RustCrypto provider: round trips, failure uniformity, and cross-checks with the
+//! `openssl` command (skipped with a message when it cannot run) and with the shared vectors
+//! (skipped unless `SCEP_VECTORS` names the vectors directory).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_in_result
+)]
+
+extern crate std;
+
+use alloc::string::ToString;
+use core::sync::atomic::{AtomicUsize, Ordering};
+use std::format;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::{eprintln, fs};
+
+use der::asn1::{OctetString, UintRef};
+use der::referenced::OwnedToRef;
+use spki::AlgorithmIdentifierRef;
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const ALL_DIGESTS: &[DigestAlgorithm] = &[
+    #[cfg(feature = "insecure-legacy")]
+    DigestAlgorithm::Md5,
+    DigestAlgorithm::Sha1,
+    DigestAlgorithm::Sha224,
+    DigestAlgorithm::Sha256,
+    DigestAlgorithm::Sha384,
+    DigestAlgorithm::Sha512,
+];
+
+const OAEP_DIGESTS: &[DigestAlgorithm] = &[
+    DigestAlgorithm::Sha1,
+    DigestAlgorithm::Sha256,
+    DigestAlgorithm::Sha384,
+    DigestAlgorithm::Sha512,
+];
+
+const ALL_CIPHERS: &[ContentEncryption] = &[
+    #[cfg(feature = "insecure-legacy")]
+    ContentEncryption::DesCbc,
+    ContentEncryption::DesEde3Cbc,
+    ContentEncryption::Aes128Cbc,
+    ContentEncryption::Aes192Cbc,
+    ContentEncryption::Aes256Cbc,
+];
+
+fn data_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn data(name: &str) -> Vec<u8> {
+    fs::read(data_path(name)).unwrap()
+}
+
+fn cert(name: &str) -> Certificate {
+    Certificate::from_pem(&data(name)).unwrap()
+}
+
+fn key2048() -> RsaKey {
+    RsaKey::from_pkcs8_pem(&data("rsa2048.pkcs8.pem"), cert("rsa2048.cert.pem")).unwrap()
+}
+
+fn key1024() -> RsaKey {
+    RsaKey::from_pkcs1_pem(&data("rsa1024.pkcs1.pem"), cert("rsa1024.cert.pem")).unwrap()
+}
+
+fn key512() -> RsaKey {
+    RsaKey::from_pem(&data("rsa512.pkcs1.pem"), cert("rsa512.cert.pem")).unwrap()
+}
+
+/// A deterministic generator for tests: SHA-256 in counter mode.
+struct TestRng(u64);
+
+impl rand_core::TryRng for TestRng {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for chunk in dst.chunks_mut(32) {
+            let block = Sha256::digest(self.0.to_be_bytes());
+            self.0 += 1;
+            chunk.copy_from_slice(&block[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for TestRng {}
+
+/// A generator that always fails.
+struct FailingRng;
+
+impl rand_core::TryRng for FailingRng {
+    type Error = RngError;
+    fn try_next_u32(&mut self) -> Result<u32, RngError> {
+        Err(RngError)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, RngError> {
+        Err(RngError)
+    }
+    fn try_fill_bytes(&mut self, _: &mut [u8]) -> Result<(), RngError> {
+        Err(RngError)
+    }
+}
+
+impl rand_core::TryCryptoRng for FailingRng {}
+
+fn random_bytes(rng: &mut TestRng, len: usize) -> Vec<u8> {
+    let mut v = vec![0u8; len];
+    SecureRandom::fill(rng, &mut v).unwrap();
+    v
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A fresh scratch directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "scep-rustcrypto-{}-{}-{}",
+            std::process::id(),
+            name,
+            n
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn file(&self, name: &str, contents: &[u8]) -> String {
+        let p = self.0.join(name);
+        fs::write(&p, contents).unwrap();
+        p.to_str().unwrap().to_string()
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).to_str().unwrap().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `openssl` with `args`; `None` (with a message) when it cannot be started.
+fn openssl(args: &[&str]) -> Option<Output> {
+    match Command::new("openssl")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+    {
+        Ok(out) => Some(out),
+        Err(e) => {
+            eprintln!("skipping openssl cross-check: cannot run openssl: {e}");
+            None
+        }
+    }
+}
+
+/// Runs `openssl` and requires success.
+fn openssl_ok(args: &[&str]) -> Option<Vec<u8>> {
+    let out = openssl(args)?;
+    assert!(
+        out.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(out.stdout)
+}
+
+fn vectors_dir() -> Option<PathBuf> {
+    match std::env::var_os("SCEP_VECTORS") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => {
+            eprintln!("skipping vector test: SCEP_VECTORS is not set");
+            None
+        }
+    }
+}
+
+fn openssl_digest_name(alg: DigestAlgorithm) -> &'static str {
+    match alg {
+        #[cfg(feature = "insecure-legacy")]
+        DigestAlgorithm::Md5 => "md5",
+        DigestAlgorithm::Sha1 => "sha1",
+        DigestAlgorithm::Sha224 => "sha224",
+        DigestAlgorithm::Sha256 => "sha256",
+        DigestAlgorithm::Sha384 => "sha384",
+        DigestAlgorithm::Sha512 => "sha512",
+    }
+}
+
+/// Hand-built `SubjectPublicKeyInfo` DER for an RSA key with modulus `n` and exponent 65537.
+fn rsa_spki_der(n: &[u8], params: Option<AnyRef<'_>>) -> Vec<u8> {
+    let pk = RsaPublicKeyRef {
+        modulus: UintRef::new(n).unwrap(),
+        public_exponent: UintRef::new(&[1, 0, 1]).unwrap(),
+    };
+    let pk_der = pk.to_der().unwrap();
+    let spki = SubjectPublicKeyInfoRef {
+        algorithm: AlgorithmIdentifierRef {
+            oid: oid::RSA_ENCRYPTION,
+            parameters: params,
+        },
+        subject_public_key: BitStringRef::from_bytes(&pk_der).unwrap(),
+    };
+    spki.to_der().unwrap()
+}
+
+/// An odd number of `bits` bits with the top bit set.
+fn odd_modulus(rng: &mut TestRng, bits: usize) -> Vec<u8> {
+    let mut n = random_bytes(rng, bits.div_ceil(8));
+    let top = (bits - 1) % 8;
+    n[0] &= (1u16 << (top + 1)).wrapping_sub(1) as u8;
+    n[0] |= 1 << top;
+    *n.last_mut().unwrap() |= 1;
+    n
+}
+
+// ---------------------------------------------------------------------------------------------
+// Digests
+
+#[test]
+fn digests_known_answers() {
+    let cases: &[(DigestAlgorithm, &str)] = &[
+        #[cfg(feature = "insecure-legacy")]
+        (DigestAlgorithm::Md5, "900150983cd24fb0d6963f7d28e17f72"),
+        (
+            DigestAlgorithm::Sha1,
+            "a9993e364706816aba3e25717850c26c9cd0d89d",
+        ),
+        (
+            DigestAlgorithm::Sha224,
+            "23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7",
+        ),
+        (
+            DigestAlgorithm::Sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        ),
+        (
+            DigestAlgorithm::Sha384,
+            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed\
+             8086072ba1e7cc2358baeca134c825a7",
+        ),
+        (
+            DigestAlgorithm::Sha512,
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a\
+             2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+        ),
+    ];
+    assert_eq!(cases.len(), ALL_DIGESTS.len());
+    for &(alg, want) in cases {
+        assert!(PROVIDER.digests.supports(alg));
+        let got = PROVIDER.digests.digest(alg, b"abc").unwrap();
+        assert_eq!(hex(got.as_bytes()), want, "{alg:?}");
+        assert_eq!(got.as_bytes().len(), alg.output_len());
+    }
+}
+
+#[test]
+fn digest_info_prefixes_agree_with_rsa() {
+    fn prefix<D: Digest + AssociatedOid>() -> Box<[u8]> {
+        Pkcs1v15Sign::new::<D>().prefix
+    }
+    assert_eq!(
+        pkcs1v15_scheme(DigestAlgorithm::Sha1).prefix,
+        prefix::<Sha1>()
+    );
+    assert_eq!(
+        pkcs1v15_scheme(DigestAlgorithm::Sha224).prefix,
+        prefix::<Sha224>()
+    );
+    assert_eq!(
+        pkcs1v15_scheme(DigestAlgorithm::Sha256).prefix,
+        prefix::<Sha256>()
+    );
+    assert_eq!(
+        pkcs1v15_scheme(DigestAlgorithm::Sha384).prefix,
+        prefix::<Sha384>()
+    );
+    assert_eq!(
+        pkcs1v15_scheme(DigestAlgorithm::Sha512).prefix,
+        prefix::<Sha512>()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Content encryption
+
+#[test]
+fn cbc_round_trip_every_algorithm_and_length() {
+    let mut rng = TestRng(1);
+    for &alg in ALL_CIPHERS {
+        assert!(PROVIDER.cipher.supports(alg));
+        let key = random_bytes(&mut rng, alg.key_len());
+        let iv = random_bytes(&mut rng, alg.block_len());
+        for len in 0..=3 * alg.block_len() + 1 {
+            let pt = random_bytes(&mut rng, len);
+            let ct = PROVIDER.cipher.encrypt(alg, &key, &iv, &pt).unwrap();
+            assert_eq!(ct.len(), (len / alg.block_len() + 1) * alg.block_len());
+            let back = PROVIDER.cipher.decrypt(alg, &key, &iv, &ct).unwrap();
+            assert_eq!(&back[..], &pt[..], "{alg:?} len {len}");
+        }
+    }
+}
+
+#[test]
+fn cbc_matches_openssl_enc() {
+    let mut rng = TestRng(2);
+    let dir = TempDir::new("enc");
+    let cases: &[(ContentEncryption, &str, &[&str])] = &[
+        #[cfg(feature = "insecure-legacy")]
+        (
+            ContentEncryption::DesCbc,
+            "-des-cbc",
+            &["-provider", "legacy", "-provider", "default"],
+        ),
+        (ContentEncryption::DesEde3Cbc, "-des-ede3-cbc", &[]),
+        (ContentEncryption::Aes128Cbc, "-aes-128-cbc", &[]),
+        (ContentEncryption::Aes192Cbc, "-aes-192-cbc", &[]),
+        (ContentEncryption::Aes256Cbc, "-aes-256-cbc", &[]),
+    ];
+    for &(alg, name, extra) in cases {
+        let key = random_bytes(&mut rng, alg.key_len());
+        let iv = random_bytes(&mut rng, alg.block_len());
+        let pt = random_bytes(&mut rng, 45);
+        let pt_file = dir.file("pt", &pt);
+        let out_file = dir.path("ct");
+        let (key_hex, iv_hex) = (hex(&key), hex(&iv));
+        let mut args = vec!["enc", name, "-K", &key_hex, "-iv", &iv_hex, "-in", &pt_file];
+        args.extend_from_slice(&["-out", &out_file]);
+        args.extend_from_slice(extra);
+        let Some(out) = openssl(&args) else { return };
+        if !out.status.success() {
+            eprintln!("skipping {alg:?}: openssl enc {name} failed (legacy provider missing?)");
+            continue;
+        }
+        let theirs = fs::read(&out_file).unwrap();
+        let ours = PROVIDER.cipher.encrypt(alg, &key, &iv, &pt).unwrap();
+        assert_eq!(ours, theirs, "{alg:?}");
+        assert_eq!(
+            &PROVIDER.cipher.decrypt(alg, &key, &iv, &theirs).unwrap()[..],
+            &pt[..]
+        );
+
+        // And openssl decrypts ours.
+        let ct_file = dir.file("ours", &ours);
+        let back_file = dir.path("back");
+        let mut args = vec![
+            "enc", "-d", name, "-K", &key_hex, "-iv", &iv_hex, "-in", &ct_file,
+        ];
+        args.extend_from_slice(&["-out", &back_file]);
+        args.extend_from_slice(extra);
+        openssl_ok(&args).unwrap();
+        assert_eq!(fs::read(&back_file).unwrap(), pt);
+    }
+}
+
+#[test]
+fn cbc_decrypt_failures_are_one_error() {
+    let mut rng = TestRng(3);
+    for &alg in ALL_CIPHERS {
+        let bs = alg.block_len();
+        let key = random_bytes(&mut rng, alg.key_len());
+        let iv = random_bytes(&mut rng, bs);
+        let pt = random_bytes(&mut rng, 2 * bs + 3);
+        let ct = PROVIDER.cipher.encrypt(alg, &key, &iv, &pt).unwrap();
+        let dec = |k: &[u8], i: &[u8], c: &[u8]| PROVIDER.cipher.decrypt(alg, k, i, c);
+
+        // Bad padding: flip bits of the next-to-last block so the last plaintext byte
+        // becomes 0 (never valid) or larger than the block.
+        let pad = (bs - 3) as u8;
+        for bad_last in [0u8, bs as u8 + 1, 0xff] {
+            let mut t = ct.clone();
+            let at = t.len() - bs - 1;
+            t[at] ^= pad ^ bad_last;
+            assert_eq!(
+                dec(&key, &iv, &t),
+                Err(DecryptFailed),
+                "{alg:?} pad {bad_last}"
+            );
+        }
+        // Inconsistent padding bytes (last byte right, one before it wrong).
+        let mut t = ct.clone();
+        let at = t.len() - bs - 2;
+        t[at] ^= 0x01;
+        assert_eq!(
+            dec(&key, &iv, &t),
+            Err(DecryptFailed),
+            "{alg:?} inconsistent"
+        );
+
+        // Lengths.
+        assert_eq!(dec(&key, &iv, &ct[..ct.len() - 1]), Err(DecryptFailed));
+        assert_eq!(dec(&key, &iv, &[]), Err(DecryptFailed));
+        assert_eq!(dec(&key, &iv, &ct[..1]), Err(DecryptFailed));
+
+        // Wrong key (fixed, so the outcome is reproducible; it garbles the padding).
+        let wrong = vec![0x5a; alg.key_len()];
+        assert_eq!(
+            dec(&wrong, &iv, &ct),
+            Err(DecryptFailed),
+            "{alg:?} wrong key"
+        );
+
+        // Wrong key and IV sizes.
+        assert_eq!(dec(&key[1..], &iv, &ct), Err(DecryptFailed));
+        assert_eq!(dec(&key, &iv[1..], &ct), Err(DecryptFailed));
+    }
+}
+
+#[test]
+fn cbc_encrypt_refuses_wrong_sizes() {
+    for &alg in ALL_CIPHERS {
+        let key = vec![7u8; alg.key_len()];
+        let iv = vec![9u8; alg.block_len()];
+        let enc = |k: &[u8], i: &[u8]| PROVIDER.cipher.encrypt(alg, k, i, b"data");
+        assert_eq!(enc(&key[1..], &iv), Err(CryptoError::InvalidKey));
+        assert_eq!(
+            enc(&[key.clone(), vec![1]].concat(), &iv),
+            Err(CryptoError::InvalidKey)
+        );
+        assert_eq!(enc(&key, &iv[1..]), Err(CryptoError::InvalidKey));
+        assert_eq!(enc(&key, &[]), Err(CryptoError::InvalidKey));
+    }
+}
+
+#[test]
+fn pkcs7_unpad_checks_every_padding_byte() {
+    let mut block = [0xaa_u8; 16];
+    for n in 1..=16u8 {
+        block[16 - n as usize..].fill(n);
+        assert_eq!(
+            pkcs7_unpadded_len(&block, 16),
+            Some(16 - n as usize),
+            "pad {n}"
+        );
+        if n > 1 {
+            let mut bad = block;
+            bad[16 - n as usize] ^= 1;
+            assert_eq!(
+                pkcs7_unpadded_len(&bad, 16),
+                None,
+                "first pad byte off, pad {n}"
+            );
+        }
+    }
+    for n in [0u8, 17, 0x80, 0xff] {
+        let mut b = [n; 16];
+        b[15] = n;
+        assert_eq!(pkcs7_unpadded_len(&b, 16), None, "pad {n}");
+    }
+    // Data before the padding is not inspected.
+    let mut b = [0u8; 32];
+    b[31] = 1;
+    assert_eq!(pkcs7_unpadded_len(&b, 16), Some(31));
+    assert_eq!(pkcs7_unpadded_len(&[8u8; 8], 8), Some(0));
+    assert_eq!(pkcs7_unpadded_len(&[], 8), None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signatures
+
+#[test]
+fn sign_verify_round_trip_every_digest() {
+    let key = key2048();
+    let other = key1024();
+    for &d in ALL_DIGESTS {
+        let alg = SignatureAlgorithm::RsaPkcs1v15(d);
+        let key = key.clone().with_signature_algorithm(alg);
+        assert_eq!(Signer::signature_algorithm(&key), alg);
+        let msg = b"signed attributes".as_slice();
+        let sig = key.sign(msg).unwrap();
+        assert_eq!(sig.len(), 256);
+        let spki = key.certificate().public_key();
+        PROVIDER
+            .verifier
+            .verify(alg, spki.clone(), msg, &sig)
+            .unwrap();
+
+        assert_eq!(
+            PROVIDER.verifier.verify(alg, spki.clone(), b"other", &sig),
+            Err(BadSignature)
+        );
+        let mut bad = sig.clone();
+        bad[100] ^= 1;
+        assert_eq!(
+            PROVIDER.verifier.verify(alg, spki.clone(), msg, &bad),
+            Err(BadSignature)
+        );
+        assert_eq!(
+            PROVIDER.verifier.verify(alg, spki.clone(), msg, &sig[1..]),
+            Err(BadSignature)
+        );
+        assert_eq!(
+            PROVIDER.verifier.verify(alg, spki.clone(), msg, &[]),
+            Err(BadSignature)
+        );
+        let other_spki = other.certificate().public_key();
+        assert_eq!(
+            PROVIDER.verifier.verify(alg, other_spki, msg, &sig),
+            Err(BadSignature)
+        );
+        for &d2 in ALL_DIGESTS.iter().filter(|&&d2| d2 != d) {
+            let alg2 = SignatureAlgorithm::RsaPkcs1v15(d2);
+            assert_eq!(
+                PROVIDER.verifier.verify(alg2, spki.clone(), msg, &sig),
+                Err(BadSignature)
+            );
+        }
+    }
+}
+
+#[test]
+fn blinded_signature_equals_unblinded() {
+    let key = key2048();
+    let msg = b"deterministic";
+    let ours = key.sign(msg).unwrap();
+    let plain = key
+        .private_key()
+        .sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(msg))
+        .unwrap();
+    assert_eq!(ours, plain);
+    assert_eq!(key.sign(msg).unwrap(), ours);
+}
+
+#[test]
+fn small_keys_sign_and_verify() {
+    let key = key512();
+    let sig = key.sign(b"m").unwrap();
+    assert_eq!(sig.len(), 64);
+    let alg = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    PROVIDER
+        .verifier
+        .verify(alg, key.certificate().public_key(), b"m", &sig)
+        .unwrap();
+    // SHA-512's DigestInfo does not fit a 512-bit modulus.
+    let big =
+        key.with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha512));
+    assert_eq!(big.sign(b"m"), Err(CryptoError::Failed));
+}
+
+#[test]
+fn signatures_match_openssl() {
+    let key = key2048();
+    let dir = TempDir::new("dgst");
+    let key_file = data_path("rsa2048.pkcs8.pem");
+    let key_file = key_file.to_str().unwrap();
+    let Some(pub_pem) = openssl(&["pkey", "-in", key_file, "-pubout"]) else {
+        return;
+    };
+    let pub_file = dir.file("pub.pem", &pub_pem.stdout);
+    let msg: Vec<u8> = (0..1000u32).map(|i| i as u8).collect();
+    let msg_file = dir.file("msg", &msg);
+    for &d in ALL_DIGESTS {
+        let md = format!("-{}", openssl_digest_name(d));
+        let alg = SignatureAlgorithm::RsaPkcs1v15(d);
+        let ours = key
+            .clone()
+            .with_signature_algorithm(alg)
+            .sign(&msg)
+            .unwrap();
+        let sig_file = dir.file("sig", &ours);
+        let out = openssl_ok(&[
+            "dgst",
+            &md,
+            "-verify",
+            &pub_file,
+            "-signature",
+            &sig_file,
+            &msg_file,
+        ])
+        .unwrap();
+        assert!(
+            String::from_utf8_lossy(&out).contains("Verified OK"),
+            "{d:?}"
+        );
+
+        let theirs = openssl_ok(&["dgst", &md, "-sign", key_file, "-binary", &msg_file]).unwrap();
+        assert_eq!(
+            theirs, ours,
+            "{d:?}: PKCS #1 v1.5 signatures are deterministic"
+        );
+        PROVIDER
+            .verifier
+            .verify(alg, key.certificate().public_key(), &msg, &theirs)
+            .unwrap();
+    }
+}
+
+#[test]
+fn public_key_limits() {
+    let mut rng = TestRng(4);
+    let null = Some(AnyRef::NULL);
+    let decode = |der: &[u8]| {
+        let spki = SubjectPublicKeyInfoRef::from_der(der).unwrap();
+        rsa_public_key(&spki).map(|k| k.n().bit_width())
+    };
+    assert_eq!(
+        decode(&rsa_spki_der(&odd_modulus(&mut rng, 511), null)),
+        None
+    );
+    assert_eq!(
+        decode(&rsa_spki_der(&odd_modulus(&mut rng, 512), null)),
+        Some(512)
+    );
+    assert_eq!(
+        decode(&rsa_spki_der(&odd_modulus(&mut rng, 8192), null)),
+        Some(8192)
+    );
+    assert_eq!(
+        decode(&rsa_spki_der(&odd_modulus(&mut rng, 8193), null)),
+        None
+    );
+    assert_eq!(
+        decode(&rsa_spki_der(&odd_modulus(&mut rng, 16384), null)),
+        None
+    );
+    // Absent parameters are accepted; anything but NULL is not.
+    assert_eq!(
+        decode(&rsa_spki_der(&odd_modulus(&mut rng, 1024), None)),
+        Some(1024)
+    );
+    let int = AnyRef::new(der::Tag::Integer, &[1]).unwrap();
+    assert_eq!(
+        decode(&rsa_spki_der(&odd_modulus(&mut rng, 1024), Some(int))),
+        None
+    );
+    // An even modulus is not an RSA key.
+    let mut even = odd_modulus(&mut rng, 1024);
+    *even.last_mut().unwrap() &= 0xfe;
+    assert_eq!(decode(&rsa_spki_der(&even, null)), None);
+    // Not RSA at all.
+    let ec = cert("p256.cert.pem");
+    assert!(rsa_public_key(&ec.public_key()).is_none());
+    // A signature check against refused keys is a plain BadSignature.
+    let alg = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    let small = rsa_spki_der(&odd_modulus(&mut rng, 504), null);
+    let small = SubjectPublicKeyInfoRef::from_der(&small).unwrap();
+    assert_eq!(
+        PROVIDER.verifier.verify(alg, small, b"m", &[1; 63]),
+        Err(BadSignature)
+    );
+    assert_eq!(
+        PROVIDER
+            .verifier
+            .verify(alg, ec.public_key(), b"m", &[1; 64]),
+        Err(BadSignature)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key transport
+
+fn key_transports() -> Vec<KeyTransport> {
+    let mut all = vec![KeyTransport::RsaPkcs1v15];
+    for &hash in OAEP_DIGESTS {
+        for &mgf1 in OAEP_DIGESTS {
+            all.push(KeyTransport::RsaOaep { hash, mgf1 });
+        }
+    }
+    all
+}
+
+#[test]
+fn key_transport_round_trips() {
+    let key = key2048();
+    let spki = key.certificate().public_key();
+    let mut rng = TestRng(5);
+    for alg in key_transports() {
+        for len in [8, 16, 24, 32] {
+            let cek = random_bytes(&mut rng, len);
+            let wrapped = PROVIDER
+                .key_encryptor
+                .encrypt_key(alg, spki.clone(), &cek, &mut rng)
+                .unwrap();
+            assert_eq!(wrapped.len(), 256);
+            let back = key.decrypt_key(alg, &wrapped, len).unwrap();
+            assert_eq!(&back[..], &cek[..], "{alg:?}");
+            // A different key length than was sent is a failure.
+            assert_eq!(
+                key.decrypt_key(alg, &wrapped, len + 8),
+                Err(CryptoError::Failed)
+            );
+        }
+    }
+}
+
+#[test]
+fn shorter_key_request_than_sent_fails() {
+    let key = key2048();
+    let mut rng = TestRng(6);
+    let cek = random_bytes(&mut rng, 24);
+    for alg in [
+        KeyTransport::RsaPkcs1v15,
+        KeyTransport::OAEP_SHA1,
+        KeyTransport::OAEP_SHA256,
+    ] {
+        let wrapped = PROVIDER
+            .key_encryptor
+            .encrypt_key(alg, key.certificate().public_key(), &cek, &mut rng)
+            .unwrap();
+        assert_eq!(
+            key.decrypt_key(alg, &wrapped, 16),
+            Err(CryptoError::Failed),
+            "{alg:?}"
+        );
+        assert_eq!(&key.decrypt_key(alg, &wrapped, 24).unwrap()[..], &cek[..]);
+    }
+}
+
+#[test]
+fn garbage_key_transport_never_panics() {
+    let key = key2048();
+    let mut rng = TestRng(7);
+    let n = key.private_key().n_bytes();
+    let mut inputs = vec![
+        Vec::new(),
+        vec![0u8; 1],
+        vec![0u8; 255],
+        vec![0u8; 256],
+        vec![0u8; 257],
+        vec![0xffu8; 256],
+        n.to_vec(),
+        random_bytes(&mut rng, 512),
+    ];
+    for _ in 0..8 {
+        let mut g = random_bytes(&mut rng, 256);
+        g[0] &= 0x7f; // below the modulus
+        inputs.push(g);
+    }
+    for g in &inputs {
+        // Implicit rejection: a synthetic key or Failed, never a panic or another error.
+        match key.decrypt_key(KeyTransport::RsaPkcs1v15, g, 16) {
+            Ok(k) => assert_eq!(k.len(), 16),
+            Err(e) => assert_eq!(e, CryptoError::Failed),
+        }
+        for alg in [KeyTransport::OAEP_SHA1, KeyTransport::OAEP_SHA256] {
+            assert_eq!(key.decrypt_key(alg, g, 16), Err(CryptoError::Failed));
+        }
+    }
+}
+
+#[test]
+fn pkcs1_implicit_rejection_is_deterministic_and_blinding_neutral() {
+    let key = key2048();
+    let mut rng = TestRng(8);
+    let mut g = random_bytes(&mut rng, 256);
+    g[0] = 0x12;
+    let blinded = key
+        .private_key()
+        .decrypt_blinded(&mut key.blinding(b"decrypt", &g), Pkcs1v15Encrypt, &g)
+        .unwrap();
+    let again = key
+        .private_key()
+        .decrypt_blinded(&mut key.blinding(b"other", &g), Pkcs1v15Encrypt, &g)
+        .unwrap();
+    let unblinded = key.private_key().decrypt(Pkcs1v15Encrypt, &g).unwrap();
+    assert_eq!(blinded, unblinded);
+    assert_eq!(again, unblinded);
+    if unblinded.len() == 16 {
+        assert_eq!(
+            &key.decrypt_key(KeyTransport::RsaPkcs1v15, &g, 16).unwrap()[..],
+            &unblinded
+        );
+    }
+}
+
+#[test]
+fn oaep_with_other_digests_is_unsupported() {
+    let key = key2048();
+    let mut rng = TestRng(9);
+    let spki = key.certificate().public_key();
+    for (hash, mgf1) in [
+        (DigestAlgorithm::Sha224, DigestAlgorithm::Sha1),
+        (DigestAlgorithm::Sha256, DigestAlgorithm::Sha224),
+    ] {
+        let alg = KeyTransport::RsaOaep { hash, mgf1 };
+        let r = PROVIDER
+            .key_encryptor
+            .encrypt_key(alg, spki.clone(), &[1; 16], &mut rng);
+        assert_eq!(r, Err(CryptoError::UnsupportedAlgorithm));
+        assert_eq!(
+            key.decrypt_key(alg, &[1; 256], 16),
+            Err(CryptoError::UnsupportedAlgorithm)
+        );
+    }
+}
+
+#[test]
+fn key_transport_errors() {
+    let key = key2048();
+    let spki = key.certificate().public_key();
+    for alg in [KeyTransport::RsaPkcs1v15, KeyTransport::OAEP_SHA256] {
+        let r = PROVIDER
+            .key_encryptor
+            .encrypt_key(alg, spki.clone(), &[1; 16], &mut FailingRng);
+        assert_eq!(r, Err(CryptoError::Rng), "{alg:?}");
+        let ec = cert("p256.cert.pem");
+        let r = PROVIDER
+            .key_encryptor
+            .encrypt_key(alg, ec.public_key(), &[1; 16], &mut TestRng(1));
+        assert_eq!(r, Err(CryptoError::InvalidKey));
+        let r = PROVIDER
+            .key_encryptor
+            .encrypt_key(alg, spki.clone(), &[1; 250], &mut TestRng(1));
+        assert_eq!(r, Err(CryptoError::Failed), "message too long");
+    }
+}
+
+fn openssl_oaep_opts(hash: DigestAlgorithm, mgf1: DigestAlgorithm) -> Vec<String> {
+    vec![
+        "-pkeyopt".into(),
+        "rsa_padding_mode:oaep".into(),
+        "-pkeyopt".into(),
+        format!("rsa_oaep_md:{}", openssl_digest_name(hash)),
+        "-pkeyopt".into(),
+        format!("rsa_mgf1_md:{}", openssl_digest_name(mgf1)),
+    ]
+}
+
+#[test]
+fn key_transport_matches_openssl_pkeyutl() {
+    let key = key2048();
+    let dir = TempDir::new("pkeyutl");
+    let key_file = data_path("rsa2048.pkcs8.pem");
+    let key_file = key_file.to_str().unwrap();
+    let cert_file = data_path("rsa2048.cert.pem");
+    let cert_file = cert_file.to_str().unwrap();
+    let mut rng = TestRng(10);
+    let cases = [
+        KeyTransport::RsaPkcs1v15,
+        KeyTransport::OAEP_SHA1,
+        KeyTransport::OAEP_SHA256,
+        KeyTransport::RsaOaep {
+            hash: DigestAlgorithm::Sha256,
+            mgf1: DigestAlgorithm::Sha1,
+        },
+        KeyTransport::RsaOaep {
+            hash: DigestAlgorithm::Sha384,
+            mgf1: DigestAlgorithm::Sha384,
+        },
+        KeyTransport::RsaOaep {
+            hash: DigestAlgorithm::Sha512,
+            mgf1: DigestAlgorithm::Sha256,
+        },
+    ];
+    for alg in cases {
+        let opts = match alg {
+            KeyTransport::RsaPkcs1v15 => vec!["-pkeyopt".into(), "rsa_padding_mode:pkcs1".into()],
+            KeyTransport::RsaOaep { hash, mgf1 } => openssl_oaep_opts(hash, mgf1),
+        };
+        let opts: Vec<&str> = opts.iter().map(String::as_str).collect();
+
+        // Ours -> openssl.
+        let cek = random_bytes(&mut rng, 32);
+        let wrapped = PROVIDER
+            .key_encryptor
+            .encrypt_key(alg, key.certificate().public_key(), &cek, &mut rng)
+            .unwrap();
+        let ct_file = dir.file("ct", &wrapped);
+        let mut args = vec!["pkeyutl", "-decrypt", "-inkey", key_file, "-in", &ct_file];
+        args.extend_from_slice(&opts);
+        let Some(out) = openssl(&args) else { return };
+        assert!(
+            out.status.success(),
+            "{alg:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.stdout, cek, "{alg:?}");
+
+        // openssl -> ours.
+        let cek = random_bytes(&mut rng, 24);
+        let pt_file = dir.file("pt", &cek);
+        let mut args = vec![
+            "pkeyutl", "-encrypt", "-certin", "-inkey", cert_file, "-in", &pt_file,
+        ];
+        args.extend_from_slice(&opts);
+        let wrapped = openssl_ok(&args).unwrap();
+        assert_eq!(
+            &key.decrypt_key(alg, &wrapped, 24).unwrap()[..],
+            &cek[..],
+            "{alg:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RsaKey loading
+
+#[test]
+fn rsa_key_requires_matching_certificate() {
+    let k2048 = key2048().private_key().clone();
+    assert_eq!(
+        RsaKey::new(k2048.clone(), cert("rsa1024.cert.pem")).err(),
+        Some(Error::InvalidInput)
+    );
+    assert_eq!(
+        RsaKey::new(k2048.clone(), cert("p256.cert.pem")).err(),
+        Some(Error::InvalidInput)
+    );
+    let key = RsaKey::new(k2048, cert("rsa2048.cert.pem")).unwrap();
+    assert_eq!(
+        Signer::signature_algorithm(&key),
+        SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256)
+    );
+    assert_eq!(Signer::certificate(&key), Decryptor::certificate(&key));
+    let dbg = format!("{key:?}");
+    assert!(dbg.contains("RsaKey") && dbg.contains("2048"), "{dbg}");
+}
+
+#[test]
+fn pem_loading() {
+    let pkcs8 = data("rsa2048.pkcs8.pem");
+    let pkcs1 = data("rsa1024.pkcs1.pem");
+    let c2048 = cert("rsa2048.cert.pem");
+    let c1024 = cert("rsa1024.cert.pem");
+
+    assert!(RsaKey::from_pem(&pkcs8, c2048.clone()).is_ok());
+    assert!(RsaKey::from_pem(&pkcs1, c1024.clone()).is_ok());
+    // Wrong-label entry points refuse.
+    assert_eq!(
+        RsaKey::from_pkcs1_pem(&pkcs8, c2048.clone()).err(),
+        Some(Error::InvalidInput)
+    );
+    assert_eq!(
+        RsaKey::from_pkcs8_pem(&pkcs1, c1024.clone()).err(),
+        Some(Error::InvalidInput)
+    );
+    assert_eq!(
+        RsaKey::from_pem(b"no pem here", c1024.clone()).err(),
+        Some(Error::InvalidInput)
+    );
+
+    // Text around the block, a certificate first, CRLF line endings.
+    let mut wrapped = b"Bag Attributes\n    friendlyName: test\n    localKeyID: 01 02 \n\
+                        Key Attributes: <No Attributes>\n"
+        .to_vec();
+    wrapped.extend_from_slice(&data("rsa1024.cert.pem"));
+    wrapped.extend_from_slice(&pkcs1);
+    wrapped.extend_from_slice(b"trailing text\n");
+    let k = RsaKey::from_pem(&wrapped, c1024.clone()).unwrap();
+    assert_eq!(k.private_key(), key1024().private_key());
+    let crlf: Vec<u8> = String::from_utf8(pkcs8.clone())
+        .unwrap()
+        .replace('\n', "\r\n")
+        .into();
+    assert!(RsaKey::from_pem(&crlf, c2048.clone()).is_ok());
+
+    // DER entry points.
+    let der = pem_block(&pkcs8, "PRIVATE KEY").unwrap();
+    assert!(RsaKey::from_pkcs8_der(&der, c2048.clone()).is_ok());
+    assert_eq!(
+        RsaKey::from_pkcs1_der(&der, c2048.clone()).err(),
+        Some(Error::InvalidInput)
+    );
+    assert_eq!(
+        RsaKey::from_pkcs8_der(&der[..100], c2048).err(),
+        Some(Error::InvalidInput)
+    );
+}
+
+#[test]
+fn encrypted_pem_is_refused() {
+    let dir = TempDir::new("encpem");
+    let key_file = data_path("rsa1024.pkcs1.pem");
+    let key_file = key_file.to_str().unwrap();
+    let c1024 = cert("rsa1024.cert.pem");
+    let out = dir.path("enc8.pem");
+    let Some(_) = openssl_ok(&[
+        "pkcs8",
+        "-topk8",
+        "-in",
+        key_file,
+        "-passout",
+        "pass:x",
+        "-v2",
+        "aes-128-cbc",
+        "-out",
+        &out,
+    ]) else {
+        return;
+    };
+    let enc8 = fs::read(&out).unwrap();
+    assert!(String::from_utf8_lossy(&enc8).contains("ENCRYPTED PRIVATE KEY"));
+    assert_eq!(
+        RsaKey::from_pem(&enc8, c1024.clone()).err(),
+        Some(Error::InvalidInput)
+    );
+
+    let out = dir.path("legacy.pem");
+    openssl_ok(&[
+        "rsa",
+        "-in",
+        key_file,
+        "-aes128",
+        "-traditional",
+        "-passout",
+        "pass:x",
+        "-out",
+        &out,
+    ])
+    .unwrap();
+    let legacy = fs::read(&out).unwrap();
+    assert!(String::from_utf8_lossy(&legacy).contains("Proc-Type"));
+    assert_eq!(
+        RsaKey::from_pem(&legacy, c1024).err(),
+        Some(Error::InvalidInput)
+    );
+}
+
+#[test]
+fn pkcs8_pem_export_round_trips() {
+    let key = key1024();
+    let pem = key.to_pkcs8_pem().unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+    let back = RsaKey::from_pkcs8_pem(pem.as_bytes(), key.certificate().clone()).unwrap();
+    assert_eq!(back.private_key(), key.private_key());
+
+    let dir = TempDir::new("export");
+    let file = dir.file("k.pem", pem.as_bytes());
+    let cert_file = data_path("rsa1024.cert.pem");
+    let Some(ours) = openssl(&["pkey", "-in", &file, "-pubout"]) else {
+        return;
+    };
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    let theirs = openssl_ok(&[
+        "x509",
+        "-in",
+        cert_file.to_str().unwrap(),
+        "-noout",
+        "-pubkey",
+    ])
+    .unwrap();
+    assert_eq!(ours.stdout, theirs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Self-signed certificates
+
+fn name(cn: &str) -> Name {
+    use core::str::FromStr;
+    Name::from_str(&format!("CN={cn},O=scep tests")).unwrap()
+}
+
+fn date(y: u16, m: u8, d: u8) -> der::DateTime {
+    der::DateTime::new(y, m, d, 0, 0, 0).unwrap()
+}
+
+#[test]
+fn self_signed_certificate_is_well_formed() {
+    let key = key2048();
+    let subject = name("device");
+    let alg = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    let c = self_signed_certificate(
+        key.private_key(),
+        &subject,
+        &[0x00, 0x00, 0x9f, 0x01],
+        date(2024, 1, 2),
+        date(2049, 12, 31),
+        alg,
+    )
+    .unwrap();
+    assert!(c.is_self_issued());
+    assert_eq!(c.subject(), &subject);
+    assert_eq!(c.serial_number(), &[0x00, 0x9f, 0x01]);
+    assert_eq!(c.x509().tbs_certificate().version(), Version::V3);
+    let ku = c.key_usage().unwrap();
+    assert!(ku.digital_signature() && ku.key_encipherment() && !ku.key_cert_sign());
+    let bits = c
+        .public_key()
+        .subject_public_key
+        .as_bytes()
+        .unwrap()
+        .to_vec();
+    assert_eq!(
+        c.subject_key_identifier().unwrap(),
+        &Sha1::digest(&bits)[..]
+    );
+    let validity = c.x509().tbs_certificate().validity();
+    assert!(matches!(validity.not_before, Time::UtcTime(_)));
+    assert!(matches!(validity.not_after, Time::UtcTime(_)));
+
+    // Our own verifier accepts the signature over the TBS.
+    let tbs = c.x509().tbs_certificate().to_der().unwrap();
+    let sig = c.x509().signature().as_bytes().unwrap();
+    PROVIDER
+        .verifier
+        .verify(alg, c.public_key(), &tbs, sig)
+        .unwrap();
+
+    // It pairs with its key.
+    let k = RsaKey::new(key.private_key().clone(), c.clone()).unwrap();
+    assert_eq!(k.certificate(), &c);
+    // And converts to the RFC 5280 profile.
+    c.to_rfc5280().unwrap();
+}
+
+#[test]
+fn self_signed_certificate_times_after_2049_are_generalized() {
+    let key = key1024();
+    let c = self_signed_certificate(
+        key.private_key(),
+        &name("late"),
+        &[1],
+        date(2049, 6, 1),
+        date(2050, 1, 1),
+        SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256),
+    )
+    .unwrap();
+    let validity = c.x509().tbs_certificate().validity();
+    assert!(matches!(validity.not_before, Time::UtcTime(_)));
+    assert!(matches!(validity.not_after, Time::GeneralTime(_)));
+}
+
+#[test]
+fn self_signed_certificate_input_checks() {
+    let key = key512();
+    let k = key.private_key();
+    let n = name("x");
+    let (a, b) = (date(2024, 1, 1), date(2025, 1, 1));
+    let alg = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    let mk = |serial: &[u8], nb, na, alg| self_signed_certificate(k, &n, serial, nb, na, alg);
+    assert_eq!(mk(&[], a, b, alg).err(), Some(Error::InvalidInput));
+    assert_eq!(mk(&[0, 0], a, b, alg).err(), Some(Error::InvalidInput));
+    assert_eq!(mk(&[1; 21], a, b, alg).err(), Some(Error::InvalidInput));
+    assert_eq!(mk(&[0x80; 20], a, b, alg).err(), Some(Error::InvalidInput));
+    assert_eq!(mk(&[1], b, a, alg).err(), Some(Error::InvalidInput));
+    let c = mk(&[0x7f; 20], a, b, alg).unwrap();
+    assert_eq!(c.serial_number(), &[0x7f; 20]);
+    let c = mk(&[0x80; 19], a, b, alg).unwrap();
+    assert_eq!(c.serial_number().len(), 20);
+    assert!(mk(&[1], a, a, alg).is_ok());
+    let sha512 = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha512);
+    assert_eq!(
+        mk(&[1], a, b, sha512).err(),
+        Some(Error::Crypto(CryptoError::Failed))
+    );
+}
+
+#[test]
+fn openssl_accepts_self_signed_certificate() {
+    let dir = TempDir::new("x509");
+    let cases = [
+        (
+            key2048(),
+            DigestAlgorithm::Sha256,
+            "sha256WithRSAEncryption",
+        ),
+        (
+            key2048(),
+            DigestAlgorithm::Sha512,
+            "sha512WithRSAEncryption",
+        ),
+        (key1024(), DigestAlgorithm::Sha1, "sha1WithRSAEncryption"),
+        (key512(), DigestAlgorithm::Sha256, "sha256WithRSAEncryption"),
+    ];
+    for (i, (key, d, sig_name)) in cases.into_iter().enumerate() {
+        let c = self_signed_certificate(
+            key.private_key(),
+            &name("openssl check"),
+            &(i as u32 + 0x00ff_fff0).to_be_bytes(),
+            date(2024, 1, 1),
+            date(2099, 1, 1),
+            SignatureAlgorithm::RsaPkcs1v15(d),
+        )
+        .unwrap();
+        let der_file = dir.file("c.der", c.as_der());
+        let pem_file = dir.file("c.pem", c.to_pem().as_bytes());
+        let Some(text) = openssl(&[
+            "x509", "-inform", "DER", "-in", &der_file, "-noout", "-text",
+        ]) else {
+            return;
+        };
+        assert!(
+            text.status.success(),
+            "{}",
+            String::from_utf8_lossy(&text.stderr)
+        );
+        let text = String::from_utf8_lossy(&text.stdout);
+        for want in [
+            "Version: 3 (0x2)",
+            sig_name,
+            "Digital Signature, Key Encipherment",
+            "CA:FALSE",
+            "X509v3 Subject Key Identifier",
+            "Issuer: O = scep tests, CN = openssl check",
+            "Subject: O = scep tests, CN = openssl check",
+            "Not After : Jan  1 00:00:00 2099 GMT",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in\n{text}");
+        }
+        let out = openssl_ok(&[
+            "verify",
+            "-auth_level",
+            "0",
+            "-check_ss_sig",
+            "-partial_chain",
+            "-CAfile",
+            &pem_file,
+            &pem_file,
+        ])
+        .unwrap();
+        assert!(String::from_utf8_lossy(&out).contains(": OK"), "{d:?}");
+
+        // A corrupted signature is caught by the same command.
+        let mut bad = c.as_der().to_vec();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        let bad = Certificate::from_der(&bad).unwrap();
+        let bad_file = dir.file("bad.pem", bad.to_pem().as_bytes());
+        let args = [
+            "verify",
+            "-auth_level",
+            "0",
+            "-check_ss_sig",
+            "-partial_chain",
+            "-CAfile",
+            &bad_file,
+            &bad_file,
+        ];
+        let out = openssl(&args).unwrap();
+        assert!(!out.status.success(), "openssl accepted a bad signature");
+    }
+}
+
+#[cfg(feature = "insecure-legacy")]
+#[test]
+fn md5_signatures_match_openssl() {
+    let key =
+        key1024().with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Md5));
+    let dir = TempDir::new("md5");
+    let key_file = data_path("rsa1024.pkcs1.pem");
+    let msg_file = dir.file("msg", b"legacy");
+    let Some(theirs) = openssl(&[
+        "dgst",
+        "-md5",
+        "-sign",
+        key_file.to_str().unwrap(),
+        "-binary",
+        &msg_file,
+    ]) else {
+        return;
+    };
+    assert!(theirs.status.success());
+    assert_eq!(key.sign(b"legacy").unwrap(), theirs.stdout);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared vectors (SCEP_VECTORS)
+
+/// The `EnvelopedData` in `der`, which is a `ContentInfo` or a bare `EnvelopedData`.
+fn enveloped_data(der: &[u8]) -> cms::enveloped_data::EnvelopedData {
+    use cms::content_info::ContentInfo;
+    use cms::enveloped_data::EnvelopedData;
+    match ContentInfo::from_der(der) {
+        Ok(ci) => {
+            assert_eq!(ci.content_type, oid::ID_ENVELOPED_DATA);
+            ci.content.decode_as::<EnvelopedData>().unwrap()
+        }
+        Err(_) => EnvelopedData::from_der(der).unwrap(),
+    }
+}
+
+/// Opens `env` with `key` (no recipient matching), reading the key transport from the OID,
+/// except that OAEP parameters are given by the caller.
+fn open_envelope(
+    env: &cms::enveloped_data::EnvelopedData,
+    key: &RsaKey,
+    oaep: KeyTransport,
+) -> Zeroizing<Vec<u8>> {
+    use cms::enveloped_data::RecipientInfo;
+    let ktri = env
+        .recip_infos
+        .0
+        .iter()
+        .find_map(|ri| match ri {
+            RecipientInfo::Ktri(k) => Some(k),
+            _ => None,
+        })
+        .unwrap();
+    let transport = match ktri.key_enc_alg.oid {
+        oid::RSA_ENCRYPTION => KeyTransport::RsaPkcs1v15,
+        oid::RSAES_OAEP => oaep,
+        other => panic!("unexpected key transport {other}"),
+    };
+    let eci = &env.encrypted_content;
+    let alg = ContentEncryption::from_oid(&eci.content_enc_alg.oid).unwrap();
+    // The Java SCEP client omits the IV; OpenSSL then uses zeros.
+    let iv = match eci.content_enc_alg.parameters.as_ref() {
+        Some(p) => p.decode_as::<OctetString>().unwrap().as_bytes().to_vec(),
+        None => vec![0; alg.block_len()],
+    };
+    let cek = key
+        .decrypt_key(transport, ktri.enc_key.as_bytes(), alg.key_len())
+        .unwrap();
+    let ct = eci.encrypted_content.as_ref().unwrap();
+    PROVIDER
+        .cipher
+        .decrypt(alg, &cek, &iv, ct.as_bytes())
+        .unwrap()
+}
+
+#[test]
+fn vectors_smallstep_enveloped() {
+    let Some(dir) = vectors_dir() else { return };
+    let dir = dir.join("smallstep-pkcs7");
+    let cases = [
+        ("enveloped_openssl_default", KeyTransport::OAEP_SHA1),
+        ("enveloped_rsapkcs1v15_aes256", KeyTransport::OAEP_SHA1),
+        ("enveloped_rsaoaep_sha1_aes256", KeyTransport::OAEP_SHA1),
+        // The encoder's parameters say MGF1-SHA-1, but it used MGF1-SHA-256 (see the README).
+        ("enveloped_rsaoaep_sha256", KeyTransport::OAEP_SHA256),
+    ];
+    for (stem, oaep) in cases {
+        let read = |ext: &str| fs::read(dir.join(format!("{stem}.{ext}"))).unwrap();
+        let key = RsaKey::from_pem(
+            &read("key.pem"),
+            Certificate::from_pem(&read("cert.pem")).unwrap(),
+        )
+        .unwrap();
+        let env = enveloped_data(&read("der"));
+        let plain = open_envelope(&env, &key, oaep);
+        assert!(
+            plain.starts_with(b"This is a test"),
+            "{stem}: {:?}",
+            String::from_utf8_lossy(&plain)
+        );
+    }
+}
+
+#[test]
+fn vectors_keys_with_bag_attributes() {
+    let Some(dir) = vectors_dir() else { return };
+    let read = |p: &str| fs::read(dir.join(p)).unwrap();
+    let mac_cert = Certificate::from_pem(&read("smallstep-scep/macos_csr_key.cert.pem")).unwrap();
+    let mac = RsaKey::from_pem(&read("smallstep-scep/macos_csr_key.key.pem"), mac_cert).unwrap();
+    assert_eq!(mac.private_key().n().bit_width(), 1024);
+    let sce_cert =
+        Certificate::from_pem(&read("rustcrypto-formats/sceptest_cert-selfsigned.pem")).unwrap();
+    RsaKey::from_pem(&read("rustcrypto-formats/sceptest_key.pem"), sce_cert).unwrap();
+}
+
+#[test]
+fn vectors_signed_openssl_verifies() {
+    let Some(dir) = vectors_dir() else { return };
+    let der = fs::read(dir.join("smallstep-pkcs7/signed_openssl.der")).unwrap();
+    let (ok, bad) = verify_signer_infos(&der);
+    assert_eq!((ok, bad), (1, 0));
+}
+
+/// Verifies every SignerInfo of a `ContentInfo(SignedData)` with signed attributes against the
+/// first certificate; returns (verified, failed).
+fn verify_signer_infos(der: &[u8]) -> (usize, usize) {
+    use cms::cert::CertificateChoices;
+    use cms::content_info::ContentInfo;
+    use cms::signed_data::SignedData;
+    let ci = ContentInfo::from_der(der).unwrap();
+    let sd = ci.content.decode_as::<SignedData>().unwrap();
+    let cert = match sd.certificates.as_ref().unwrap().0.iter().next().unwrap() {
+        CertificateChoices::Certificate(c) => Certificate::try_from(c).unwrap(),
+        CertificateChoices::Other(_) => panic!("other certificate format"),
+    };
+    let (mut ok, mut bad) = (0, 0);
+    for si in sd.signer_infos.0.iter() {
+        let digest = DigestAlgorithm::from_oid(&si.digest_alg.oid).unwrap();
+        let alg =
+            SignatureAlgorithm::from_signer_info(&si.signature_algorithm.owned_to_ref(), digest)
+                .unwrap();
+        let attrs = si.signed_attrs.as_ref().unwrap().to_der().unwrap();
+        match PROVIDER
+            .verifier
+            .verify(alg, cert.public_key(), &attrs, si.signature.as_bytes())
+        {
+            Ok(()) => ok += 1,
+            Err(BadSignature) => bad += 1,
+        }
+    }
+    (ok, bad)
+}
+
+/// The pkcsPKIEnvelope inside a SCEP `ContentInfo(SignedData)`.
+#[cfg(feature = "insecure-legacy")]
+fn scep_envelope(der: &[u8]) -> cms::enveloped_data::EnvelopedData {
+    use cms::content_info::ContentInfo;
+    use cms::signed_data::SignedData;
+    let ci = ContentInfo::from_der(der).unwrap();
+    let sd = ci.content.decode_as::<SignedData>().unwrap();
+    let econtent = sd.encap_content_info.econtent.unwrap();
+    let inner = econtent.decode_as::<OctetString>().unwrap();
+    enveloped_data(inner.as_bytes())
+}
+
+#[cfg(feature = "insecure-legacy")]
+#[test]
+fn vectors_legacy_md5_des_pkcsreq() {
+    let Some(dir) = vectors_dir() else { return };
+    let read = |p: &str| fs::read(dir.join("ejbca").join(p)).unwrap();
+    let ca = RsaKey::from_pem(
+        &read("ca_sign.key.pem"),
+        Certificate::from_pem(&read("ca_sign.cert.pem")).unwrap(),
+    )
+    .unwrap();
+    for (file, csr, good_sig) in [
+        (
+            "ciscovpn_pkcsreq.der",
+            "derived/ciscovpn_pkcsreq.decrypted.csr.der",
+            true,
+        ),
+        (
+            "javascepclient_pkcsreq_badsig.der",
+            "derived/javascepclient_pkcsreq_badsig.decrypted.csr.der",
+            false,
+        ),
+    ] {
+        let msg = read(file);
+        let want = if good_sig { (1, 0) } else { (0, 1) };
+        assert_eq!(verify_signer_infos(&msg), want, "{file}");
+        let env = scep_envelope(&msg);
+        assert_eq!(
+            env.encrypted_content.content_enc_alg.oid,
+            ContentEncryption::DesCbc.oid(),
+            "{file}"
+        );
+        let plain = open_envelope(&env, &ca, KeyTransport::OAEP_SHA1);
+        assert_eq!(&plain[..], &read(csr)[..], "{file}");
+    }
+}
