@@ -9,9 +9,11 @@ extern crate alloc;
 extern crate std;
 
 pub mod attr;
+pub mod caps;
 pub mod cert;
 pub mod crypto;
 pub mod error;
+pub mod http;
 pub mod oid;
 pub(crate) mod pem;
 pub mod provider;
