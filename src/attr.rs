@@ -19,7 +19,10 @@ use crate::error::Error;
 pub fn is_printable(s: &str) -> bool {
     s.bytes().all(|b| {
         b.is_ascii_alphanumeric()
-            || matches!(b, b' ' | b'\'' | b'(' | b')' | b'+' | b',' | b'-' | b'.' | b'/' | b':' | b'=' | b'?')
+            || matches!(
+                b,
+                b' ' | b'\'' | b'(' | b')' | b'+' | b',' | b'-' | b'.' | b'/' | b':' | b'=' | b'?'
+            )
     })
 }
 
@@ -61,7 +64,9 @@ impl TransactionId {
 
     pub(crate) fn from_wire(s: String) -> Result<Self, Error> {
         if s.is_empty() || s.len() > MAX_TRANSACTION_ID_LEN {
-            return Err(Error::InvalidAttribute(crate::error::Attribute::TransactionId));
+            return Err(Error::InvalidAttribute(
+                crate::error::Attribute::TransactionId,
+            ));
         }
         Ok(Self(s))
     }
@@ -83,7 +88,9 @@ pub(crate) fn hex_upper(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         for nibble in [b >> 4, b & 0x0f] {
-            s.push(char::from(DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+            s.push(char::from(
+                DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
         }
     }
     s
@@ -145,7 +152,11 @@ impl TryFrom<&str> for MessageType {
             "20" => Self::CertPoll,
             "21" => Self::GetCert,
             "22" => Self::GetCrl,
-            _ => return Err(Error::InvalidAttribute(crate::error::Attribute::MessageType)),
+            _ => {
+                return Err(Error::InvalidAttribute(
+                    crate::error::Attribute::MessageType,
+                ));
+            }
         })
     }
 }
@@ -313,7 +324,9 @@ impl Nonce {
             return Err(Error::InvalidInput);
         }
         let mut buf = [0u8; MAX_NONCE_LEN];
-        buf.get_mut(..bytes.len()).ok_or(Error::InvalidInput)?.copy_from_slice(bytes);
+        buf.get_mut(..bytes.len())
+            .ok_or(Error::InvalidInput)?
+            .copy_from_slice(bytes);
         Ok(Self { buf, len })
     }
 
@@ -342,10 +355,14 @@ mod tests {
         for ok in ["3", "17", "19", "20", "21", "22"] {
             assert_eq!(MessageType::try_from(ok).unwrap().as_str(), ok);
         }
-        for bad in ["18", "0", "", "019", " 19", "+19", "19 ", "23", "4", "1", "-3", "3\0"] {
+        for bad in [
+            "18", "0", "", "019", " 19", "+19", "19 ", "23", "4", "1", "-3", "3\0",
+        ] {
             assert_eq!(
                 MessageType::try_from(bad),
-                Err(Error::InvalidAttribute(crate::error::Attribute::MessageType)),
+                Err(Error::InvalidAttribute(
+                    crate::error::Attribute::MessageType
+                )),
                 "{bad:?}"
             );
         }

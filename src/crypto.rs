@@ -98,7 +98,10 @@ impl DigestAlgorithm {
 
     /// The `AlgorithmIdentifier` we emit: the OID with absent parameters (RFC 5754 §2).
     pub fn to_algorithm_identifier(self) -> AlgorithmIdentifierOwned {
-        AlgorithmIdentifierOwned { oid: self.oid(), parameters: None }
+        AlgorithmIdentifierOwned {
+            oid: self.oid(),
+            parameters: None,
+        }
     }
 
     /// The DER `DigestInfo` prefix (RFC 8017 §9.2 note 1) for this digest, for key holders that
@@ -177,7 +180,10 @@ impl SignatureAlgorithm {
 
     /// The `AlgorithmIdentifier` we emit (parameters NULL, RFC 4055 §5).
     pub fn to_algorithm_identifier(self) -> AlgorithmIdentifierOwned {
-        AlgorithmIdentifierOwned { oid: self.oid(), parameters: Some(der::Any::null()) }
+        AlgorithmIdentifierOwned {
+            oid: self.oid(),
+            parameters: Some(der::Any::null()),
+        }
     }
 
     /// Interprets a SignerInfo's `signatureAlgorithm`, given its `digestAlgorithm`.
@@ -231,10 +237,15 @@ pub enum KeyTransport {
 
 impl KeyTransport {
     /// RSAES-OAEP with SHA-1 for both hash and MGF1 (the RFC 4055 defaults; Windows sends this).
-    pub const OAEP_SHA1: Self = Self::RsaOaep { hash: DigestAlgorithm::Sha1, mgf1: DigestAlgorithm::Sha1 };
+    pub const OAEP_SHA1: Self = Self::RsaOaep {
+        hash: DigestAlgorithm::Sha1,
+        mgf1: DigestAlgorithm::Sha1,
+    };
     /// RSAES-OAEP with SHA-256 for both hash and MGF1.
-    pub const OAEP_SHA256: Self =
-        Self::RsaOaep { hash: DigestAlgorithm::Sha256, mgf1: DigestAlgorithm::Sha256 };
+    pub const OAEP_SHA256: Self = Self::RsaOaep {
+        hash: DigestAlgorithm::Sha256,
+        mgf1: DigestAlgorithm::Sha256,
+    };
 }
 
 /// A content-encryption algorithm for `EncryptedContentInfo`.
@@ -325,7 +336,10 @@ impl DigestOutput {
     pub fn new(bytes: &[u8]) -> Option<Self> {
         let mut buf = [0u8; 64];
         buf.get_mut(..bytes.len())?.copy_from_slice(bytes);
-        Some(Self { buf, len: bytes.len() })
+        Some(Self {
+            buf,
+            len: bytes.len(),
+        })
     }
 
     /// The digest bytes.

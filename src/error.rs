@@ -180,7 +180,9 @@ impl Error {
 impl From<CryptoError> for Error {
     fn from(e: CryptoError) -> Self {
         match e {
-            CryptoError::UnsupportedAlgorithm => Self::UnsupportedAlgorithm(AlgorithmKind::PublicKey),
+            CryptoError::UnsupportedAlgorithm => {
+                Self::UnsupportedAlgorithm(AlgorithmKind::PublicKey)
+            }
             other => Self::Crypto(other),
         }
     }
