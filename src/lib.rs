@@ -10,11 +10,13 @@ extern crate std;
 
 pub mod attr;
 pub(crate) mod ber;
+pub mod caps;
 pub mod cert;
 pub mod crypto;
 pub(crate) mod enc;
 pub mod envelope;
 pub mod error;
+pub mod http;
 pub mod message;
 pub mod oid;
 pub(crate) mod pem;
