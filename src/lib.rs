@@ -9,6 +9,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod attr;
+pub(crate) mod ber;
 pub mod cert;
 pub mod crypto;
 pub mod error;
