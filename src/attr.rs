@@ -62,7 +62,6 @@ impl TransactionId {
         Ok(Self(hex_upper(&b)))
     }
 
-    #[allow(dead_code)] // for the message decoder, which is not on this branch
     pub(crate) fn from_wire(s: String) -> Result<Self, Error> {
         if s.is_empty() || s.len() > MAX_TRANSACTION_ID_LEN {
             return Err(Error::InvalidAttribute(

@@ -2,8 +2,9 @@
 //!
 //! Real SCEP traffic is BER: indefinite lengths (Cisco PIX and IOS, EJBCA), constructed OCTET
 //! STRINGs (micromdm's `encryptedContent` is a constructed `[0]` of OCTET STRING chunks), and
-//! trailing zero bytes after the content (Cisco PIX). The envelope layer walks CMS with this
-//! reader and hands only leaf structures, normalised by [`to_der`], to `der` / `x509-cert`.
+//! trailing zero bytes after the content (reported for Cisco PIX: [`Reader::finish_lenient`]).
+//! The envelope layer walks CMS with this reader and hands only leaf structures, normalised by
+//! [`to_der`], to `der` / `x509-cert`.
 //!
 //! # What is accepted
 //!
@@ -21,13 +22,15 @@
 //! harmless and common case, a single long-form octet for a value below 128 (`30 81 05 ..`),
 //! but refuse any long-form length whose **first length octet is `0x00`** (`30 82 00 01`,
 //! `30 81 00`): that is the shape of the `ber2der_length_leading_zero` regression, it is what
-//! Go's `pkcs7` ber2der refuses, and no surveyed SCEP peer emits it. [`to_der`] always writes
-//! minimal lengths.
+//! Go's `pkcs7` ber2der refuses, and none of the collected real messages contains it.
+//! [`to_der`] always writes minimal lengths.
 //!
 //! # Resource bounds
 //!
-//! Every reader knows its nesting depth; entering a constructed element beyond `max_depth`
-//! fails with [`Limit::Depth`]. Finding the end of an indefinite-length element scans its
+//! Every reader knows its nesting depth: [`Reader::new`] is at depth 0, [`Reader::children`]
+//! adds one, and a reader deeper than `max_depth` is refused with [`Limit::Depth`] (so
+//! `max_depth` constructed levels can be entered; an indefinite-length element, whose end is
+//! only found by scanning its content, counts the same way). Finding the end of an indefinite-length element scans its
 //! descendants' headers iteratively (no recursion), counting open indefinite levels against the
 //! same limit; definite-length children are skipped whole. A reader over an element's content
 //! scans again, so the total work is O(input × depth). Recursion (in [`string_content`] and
@@ -473,8 +476,10 @@ impl<'a> Reader<'a> {
 /// nested chunks allowed, definite or indefinite). Borrowed when primitive, owned when
 /// concatenated.
 ///
-/// Chunks must be universal OCTET STRINGs when `tlv` is not universal (an IMPLICIT tag, such as
-/// `encryptedContent [0]`), and otherwise of `tlv`'s own universal string type. For a
+/// Chunks must be universal OCTET STRINGs when `tlv` is an OCTET STRING or not universal (an
+/// IMPLICIT tag, such as `encryptedContent [0]`), and BIT STRINGs when it is a BIT STRING. For
+/// the character and time types, chunks may be OCTET STRINGs (X.690 8.23.5 encodes them "as if
+/// `IMPLICIT OCTET STRING`") or of the same universal type (what some encoders write). For a
 /// BIT STRING the result is the primitive content: the unused-bits octet of the last chunk,
 /// then the bits; only the last chunk may have unused bits. `max_depth` bounds the chunk nesting
 /// below `tlv`; a total beyond `max_len` octets is [`Limit::MessageSize`].
@@ -498,12 +503,14 @@ fn string_content_at<'a>(
         }
         return Ok(Cow::Borrowed(tlv.content));
     }
-    let chunk_tag = match tlv.tag.class {
-        Class::Universal if tlv.tag.is_universal_string() => tlv.tag.with_constructed(false),
+    let chunks = match tlv.tag.class {
+        Class::Universal if tlv.tag.same_type(Tag::BIT_STRING) => Chunks::Bits,
+        Class::Universal if tlv.tag.same_type(Tag::OCTET_STRING) => Chunks::Octets,
+        Class::Universal if tlv.tag.is_universal_string() => Chunks::Chars(tlv.tag.number),
         Class::Universal => return Err(MALFORMED),
-        _ => Tag::OCTET_STRING,
+        _ => Chunks::Octets,
     };
-    let bits = chunk_tag == Tag::BIT_STRING;
+    let bits = chunks == Chunks::Bits;
     let mut out = Vec::with_capacity(tlv.content.len().min(max_len));
     let mut unused = None;
     if bits {
@@ -511,7 +518,7 @@ fn string_content_at<'a>(
     }
     let depth = depth.checked_add(1).ok_or(TOO_DEEP)?;
     let reader = Reader::nested(tlv.content, depth, max_depth)?;
-    collect_chunks(reader, chunk_tag, &mut out, max_len, &mut unused)?;
+    collect_chunks(reader, chunks, &mut out, max_len, &mut unused)?;
     if let (Some(first), Some(u)) = (out.first_mut(), unused) {
         if bits {
             *first = u;
@@ -530,23 +537,46 @@ fn push_bounded(out: &mut Vec<u8>, data: &[u8], max_len: usize) -> Result<(), Er
     }
 }
 
+/// Which chunks a constructed string may hold.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+enum Chunks {
+    /// Universal OCTET STRINGs.
+    Octets,
+    /// Universal BIT STRINGs.
+    Bits,
+    /// Universal OCTET STRINGs or this universal character/time type.
+    Chars(u32),
+}
+
+impl Chunks {
+    fn accepts(self, tag: Tag) -> bool {
+        match self {
+            Self::Octets => tag.same_type(Tag::OCTET_STRING),
+            Self::Bits => tag.same_type(Tag::BIT_STRING),
+            Self::Chars(number) => {
+                tag.same_type(Tag::OCTET_STRING) || tag.is(Class::Universal, number)
+            }
+        }
+    }
+}
+
 /// Appends the data of every chunk read by `reader` (recursing into constructed chunks).
 /// `unused` tracks the unused-bits octet of the last BIT STRING chunk seen.
 fn collect_chunks(
     mut reader: Reader<'_>,
-    chunk_tag: Tag,
+    chunks: Chunks,
     out: &mut Vec<u8>,
     max_len: usize,
     unused: &mut Option<u8>,
 ) -> Result<(), Error> {
     while !reader.is_empty() {
-        let chunk = reader.read_expect_any_form(chunk_tag)?;
+        let chunk = reader.read_if(|t| chunks.accepts(t))?.ok_or(MALFORMED)?;
         if chunk.tag.constructed {
             let inner = reader.children(&chunk)?;
-            collect_chunks(inner, chunk_tag, out, max_len, unused)?;
+            collect_chunks(inner, chunks, out, max_len, unused)?;
             continue;
         }
-        let data = if chunk_tag == Tag::BIT_STRING {
+        let data = if chunks == Chunks::Bits {
             let (&u, bits) = chunk.content.split_first().ok_or(MALFORMED)?;
             if u > 7 || (bits.is_empty() && u != 0) || unused.is_some_and(|prev| prev != 0) {
                 return Err(MALFORMED);
@@ -649,4 +679,980 @@ pub(crate) fn small_uint(tlv: &Tlv<'_>) -> Result<u32, Error> {
     Ok(digits
         .iter()
         .fold(0u32, |acc, &b| (acc << 8) | u32::from(b)))
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use alloc::string::String;
+    use alloc::vec;
+    use std::path::{Path, PathBuf};
+    use std::println;
+
+    const DEPTH: u8 = 32;
+
+    /// OID content octets of `pkcs-7` (1.2.840.113549.1.7), the arc of all CMS content types.
+    const PKCS7_ARC: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07];
+
+    /// Vector files whose framing is BER (indefinite lengths or constructed strings); every
+    /// other `.der` file must come back from `to_der` unchanged.
+    const BER_VECTORS: &[&str] = &[
+        "ejbca/ciscopix_pkcsreq_ber.der",
+        "rustcrypto-formats/ejbca_certsonly_ber_skeleton.der",
+        "rustcrypto-formats/signed_ecdsa_ber.der",
+        "smallstep-pkcs7/aws_ec2_identity_document_dsa.der",
+        "smallstep-pkcs7/ber_indefinite_wild.der",
+    ];
+
+    fn hex(s: &str) -> Vec<u8> {
+        let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_hexdigit).collect();
+        digits
+            .chunks(2)
+            .map(|p| u8::from_str_radix(core::str::from_utf8(p).unwrap(), 16).unwrap())
+            .collect()
+    }
+
+    fn vectors() -> Option<PathBuf> {
+        match std::env::var_os("SCEP_VECTORS") {
+            Some(dir) => Some(PathBuf::from(dir)),
+            None => {
+                println!("SCEP_VECTORS is not set: skipping the test-vector checks");
+                None
+            }
+        }
+    }
+
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                files(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+
+    fn rel(root: &Path, path: &Path) -> String {
+        path.strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// Reads every element at every level; returns how many there were.
+    fn walk(mut reader: Reader<'_>) -> Result<usize, Error> {
+        let mut n = 0;
+        while !reader.is_empty() {
+            let tlv = reader.read()?;
+            assert!(tlv.raw.len() >= tlv.content.len() + 2);
+            n += 1;
+            if tlv.tag.constructed {
+                n += walk(reader.children(&tlv)?)?;
+            }
+        }
+        reader.finish()?;
+        Ok(n)
+    }
+
+    fn walk_all(input: &[u8], max_depth: u8) -> Result<usize, Error> {
+        walk(Reader::new(input, max_depth))
+    }
+
+    /// Reads the single element of `input` and normalises it.
+    fn der_of(input: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut reader = Reader::new(input, DEPTH);
+        let tlv = reader.read()?;
+        reader.finish()?;
+        to_der(&tlv, DEPTH)
+    }
+
+    /// Whether `input` is a CMS ContentInfo (SEQUENCE { OID under pkcs-7, [0] ... }).
+    fn is_content_info(input: &[u8]) -> bool {
+        let mut reader = Reader::new(input, DEPTH);
+        let Ok(seq) = reader.read_expect(Tag::SEQUENCE) else {
+            return false;
+        };
+        let Ok(mut inner) = reader.children(&seq) else {
+            return false;
+        };
+        let Ok(oid) = inner.read_expect(Tag::OID) else {
+            return false;
+        };
+        oid.content.starts_with(PKCS7_ARC) && inner.peek_tag() == Some(Tag::context(0, true))
+    }
+
+    fn err<T: core::fmt::Debug>(r: Result<T, Error>) -> Error {
+        r.expect_err("must be rejected")
+    }
+
+    // --- headers -------------------------------------------------------------------------
+
+    #[test]
+    fn tags() {
+        let one = |h: &str| parse_tag(&hex(h)).map(|(t, _)| t);
+        assert_eq!(one("30"), Ok(Tag::SEQUENCE));
+        assert_eq!(one("a0"), Ok(Tag::context(0, true)));
+        assert_eq!(one("80"), Ok(Tag::context(0, false)));
+        assert_eq!(
+            one("5f 1f"),
+            Ok(Tag {
+                class: Class::Application,
+                constructed: false,
+                number: 31
+            })
+        );
+        assert_eq!(
+            one("ff 81 00"),
+            Ok(Tag {
+                class: Class::Private,
+                constructed: true,
+                number: 128
+            })
+        );
+        assert_eq!(one("9f ff ff ff 7f").map(|t| t.number), Ok((1 << 28) - 1));
+        assert_eq!(parse_tag(&hex("9f 81 00")).map(|(_, n)| n), Ok(3));
+        assert_eq!(one(""), Err(MALFORMED));
+        assert_eq!(one("1f"), Err(MALFORMED)); // truncated
+        assert_eq!(one("1f 80 01"), Err(MALFORMED)); // leading 0x80: not minimal
+        assert_eq!(one("1f 05"), Err(MALFORMED)); // low number in high form
+        assert_eq!(one("1f 1e"), Err(MALFORMED));
+        assert_eq!(one("1f 81"), Err(MALFORMED)); // truncated
+        assert_eq!(one("1f ff ff ff ff 7f"), Err(MALFORMED)); // 5 octets
+        // Peer crashes listed in SECURITY-NOTES.md.
+        for bad in ["30 82 06", "5f 4d", "1f 80", "1f 05", "30 81", "30 84 01"] {
+            assert_eq!(walk_all(&hex(bad), DEPTH), Err(MALFORMED), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lengths() {
+        let one = |h: &str| parse_length(&hex(h));
+        assert_eq!(one("00"), Ok((Length::Definite(0), 1)));
+        assert_eq!(one("7f"), Ok((Length::Definite(127), 1)));
+        assert_eq!(one("80"), Ok((Length::Indefinite, 1)));
+        assert_eq!(one("81 80"), Ok((Length::Definite(128), 2)));
+        assert_eq!(one("81 05"), Ok((Length::Definite(5), 2))); // BER allows the long form
+        assert_eq!(one("82 01 00"), Ok((Length::Definite(256), 3)));
+        assert_eq!(
+            one("84 7f ff ff ff"),
+            Ok((Length::Definite(0x7fff_ffff), 5))
+        );
+        assert_eq!(one("81 00"), Err(MALFORMED)); // leading zero octet
+        assert_eq!(one("82 00 80"), Err(MALFORMED));
+        assert_eq!(one("84 00 00 00 01"), Err(MALFORMED));
+        assert_eq!(one("84 80 00 00 00"), Err(MALFORMED)); // "negative"
+        assert_eq!(one("85 01 00 00 00 00"), Err(MALFORMED)); // too many octets
+        assert_eq!(one("ff"), Err(MALFORMED)); // reserved
+        assert_eq!(one("82 01"), Err(MALFORMED)); // truncated
+        assert_eq!(one(""), Err(MALFORMED));
+
+        assert_eq!(der_of(&hex("04 81 03 aa bb cc")), Ok(hex("04 03 aa bb cc")));
+        assert_eq!(err(der_of(&hex("04 84 7f ff ff ff 00"))), MALFORMED); // overruns
+        assert_eq!(err(der_of(&hex("04 80 00 00"))), MALFORMED); // indefinite primitive
+    }
+
+    #[test]
+    fn write_header_round_trips() {
+        let tags = [
+            Tag::SEQUENCE,
+            Tag::OCTET_STRING,
+            Tag::context(0, true),
+            Tag::context(30, false),
+            Tag {
+                class: Class::Application,
+                constructed: true,
+                number: 31,
+            },
+            Tag {
+                class: Class::Private,
+                constructed: false,
+                number: 127,
+            },
+            Tag::context(128, true),
+            Tag::context(16_383, false),
+            Tag::context(16_384, false),
+            Tag::context((1 << 28) - 1, true),
+        ];
+        let lens = [
+            0usize,
+            1,
+            127,
+            128,
+            255,
+            256,
+            65_535,
+            65_536,
+            0xff_ffff,
+            0x100_0000,
+            0x7fff_ffff,
+        ];
+        for tag in tags {
+            for len in lens {
+                let mut out = Vec::new();
+                write_header(&mut out, tag, len);
+                let header = parse_header(&out).unwrap();
+                assert_eq!(
+                    (header.tag, header.length, header.len),
+                    (tag, Length::Definite(len), out.len())
+                );
+            }
+        }
+        let mut out = Vec::new();
+        write_header(&mut out, Tag::SEQUENCE, 0x1_0000);
+        assert_eq!(out, hex("30 83 01 00 00"));
+    }
+
+    #[test]
+    fn small_uints() {
+        let one = |h: &str| {
+            let input = hex(h);
+            let mut reader = Reader::new(&input, DEPTH);
+            small_uint(&reader.read().unwrap())
+        };
+        assert_eq!(one("02 01 00"), Ok(0));
+        assert_eq!(one("02 01 03"), Ok(3));
+        assert_eq!(one("02 01 7f"), Ok(127));
+        assert_eq!(one("02 02 00 80"), Ok(128));
+        assert_eq!(one("02 04 7f ff ff ff"), Ok(0x7fff_ffff));
+        assert_eq!(one("02 05 00 ff ff ff ff"), Ok(u32::MAX));
+        assert_eq!(one("02 00"), Err(MALFORMED));
+        assert_eq!(one("02 01 80"), Err(MALFORMED)); // negative
+        assert_eq!(one("02 01 ff"), Err(MALFORMED));
+        assert_eq!(one("02 02 00 01"), Err(MALFORMED)); // not minimal
+        assert_eq!(one("02 05 01 00 00 00 00"), Err(MALFORMED)); // too big
+        assert_eq!(one("0a 01 01"), Err(MALFORMED)); // ENUMERATED
+        assert_eq!(one("22 03 02 01 01"), Err(MALFORMED)); // constructed
+    }
+
+    // --- reader --------------------------------------------------------------------------
+
+    #[test]
+    fn reader_api() {
+        let input = hex("30 80 02 01 01 04 02 aa bb 00 00 a0 03 05 02 00 31 00");
+        let mut top = Reader::new(&input, DEPTH);
+        assert_eq!(top.peek_tag(), Some(Tag::SEQUENCE));
+        // A mismatch reads nothing.
+        assert_eq!(top.read_expect(Tag::SET).map(|t| t.tag), Err(MALFORMED));
+        assert!(top.read_optional(Tag::SET).unwrap().is_none());
+        let seq = top.read_expect(Tag::SEQUENCE).unwrap();
+        assert!(seq.indefinite);
+        assert_eq!(seq.raw, &input[..11]);
+        assert_eq!(seq.content, &input[2..9]);
+
+        let mut inner = top.children(&seq).unwrap();
+        assert_eq!(inner.depth(), 1);
+        assert_eq!(small_uint(&inner.read_expect(Tag::INTEGER).unwrap()), Ok(1));
+        let os = inner.read_expect_any_form(Tag::OCTET_STRING).unwrap();
+        assert_eq!(os.content, &[0xaa, 0xbb]);
+        assert!(!os.indefinite);
+        assert!(inner.is_empty());
+        assert_eq!(inner.peek_tag(), None);
+        assert!(inner.read_optional(Tag::NULL).unwrap().is_none());
+        assert_eq!(inner.read().map(|t| t.tag), Err(MALFORMED));
+        inner.finish().unwrap();
+        // A primitive element has no children.
+        assert_eq!(top.children(&os).map(|r| r.depth()), Err(MALFORMED));
+
+        // [0] with a definite-length content that holds a malformed child: read lazily.
+        let tagged = top.read_optional(Tag::context(0, true)).unwrap().unwrap();
+        assert_eq!(tagged.content, &[0x05, 0x02, 0x00]);
+        assert_eq!(walk(top.children(&tagged).unwrap()), Err(MALFORMED));
+        assert_eq!(top.remaining(), &[0x31, 0x00]);
+        assert!(top.clone().finish().is_err());
+        assert!(top.clone().finish_lenient().is_err());
+        assert!(top.read_optional_any_form(Tag::SET).unwrap().is_some());
+        top.finish().unwrap();
+
+        // Trailing zeros (Cisco PIX).
+        let padded = hex("05 00 00 00 00");
+        let mut r = Reader::new(&padded, DEPTH);
+        r.read_expect(Tag::NULL).unwrap();
+        assert!(r.clone().finish().is_err());
+        r.clone().finish_lenient().unwrap();
+        assert_eq!(r.read().map(|t| t.tag), Err(MALFORMED)); // EOC outside indefinite content
+        let padded = hex("05 00 00 00 01");
+        let mut r = Reader::new(&padded, DEPTH);
+        r.read().unwrap();
+        assert!(r.finish_lenient().is_err());
+
+        // A malformed identifier is an error for read_optional, not "absent".
+        let bad = hex("1f 05 00");
+        assert_eq!(
+            Reader::new(&bad, DEPTH)
+                .read_optional(Tag::NULL)
+                .map(|t| t.is_some()),
+            Err(MALFORMED)
+        );
+    }
+
+    #[test]
+    fn end_of_contents() {
+        for bad in [
+            "00 00",                // EOC at top level
+            "00 01 00",             // universal 0 with content
+            "30 02 00 00",          // EOC inside definite content
+            "30 80 00 01 00 00 00", // EOC with a length
+            "30 80 00 81 00",       // EOC with a long-form length
+            "30 80 20 00",          // constructed EOC
+            "30 80 02 01 01",       // no EOC
+            "30 80 02 01 01 00",    // half an EOC
+            "30 80 30 80 00 00",    // inner EOC only
+            "30 80 02 05 01 00 00", // child overruns
+        ] {
+            assert_eq!(walk_all(&hex(bad), DEPTH), Err(MALFORMED), "{bad}");
+        }
+        assert_eq!(walk_all(&hex("30 80 00 00"), DEPTH), Ok(1));
+        assert_eq!(
+            walk_all(&hex("30 80 30 80 00 00 30 00 00 00"), DEPTH),
+            Ok(3)
+        );
+        // Trailing bytes after the top-level element are for the caller to judge.
+        let mut r = Reader::new(&[0x30, 0x80, 0x00, 0x00, 0x00, 0x00], DEPTH);
+        assert!(r.read().unwrap().indefinite);
+        assert_eq!(r.remaining(), &[0, 0]);
+    }
+
+    #[test]
+    fn depth_limit() {
+        // Definite nesting: SEQUENCE × n around NULL.
+        let nested = |n: usize| {
+            let mut v = hex("05 00");
+            for _ in 0..n {
+                let mut outer = Vec::new();
+                write_header(&mut outer, Tag::SEQUENCE, v.len());
+                outer.extend_from_slice(&v);
+                v = outer;
+            }
+            v
+        };
+        // With max_depth d, d constructed levels can be entered.
+        assert_eq!(walk_all(&nested(3), 3), Ok(4));
+        assert_eq!(walk_all(&nested(4), 3), Err(TOO_DEEP));
+        assert_eq!(walk_all(&nested(1), 0), Err(TOO_DEEP));
+        assert_eq!(walk_all(&hex("05 00"), 0), Ok(1));
+        assert_eq!(walk_all(&hex("30 80 00 00"), 0), Err(TOO_DEEP));
+        assert_eq!(walk_all(&hex("30 80 30 80 00 00 00 00"), 1), Err(TOO_DEEP));
+        assert_eq!(walk_all(&hex("30 80 30 80 00 00 00 00"), 2), Ok(2));
+        assert_eq!(walk_all(&nested(200), u8::MAX), Ok(201));
+        let deep = nested(300);
+        assert_eq!(walk_all(&deep, u8::MAX), Err(TOO_DEEP));
+        let mut r = Reader::new(&deep, DEPTH);
+        let tlv = r.read().unwrap();
+        assert_eq!(to_der(&tlv, DEPTH), Err(TOO_DEEP));
+        assert_eq!(to_der(&tlv, u8::MAX), Err(TOO_DEEP));
+        assert_eq!(
+            to_der(&Reader::new(&nested(40), 0).read().unwrap(), 40),
+            Ok(nested(40))
+        );
+
+        // Nested constructed OCTET STRING chunks.
+        let mut chunks = Vec::new();
+        for _ in 0..1000 {
+            chunks.extend_from_slice(&[0x24, 0x80]);
+        }
+        chunks.extend_from_slice(&[0x04, 0x01, 0xaa]);
+        for _ in 0..1000 {
+            chunks.extend_from_slice(&[0x00, 0x00]);
+        }
+        assert_eq!(
+            Reader::new(&chunks, DEPTH).read().map(|t| t.tag),
+            Err(TOO_DEEP)
+        );
+        let tlv = Reader::new(&chunks, u8::MAX).read();
+        assert_eq!(tlv.map(|t| t.tag), Err(TOO_DEEP));
+    }
+
+    #[test]
+    fn deep_indefinite_nesting_is_cheap() {
+        let mut input = Vec::with_capacity(200_000);
+        for _ in 0..100_000 {
+            input.extend_from_slice(&[0x30, 0x80]);
+        }
+        let start = std::time::Instant::now();
+        assert_eq!(
+            Reader::new(&input, DEPTH).read().map(|t| t.tag),
+            Err(TOO_DEEP)
+        );
+        assert_eq!(
+            Reader::new(&input, u8::MAX).read().map(|t| t.tag),
+            Err(TOO_DEEP)
+        );
+        assert_eq!(walk_all(&input, DEPTH), Err(TOO_DEEP));
+        // Also closed: 100000 × (30 80) then 100000 × (00 00).
+        input.resize(400_000, 0);
+        assert_eq!(walk_all(&input, u8::MAX), Err(TOO_DEEP));
+        assert!(
+            start.elapsed() < core::time::Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn wide_indefinite_content_is_linear() {
+        // DEPTH - 1 indefinite levels around 100000 NULLs: every level rescans, O(n × depth).
+        let levels = usize::from(DEPTH) - 1;
+        let mut input = Vec::new();
+        for _ in 0..levels {
+            input.extend_from_slice(&[0x30, 0x80]);
+        }
+        for _ in 0..100_000 {
+            input.extend_from_slice(&[0x05, 0x00]);
+        }
+        for _ in 0..levels {
+            input.extend_from_slice(&[0x00, 0x00]);
+        }
+        let start = std::time::Instant::now();
+        assert_eq!(walk_all(&input, DEPTH), Ok(levels + 100_000));
+        let der = der_of(&input).unwrap();
+        assert_eq!(walk_all(&der, DEPTH), Ok(levels + 100_000));
+        // Each level holds 200000 octets: its DER header (30 83 ..) is one octet longer
+        // than 30 80 + 00 00.
+        assert_eq!(der.len(), input.len() + levels);
+        assert!(
+            start.elapsed() < core::time::Duration::from_secs(10),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    // --- strings -------------------------------------------------------------------------
+
+    #[test]
+    fn constructed_strings() {
+        let content = |h: &str, max_len: usize| {
+            let input = hex(h);
+            let mut r = Reader::new(&input, DEPTH);
+            let tlv = r.read().unwrap();
+            r.finish().unwrap();
+            string_content(&tlv, DEPTH, max_len)
+                .map(|c| (matches!(c, Cow::Borrowed(_)), c.into_owned()))
+        };
+        // Primitive: borrowed.
+        assert_eq!(content("04 03 01 02 03", 3), Ok((true, hex("01 02 03"))));
+        assert_eq!(content("80 03 01 02 03", 3), Ok((true, hex("01 02 03"))));
+        assert_eq!(
+            content("04 03 01 02 03", 2),
+            Err(Error::LimitExceeded(Limit::MessageSize))
+        );
+        // micromdm: constructed IMPLICIT [0] with definite-length OCTET STRING chunks.
+        let micromdm = "a0 0c 04 04 01 02 03 04 04 04 05 06 07 08";
+        assert_eq!(
+            content(micromdm, 100),
+            Ok((false, hex("01 02 03 04 05 06 07 08")))
+        );
+        assert_eq!(content(micromdm, 8).map(|c| c.1.len()), Ok(8));
+        assert_eq!(
+            content(micromdm, 7),
+            Err(Error::LimitExceeded(Limit::MessageSize))
+        );
+        // Indefinite, nested, empty chunks.
+        let nested = "24 80 04 01 aa 24 80 04 00 24 03 04 01 bb 00 00 04 01 cc 00 00";
+        assert_eq!(content(nested, 100), Ok((false, hex("aa bb cc"))));
+        assert_eq!(content("24 00", 100), Ok((false, Vec::new())));
+        assert_eq!(content("a0 80 00 00", 100), Ok((false, Vec::new())));
+        // Wrong chunk types.
+        assert_eq!(content("a0 03 02 01 01", 100), Err(MALFORMED));
+        assert_eq!(content("24 03 80 01 01", 100), Err(MALFORMED));
+        assert_eq!(content("24 03 13 01 41", 100), Err(MALFORMED));
+        assert_eq!(content("30 03 04 01 01", 100), Err(MALFORMED)); // SEQUENCE is no string
+        // Character strings: chunks of the same type.
+        assert_eq!(
+            content("33 80 13 02 41 42 13 01 43 00 00", 100),
+            Ok((false, b"ABC".to_vec()))
+        );
+        assert_eq!(content("33 06 13 01 41 16 01 42", 100), Err(MALFORMED));
+        // ... or OCTET STRINGs (X.690 8.23.5), nested too.
+        assert_eq!(
+            content("33 0a 04 01 41 33 80 04 01 42 00 00", 100),
+            Ok((false, b"AB".to_vec()))
+        );
+        assert_eq!(content("23 03 04 01 00", 100), Err(MALFORMED)); // not in a BIT STRING
+        assert_eq!(content("24 03 03 01 00", 100), Err(MALFORMED)); // nor BIT STRING chunks
+        assert_eq!(
+            content("2c 05 0c 03 e2 82 ac", 100),
+            Ok((false, "€".as_bytes().to_vec()))
+        );
+        // BIT STRING: only the last chunk may have unused bits.
+        assert_eq!(
+            content("23 80 03 02 00 0a 03 03 04 b0 c0 00 00", 100),
+            Ok((false, hex("04 0a b0 c0")))
+        );
+        assert_eq!(
+            content("23 09 03 02 00 0a 23 03 03 01 00", 100),
+            Ok((false, hex("00 0a")))
+        );
+        assert_eq!(content("23 00", 100), Ok((false, hex("00"))));
+        assert_eq!(
+            content("23 08 03 02 04 a0 03 02 00 0b", 100),
+            Err(MALFORMED)
+        );
+        assert_eq!(content("23 02 03 00", 100), Err(MALFORMED)); // no unused-bits octet
+        assert_eq!(content("23 03 03 01 01", 100), Err(MALFORMED)); // unused bits, no data
+        assert_eq!(content("23 04 03 02 08 00", 100), Err(MALFORMED)); // 8 unused bits
+        assert_eq!(
+            content("23 80 03 02 00 0a 03 03 04 b0 c0 00 00", 3),
+            Err(Error::LimitExceeded(Limit::MessageSize))
+        );
+    }
+
+    #[test]
+    fn to_der_normalises() {
+        let cases = [
+            // Indefinite SEQUENCE, SET order kept.
+            (
+                "30 80 31 80 02 01 02 02 01 01 00 00 00 00",
+                "30 08 31 06 02 01 02 02 01 01",
+            ),
+            // Constructed strings become primitive.
+            ("24 80 04 01 aa 24 03 04 01 bb 00 00", "04 02 aa bb"),
+            (
+                "23 80 03 02 00 0a 03 03 04 b0 c0 00 00",
+                "03 04 04 0a b0 c0",
+            ),
+            ("33 80 13 02 41 42 13 01 43 00 00", "13 03 41 42 43"),
+            ("33 80 04 01 41 13 01 42 00 00", "13 02 41 42"),
+            (
+                "37 80 17 0d 30 34 30 33 31 31 30 39 31 34 35 34 5a 00 00",
+                "17 0d 30 34 30 33 31 31 30 39 31 34 35 34 5a",
+            ),
+            // Tagged constructed elements keep their form (no schema), children normalised.
+            (
+                "a0 80 04 02 aa bb 24 80 04 01 cc 00 00 00 00",
+                "a0 07 04 02 aa bb 04 01 cc",
+            ),
+            // Long-form lengths become minimal; high tags are kept.
+            ("30 81 05 04 81 02 aa bb", "30 04 04 02 aa bb"),
+            ("bf 81 00 80 02 01 05 00 00", "bf 81 00 03 02 01 05"),
+            // Primitive content copied as is.
+            ("01 01 01", "01 01 01"),
+        ];
+        for (ber, der) in cases {
+            assert_eq!(der_of(&hex(ber)), Ok(hex(der)), "{ber}");
+            assert_eq!(der_of(&hex(der)), Ok(hex(der)), "{der}");
+        }
+        // Content of 256 octets inside an indefinite SEQUENCE: DER header grows to 4 octets.
+        let mut ber = hex("30 80 04 82 01 00");
+        ber.extend_from_slice(&[7; 256]);
+        ber.extend_from_slice(&[0, 0]);
+        let der = der_of(&ber).unwrap();
+        assert_eq!(&der[..8], &hex("30 82 01 04 04 82 01 00")[..]);
+        assert_eq!(der.len(), ber.len());
+        // Errors inside are reported.
+        assert_eq!(
+            der_of(&hex("30 80 24 80 02 01 01 00 00 00 00")),
+            Err(MALFORMED)
+        );
+        assert_eq!(der_of(&hex("30 04 30 02 1f 05")), Err(MALFORMED));
+    }
+
+    // --- vectors -------------------------------------------------------------------------
+
+    #[test]
+    fn smallstep_regressions() {
+        let Some(root) = vectors() else { return };
+        let dir = root.join("smallstep-pkcs7/regressions");
+        let expected_der = [
+            ("ber2der_indefinite_simple.valid.bin", "30 03 02 01 01"),
+            (
+                "ber2der_nested_multiple_indefinite.valid.bin",
+                "30 0A 30 03 02 01 01 30 03 02 01 02",
+            ),
+        ];
+        let mut seen = 0;
+        let mut list = Vec::new();
+        files(&dir, &mut list);
+        for path in list {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let input = std::fs::read(&path).unwrap();
+            if name.ends_with(".valid.bin") {
+                let (_, der) = expected_der
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .expect("expected DER listed");
+                assert!(walk_all(&input, DEPTH).is_ok(), "{name}");
+                assert_eq!(der_of(&input), Ok(hex(der)), "{name}");
+            } else {
+                assert!(walk_all(&input, DEPTH).is_err(), "{name} must be rejected");
+                assert!(der_of(&input).is_err(), "{name} must be rejected");
+                assert!(
+                    Reader::new(&input, DEPTH).read().is_err(),
+                    "{name} must be rejected"
+                );
+            }
+            seen += 1;
+        }
+        assert_eq!(seen, 9);
+        let zero = std::fs::read(dir.join("ber2der_length_leading_zero.bin")).unwrap();
+        assert_eq!(parse_header(&zero).map(|h| h.len), Err(MALFORMED)); // the header itself
+        let negative = std::fs::read(dir.join("ber2der_length_negative.bin")).unwrap();
+        assert_eq!(parse_header(&negative).map(|h| h.len), Err(MALFORMED));
+    }
+
+    #[test]
+    fn all_der_vectors() {
+        let Some(root) = vectors() else { return };
+        let mut list = Vec::new();
+        files(&root, &mut list);
+        let (mut ber, mut der, mut cms) = (0, 0, 0);
+        for path in list
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "der"))
+        {
+            let name = rel(&root, path);
+            let input = std::fs::read(path).unwrap();
+            assert!(walk_all(&input, DEPTH).is_ok(), "{name}");
+            let normalised = der_of(&input).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            if is_content_info(&input) {
+                cms += 1;
+                use der::Decode;
+                cms::content_info::ContentInfo::from_der(&normalised)
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+            }
+            if BER_VECTORS.contains(&name.as_str()) {
+                ber += 1;
+                assert_ne!(normalised, input, "{name}");
+                assert!(normalised.len() <= input.len(), "{name}");
+                assert_eq!(
+                    der_of(&normalised).as_ref(),
+                    Ok(&normalised),
+                    "{name}: not idempotent"
+                );
+                assert!(walk_all(&normalised, DEPTH).is_ok(), "{name}");
+            } else {
+                der += 1;
+                assert!(
+                    normalised == input,
+                    "{name}: DER input not returned unchanged"
+                );
+            }
+        }
+        assert_eq!(ber, BER_VECTORS.len());
+        assert!(der >= 30, "{der}");
+        assert!(cms >= 25, "{cms}");
+        println!("{cms} ContentInfos, {ber} BER and {der} DER files");
+    }
+
+    #[test]
+    fn ber_twin_has_the_same_econtent() {
+        let Some(root) = vectors() else { return };
+        // Not byte-for-byte twins (different signer certificates), but the same eContent.
+        let econtent = |name: &str| {
+            let input = std::fs::read(root.join(name)).unwrap();
+            let mut r = Reader::new(&input, DEPTH);
+            let ci = r.read_expect(Tag::SEQUENCE).unwrap();
+            let mut r = r.children(&ci).unwrap();
+            r.read_expect(Tag::OID).unwrap();
+            let ex = r.read_expect(Tag::context(0, true)).unwrap();
+            let mut r = r.children(&ex).unwrap();
+            let sd = r.read_expect(Tag::SEQUENCE).unwrap();
+            let mut r = r.children(&sd).unwrap();
+            r.read_expect(Tag::INTEGER).unwrap();
+            r.read_expect(Tag::SET).unwrap();
+            let eci = r.read_expect(Tag::SEQUENCE).unwrap();
+            let mut r = r.children(&eci).unwrap();
+            r.read_expect(Tag::OID).unwrap();
+            let ec = r.read_expect(Tag::context(0, true)).unwrap();
+            let mut r = r.children(&ec).unwrap();
+            let os = r.read_expect_any_form(Tag::OCTET_STRING).unwrap();
+            (
+                string_content(&os, DEPTH, 1 << 20).unwrap().into_owned(),
+                os.tag.constructed,
+            )
+        };
+        let (ber, ber_constructed) = econtent("rustcrypto-formats/signed_ecdsa_ber.der");
+        let (der, der_constructed) = econtent("rustcrypto-formats/signed_ecdsa_der.der");
+        assert!(ber_constructed && !der_constructed);
+        assert_eq!(ber.len(), 10_034);
+        assert!(ber == der);
+    }
+
+    #[test]
+    fn cisco_pix() {
+        let Some(root) = vectors() else { return };
+        let input = std::fs::read(root.join("ejbca/ciscopix_pkcsreq_ber.der")).unwrap();
+        let mut top = Reader::new(&input, DEPTH);
+        let ci = top.read_expect(Tag::SEQUENCE).unwrap();
+        assert!(ci.indefinite && ci.raw.len() == input.len() && ci.raw.ends_with(&[0, 0]));
+        top.clone().finish().unwrap();
+        let mut ci_r = top.children(&ci).unwrap();
+        assert_eq!(
+            ci_r.read_expect(Tag::OID).unwrap().content,
+            &hex("2a 86 48 86 f7 0d 01 07 02")[..]
+        );
+        let explicit = ci_r.read_expect(Tag::context(0, true)).unwrap();
+        ci_r.clone().finish().unwrap();
+        let mut ex_r = ci_r.children(&explicit).unwrap();
+        let sd = ex_r.read_expect(Tag::SEQUENCE).unwrap();
+        ex_r.clone().finish().unwrap();
+
+        let mut sd_r = ex_r.children(&sd).unwrap();
+        assert_eq!(small_uint(&sd_r.read_expect(Tag::INTEGER).unwrap()), Ok(1));
+        sd_r.read_expect(Tag::SET).unwrap();
+        let eci = sd_r.read_expect(Tag::SEQUENCE).unwrap();
+        let certs = sd_r.read_optional(Tag::context(0, true)).unwrap().unwrap();
+        assert!(certs.indefinite);
+        assert!(sd_r.read_optional(Tag::context(1, true)).unwrap().is_none());
+        let signer_infos = sd_r.read_expect(Tag::SET).unwrap();
+        assert!(signer_infos.indefinite);
+        sd_r.clone().finish().unwrap();
+        assert_eq!(
+            walk(sd_r.children(&certs).unwrap()).map(|n| n > 10),
+            Ok(true)
+        );
+
+        let mut eci_r = sd_r.children(&eci).unwrap();
+        assert_eq!(
+            eci_r.read_expect(Tag::OID).unwrap().content,
+            &hex("2a 86 48 86 f7 0d 01 07 01")[..]
+        );
+        let econtent = eci_r.read_expect(Tag::context(0, true)).unwrap();
+        eci_r.clone().finish().unwrap();
+        let mut ec_r = eci_r.children(&econtent).unwrap();
+        assert_eq!(
+            ec_r.read_expect(Tag::OCTET_STRING).map(|t| t.tag),
+            Err(MALFORMED)
+        ); // constructed
+        let os = ec_r.read_expect_any_form(Tag::OCTET_STRING).unwrap();
+        assert!(os.tag.constructed && os.indefinite);
+        ec_r.clone().finish().unwrap();
+        let content = string_content(&os, DEPTH, 1 << 20).unwrap();
+        assert!(matches!(content, Cow::Owned(_)));
+        assert_eq!(content.len(), 921);
+        assert_eq!(
+            string_content(&os, DEPTH, 920),
+            Err(Error::LimitExceeded(Limit::MessageSize))
+        );
+
+        // The eContent: an indefinite EnvelopedData ContentInfo, then zero padding.
+        let mut inner = Reader::new(&content, DEPTH);
+        let env_ci = inner.read_expect(Tag::SEQUENCE).unwrap();
+        assert!(env_ci.indefinite);
+        // The zeros at the end of the eContent are the EnvelopedData's end-of-contents, not
+        // padding: nothing remains.
+        assert!(inner.remaining().is_empty());
+        inner.clone().finish().unwrap();
+        // Padding after the content, as other PIX versions send it, passes finish_lenient.
+        let mut padded = content.to_vec();
+        padded.extend_from_slice(&[0; 8]);
+        let mut padded_r = Reader::new(&padded, DEPTH);
+        assert_eq!(
+            padded_r.read_expect(Tag::SEQUENCE).unwrap().raw,
+            &content[..]
+        );
+        assert!(padded_r.clone().finish().is_err());
+        padded_r.finish_lenient().unwrap();
+        let mut env_ci_r = inner.children(&env_ci).unwrap();
+        assert_eq!(
+            env_ci_r.read_expect(Tag::OID).unwrap().content,
+            &hex("2a 86 48 86 f7 0d 01 07 03")[..]
+        );
+        let env_explicit = env_ci_r.read_expect(Tag::context(0, true)).unwrap();
+        let mut ex = env_ci_r.children(&env_explicit).unwrap();
+        let ed = ex.read_expect(Tag::SEQUENCE).unwrap();
+        let mut ed_r = ex.children(&ed).unwrap();
+        assert_eq!(small_uint(&ed_r.read_expect(Tag::INTEGER).unwrap()), Ok(0));
+        let ris = ed_r.read_expect(Tag::SET).unwrap();
+        assert!(ris.indefinite);
+        let enc_ci = ed_r.read_expect(Tag::SEQUENCE).unwrap();
+        ed_r.clone().finish().unwrap();
+        let mut enc_r = ed_r.children(&enc_ci).unwrap();
+        enc_r.read_expect(Tag::OID).unwrap();
+        enc_r.read_expect(Tag::SEQUENCE).unwrap();
+        let enc = enc_r.read_expect(Tag::context(0, true)).unwrap();
+        assert!(enc.indefinite);
+        enc_r.finish().unwrap();
+        let ciphertext = string_content(&enc, DEPTH, 1 << 20).unwrap();
+        // Two chunks: 448 + 8 octets.
+        assert_eq!(ciphertext.len(), 456);
+        assert_eq!(&ciphertext[..4], &hex("03 57 ba b1")[..]);
+
+        // to_der: one primitive OCTET STRING for the eContent, padding kept.
+        let der = to_der(&ci, DEPTH).unwrap();
+        let mut r = Reader::new(&der, DEPTH);
+        let der_ci = r.read().unwrap();
+        assert!(!der_ci.indefinite);
+        assert!(walk_all(&der, DEPTH).is_ok());
+        let needle = {
+            let mut h = Vec::new();
+            write_header(&mut h, Tag::OCTET_STRING, 921);
+            h.extend_from_slice(&content);
+            h
+        };
+        assert!(der.windows(needle.len()).any(|w| w == needle));
+        use der::Decode;
+        // The `der` crate reads the normalised output. (Not `SignedData` as a whole: the PIX
+        // certificate has a 32-octet serial number, which x509-cert refuses.)
+        let parsed = cms::content_info::ContentInfo::from_der(&der).unwrap();
+        assert_eq!(parsed.content_type, const_oid::db::rfc5911::ID_SIGNED_DATA);
+    }
+
+    #[test]
+    fn micromdm_encrypted_content() {
+        let Some(root) = vectors() else { return };
+        // CertRep_success_micromdm_2016: the EnvelopedData inside the eContent carries its
+        // encryptedContent as a constructed [0] holding one definite-length OCTET STRING.
+        let input =
+            std::fs::read(root.join("smallstep-scep/CertRep_success_micromdm_2016.der")).unwrap();
+        let mut top = Reader::new(&input, DEPTH);
+        let ci = top.read_expect(Tag::SEQUENCE).unwrap();
+        let mut r = top.children(&ci).unwrap();
+        r.read_expect(Tag::OID).unwrap();
+        let ex = r.read_expect(Tag::context(0, true)).unwrap();
+        let mut r = r.children(&ex).unwrap();
+        let sd = r.read_expect(Tag::SEQUENCE).unwrap();
+        let mut r = r.children(&sd).unwrap();
+        r.read_expect(Tag::INTEGER).unwrap();
+        r.read_expect(Tag::SET).unwrap();
+        let eci = r.read_expect(Tag::SEQUENCE).unwrap();
+        let mut r = r.children(&eci).unwrap();
+        r.read_expect(Tag::OID).unwrap();
+        let ec = r.read_expect(Tag::context(0, true)).unwrap();
+        let mut r = r.children(&ec).unwrap();
+        let os = r.read_expect(Tag::OCTET_STRING).unwrap();
+        let payload = string_content(&os, DEPTH, 1 << 20).unwrap();
+        assert!(matches!(payload, Cow::Borrowed(_)));
+
+        let mut r = Reader::new(&payload, DEPTH);
+        let env = r.read_expect(Tag::SEQUENCE).unwrap();
+        r.clone().finish().unwrap();
+        let mut r = r.children(&env).unwrap();
+        r.read_expect(Tag::OID).unwrap();
+        let ex = r.read_expect(Tag::context(0, true)).unwrap();
+        let mut r = r.children(&ex).unwrap();
+        let ed = r.read_expect(Tag::SEQUENCE).unwrap();
+        let mut r = r.children(&ed).unwrap();
+        assert_eq!(small_uint(&r.read_expect(Tag::INTEGER).unwrap()), Ok(0));
+        r.read_expect(Tag::SET).unwrap();
+        let enc_ci = r.read_expect(Tag::SEQUENCE).unwrap();
+        let mut r = r.children(&enc_ci).unwrap();
+        r.read_expect(Tag::OID).unwrap();
+        r.read_expect(Tag::SEQUENCE).unwrap();
+        let enc = r.read_optional(Tag::context(0, true)).unwrap().unwrap();
+        assert!(!enc.indefinite);
+        let ciphertext = string_content(&enc, DEPTH, 1 << 20).unwrap();
+        assert!(matches!(ciphertext, Cow::Owned(_)));
+        assert_eq!(ciphertext.len(), 1024);
+        assert_eq!(&ciphertext[..4], &hex("c3 0b 32 56")[..]);
+        // The primitive form of the same field is borrowed.
+        assert!(
+            string_content(
+                &Tlv {
+                    tag: Tag::context(0, false),
+                    ..enc
+                },
+                DEPTH,
+                1 << 20
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn prefixes_and_mutations_do_not_panic() {
+        let Some(root) = vectors() else { return };
+        let mut inputs: Vec<(String, Vec<u8>)> = BER_VECTORS
+            .iter()
+            .map(|n| ((*n).into(), std::fs::read(root.join(n)).unwrap()))
+            .collect();
+        for name in [
+            "ber2der_indefinite_simple.valid.bin",
+            "ber2der_nested_multiple_indefinite.valid.bin",
+        ] {
+            let path = root.join("smallstep-pkcs7/regressions").join(name);
+            inputs.push((name.into(), std::fs::read(path).unwrap()));
+        }
+        let exercise = |input: &[u8]| {
+            let _ = walk_all(input, DEPTH);
+            let mut r = Reader::new(input, DEPTH);
+            if let Ok(tlv) = r.read() {
+                let _ = to_der(&tlv, DEPTH);
+                let _ = string_content(&tlv, DEPTH, usize::MAX);
+            }
+        };
+        for (name, input) in &inputs {
+            for cut in 0..input.len() {
+                let prefix = &input[..cut];
+                // The whole file is one element, so no strict prefix reads.
+                assert!(
+                    Reader::new(prefix, DEPTH).read().is_err(),
+                    "{name} cut at {cut}"
+                );
+                exercise(prefix);
+            }
+            if input.len() <= 4096 {
+                let mut mutated = input.clone();
+                for i in 0..input.len() {
+                    for v in [0x00, 0x80, 0xff, 0x1f, 0x24] {
+                        mutated[i] = v;
+                        exercise(&mutated);
+                    }
+                    mutated[i] = input[i];
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn prefixes_of_cms_der_vectors_error() {
+        let Some(root) = vectors() else { return };
+        let mut list = Vec::new();
+        files(&root, &mut list);
+        for path in list
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "der"))
+        {
+            let input = std::fs::read(path).unwrap();
+            for cut in (0..input.len()).step_by(7) {
+                assert!(
+                    der_of(&input[..cut]).is_err(),
+                    "{} cut at {cut}",
+                    rel(&root, path)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tag_constants() {
+        let encoded = |t: Tag| {
+            let mut v = Vec::new();
+            write_header(&mut v, t, 0);
+            v[0]
+        };
+        let expected = [
+            (Tag::BOOLEAN, 0x01),
+            (Tag::INTEGER, 0x02),
+            (Tag::BIT_STRING, 0x03),
+            (Tag::OCTET_STRING, 0x04),
+            (Tag::NULL, 0x05),
+            (Tag::OID, 0x06),
+            (Tag::UTF8_STRING, 0x0c),
+            (Tag::SEQUENCE, 0x30),
+            (Tag::SET, 0x31),
+            (Tag::PRINTABLE_STRING, 0x13),
+            (Tag::T61_STRING, 0x14),
+            (Tag::IA5_STRING, 0x16),
+            (Tag::UTC_TIME, 0x17),
+            (Tag::GENERALIZED_TIME, 0x18),
+            (Tag::BMP_STRING, 0x1e),
+            (Tag::context(0, true), 0xa0),
+            (Tag::context(1, false), 0x81),
+        ];
+        for (tag, byte) in expected {
+            assert_eq!(encoded(tag), byte, "{tag:?}");
+            assert_eq!(parse_tag(&[byte]), Ok((tag, 1)));
+        }
+        assert!(Tag::OCTET_STRING.is(Class::Universal, 4));
+        assert!(Tag::OCTET_STRING.same_type(Tag::OCTET_STRING.with_constructed(true)));
+        assert!(!Tag::context(4, false).same_type(Tag::OCTET_STRING));
+        let _ = vec![0u8; 0];
+    }
 }
