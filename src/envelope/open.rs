@@ -471,9 +471,10 @@ fn open_enveloped(
 /// error, so this adds no oracle.
 fn go_oaep_variant(kt: KeyTransport) -> Option<KeyTransport> {
     match kt {
-        KeyTransport::RsaOaep { hash, mgf1: DigestAlgorithm::Sha1 } if hash != DigestAlgorithm::Sha1 => {
-            Some(KeyTransport::RsaOaep { hash, mgf1: hash })
-        }
+        KeyTransport::RsaOaep {
+            hash,
+            mgf1: DigestAlgorithm::Sha1,
+        } if hash != DigestAlgorithm::Sha1 => Some(KeyTransport::RsaOaep { hash, mgf1: hash }),
         _ => None,
     }
 }

@@ -3,28 +3,46 @@
 
 use std::cell::Cell;
 
+use scep::Certificate;
 use scep::attr::{FailInfo, FailInfoText, Nonce, TransactionId};
 use scep::crypto::{
-    ContentEncryption, CryptoError, Decryptor, DigestAlgorithm, KeyTransport, SignatureAlgorithm, Signer,
+    ContentEncryption, CryptoError, Decryptor, DigestAlgorithm, KeyTransport, SignatureAlgorithm,
+    Signer,
 };
 use scep::envelope::{self, OpenOptions, SealOptions, SignatureOid};
 use scep::error::{Attribute, Error};
-use scep::message::{CertRep, CertsOnly, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage};
+use scep::message::{
+    CertRep, CertsOnly, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
+};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
-use scep::Certificate;
 use zeroize::Zeroizing;
 
 use crate::support;
 
 pub fn data(name: &str) -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)).unwrap()
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name),
+    )
+    .unwrap()
 }
 
 pub fn key(name: &str) -> RsaKey {
     let cert = Certificate::from_pem(&data(&format!("{name}.cert.pem"))).unwrap();
-    let pem = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(format!("{name}.pkcs8.pem")))
-        .or_else(|_| std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(format!("{name}.pkcs1.pem"))))
-        .unwrap();
+    let pem = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(format!("{name}.pkcs8.pem")),
+    )
+    .or_else(|_| {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data")
+                .join(format!("{name}.pkcs1.pem")),
+        )
+    })
+    .unwrap();
     RsaKey::from_pem(&pem, cert).unwrap()
 }
 
@@ -71,12 +89,18 @@ pub fn bodies(client: &RsaKey, ra: &RsaKey) -> Vec<MessageBody> {
             client.certificate().clone(),
             ra.certificate().clone(),
         ]))),
-        MessageBody::CertRep(CertRep::Success(CertsOnly { certificates: vec![], crls: vec![crl] })),
+        MessageBody::CertRep(CertRep::Success(CertsOnly {
+            certificates: vec![],
+            crls: vec![crl],
+        })),
         MessageBody::CertRep(CertRep::Failure {
             info: FailInfo::BadRequest,
             text: Some(FailInfoText::new("challenge password wrong — è").unwrap()),
         }),
-        MessageBody::CertRep(CertRep::Failure { info: FailInfo::BadCertId, text: None }),
+        MessageBody::CertRep(CertRep::Failure {
+            info: FailInfo::BadCertId,
+            text: None,
+        }),
         MessageBody::CertRep(CertRep::Pending),
     ]
 }
@@ -92,7 +116,10 @@ pub fn message(body: MessageBody, rng: &mut getrandom::SysRng) -> PkiMessage {
 }
 
 #[allow(unused_mut)]
-fn legacy_opts<'a>(mut s: SealOptions<'a>, mut o: OpenOptions<'a>) -> (SealOptions<'a>, OpenOptions<'a>) {
+fn legacy_opts<'a>(
+    mut s: SealOptions<'a>,
+    mut o: OpenOptions<'a>,
+) -> (SealOptions<'a>, OpenOptions<'a>) {
     #[cfg(feature = "insecure-legacy")]
     {
         s.allow_legacy = true;
@@ -113,19 +140,47 @@ fn every_type_cipher_and_digest_round_trips() {
         for cipher in ciphers() {
             for body in bodies(&client, &ra) {
                 let is_reply = matches!(body, MessageBody::CertRep(_));
-                let (signer, recipient) = if is_reply { (&ra, &client) } else { (&client, &ra) };
-                let signer = signer.clone().with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(digest));
+                let (signer, recipient) = if is_reply {
+                    (&ra, &client)
+                } else {
+                    (&client, &ra)
+                };
+                let signer = signer
+                    .clone()
+                    .with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(digest));
                 let msg = message(body, &mut rng);
-                let (seal_opts, open_opts) =
-                    legacy_opts(SealOptions { content_encryption: cipher, ..SealOptions::DEFAULT }, OpenOptions::DEFAULT);
-                let bytes = envelope::seal(&msg, &signer, Some(recipient.certificate()), &seal_opts, &PROVIDER, &mut rng)
-                    .unwrap_or_else(|e| panic!("{digest:?} {cipher:?} {:?}: {e:?}", msg.message_type()));
+                let (seal_opts, open_opts) = legacy_opts(
+                    SealOptions {
+                        content_encryption: cipher,
+                        ..SealOptions::DEFAULT
+                    },
+                    OpenOptions::DEFAULT,
+                );
+                let bytes = envelope::seal(
+                    &msg,
+                    &signer,
+                    Some(recipient.certificate()),
+                    &seal_opts,
+                    &PROVIDER,
+                    &mut rng,
+                )
+                .unwrap_or_else(|e| {
+                    panic!("{digest:?} {cipher:?} {:?}: {e:?}", msg.message_type())
+                });
                 let opened = envelope::open(&bytes, &open_opts, &PROVIDER, recipient, &mut rng)
-                    .unwrap_or_else(|e| panic!("{digest:?} {cipher:?} {:?}: {e:?}", msg.message_type()));
+                    .unwrap_or_else(|e| {
+                        panic!("{digest:?} {cipher:?} {:?}: {e:?}", msg.message_type())
+                    });
                 assert_eq!(opened.message, msg);
                 assert_eq!(opened.digest, digest);
-                assert_eq!(opened.signer.as_ref().unwrap().as_der(), signer.certificate().as_der());
-                assert_eq!(opened.content_encryption, msg.body.has_envelope().then_some(cipher));
+                assert_eq!(
+                    opened.signer.as_ref().unwrap().as_der(),
+                    signer.certificate().as_der()
+                );
+                assert_eq!(
+                    opened.content_encryption,
+                    msg.body.has_envelope().then_some(cipher)
+                );
                 n += 1;
             }
         }
@@ -138,14 +193,33 @@ fn key_transports_and_signature_oids_round_trip() {
     let mut rng = support::rng();
     let client = key("client2048");
     let ra = key("ra2048");
-    for kt in [KeyTransport::RsaPkcs1v15, KeyTransport::OAEP_SHA1, KeyTransport::OAEP_SHA256,
-        KeyTransport::RsaOaep { hash: DigestAlgorithm::Sha256, mgf1: DigestAlgorithm::Sha1 }]
-    {
+    for kt in [
+        KeyTransport::RsaPkcs1v15,
+        KeyTransport::OAEP_SHA1,
+        KeyTransport::OAEP_SHA256,
+        KeyTransport::RsaOaep {
+            hash: DigestAlgorithm::Sha256,
+            mgf1: DigestAlgorithm::Sha1,
+        },
+    ] {
         for oid in [SignatureOid::Combined, SignatureOid::RsaEncryption] {
             let msg = message(bodies(&client, &ra).remove(0), &mut rng);
-            let opts = SealOptions { key_transport: kt, signature_oid: oid, ..SealOptions::DEFAULT };
-            let bytes = envelope::seal(&msg, &client, Some(ra.certificate()), &opts, &PROVIDER, &mut rng).unwrap();
-            let opened = envelope::open(&bytes, &OpenOptions::DEFAULT, &PROVIDER, &ra, &mut rng).unwrap();
+            let opts = SealOptions {
+                key_transport: kt,
+                signature_oid: oid,
+                ..SealOptions::DEFAULT
+            };
+            let bytes = envelope::seal(
+                &msg,
+                &client,
+                Some(ra.certificate()),
+                &opts,
+                &PROVIDER,
+                &mut rng,
+            )
+            .unwrap();
+            let opened =
+                envelope::open(&bytes, &OpenOptions::DEFAULT, &PROVIDER, &ra, &mut rng).unwrap();
             assert_eq!(opened.message, msg);
             assert_eq!(opened.key_transport, Some(kt));
         }
@@ -160,18 +234,53 @@ fn legacy_algorithms_need_the_runtime_opt_in() {
     let client = key("client2048");
     let ra = key("ra2048");
     let msg = message(bodies(&client, &ra).remove(0), &mut rng);
-    let des = SealOptions { content_encryption: ContentEncryption::DesCbc, ..SealOptions::DEFAULT };
+    let des = SealOptions {
+        content_encryption: ContentEncryption::DesCbc,
+        ..SealOptions::DEFAULT
+    };
     assert_eq!(
-        envelope::seal(&msg, &client, Some(ra.certificate()), &des, &PROVIDER, &mut rng).err(),
+        envelope::seal(
+            &msg,
+            &client,
+            Some(ra.certificate()),
+            &des,
+            &PROVIDER,
+            &mut rng
+        )
+        .err(),
         Some(Error::LegacyAlgorithm)
     );
-    let md5 = client.clone().with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Md5));
+    let md5 = client
+        .clone()
+        .with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Md5));
     assert_eq!(
-        envelope::seal(&msg, &md5, Some(ra.certificate()), &SealOptions::DEFAULT, &PROVIDER, &mut rng).err(),
+        envelope::seal(
+            &msg,
+            &md5,
+            Some(ra.certificate()),
+            &SealOptions::DEFAULT,
+            &PROVIDER,
+            &mut rng
+        )
+        .err(),
         Some(Error::LegacyAlgorithm)
     );
-    let bytes = envelope::seal(&msg, &client, Some(ra.certificate()), &SealOptions { allow_legacy: true, ..des }, &PROVIDER, &mut rng).unwrap();
-    assert_eq!(envelope::open(&bytes, &OpenOptions::DEFAULT, &PROVIDER, &ra, &mut rng).err(), Some(Error::LegacyAlgorithm));
+    let bytes = envelope::seal(
+        &msg,
+        &client,
+        Some(ra.certificate()),
+        &SealOptions {
+            allow_legacy: true,
+            ..des
+        },
+        &PROVIDER,
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(
+        envelope::open(&bytes, &OpenOptions::DEFAULT, &PROVIDER, &ra, &mut rng).err(),
+        Some(Error::LegacyAlgorithm)
+    );
 }
 
 /// A secure element stand-in: the private key lives in a private field of a module nobody else
@@ -189,7 +298,12 @@ mod secure_element {
 
     impl Chip {
         pub fn new(key: RsaKey, digest_only: bool) -> Self {
-            Self { key, signs: Cell::new(0), decrypts: Cell::new(0), digest_only }
+            Self {
+                key,
+                signs: Cell::new(0),
+                decrypts: Cell::new(0),
+                digest_only,
+            }
         }
     }
 
@@ -206,7 +320,10 @@ mod secure_element {
                 let hash = PROVIDER.digests.digest(DigestAlgorithm::Sha256, message)?;
                 let info = scep::crypto::digest_info(DigestAlgorithm::Sha256, hash.as_bytes());
                 use rsa::pkcs1v15::Pkcs1v15Sign;
-                self.key.private_key().sign(Pkcs1v15Sign::new_unprefixed(), &info).map_err(|_| CryptoError::Failed)
+                self.key
+                    .private_key()
+                    .sign(Pkcs1v15Sign::new_unprefixed(), &info)
+                    .map_err(|_| CryptoError::Failed)
             } else {
                 Signer::sign(&self.key, message)
             }
@@ -217,7 +334,12 @@ mod secure_element {
         fn certificate(&self) -> &Certificate {
             self.key.certificate()
         }
-        fn decrypt_key(&self, alg: KeyTransport, ek: &[u8], len: usize) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        fn decrypt_key(
+            &self,
+            alg: KeyTransport,
+            ek: &[u8],
+            len: usize,
+        ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
             self.decrypts.set(self.decrypts.get() + 1);
             self.key.decrypt_key(alg, ek, len)
         }
@@ -233,11 +355,29 @@ fn opaque_key_holders_work_without_exposing_the_key() {
         let client_sw = key("client2048");
         for body in bodies(&client_sw, &key("ra2048")) {
             let is_reply = matches!(body, MessageBody::CertRep(_));
-            let (signer, recipient): (&dyn Signer, &secure_element::Chip) =
-                if is_reply { (&ra, &client) } else { (&client, &ra) };
+            let (signer, recipient): (&dyn Signer, &secure_element::Chip) = if is_reply {
+                (&ra, &client)
+            } else {
+                (&client, &ra)
+            };
             let msg = message(body, &mut rng);
-            let bytes = envelope::seal(&msg, signer, Some(Decryptor::certificate(recipient)), &SealOptions::DEFAULT, &PROVIDER, &mut rng).unwrap();
-            let opened = envelope::open(&bytes, &OpenOptions::DEFAULT, &PROVIDER, recipient, &mut rng).unwrap();
+            let bytes = envelope::seal(
+                &msg,
+                signer,
+                Some(Decryptor::certificate(recipient)),
+                &SealOptions::DEFAULT,
+                &PROVIDER,
+                &mut rng,
+            )
+            .unwrap();
+            let opened = envelope::open(
+                &bytes,
+                &OpenOptions::DEFAULT,
+                &PROVIDER,
+                recipient,
+                &mut rng,
+            )
+            .unwrap();
             assert_eq!(opened.message, msg);
         }
         assert_eq!(client.signs.get() + ra.signs.get(), 10);
@@ -250,16 +390,34 @@ fn opaque_key_holders_work_without_exposing_the_key() {
 fn failure_and_pending_carry_no_envelope_and_need_no_recipient() {
     let mut rng = support::rng();
     let ra = key("ra2048");
-    for body in [MessageBody::CertRep(CertRep::Pending), MessageBody::CertRep(CertRep::Failure { info: FailInfo::BadAlg, text: None })] {
+    for body in [
+        MessageBody::CertRep(CertRep::Pending),
+        MessageBody::CertRep(CertRep::Failure {
+            info: FailInfo::BadAlg,
+            text: None,
+        }),
+    ] {
         let msg = message(body, &mut rng);
-        let bytes = envelope::seal(&msg, &ra, None, &SealOptions::DEFAULT, &PROVIDER, &mut rng).unwrap();
+        let bytes =
+            envelope::seal(&msg, &ra, None, &SealOptions::DEFAULT, &PROVIDER, &mut rng).unwrap();
         let p = envelope::parse(&bytes, &OpenOptions::DEFAULT).unwrap();
         assert!(!p.has_content());
     }
     // A request without a recipient cannot be sealed.
     let client = key("client2048");
     let msg = message(bodies(&client, &ra).remove(0), &mut rng);
-    assert_eq!(envelope::seal(&msg, &client, None, &SealOptions::DEFAULT, &PROVIDER, &mut rng).err(), Some(Error::InvalidInput));
+    assert_eq!(
+        envelope::seal(
+            &msg,
+            &client,
+            None,
+            &SealOptions::DEFAULT,
+            &PROVIDER,
+            &mut rng
+        )
+        .err(),
+        Some(Error::InvalidInput)
+    );
 }
 
 #[test]
@@ -268,13 +426,28 @@ fn tampering_is_caught_before_decryption() {
     let client = key("client2048");
     let ra = secure_element::Chip::new(key("ra2048"), false);
     let msg = message(bodies(&client, &key("ra2048")).remove(0), &mut rng);
-    let bytes = envelope::seal(&msg, &client, Some(Decryptor::certificate(&ra)), &SealOptions::DEFAULT, &PROVIDER, &mut rng).unwrap();
+    let bytes = envelope::seal(
+        &msg,
+        &client,
+        Some(Decryptor::certificate(&ra)),
+        &SealOptions::DEFAULT,
+        &PROVIDER,
+        &mut rng,
+    )
+    .unwrap();
     // Flip one bit of the encrypted content (deep inside eContent): the digest no longer matches.
     let mut tampered = bytes.clone();
     // eContent comes first in the SignedData, so offset 200 is inside the envelope.
     tampered[200] ^= 1;
-    let err = envelope::open(&tampered, &OpenOptions::DEFAULT, &PROVIDER, &ra, &mut rng).unwrap_err();
-    assert!(matches!(err, Error::DigestMismatch | Error::BadSignature | Error::Malformed(_)), "{err:?}");
+    let err =
+        envelope::open(&tampered, &OpenOptions::DEFAULT, &PROVIDER, &ra, &mut rng).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::DigestMismatch | Error::BadSignature | Error::Malformed(_)
+        ),
+        "{err:?}"
+    );
     assert_eq!(ra.decrypts.get(), 0, "nothing was decrypted");
 }
 
@@ -285,8 +458,19 @@ fn the_wrong_recipient_is_refused_by_identifier_not_by_trial() {
     let ra = key("ra2048");
     let other = secure_element::Chip::new(key("rsa2048"), false);
     let msg = message(bodies(&client, &ra).remove(0), &mut rng);
-    let bytes = envelope::seal(&msg, &client, Some(ra.certificate()), &SealOptions::DEFAULT, &PROVIDER, &mut rng).unwrap();
-    assert_eq!(envelope::open(&bytes, &OpenOptions::DEFAULT, &PROVIDER, &other, &mut rng).err(), Some(Error::RecipientNotFound));
+    let bytes = envelope::seal(
+        &msg,
+        &client,
+        Some(ra.certificate()),
+        &SealOptions::DEFAULT,
+        &PROVIDER,
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(
+        envelope::open(&bytes, &OpenOptions::DEFAULT, &PROVIDER, &other, &mut rng).err(),
+        Some(Error::RecipientNotFound)
+    );
     assert_eq!(other.decrypts.get(), 0);
 }
 
@@ -294,12 +478,20 @@ fn the_wrong_recipient_is_refused_by_identifier_not_by_trial() {
 /// (RFC 3218): the decryptor's failure is replaced by a random key and the CBC layer fails.
 #[test]
 fn all_decryption_failures_are_one_error() {
-    struct Liar(RsaKey, fn(&RsaKey, KeyTransport, &[u8], usize) -> Result<Zeroizing<Vec<u8>>, CryptoError>);
+    struct Liar(
+        RsaKey,
+        fn(&RsaKey, KeyTransport, &[u8], usize) -> Result<Zeroizing<Vec<u8>>, CryptoError>,
+    );
     impl Decryptor for Liar {
         fn certificate(&self) -> &Certificate {
             self.0.certificate()
         }
-        fn decrypt_key(&self, a: KeyTransport, ek: &[u8], n: usize) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        fn decrypt_key(
+            &self,
+            a: KeyTransport,
+            ek: &[u8],
+            n: usize,
+        ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
             (self.1)(&self.0, a, ek, n)
         }
     }
@@ -307,8 +499,17 @@ fn all_decryption_failures_are_one_error() {
     let client = key("client2048");
     let ra = key("ra2048");
     let msg = message(bodies(&client, &ra).remove(0), &mut rng);
-    let bytes = envelope::seal(&msg, &client, Some(ra.certificate()), &SealOptions::DEFAULT, &PROVIDER, &mut rng).unwrap();
-    let liars: [fn(&RsaKey, KeyTransport, &[u8], usize) -> Result<Zeroizing<Vec<u8>>, CryptoError>; 4] = [
+    let bytes = envelope::seal(
+        &msg,
+        &client,
+        Some(ra.certificate()),
+        &SealOptions::DEFAULT,
+        &PROVIDER,
+        &mut rng,
+    )
+    .unwrap();
+    let liars: [fn(&RsaKey, KeyTransport, &[u8], usize) -> Result<Zeroizing<Vec<u8>>, CryptoError>;
+        4] = [
         |_, _, _, _| Err(CryptoError::Failed),
         |_, _, _, n| Ok(Zeroizing::new(vec![0x42; n])),
         |_, _, _, n| Ok(Zeroizing::new(vec![0x42; n + 1])),
@@ -316,7 +517,10 @@ fn all_decryption_failures_are_one_error() {
     ];
     for liar in liars {
         let d = Liar(ra.clone(), liar);
-        assert_eq!(envelope::open(&bytes, &OpenOptions::DEFAULT, &PROVIDER, &d, &mut rng).err(), Some(Error::Decrypt));
+        assert_eq!(
+            envelope::open(&bytes, &OpenOptions::DEFAULT, &PROVIDER, &d, &mut rng).err(),
+            Some(Error::Decrypt)
+        );
     }
 }
 
@@ -329,11 +533,22 @@ fn required_attributes_and_types_are_enforced_on_open() {
     let mut msg = message(bodies(&client, &ra).remove(0), &mut rng);
     msg.sender_nonce = None;
     assert_eq!(
-        envelope::seal(&msg, &client, Some(ra.certificate()), &SealOptions::DEFAULT, &PROVIDER, &mut rng).err(),
+        envelope::seal(
+            &msg,
+            &client,
+            Some(ra.certificate()),
+            &SealOptions::DEFAULT,
+            &PROVIDER,
+            &mut rng
+        )
+        .err(),
         Some(Error::InvalidInput)
     );
     // ...and a transaction ID must be a PrintableString.
-    assert_eq!(TransactionId::new("device_1").err(), Some(Error::InvalidInput));
+    assert_eq!(
+        TransactionId::new("device_1").err(),
+        Some(Error::InvalidInput)
+    );
     let _ = Attribute::SenderNonce;
 }
 
@@ -344,30 +559,61 @@ fn output_is_strict_der_with_printable_strings() {
     use der::{Decode, Encode, Tag, Tagged};
     let mut rng = support::rng();
     let client = key("client2048");
-    let ra = key("ra2048");
+    // `cms` parses certificates with RFC 5280 limits, so the RA here has a short serial.
+    let ra = key("rsa2048");
     for body in bodies(&client, &ra) {
         let is_reply = matches!(body, MessageBody::CertRep(_));
-        let (signer, recipient) = if is_reply { (&ra, &client) } else { (&client, &ra) };
+        let (signer, recipient) = if is_reply {
+            (&ra, &client)
+        } else {
+            (&client, &ra)
+        };
         let msg = message(body, &mut rng);
-        let bytes = envelope::seal(&msg, signer, Some(recipient.certificate()), &SealOptions::DEFAULT, &PROVIDER, &mut rng).unwrap();
+        let bytes = envelope::seal(
+            &msg,
+            signer,
+            Some(recipient.certificate()),
+            &SealOptions::DEFAULT,
+            &PROVIDER,
+            &mut rng,
+        )
+        .unwrap();
         // The `cms` crate's strict DER decoder accepts the whole message and re-encodes it
         // byte for byte.
         let ci = ContentInfo::from_der(&bytes).unwrap();
         assert_eq!(ci.to_der().unwrap(), bytes);
         let sd: SignedData = ci.content.decode_as().unwrap();
-        let attrs = sd.signer_infos.0.get(0).unwrap().signed_attrs.as_ref().unwrap();
+        let attrs = sd
+            .signer_infos
+            .0
+            .get(0)
+            .unwrap()
+            .signed_attrs
+            .as_ref()
+            .unwrap();
         let mut seen = 0;
         for attr in attrs.iter() {
             let value = attr.values.get(0).unwrap();
             let tag = value.tag();
             if attr.oid == scep::oid::FAIL_INFO_TEXT {
                 assert_eq!(tag, Tag::Utf8String);
-            } else if [scep::oid::MESSAGE_TYPE, scep::oid::PKI_STATUS, scep::oid::FAIL_INFO, scep::oid::TRANSACTION_ID]
-                .contains(&attr.oid)
+            } else if [
+                scep::oid::MESSAGE_TYPE,
+                scep::oid::PKI_STATUS,
+                scep::oid::FAIL_INFO,
+                scep::oid::TRANSACTION_ID,
+            ]
+            .contains(&attr.oid)
             {
                 assert_eq!(tag, Tag::PrintableString, "{}", attr.oid);
                 seen += 1;
-            } else if [scep::oid::SENDER_NONCE, scep::oid::RECIPIENT_NONCE, scep::oid::MESSAGE_DIGEST].contains(&attr.oid) {
+            } else if [
+                scep::oid::SENDER_NONCE,
+                scep::oid::RECIPIENT_NONCE,
+                scep::oid::MESSAGE_DIGEST,
+            ]
+            .contains(&attr.oid)
+            {
                 assert_eq!(tag, Tag::OctetString, "{}", attr.oid);
                 if attr.oid == scep::oid::SENDER_NONCE {
                     assert_eq!(value.value().len(), 16);
@@ -375,6 +621,9 @@ fn output_is_strict_der_with_printable_strings() {
             }
         }
         assert!(seen >= 2, "messageType and transactionID at least");
-        assert_eq!(sd.encap_content_info.econtent.is_some(), msg.body.has_envelope());
+        assert_eq!(
+            sd.encap_content_info.econtent.is_some(),
+            msg.body.has_envelope()
+        );
     }
 }

@@ -14,7 +14,10 @@ pub fn rng() -> getrandom::SysRng {
 pub fn vectors() -> Option<PathBuf> {
     match std::env::var_os("SCEP_VECTORS") {
         Some(p) if Path::new(&p).is_dir() => Some(PathBuf::from(p)),
-        Some(p) => panic!("SCEP_VECTORS={} is not a directory", Path::new(&p).display()),
+        Some(p) => panic!(
+            "SCEP_VECTORS={} is not a directory",
+            Path::new(&p).display()
+        ),
         None => {
             eprintln!("skipped: SCEP_VECTORS is not set (CI sets it to ../shared/vectors)");
             None
@@ -28,7 +31,10 @@ pub fn read(dir: &Path, name: &str) -> Vec<u8> {
 
 /// Whether `openssl` runs; panics when it must (`SCEP_REQUIRE_PEERS=1`), else prints a reason.
 pub fn have_openssl() -> bool {
-    let ok = Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
         if std::env::var("SCEP_REQUIRE_PEERS").as_deref() == Ok("1") {
             panic!("openssl is required (SCEP_REQUIRE_PEERS=1) but does not run");
@@ -40,8 +46,15 @@ pub fn have_openssl() -> bool {
 
 /// Runs openssl with `args`, panicking with its stderr on failure; returns stdout.
 pub fn openssl(args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl").args(args).output().expect("run openssl");
-    assert!(out.status.success(), "openssl {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -79,16 +92,27 @@ pub struct OpensslIdentity {
     pub cert_path: String,
 }
 
-pub fn openssl_identity(dir: &TempDir, name: &str, bits: u32, subject: &str, extra: &[&str]) -> OpensslIdentity {
+pub fn openssl_identity(
+    dir: &TempDir,
+    name: &str,
+    bits: u32,
+    subject: &str,
+    extra: &[&str],
+) -> OpensslIdentity {
     let key_path = dir.s(&format!("{name}.key"));
     let cert_path = dir.s(&format!("{name}.crt"));
     let bits = format!("rsa:{bits}");
     let mut args = vec![
-        "req", "-x509", "-newkey", &bits, "-nodes", "-keyout", &key_path, "-out", &cert_path, "-days", "30",
-        "-subj", subject,
+        "req", "-x509", "-newkey", &bits, "-nodes", "-keyout", &key_path, "-out", &cert_path,
+        "-days", "30", "-subj", subject,
     ];
     args.extend_from_slice(extra);
     openssl(&args);
     let cert = Certificate::from_pem(&std::fs::read(&cert_path).unwrap()).unwrap();
-    OpensslIdentity { key_pem: std::fs::read(&key_path).unwrap(), cert, key_path, cert_path }
+    OpensslIdentity {
+        key_pem: std::fs::read(&key_path).unwrap(),
+        cert,
+        key_path,
+        cert_path,
+    }
 }

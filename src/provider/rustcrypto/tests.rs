@@ -1094,7 +1094,7 @@ fn self_signed_certificate_is_well_formed() {
     assert!(c.is_self_issued());
     assert_eq!(c.subject(), &subject);
     assert_eq!(c.serial_number(), &[0x00, 0x9f, 0x01]);
-    assert_eq!(c.x509().tbs_certificate().version(), Version::V3);
+    assert_eq!(c.x509().unwrap().tbs_certificate().version(), Version::V3);
     let ku = c.key_usage().unwrap();
     assert!(ku.digital_signature() && ku.key_encipherment() && !ku.key_cert_sign());
     let bits = c
@@ -1107,13 +1107,15 @@ fn self_signed_certificate_is_well_formed() {
         c.subject_key_identifier().unwrap(),
         &Sha1::digest(&bits)[..]
     );
-    let validity = c.x509().tbs_certificate().validity();
+    let x = c.x509().unwrap();
+    let validity = x.tbs_certificate().validity();
     assert!(matches!(validity.not_before, Time::UtcTime(_)));
     assert!(matches!(validity.not_after, Time::UtcTime(_)));
 
     // Our own verifier accepts the signature over the TBS.
-    let tbs = c.x509().tbs_certificate().to_der().unwrap();
-    let sig = c.x509().signature().as_bytes().unwrap();
+    let tbs = c.x509().unwrap().tbs_certificate().to_der().unwrap();
+    let x = c.x509().unwrap();
+    let sig = x.signature().as_bytes().unwrap();
     PROVIDER
         .verifier
         .verify(alg, c.public_key(), &tbs, sig)
@@ -1138,7 +1140,8 @@ fn self_signed_certificate_times_after_2049_are_generalized() {
         SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256),
     )
     .unwrap();
-    let validity = c.x509().tbs_certificate().validity();
+    let x = c.x509().unwrap();
+    let validity = x.tbs_certificate().validity();
     assert!(matches!(validity.not_before, Time::UtcTime(_)));
     assert!(matches!(validity.not_after, Time::GeneralTime(_)));
 }
