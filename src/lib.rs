@@ -10,6 +10,7 @@ extern crate std;
 
 pub mod attr;
 pub(crate) mod ber;
+pub mod builder;
 pub mod caps;
 pub mod cert;
 pub mod crypto;

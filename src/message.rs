@@ -10,7 +10,7 @@ mod request;
 
 pub use cert_rep::{CertRep, CertsOnly, Crl};
 pub use request::{Csr, IssuerAndSerialNumber, IssuerAndSubject};
-#[allow(unused_imports)]
+
 pub(crate) use request::{assemble_csr, decode_directory_string};
 
 use crate::attr::{MessageType, Nonce, PkiStatus, TransactionId};

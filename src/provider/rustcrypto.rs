@@ -28,9 +28,7 @@ use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{
     BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit,
 };
-use const_oid::AssociatedOid;
-use der::asn1::{AnyRef, BitStringRef, GeneralizedTime, OctetString, UtcTime};
-use der::{Decode, Encode, Sequence};
+use der::Decode;
 use rsa::pkcs1::{DecodeRsaPrivateKey, RsaPublicKeyRef};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
@@ -38,12 +36,9 @@ use rsa::{BoxedUint, Oaep, Pkcs1v15Encrypt, Pkcs1v15Sign, PrivateKey, PublicKey}
 use sha1::Sha1;
 use sha2::digest::FixedOutputReset;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
-use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
-use x509_cert::certificate::Version;
-use x509_cert::ext::Extension;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier};
+use spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
+use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 use x509_cert::name::Name;
-use x509_cert::time::Time;
 use zeroize::Zeroizing;
 
 use crate::cert::Certificate;
@@ -767,53 +762,6 @@ fn pem_block(text: &[u8], label: &str) -> Option<Zeroizing<Vec<u8>>> {
 // ---------------------------------------------------------------------------------------------
 // Self-signed certificate
 
-#[derive(Sequence)]
-struct ValidityV3 {
-    not_before: Time,
-    not_after: Time,
-}
-
-/// `TBSCertificate` for a v3 certificate without unique identifiers.
-#[derive(Sequence)]
-struct TbsCertificateV3 {
-    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
-    version: Version,
-    serial_number: der::asn1::Uint,
-    signature: AlgorithmIdentifierOwned,
-    issuer: Name,
-    validity: ValidityV3,
-    subject: Name,
-    subject_public_key_info: SubjectPublicKeyInfoOwned,
-    #[asn1(context_specific = "3", tag_mode = "EXPLICIT")]
-    extensions: Vec<Extension>,
-}
-
-#[derive(Sequence)]
-struct CertificateV3<'a> {
-    tbs_certificate: AnyRef<'a>,
-    signature_algorithm: AlgorithmIdentifierOwned,
-    signature: BitStringRef<'a>,
-}
-
-/// RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
-fn x509_time(t: der::DateTime) -> Time {
-    if t.year() < 2050 {
-        if let Ok(utc) = UtcTime::from_date_time(t) {
-            return Time::UtcTime(utc);
-        }
-    }
-    Time::GeneralTime(GeneralizedTime::from_date_time(t))
-}
-
-fn extension<T: AssociatedOid + Encode>(value: &T, critical: bool) -> Result<Extension, Error> {
-    let der = value.to_der().map_err(|_| Error::Encode)?;
-    Ok(Extension {
-        extn_id: T::OID,
-        critical,
-        extn_value: OctetString::new(der).map_err(|_| Error::Encode)?,
-    })
-}
-
 /// Builds a v3 certificate for `key` in which issuer and subject are `subject`, signed by `key`
 /// itself: the signer certificate a SCEP client sends with its first request.
 ///
@@ -836,66 +784,30 @@ pub fn self_signed_certificate(
     not_after: der::DateTime,
     sig: SignatureAlgorithm,
 ) -> Result<Certificate, Error> {
-    let magnitude = serial
-        .iter()
-        .position(|&b| b != 0)
-        .and_then(|i| serial.get(i..));
-    let magnitude = magnitude.ok_or(Error::InvalidInput)?;
-    let first = magnitude.first().copied().unwrap_or(0);
-    let encoded_len = magnitude.len() + usize::from(first >= 0x80);
-    if encoded_len > 20 || not_after < not_before {
-        return Err(Error::InvalidInput);
-    }
-    let serial_number = der::asn1::Uint::new(magnitude).map_err(|_| Error::InvalidInput)?;
-
     let spki_der = key
         .to_public_key()
         .to_public_key_der()
         .map_err(|_| Error::Encode)?;
-    let spki =
+    let public_key =
         SubjectPublicKeyInfoOwned::from_der(spki_der.as_bytes()).map_err(|_| Error::Encode)?;
-    let key_bits = spki.subject_public_key.as_bytes().ok_or(Error::Encode)?;
-    let ski = SubjectKeyIdentifier(
-        OctetString::new(Sha1::digest(key_bits).to_vec()).map_err(|_| Error::Encode)?,
-    );
-
-    let extensions = vec![
-        extension(
-            &BasicConstraints {
-                ca: false,
-                path_len_constraint: None,
-            },
-            true,
-        )?,
-        extension(
-            &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment),
-            true,
-        )?,
-        extension(&ski, false)?,
-    ];
-
-    let tbs = TbsCertificateV3 {
-        version: Version::V3,
-        serial_number,
-        signature: sig.to_algorithm_identifier(),
-        issuer: subject.clone(),
-        validity: ValidityV3 {
-            not_before: x509_time(not_before),
-            not_after: x509_time(not_after),
-        },
+    let template = crate::builder::CertificateTemplate {
+        serial: serial.to_vec(),
         subject: subject.clone(),
-        subject_public_key_info: spki,
-        extensions,
+        not_before,
+        not_after,
+        public_key,
+        is_ca: false,
+        key_usage: Some(KeyUsage(
+            KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment,
+        )),
+        extensions: Vec::new(),
     };
-    let tbs_der = tbs.to_der().map_err(|_| Error::Encode)?;
-
-    let signature = sign_pkcs1v15(key, &blinding_seed(key), sig, &tbs_der)?;
-
-    let cert = CertificateV3 {
-        tbs_certificate: AnyRef::from_der(&tbs_der).map_err(|_| Error::Encode)?,
-        signature_algorithm: sig.to_algorithm_identifier(),
-        signature: BitStringRef::from_bytes(&signature).map_err(|_| Error::Encode)?,
-    };
-    let der = cert.to_der().map_err(|_| Error::Encode)?;
-    Certificate::from_der(&der)
+    let seed = blinding_seed(key);
+    crate::builder::certificate(
+        &template,
+        None,
+        sig,
+        &mut |tbs| sign_pkcs1v15(key, &seed, sig, tbs),
+        &PROVIDER,
+    )
 }

@@ -18,7 +18,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::{eprintln, fs};
 
-use der::asn1::{OctetString, UintRef};
+use const_oid::AssociatedOid;
+use der::Encode;
+use der::asn1::{AnyRef, BitStringRef, OctetString, UintRef};
+use x509_cert::certificate::Version;
+use x509_cert::time::Time;
 use der::referenced::OwnedToRef;
 use spki::AlgorithmIdentifierRef;
 

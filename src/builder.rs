@@ -1,0 +1,268 @@
+//! Building X.509 certificates and PKCS #10 requests, with the signature made by a closure so
+//! the key may live anywhere (software, secure element, HSM).
+//!
+//! A SCEP client needs two of these before its first request: a CSR for its new key, and a
+//! self-signed certificate for the same key to sign the pkiMessage with (RFC 8894 §2.3). A
+//! development CA needs the third: a certificate issued from a CSR.
+
+use alloc::vec::Vec;
+
+use der::asn1::{AnyRef, BitStringRef, GeneralizedTime, OctetString, SetOfVec, UtcTime};
+use der::{Decode, Encode, Sequence};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use x509_cert::attr::Attribute;
+use x509_cert::certificate::Version;
+use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, SubjectKeyIdentifier,
+};
+use x509_cert::name::Name;
+use x509_cert::time::Time;
+
+use crate::attr::is_printable;
+use crate::cert::Certificate;
+use crate::crypto::{CryptoError, CryptoProvider, DigestAlgorithm, SignatureAlgorithm};
+use crate::error::Error;
+use crate::message::Csr;
+use crate::oid;
+
+/// A signing function: given the DER to be signed, returns the signature (the key holder
+/// hashes, as [`Signer::sign`](crate::crypto::Signer::sign) does).
+pub type SignFn<'a> = &'a mut dyn FnMut(&[u8]) -> Result<Vec<u8>, CryptoError>;
+
+/// What goes into a certificate.
+#[derive(Clone, Debug)]
+pub struct CertificateTemplate {
+    /// Serial number, unsigned big-endian; must be non-zero and at most 20 octets once encoded.
+    pub serial: Vec<u8>,
+    /// Subject name.
+    pub subject: Name,
+    /// Start of validity.
+    pub not_before: der::DateTime,
+    /// End of validity.
+    pub not_after: der::DateTime,
+    /// The subject's public key.
+    pub public_key: SubjectPublicKeyInfoOwned,
+    /// Whether the subject is a CA (basicConstraints CA=TRUE).
+    pub is_ca: bool,
+    /// The key usage extension, if any (marked critical).
+    pub key_usage: Option<KeyUsage>,
+    /// Further extensions (for example a subjectAltName copied from a CSR).
+    pub extensions: Vec<Extension>,
+}
+
+#[derive(Sequence)]
+struct Tbs {
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
+    version: Version,
+    serial_number: der::asn1::Uint,
+    signature: AlgorithmIdentifierOwned,
+    issuer: Name,
+    validity: Validity,
+    subject: Name,
+    subject_public_key_info: SubjectPublicKeyInfoOwned,
+    #[asn1(context_specific = "3", tag_mode = "EXPLICIT")]
+    extensions: Vec<Extension>,
+}
+
+#[derive(Sequence)]
+struct Validity {
+    not_before: Time,
+    not_after: Time,
+}
+
+#[derive(Sequence)]
+struct Signed<'a> {
+    tbs: AnyRef<'a>,
+    algorithm: AlgorithmIdentifierOwned,
+    signature: BitStringRef<'a>,
+}
+
+/// RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
+fn x509_time(t: der::DateTime) -> Time {
+    if t.year() < 2050 {
+        if let Ok(utc) = UtcTime::from_date_time(t) {
+            return Time::UtcTime(utc);
+        }
+    }
+    Time::GeneralTime(GeneralizedTime::from_date_time(t))
+}
+
+fn extension<T: const_oid::AssociatedOid + Encode>(
+    value: &T,
+    _subject: &Name,
+    critical: bool,
+) -> Result<Extension, Error> {
+    let der = value.to_der().map_err(|_| Error::Encode)?;
+    Ok(Extension {
+        extn_id: T::OID,
+        critical,
+        extn_value: OctetString::new(der).map_err(|_| Error::Encode)?,
+    })
+}
+
+/// SHA-1 of the subject public key bits (RFC 5280 §4.2.1.2, method 1).
+fn key_identifier(
+    spki: &SubjectPublicKeyInfoOwned,
+    provider: &CryptoProvider,
+) -> Result<Vec<u8>, Error> {
+    let bits = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or(Error::InvalidInput)?;
+    Ok(provider
+        .digests
+        .digest(DigestAlgorithm::Sha1, bits)?
+        .as_bytes()
+        .to_vec())
+}
+
+/// Builds and signs a v3 certificate.
+///
+/// With `issuer` `None` the certificate is self-signed (issuer = subject) and `sign` must use
+/// the template's own key; otherwise `sign` uses the issuer's key, and the authority key
+/// identifier is taken from the issuer's subject key identifier. The certificate gets
+/// basicConstraints, the template's key usage, a subject key identifier, and the template's
+/// extra extensions.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a bad serial or validity, [`Error::Crypto`] from `sign`,
+/// [`Error::Encode`].
+pub fn certificate(
+    t: &CertificateTemplate,
+    issuer: Option<&Certificate>,
+    sig: SignatureAlgorithm,
+    sign: SignFn<'_>,
+    provider: &CryptoProvider,
+) -> Result<Certificate, Error> {
+    let magnitude = t
+        .serial
+        .iter()
+        .position(|&b| b != 0)
+        .and_then(|i| t.serial.get(i..));
+    let magnitude = magnitude.ok_or(Error::InvalidInput)?;
+    let encoded_len = magnitude.len() + usize::from(magnitude.first().is_some_and(|b| *b >= 0x80));
+    if encoded_len > 20 || t.not_after < t.not_before {
+        return Err(Error::InvalidInput);
+    }
+    let issuer_name = issuer.map_or_else(|| t.subject.clone(), |i| i.subject().clone());
+    let mut extensions = Vec::with_capacity(4 + t.extensions.len());
+    extensions.push(extension(
+        &BasicConstraints {
+            ca: t.is_ca,
+            path_len_constraint: None,
+        },
+        &t.subject,
+        true,
+    )?);
+    if let Some(ku) = t.key_usage {
+        extensions.push(extension(&ku, &t.subject, true)?);
+    }
+    let ski = key_identifier(&t.public_key, provider)?;
+    extensions.push(extension(
+        &SubjectKeyIdentifier(OctetString::new(ski.clone()).map_err(|_| Error::Encode)?),
+        &t.subject,
+        false,
+    )?);
+    let aki = match issuer {
+        Some(i) => i.subject_key_identifier().map(<[u8]>::to_vec),
+        None => Some(ski),
+    };
+    if let Some(aki) = aki {
+        let value = AuthorityKeyIdentifier {
+            key_identifier: Some(OctetString::new(aki).map_err(|_| Error::Encode)?),
+            authority_cert_issuer: None,
+            authority_cert_serial_number: None,
+        };
+        extensions.push(extension(&value, &t.subject, false)?);
+    }
+    for e in &t.extensions {
+        if !extensions.iter().any(|x| x.extn_id == e.extn_id) {
+            extensions.push(e.clone());
+        }
+    }
+    let tbs = Tbs {
+        version: Version::V3,
+        serial_number: der::asn1::Uint::new(magnitude).map_err(|_| Error::InvalidInput)?,
+        signature: sig.to_algorithm_identifier(),
+        issuer: issuer_name,
+        validity: Validity {
+            not_before: x509_time(t.not_before),
+            not_after: x509_time(t.not_after),
+        },
+        subject: t.subject.clone(),
+        subject_public_key_info: t.public_key.clone(),
+        extensions,
+    };
+    let tbs_der = tbs.to_der().map_err(|_| Error::Encode)?;
+    let signature = sign(&tbs_der)?;
+    let signed = Signed {
+        tbs: AnyRef::from_der(&tbs_der).map_err(|_| Error::Encode)?,
+        algorithm: sig.to_algorithm_identifier(),
+        signature: BitStringRef::from_bytes(&signature).map_err(|_| Error::Encode)?,
+    };
+    Certificate::from_der(&signed.to_der().map_err(|_| Error::Encode)?)
+}
+
+#[derive(Sequence)]
+struct CsrInfo {
+    version: u8,
+    subject: Name,
+    public_key: SubjectPublicKeyInfoOwned,
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT")]
+    attributes: SetOfVec<Attribute>,
+}
+
+/// Builds and signs a PKCS #10 request (RFC 2986), with a `challengePassword` (PrintableString
+/// when its characters allow, UTF8String otherwise) and an `extensionRequest` when given.
+///
+/// # Errors
+/// [`Error::Crypto`] from `sign`, [`Error::Encode`].
+pub fn csr(
+    subject: &Name,
+    public_key: &SubjectPublicKeyInfoOwned,
+    challenge: Option<&str>,
+    extensions: &[Extension],
+    sig: SignatureAlgorithm,
+    sign: SignFn<'_>,
+) -> Result<Csr, Error> {
+    let mut attributes = SetOfVec::new();
+    if let Some(c) = challenge {
+        let value = if is_printable(c) {
+            der::Any::new(der::Tag::PrintableString, c.as_bytes())
+        } else {
+            der::Any::new(der::Tag::Utf8String, c.as_bytes())
+        }
+        .map_err(|_| Error::InvalidInput)?;
+        let mut values = SetOfVec::new();
+        values.insert(value).map_err(|_| Error::Encode)?;
+        attributes
+            .insert(Attribute {
+                oid: oid::CHALLENGE_PASSWORD,
+                values,
+            })
+            .map_err(|_| Error::Encode)?;
+    }
+    if !extensions.is_empty() {
+        let ext_der = extensions.to_vec().to_der().map_err(|_| Error::Encode)?;
+        let mut values = SetOfVec::new();
+        values
+            .insert(der::Any::from_der(&ext_der).map_err(|_| Error::Encode)?)
+            .map_err(|_| Error::Encode)?;
+        attributes
+            .insert(Attribute {
+                oid: oid::EXTENSION_REQUEST,
+                values,
+            })
+            .map_err(|_| Error::Encode)?;
+    }
+    let info = CsrInfo {
+        version: 0,
+        subject: subject.clone(),
+        public_key: public_key.clone(),
+        attributes,
+    };
+    let info_der = info.to_der().map_err(|_| Error::Encode)?;
+    let signature = sign(&info_der)?;
+    crate::message::assemble_csr(&info_der, sig, &signature)
+}
