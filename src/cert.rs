@@ -27,12 +27,16 @@ pub struct Certificate {
     subject: Name,
     spki: spki::SubjectPublicKeyInfoOwned,
     extensions: Vec<x509_cert::ext::Extension>,
+    tbs: core::ops::Range<usize>,
+    signature_algorithm: spki::AlgorithmIdentifierOwned,
+    signature: Vec<u8>,
+    basic_constraints_ca: bool,
 }
 
 #[derive(der::Sequence)]
 struct LenientCert<'a> {
     tbs: LenientTbs<'a>,
-    signature_algorithm: der::asn1::AnyRef<'a>,
+    signature_algorithm: spki::AlgorithmIdentifierOwned,
     signature: der::asn1::BitStringRef<'a>,
 }
 
@@ -66,14 +70,37 @@ impl Certificate {
         if serial.tag() != der::Tag::Integer || serial.value().is_empty() {
             return Err(Error::Malformed(Structure::Certificate));
         }
+        // The TBSCertificate is the first element of the outer SEQUENCE: locate its bytes.
+        let mut top = crate::ber::Reader::new(der, 2);
+        let outer = top
+            .read()
+            .map_err(|_| Error::Malformed(Structure::Certificate))?;
+        let tbs_tlv = top
+            .children(&outer)
+            .and_then(|mut r| r.read())
+            .map_err(|_| Error::Malformed(Structure::Certificate))?;
+        let start = outer.raw.len() - outer.content.len();
+        let tbs_len = tbs_tlv.raw.len();
+        let extensions = c.tbs.extensions.unwrap_or_default();
+        let basic_constraints_ca = extensions
+            .iter()
+            .find(|e| e.extn_id == oid::BASIC_CONSTRAINTS)
+            .and_then(|e| {
+                x509_cert::ext::pkix::BasicConstraints::from_der(e.extn_value.as_bytes()).ok()
+            })
+            .is_some_and(|b| b.ca);
         Ok(Self {
             der: der.to_vec(),
+            tbs: start..start + tbs_len,
+            signature_algorithm: c.signature_algorithm,
+            signature: c.signature.raw_bytes().to_vec(),
+            basic_constraints_ca,
             version: c.tbs.version.unwrap_or(0),
             serial: serial.value().to_vec(),
             issuer: c.tbs.issuer,
             subject: c.tbs.subject,
             spki: c.tbs.subject_public_key_info,
-            extensions: c.tbs.extensions.unwrap_or_default(),
+            extensions,
         })
     }
 
@@ -163,6 +190,48 @@ impl Certificate {
     /// The extensions.
     pub fn extensions(&self) -> &[x509_cert::ext::Extension] {
         &self.extensions
+    }
+
+    /// The DER of the `TBSCertificate`, the bytes the issuer signed.
+    pub fn tbs_der(&self) -> &[u8] {
+        self.der.get(self.tbs.clone()).unwrap_or(&[])
+    }
+
+    /// The issuer's signature algorithm.
+    pub fn signature_algorithm(&self) -> &spki::AlgorithmIdentifierOwned {
+        &self.signature_algorithm
+    }
+
+    /// The issuer's signature.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// Whether basicConstraints says this is a CA certificate.
+    pub fn is_ca(&self) -> bool {
+        self.basic_constraints_ca
+    }
+
+    /// Checks that `issuer` issued this certificate: the issuer name matches `issuer`'s
+    /// subject and the signature verifies with `issuer`'s key. (Validity periods and the
+    /// rest of path validation are the caller's.)
+    ///
+    /// # Errors
+    /// [`Error::SignerNotFound`] when the names differ, [`Error::UnsupportedAlgorithm`] for a
+    /// signature algorithm we do not know, [`Error::BadSignature`].
+    pub fn verify_issued_by(
+        &self,
+        issuer: &Certificate,
+        provider: &crate::crypto::CryptoProvider,
+    ) -> Result<(), Error> {
+        if self.issuer() != issuer.subject() {
+            return Err(Error::SignerNotFound);
+        }
+        let alg = crate::crypto::SignatureAlgorithm::from_x509(&self.signature_algorithm)?;
+        provider
+            .verifier
+            .verify(alg, issuer.public_key(), self.tbs_der(), &self.signature)
+            .map_err(|_| Error::BadSignature)
     }
 
     /// Whether subject and issuer are the same name (a self-issued, typically self-signed,

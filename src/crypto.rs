@@ -213,6 +213,32 @@ impl SignatureAlgorithm {
     }
 }
 
+impl SignatureAlgorithm {
+    /// Interprets an X.509 or PKCS #10 `signatureAlgorithm` (a combined OID with absent or
+    /// NULL parameters).
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedAlgorithm`](crate::Error::UnsupportedAlgorithm) otherwise.
+    pub fn from_x509(alg: &AlgorithmIdentifierOwned) -> Result<Self, crate::Error> {
+        let unsupported =
+            crate::Error::UnsupportedAlgorithm(crate::error::AlgorithmKind::Signature);
+        if alg.parameters.as_ref().is_some_and(|p| !p.is_null()) {
+            return Err(unsupported);
+        }
+        let digest = match alg.oid {
+            #[cfg(feature = "insecure-legacy")]
+            oid::MD5_WITH_RSA => DigestAlgorithm::Md5,
+            oid::SHA1_WITH_RSA => DigestAlgorithm::Sha1,
+            oid::SHA224_WITH_RSA => DigestAlgorithm::Sha224,
+            oid::SHA256_WITH_RSA => DigestAlgorithm::Sha256,
+            oid::SHA384_WITH_RSA => DigestAlgorithm::Sha384,
+            oid::SHA512_WITH_RSA => DigestAlgorithm::Sha512,
+            _ => return Err(unsupported),
+        };
+        Ok(Self::RsaPkcs1v15(digest))
+    }
+}
+
 pub(crate) fn params_absent_or_null(p: Option<AnyRef<'_>>) -> bool {
     match p {
         None => true,

@@ -13,6 +13,7 @@ pub(crate) mod ber;
 pub mod builder;
 pub mod caps;
 pub mod cert;
+pub mod client;
 pub mod crypto;
 pub(crate) mod enc;
 pub mod envelope;
@@ -22,6 +23,7 @@ pub mod message;
 pub mod oid;
 pub(crate) mod pem;
 pub mod provider;
+pub mod server;
 
 pub use cert::Certificate;
 pub use error::Error;

@@ -239,7 +239,7 @@ impl<'a> Parsed<'a> {
         rng: &mut dyn SecureRandom,
     ) -> Result<Opened, Error> {
         let signer = self.signer_certificate().ok().cloned();
-        decrypt(self, signer, decryptor, provider, rng)
+        decrypt(self, signer, &[decryptor], provider, rng)
     }
 }
 
@@ -293,7 +293,22 @@ impl Verified<'_> {
         provider: &CryptoProvider,
         rng: &mut dyn SecureRandom,
     ) -> Result<Opened, Error> {
-        decrypt(self.parsed, Some(self.signer), decryptor, provider, rng)
+        decrypt(self.parsed, Some(self.signer), &[decryptor], provider, rng)
+    }
+
+    /// As [`decrypt`](Self::decrypt), with several keys (a server with more than one RA key,
+    /// for example during a CA rollover): the one whose certificate a `RecipientInfo` names is
+    /// used.
+    ///
+    /// # Errors
+    /// As [`decrypt`](Self::decrypt).
+    pub fn decrypt_with_any(
+        self,
+        decryptors: &[&dyn Decryptor],
+        provider: &CryptoProvider,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<Opened, Error> {
+        decrypt(self.parsed, Some(self.signer), decryptors, provider, rng)
     }
 }
 
@@ -339,7 +354,7 @@ pub fn open<'a>(
 fn decrypt(
     parsed: Parsed<'_>,
     signer: Option<Certificate>,
-    decryptor: &dyn Decryptor,
+    decryptors: &[&dyn Decryptor],
     provider: &CryptoProvider,
     rng: &mut dyn SecureRandom,
 ) -> Result<Opened, Error> {
@@ -365,7 +380,7 @@ fn decrypt(
                 .ok_or(Error::UnexpectedContent)?;
             let limits = &parsed.opts.limits;
             let (alg, kt, plaintext) =
-                open_enveloped(econtent, &parsed.opts, decryptor, provider, rng)?;
+                open_enveloped(econtent, &parsed.opts, decryptors, provider, rng)?;
             content_encryption = Some(alg);
             key_transport = Some(kt);
             decode_payload(ty, status, &plaintext, limits).map_err(|_| Error::Decrypt)?
@@ -406,13 +421,13 @@ pub fn decrypt_enveloped(
     if bytes.len() > opts.limits.max_message_size {
         return Err(Error::LimitExceeded(Limit::MessageSize));
     }
-    open_enveloped(bytes, opts, decryptor, provider, rng)
+    open_enveloped(bytes, opts, &[decryptor], provider, rng)
 }
 
 fn open_enveloped(
     econtent: &[u8],
     opts: &OpenOptions<'_>,
-    decryptor: &dyn Decryptor,
+    decryptors: &[&dyn Decryptor],
     provider: &CryptoProvider,
     rng: &mut dyn SecureRandom,
 ) -> Result<(ContentEncryption, KeyTransport, Zeroizing<Vec<u8>>), Error> {
@@ -430,16 +445,19 @@ fn open_enveloped(
             crate::error::AlgorithmKind::ContentEncryption,
         ));
     }
-    let ours = decryptor.certificate();
-    let chosen = env
-        .recipients
-        .iter()
-        .find(|(rid, _, _)| rid.matches(ours, limits.max_depth))
-        .or(match env.recipients.as_slice() {
-            [only] if opts.allow_unmatched_recipient => Some(only),
-            _ => None,
-        })
-        .ok_or(Error::RecipientNotFound)?;
+    // The recipient is chosen by its identifier, never by trying keys (RFC 3218 §2.3.1).
+    let matched = decryptors.iter().find_map(|d| {
+        let ours = d.certificate();
+        env.recipients
+            .iter()
+            .find(|(rid, _, _)| rid.matches(ours, limits.max_depth))
+            .map(|r| (*d, r))
+    });
+    let (decryptor, chosen) = match (matched, env.recipients.as_slice(), decryptors.first()) {
+        (Some(m), _, _) => m,
+        (None, [only], Some(first)) if opts.allow_unmatched_recipient => (*first, only),
+        _ => return Err(Error::RecipientNotFound),
+    };
     let kt = parse::key_transport(limits.max_depth, &chosen.1)?;
     let ciphertext = env
         .encrypted_content

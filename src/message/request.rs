@@ -11,7 +11,7 @@ use x509_cert::attr::Attribute;
 use x509_cert::name::Name;
 
 use crate::cert::Certificate;
-use crate::crypto::{CryptoProvider, DigestAlgorithm, SignatureAlgorithm};
+use crate::crypto::{CryptoProvider, SignatureAlgorithm};
 use crate::error::{Error, Structure};
 use crate::oid;
 
@@ -199,7 +199,7 @@ impl Csr {
     /// [`Error::UnsupportedAlgorithm`] for a signature algorithm we do not know,
     /// [`Error::BadSignature`] when it does not verify.
     pub fn verify_signature(&self, provider: &CryptoProvider) -> Result<(), Error> {
-        let alg = csr_signature_algorithm(&self.signature_algorithm)?;
+        let alg = SignatureAlgorithm::from_x509(&self.signature_algorithm)?;
         let sig = self.signature.as_bytes().ok_or(Error::BadSignature)?;
         let spki_der = self.public_key.to_der().map_err(|_| Error::Encode)?;
         let spki = spki::SubjectPublicKeyInfoRef::from_der(&spki_der)
@@ -209,24 +209,6 @@ impl Csr {
             .verify(alg, spki, &self.info_der, sig)
             .map_err(|_| Error::BadSignature)
     }
-}
-
-fn csr_signature_algorithm(alg: &AlgorithmIdentifierOwned) -> Result<SignatureAlgorithm, Error> {
-    let digest = match alg.oid {
-        #[cfg(feature = "insecure-legacy")]
-        oid::MD5_WITH_RSA => DigestAlgorithm::Md5,
-        oid::SHA1_WITH_RSA => DigestAlgorithm::Sha1,
-        oid::SHA224_WITH_RSA => DigestAlgorithm::Sha224,
-        oid::SHA256_WITH_RSA => DigestAlgorithm::Sha256,
-        oid::SHA384_WITH_RSA => DigestAlgorithm::Sha384,
-        oid::SHA512_WITH_RSA => DigestAlgorithm::Sha512,
-        _ => {
-            return Err(Error::UnsupportedAlgorithm(
-                crate::error::AlgorithmKind::Signature,
-            ));
-        }
-    };
-    Ok(SignatureAlgorithm::RsaPkcs1v15(digest))
 }
 
 pub(crate) fn decode_directory_string(tag: Tag, bytes: &[u8]) -> Option<String> {

@@ -1,7 +1,7 @@
 //! Seal → open through the public API for every message type × content cipher × digest, with
 //! a software key and with an opaque key holder (a stand-in for a secure element).
 
-use std::cell::Cell;
+use core::cell::Cell;
 
 use scep::Certificate;
 use scep::attr::{FailInfo, FailInfoText, Nonce, TransactionId};
@@ -478,10 +478,8 @@ fn the_wrong_recipient_is_refused_by_identifier_not_by_trial() {
 /// (RFC 3218): the decryptor's failure is replaced by a random key and the CBC layer fails.
 #[test]
 fn all_decryption_failures_are_one_error() {
-    struct Liar(
-        RsaKey,
-        fn(&RsaKey, KeyTransport, &[u8], usize) -> Result<Zeroizing<Vec<u8>>, CryptoError>,
-    );
+    type Lie = fn(&RsaKey, KeyTransport, &[u8], usize) -> Result<Zeroizing<Vec<u8>>, CryptoError>;
+    struct Liar(RsaKey, Lie);
     impl Decryptor for Liar {
         fn certificate(&self) -> &Certificate {
             self.0.certificate()
@@ -508,8 +506,7 @@ fn all_decryption_failures_are_one_error() {
         &mut rng,
     )
     .unwrap();
-    let liars: [fn(&RsaKey, KeyTransport, &[u8], usize) -> Result<Zeroizing<Vec<u8>>, CryptoError>;
-        4] = [
+    let liars: [Lie; 4] = [
         |_, _, _, _| Err(CryptoError::Failed),
         |_, _, _, n| Ok(Zeroizing::new(vec![0x42; n])),
         |_, _, _, n| Ok(Zeroizing::new(vec![0x42; n + 1])),

@@ -218,12 +218,7 @@ fn signatures_verify_and_the_bad_one_does_not() {
         o.extra_certificates = &extra;
         let result = envelope::parse(&bytes, &o).unwrap().verify(&PROVIDER);
         if e.file.contains("badsig") {
-            assert_eq!(
-                result.err().map(|e| e),
-                Some(Error::BadSignature),
-                "{}",
-                e.file
-            );
+            assert_eq!(result.err(), Some(Error::BadSignature), "{}", e.file);
         } else {
             let v = result.unwrap_or_else(|err| panic!("{}: {err:?}", e.file));
             if e.file.contains("ndes") {

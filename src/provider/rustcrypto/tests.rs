@@ -21,10 +21,10 @@ use std::{eprintln, fs};
 use const_oid::AssociatedOid;
 use der::Encode;
 use der::asn1::{AnyRef, BitStringRef, OctetString, UintRef};
-use x509_cert::certificate::Version;
-use x509_cert::time::Time;
 use der::referenced::OwnedToRef;
 use spki::AlgorithmIdentifierRef;
+use x509_cert::certificate::Version;
+use x509_cert::time::Time;
 
 use super::*;
 

@@ -1,0 +1,423 @@
+//! The client side of SCEP, sans I/O: build requests, then check and interpret replies.
+//!
+//! The caller owns sockets and clocks. A [`Client`] holds what GetCACert and GetCACaps told it;
+//! each operation returns an [`http::Request`](crate::http::Request) to send and a
+//! [`Transaction`] to keep, and [`Client::handle`] turns the reply's bytes into an [`Outcome`].
+//!
+//! Before anything is decrypted, a reply must be signed by one of the CA's certificates, carry
+//! this transaction's ID, and echo this request's `senderNonce` as its `recipientNonce` (so a
+//! forged or replayed reply never reaches the decryptor).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use spki::SubjectPublicKeyInfoOwned;
+use x509_cert::name::Name;
+
+use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
+use crate::caps::{Capabilities, Negotiated, Policy};
+use crate::cert::Certificate;
+use crate::crypto::{CryptoProvider, Decryptor, KeyTransport, SecureRandom, Signer};
+use crate::envelope::{self, Limits, OpenOptions, SealOptions};
+use crate::error::{Error, Structure};
+use crate::http::{self, Request};
+use crate::message::{
+    CertRep, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
+};
+
+/// Client settings.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// The URL path of the SCEP endpoint (default [`http::DEFAULT_PATH`]).
+    pub path: String,
+    /// Limits for parsing replies.
+    pub limits: Limits,
+    /// How to read GetCACaps.
+    pub policy: Policy,
+    /// Key transport for requests (default RSA PKCS #1 v1.5, which every CA reads).
+    pub key_transport: KeyTransport,
+    /// `signingTime` to put in requests; the crate has no clock.
+    pub signing_time: Option<der::DateTime>,
+    /// Accept single DES and MD5 in replies (micromdm's server sends single DES). Only with
+    /// the `insecure-legacy` feature.
+    #[cfg(feature = "insecure-legacy")]
+    pub allow_legacy: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            path: String::from(http::DEFAULT_PATH),
+            limits: Limits::DEFAULT,
+            policy: Policy::default(),
+            key_transport: KeyTransport::RsaPkcs1v15,
+            signing_time: None,
+            #[cfg(feature = "insecure-legacy")]
+            allow_legacy: false,
+        }
+    }
+}
+
+/// A SCEP client for one CA.
+#[derive(Clone, Debug)]
+pub struct Client {
+    recipient: Certificate,
+    ca_certs: Vec<Certificate>,
+    ca_name: Name,
+    caps: Capabilities,
+    negotiated: Negotiated,
+    provider: CryptoProvider,
+    options: ClientOptions,
+}
+
+/// What a request was for, so that its reply can be understood.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Purpose {
+    /// PKCSReq or RenewalReq (and the CertPolls after it): a certificate for this key.
+    Enroll {
+        /// The public key of the CSR.
+        public_key: SubjectPublicKeyInfoOwned,
+        /// The subject of the CSR.
+        subject: Name,
+    },
+    /// GetCert.
+    GetCert(IssuerAndSerialNumber),
+    /// GetCRL.
+    GetCrl(IssuerAndSerialNumber),
+}
+
+/// One request in flight: what must come back.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Transaction {
+    transaction_id: TransactionId,
+    sender_nonce: Nonce,
+    message_type: MessageType,
+    purpose: Purpose,
+}
+
+impl Transaction {
+    /// The transaction ID (the same for an enrollment and all its polls).
+    pub fn transaction_id(&self) -> &TransactionId {
+        &self.transaction_id
+    }
+    /// The `senderNonce` the reply must echo.
+    pub fn sender_nonce(&self) -> &Nonce {
+        &self.sender_nonce
+    }
+    /// The message type that was sent.
+    pub fn message_type(&self) -> MessageType {
+        self.message_type
+    }
+    /// What the request was for.
+    pub fn purpose(&self) -> &Purpose {
+        &self.purpose
+    }
+}
+
+/// What a CertRep said.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[allow(clippy::large_enum_variant)] // one per transaction; boxing buys nothing
+#[non_exhaustive]
+pub enum Outcome {
+    /// The certificate for the enrolled key, and the other certificates the CA sent (a chain).
+    Issued {
+        /// The issued certificate, found by its public key (not by position).
+        certificate: Certificate,
+        /// Every other certificate in the reply.
+        chain: Vec<Certificate>,
+    },
+    /// The certificates a GetCert asked for.
+    Certificates(Vec<Certificate>),
+    /// The CRLs a GetCRL asked for.
+    Crls(Vec<Crl>),
+    /// Not decided yet: poll with [`Client::poll`] later (the timing is the caller's).
+    Pending,
+    /// Refused.
+    Rejected {
+        /// Why.
+        info: FailInfo,
+        /// The CA's explanation, if any (human text; do not parse it).
+        text: Option<FailInfoText>,
+    },
+}
+
+impl Client {
+    /// A client for the CA whose GetCACert reply held `ca_certs`, encrypting requests to
+    /// `recipient` (the RA or CA encryption certificate), with the capabilities from
+    /// GetCACaps.
+    ///
+    /// Replies must be signed by one of `ca_certs` (and `recipient`).
+    ///
+    /// # Errors
+    /// From [`Capabilities::negotiate`] when no common algorithm exists.
+    pub fn new(
+        recipient: Certificate,
+        ca_certs: Vec<Certificate>,
+        caps: Capabilities,
+        provider: CryptoProvider,
+        options: ClientOptions,
+    ) -> Result<Self, Error> {
+        let negotiated = caps.negotiate(&options.policy, &provider)?;
+        // The CA's name for CertPoll: the issuing CA (a CA certificate or a self-issued one),
+        // else the recipient's issuer.
+        let ca_name = ca_certs
+            .iter()
+            .find(|c| c.is_ca())
+            .or_else(|| ca_certs.iter().find(|c| c.is_self_issued()))
+            .map_or_else(|| recipient.issuer().clone(), |c| c.subject().clone());
+        Ok(Self {
+            recipient,
+            ca_certs,
+            ca_name,
+            caps,
+            negotiated,
+            provider,
+            options,
+        })
+    }
+
+    /// The algorithms chosen from the capabilities. Configure the signer's digest to match
+    /// (`RsaKey::with_signature_algorithm`).
+    pub fn negotiated(&self) -> Negotiated {
+        self.negotiated
+    }
+
+    /// The capabilities the client was built with.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    /// The certificate requests are encrypted to.
+    pub fn recipient(&self) -> &Certificate {
+        &self.recipient
+    }
+
+    fn seal_request(
+        &self,
+        transaction_id: TransactionId,
+        body: MessageBody,
+        purpose: Purpose,
+        signer: &dyn Signer,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<(Request, Transaction), Error> {
+        let sender_nonce = Nonce::random(rng)?;
+        let message_type = body.message_type();
+        let msg = PkiMessage {
+            transaction_id,
+            sender_nonce: Some(sender_nonce),
+            recipient_nonce: None,
+            body,
+        };
+        let opts = SealOptions {
+            content_encryption: self.negotiated.cipher,
+            key_transport: self.options.key_transport,
+            signing_time: self.options.signing_time,
+            #[cfg(feature = "insecure-legacy")]
+            allow_legacy: self.options.allow_legacy,
+            ..SealOptions::DEFAULT
+        };
+        let der = envelope::seal(
+            &msg,
+            signer,
+            Some(&self.recipient),
+            &opts,
+            &self.provider,
+            rng,
+        )?;
+        let request = Request::pki_operation(&self.options.path, &der, self.negotiated.use_post);
+        let tx = Transaction {
+            transaction_id: msg.transaction_id,
+            sender_nonce,
+            message_type,
+            purpose,
+        };
+        Ok((request, tx))
+    }
+
+    /// PKCSReq: asks for a certificate for `csr`'s key. For a first enrollment `signer` holds
+    /// the CSR's key and a self-signed certificate for it
+    /// ([`builder::certificate`](crate::builder::certificate)); the challenge password goes in
+    /// the CSR.
+    ///
+    /// # Errors
+    /// From [`envelope::seal`].
+    pub fn enroll(
+        &self,
+        csr: &Csr,
+        signer: &dyn Signer,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<(Request, Transaction), Error> {
+        let id = TransactionId::random(rng)?;
+        let purpose = Purpose::Enroll {
+            public_key: csr.public_key().clone(),
+            subject: csr.subject().clone(),
+        };
+        self.seal_request(id, MessageBody::PkcsReq(csr.clone()), purpose, signer, rng)
+    }
+
+    /// Renewal: a RenewalReq signed with the existing certificate when the CA advertises
+    /// `Renewal`, otherwise a PKCSReq signed with it (what sscep, jscep and Apple do).
+    ///
+    /// # Errors
+    /// From [`envelope::seal`].
+    pub fn renew(
+        &self,
+        csr: &Csr,
+        existing: &dyn Signer,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<(Request, Transaction), Error> {
+        let id = TransactionId::random(rng)?;
+        let purpose = Purpose::Enroll {
+            public_key: csr.public_key().clone(),
+            subject: csr.subject().clone(),
+        };
+        let body = if self.caps.supports_renewal() {
+            MessageBody::RenewalReq(csr.clone())
+        } else {
+            MessageBody::PkcsReq(csr.clone())
+        };
+        self.seal_request(id, body, purpose, existing, rng)
+    }
+
+    /// CertPoll (GetCertInitial) for a PENDING enrollment: same transaction ID, fresh nonce,
+    /// signed with the same signer as the original request.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when `tx` is not an enrollment; from [`envelope::seal`].
+    pub fn poll(
+        &self,
+        tx: &Transaction,
+        signer: &dyn Signer,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<(Request, Transaction), Error> {
+        let Purpose::Enroll { subject, .. } = &tx.purpose else {
+            return Err(Error::InvalidInput);
+        };
+        let body = MessageBody::CertPoll(IssuerAndSubject {
+            issuer: self.ca_name.clone(),
+            subject: subject.clone(),
+        });
+        self.seal_request(
+            tx.transaction_id.clone(),
+            body,
+            tx.purpose.clone(),
+            signer,
+            rng,
+        )
+    }
+
+    /// GetCert: asks for the certificate named by issuer and serial number.
+    ///
+    /// # Errors
+    /// From [`envelope::seal`].
+    pub fn get_cert(
+        &self,
+        which: IssuerAndSerialNumber,
+        signer: &dyn Signer,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<(Request, Transaction), Error> {
+        let id = TransactionId::random(rng)?;
+        self.seal_request(
+            id,
+            MessageBody::GetCert(which.clone()),
+            Purpose::GetCert(which),
+            signer,
+            rng,
+        )
+    }
+
+    /// GetCRL: asks for the CRL covering the certificate named by issuer and serial number.
+    ///
+    /// # Errors
+    /// From [`envelope::seal`].
+    pub fn get_crl(
+        &self,
+        which: IssuerAndSerialNumber,
+        signer: &dyn Signer,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<(Request, Transaction), Error> {
+        let id = TransactionId::random(rng)?;
+        self.seal_request(
+            id,
+            MessageBody::GetCrl(which.clone()),
+            Purpose::GetCrl(which),
+            signer,
+            rng,
+        )
+    }
+
+    /// Checks and interprets the CertRep that answered `tx`.
+    ///
+    /// In order: the reply is a CertRep; it is signed by one of the CA's certificates (found in
+    /// the reply or among those the client was built with); its transaction ID and
+    /// `recipientNonce` match `tx`; only then is the envelope decrypted with `decryptor` (the
+    /// key that signed the request). The issued certificate is picked by its public key.
+    ///
+    /// # Errors
+    /// Any [`Error`] from parsing and verification; [`Error::SignerNotFound`] when the signer is
+    /// not one of the CA's certificates; [`Error::Mismatch`] for another transaction's reply or
+    /// a SUCCESS without a certificate for the requested key.
+    pub fn handle(
+        &self,
+        tx: &Transaction,
+        response: &[u8],
+        decryptor: &dyn Decryptor,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<Outcome, Error> {
+        let mut trusted: Vec<Certificate> = self.ca_certs.clone();
+        if !trusted
+            .iter()
+            .any(|c| c.as_der() == self.recipient.as_der())
+        {
+            trusted.push(self.recipient.clone());
+        }
+        let opts = OpenOptions {
+            limits: self.options.limits,
+            extra_certificates: &trusted,
+            #[cfg(feature = "insecure-legacy")]
+            allow_legacy: self.options.allow_legacy,
+            ..OpenOptions::DEFAULT
+        };
+        let parsed = envelope::parse(response, &opts)?;
+        if parsed.message_type() != MessageType::CertRep {
+            return Err(Error::Mismatch);
+        }
+        let verified = parsed.verify(&self.provider)?;
+        if !trusted
+            .iter()
+            .any(|c| c.as_der() == verified.signer().as_der())
+        {
+            return Err(Error::SignerNotFound);
+        }
+        let p = verified.parsed();
+        if p.transaction_id() != &tx.transaction_id || p.recipient_nonce() != Some(&tx.sender_nonce)
+        {
+            return Err(Error::Mismatch);
+        }
+        let opened = verified.decrypt(decryptor, &self.provider, rng)?;
+        let MessageBody::CertRep(rep) = opened.message.body else {
+            return Err(Error::Malformed(Structure::SignedData));
+        };
+        Ok(match rep {
+            CertRep::Pending => Outcome::Pending,
+            CertRep::Failure { info, text } => Outcome::Rejected { info, text },
+            CertRep::Success(certs) => match &tx.purpose {
+                Purpose::Enroll { public_key, .. } => {
+                    let mut chain = certs.certificates;
+                    let pos = chain
+                        .iter()
+                        .position(|c| {
+                            der::Encode::to_der(public_key)
+                                .is_ok_and(|k| c.public_key_der().is_ok_and(|d| d == k))
+                        })
+                        .ok_or(Error::Mismatch)?;
+                    let certificate = chain.remove(pos);
+                    Outcome::Issued { certificate, chain }
+                }
+                Purpose::GetCert(_) => Outcome::Certificates(certs.certificates),
+                Purpose::GetCrl(_) => Outcome::Crls(certs.crls),
+            },
+        })
+    }
+}

@@ -1,0 +1,516 @@
+//! The server side of SCEP, sans I/O: turn an HTTP request into a typed [`Incoming`], let the
+//! application decide, and build the reply.
+//!
+//! The library does everything that does not need a policy: GetCACaps and GetCACert answers,
+//! opening PKIOperations with one of the RA keys (chosen by the recipient identifier, never by
+//! trial), verifying the request's signature and the CSR's self-signature, and answering
+//! messages that cannot be opened with a signed FAILURE carrying the right `failInfo`. Only an
+//! authenticated, decrypted request of a known type reaches the application, as a
+//! [`PkiRequest`]; the application answers with a [`Decision`] and [`Server::reply`] builds the
+//! CertRep: fresh `senderNonce`, `recipientNonce` = the request's `senderNonce`, the request's
+//! cipher mirrored, encrypted to the request's signer certificate.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
+use crate::caps::Capabilities;
+use crate::cert::Certificate;
+use crate::crypto::{
+    ContentEncryption, CryptoProvider, Decryptor, KeyTransport, SecureRandom, Signer,
+};
+use crate::envelope::{self, Limits, OpenOptions, Opened, SealOptions, SignatureOid};
+use crate::error::Error;
+use crate::http::{self, HttpLimits, Operation};
+use crate::message::{
+    CertRep, CertsOnly, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
+};
+
+/// An HTTP response to send.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Response {
+    /// HTTP status code.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    fn text(status: u16, text: &str) -> Self {
+        Self {
+            status,
+            content_type: http::CONTENT_TYPE_TEXT_PLAIN,
+            body: text.as_bytes().to_vec(),
+        }
+    }
+}
+
+/// Server settings.
+#[derive(Clone, Copy, Debug)]
+pub struct ServerOptions {
+    /// Limits for parsing requests.
+    pub limits: Limits,
+    /// Limits for the HTTP layer.
+    pub http_limits: HttpLimits,
+    /// How the reply's signature algorithm is named.
+    pub signature_oid: SignatureOid,
+    /// Content encryption for replies when the request's cannot be mirrored.
+    pub default_cipher: ContentEncryption,
+    /// Accept requests whose only recipient names another certificate (a stale CA
+    /// certificate) and try the first RA key on it. Default off.
+    pub allow_unmatched_recipient: bool,
+    /// Accept (and answer with) single DES and MD5. Only with the `insecure-legacy` feature;
+    /// micromdm's `scepclient` needs it.
+    #[cfg(feature = "insecure-legacy")]
+    pub allow_legacy: bool,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            limits: Limits::DEFAULT,
+            http_limits: HttpLimits::default(),
+            signature_oid: SignatureOid::Combined,
+            default_cipher: ContentEncryption::Aes128Cbc,
+            allow_unmatched_recipient: false,
+            #[cfg(feature = "insecure-legacy")]
+            allow_legacy: false,
+        }
+    }
+}
+
+impl ServerOptions {
+    fn legacy(&self) -> bool {
+        #[cfg(feature = "insecure-legacy")]
+        {
+            self.allow_legacy
+        }
+        #[cfg(not(feature = "insecure-legacy"))]
+        {
+            false
+        }
+    }
+}
+
+/// A SCEP server (CA or RA front end).
+///
+/// `S` signs replies (the RA or CA key); each `D` is an RA key that clients may encrypt to
+/// (several during a CA rollover). Both may be hardware key holders.
+#[derive(Debug)]
+pub struct Server<S, D> {
+    signer: S,
+    decryptor: D,
+    more_decryptors: Vec<D>,
+    ca_certs: Vec<Certificate>,
+    caps: Capabilities,
+    provider: CryptoProvider,
+    options: ServerOptions,
+}
+
+/// What a request asks for, authenticated and decrypted.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum RequestKind {
+    /// PKCSReq: a new certificate. The CSR's self-signature has been verified.
+    Enroll(Csr),
+    /// RenewalReq: a new certificate, the request signed with an existing one. The CSR's
+    /// self-signature has been verified.
+    Renew(Csr),
+    /// CertPoll (GetCertInitial): what happened to a PENDING request? Match it by transaction
+    /// ID (RFC 8894 §3.3.3); the IssuerAndSubject is informational.
+    Poll(IssuerAndSubject),
+    /// GetCert.
+    GetCert(IssuerAndSerialNumber),
+    /// GetCRL.
+    GetCrl(IssuerAndSerialNumber),
+}
+
+/// How the request's signer certificate relates to this CA.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum SignerKind {
+    /// A self-signed certificate: proves only possession of its key (RFC 8894 §2.4: never
+    /// authenticate a client by it alone).
+    SelfSigned,
+    /// A certificate issued (and signature-checked) by one of the server's CA certificates.
+    IssuedByCa,
+    /// Anything else (issued by another CA, or not verifiable).
+    Other,
+}
+
+/// An authenticated, decrypted PKIOperation for the application to decide on.
+#[derive(Clone, Debug)]
+pub struct PkiRequest {
+    opened: Opened,
+    kind: RequestKind,
+    signer: Certificate,
+    signer_kind: SignerKind,
+}
+
+impl PkiRequest {
+    /// What is asked for.
+    pub fn kind(&self) -> &RequestKind {
+        &self.kind
+    }
+    /// The message type.
+    pub fn message_type(&self) -> MessageType {
+        self.opened.message.message_type()
+    }
+    /// The transaction ID (polls carry the original request's).
+    pub fn transaction_id(&self) -> &TransactionId {
+        &self.opened.message.transaction_id
+    }
+    /// The request's `senderNonce`.
+    pub fn sender_nonce(&self) -> Option<&Nonce> {
+        self.opened.message.sender_nonce.as_ref()
+    }
+    /// The CSR of an enrollment or renewal.
+    pub fn csr(&self) -> Option<&Csr> {
+        match &self.kind {
+            RequestKind::Enroll(c) | RequestKind::Renew(c) => Some(c),
+            _ => None,
+        }
+    }
+    /// The CSR's `challengePassword`, if any. Compare it with [`challenge_matches`].
+    pub fn challenge_password(&self) -> Option<String> {
+        self.csr().and_then(Csr::challenge_password)
+    }
+    /// The certificate that signed the request (the reply is encrypted to it).
+    pub fn signer_certificate(&self) -> &Certificate {
+        &self.signer
+    }
+    /// Whether the signer is self-signed or was issued by this CA.
+    pub fn signer_kind(&self) -> SignerKind {
+        self.signer_kind
+    }
+    /// Everything the envelope layer learnt (algorithms, all certificates, signingTime).
+    pub fn opened(&self) -> &Opened {
+        &self.opened
+    }
+}
+
+/// What [`Server::handle`] made of an HTTP request.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Incoming {
+    /// Nothing to decide: send this (GetCACaps, GetCACert, an HTTP error, or a signed FAILURE
+    /// for a PKIOperation that could not be opened).
+    Respond(Response),
+    /// GetNextCACert: the application knows whether a rollover certificate exists.
+    GetNextCaCert {
+        /// The `message` parameter (a CA identifier), if any.
+        ca_ident: Option<String>,
+    },
+    /// An authenticated PKIOperation: decide, then call [`Server::reply`].
+    Request(Box<PkiRequest>),
+}
+
+/// The application's answer to a [`PkiRequest`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Decision {
+    /// SUCCESS with the issued certificate first and, optionally, its chain.
+    Issue(Vec<Certificate>),
+    /// SUCCESS for GetCert: the certificates asked for.
+    Certificates(Vec<Certificate>),
+    /// SUCCESS for GetCRL.
+    Crl(Crl),
+    /// PENDING: ask again with CertPoll.
+    Pending,
+    /// FAILURE.
+    Reject(FailInfo, Option<FailInfoText>),
+}
+
+/// Compares a received challenge password with the expected one in constant time (for equal
+/// lengths; the length itself is not secret-dependent).
+pub fn challenge_matches(received: &str, expected: &str) -> bool {
+    let (a, b) = (received.as_bytes(), expected.as_bytes());
+    let mut diff = u8::from(a.len() != b.len());
+    for (i, x) in b.iter().enumerate() {
+        diff |= x ^ a.get(i).copied().unwrap_or(0);
+    }
+    core::hint::black_box(diff) == 0
+}
+
+impl<S: Signer, D: Decryptor> Server<S, D> {
+    /// A server that signs replies with `signer`, decrypts with `decryptor`, and answers
+    /// GetCACert with `ca_certs` (RA certificates and the CA chain) and GetCACaps with `caps`.
+    pub fn new(
+        signer: S,
+        decryptor: D,
+        ca_certs: Vec<Certificate>,
+        caps: Capabilities,
+        provider: CryptoProvider,
+    ) -> Self {
+        Self {
+            signer,
+            decryptor,
+            more_decryptors: Vec::new(),
+            ca_certs,
+            caps,
+            provider,
+            options: ServerOptions::default(),
+        }
+    }
+
+    /// Adds another RA key (for example the next CA's during a rollover).
+    pub fn add_decryptor(&mut self, d: D) {
+        self.more_decryptors.push(d);
+    }
+
+    /// Replaces the options.
+    #[must_use]
+    pub fn with_options(mut self, options: ServerOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ServerOptions {
+        &self.options
+    }
+
+    /// The GetCACert reply: one DER certificate (`application/x-x509-ca-cert`), or a
+    /// certificates-only SignedData when there are several (`application/x-x509-ca-ra-cert`).
+    ///
+    /// # Errors
+    /// [`Error::Encode`].
+    pub fn ca_cert_response(&self) -> Result<Response, Error> {
+        Ok(match self.ca_certs.as_slice() {
+            [one] => Response {
+                status: 200,
+                content_type: http::CONTENT_TYPE_CA_CERT,
+                body: one.as_der().to_vec(),
+            },
+            many => Response {
+                status: 200,
+                content_type: http::CONTENT_TYPE_CA_RA_CERT,
+                body: CertsOnly::from_certificates(many.to_vec()).to_der()?,
+            },
+        })
+    }
+
+    /// Turns an HTTP request into an [`Incoming`]. `target` is the request target (path and
+    /// query, as received).
+    pub fn handle(
+        &self,
+        method: &str,
+        target: &str,
+        body: &[u8],
+        rng: &mut dyn SecureRandom,
+    ) -> Incoming {
+        let req = match http::parse_request(method, target, body, &self.options.http_limits) {
+            Ok(r) => r,
+            Err(e) => return Incoming::Respond(Response::text(e.status_code(), e.as_str())),
+        };
+        match req.operation {
+            Operation::GetCaCaps => Incoming::Respond(Response {
+                status: 200,
+                content_type: http::CONTENT_TYPE_TEXT_PLAIN,
+                body: self.caps.render().into_bytes(),
+            }),
+            Operation::GetCaCert => Incoming::Respond(
+                self.ca_cert_response()
+                    .unwrap_or_else(|_| Response::text(500, "cannot encode CA certificates")),
+            ),
+            Operation::GetNextCaCert => Incoming::GetNextCaCert {
+                ca_ident: req.ca_ident,
+            },
+            Operation::PkiOperation => match req.message {
+                Some(m) => self.pki_operation(&m, rng),
+                None => Incoming::Respond(Response::text(400, "missing message")),
+            },
+        }
+    }
+
+    fn open_options(&self) -> OpenOptions<'_> {
+        OpenOptions {
+            limits: self.options.limits,
+            allow_unmatched_recipient: self.options.allow_unmatched_recipient,
+            #[cfg(feature = "insecure-legacy")]
+            allow_legacy: self.options.allow_legacy,
+            ..OpenOptions::DEFAULT
+        }
+    }
+
+    /// Opens a PKIOperation body (DER or BER pkiMessage).
+    pub fn pki_operation(&self, der: &[u8], rng: &mut dyn SecureRandom) -> Incoming {
+        let opts = self.open_options();
+        let parsed = match envelope::parse(der, &opts) {
+            Ok(p) => p,
+            // Nothing to echo (no transaction ID or nonce we can trust the shape of).
+            Err(e) => return Incoming::Respond(Response::text(400, error_text(e))),
+        };
+        if parsed.message_type() == MessageType::CertRep {
+            return Incoming::Respond(Response::text(400, "a CertRep is not a request"));
+        }
+        let transaction_id = parsed.transaction_id().clone();
+        let sender_nonce = parsed.sender_nonce().copied();
+        let fail = |e: Error, rng: &mut dyn SecureRandom| {
+            Incoming::Respond(self.failure(
+                transaction_id.clone(),
+                sender_nonce,
+                e.fail_info(),
+                rng,
+            ))
+        };
+        let verified = match parsed.verify(&self.provider) {
+            Ok(v) => v,
+            Err(e) => return fail(e, rng),
+        };
+        // The RA key the client encrypted to is chosen by recipient identifier.
+        let mut keys: Vec<&dyn Decryptor> = Vec::with_capacity(1 + self.more_decryptors.len());
+        keys.push(&self.decryptor);
+        keys.extend(self.more_decryptors.iter().map(|d| d as &dyn Decryptor));
+        let opened = match verified.decrypt_with_any(&keys, &self.provider, rng) {
+            Ok(o) => o,
+            Err(e) => return fail(e, rng),
+        };
+        let Some(signer) = opened.signer.clone() else {
+            return fail(Error::SignerNotFound, rng);
+        };
+        let kind = match &opened.message.body {
+            MessageBody::PkcsReq(csr) | MessageBody::RenewalReq(csr) => {
+                if let Err(e) = csr.verify_signature(&self.provider) {
+                    return fail(e, rng);
+                }
+                if matches!(opened.message.body, MessageBody::PkcsReq(_)) {
+                    RequestKind::Enroll(csr.clone())
+                } else {
+                    RequestKind::Renew(csr.clone())
+                }
+            }
+            MessageBody::CertPoll(ias) => RequestKind::Poll(ias.clone()),
+            MessageBody::GetCert(i) => RequestKind::GetCert(i.clone()),
+            MessageBody::GetCrl(i) => RequestKind::GetCrl(i.clone()),
+            _ => {
+                return fail(
+                    Error::InvalidAttribute(crate::error::Attribute::MessageType),
+                    rng,
+                );
+            }
+        };
+        let signer_kind = if self
+            .ca_certs
+            .iter()
+            .any(|ca| signer.verify_issued_by(ca, &self.provider).is_ok())
+        {
+            SignerKind::IssuedByCa
+        } else if signer.is_self_issued()
+            && signer.verify_issued_by(&signer, &self.provider).is_ok()
+        {
+            SignerKind::SelfSigned
+        } else {
+            SignerKind::Other
+        };
+        Incoming::Request(Box::new(PkiRequest {
+            opened,
+            kind,
+            signer,
+            signer_kind,
+        }))
+    }
+
+    /// A signed FAILURE reply (no envelope).
+    fn failure(
+        &self,
+        transaction_id: TransactionId,
+        recipient_nonce: Option<Nonce>,
+        info: FailInfo,
+        rng: &mut dyn SecureRandom,
+    ) -> Response {
+        let body = MessageBody::CertRep(CertRep::Failure { info, text: None });
+        self.cert_rep(transaction_id, recipient_nonce, body, None, None, None, rng)
+            .unwrap_or_else(|e| Response::text(500, error_text(e)))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn cert_rep(
+        &self,
+        transaction_id: TransactionId,
+        recipient_nonce: Option<Nonce>,
+        body: MessageBody,
+        recipient: Option<&Certificate>,
+        cipher: Option<ContentEncryption>,
+        key_transport: Option<KeyTransport>,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<Response, Error> {
+        let msg = PkiMessage {
+            transaction_id,
+            sender_nonce: Some(Nonce::random(rng)?),
+            recipient_nonce,
+            body,
+        };
+        let mut cipher = cipher.unwrap_or(self.options.default_cipher);
+        if cipher.is_legacy() && !self.options.legacy() {
+            cipher = self.options.default_cipher;
+        }
+        let opts = SealOptions {
+            content_encryption: cipher,
+            key_transport: key_transport.unwrap_or(KeyTransport::RsaPkcs1v15),
+            signature_oid: self.options.signature_oid,
+            #[cfg(feature = "insecure-legacy")]
+            allow_legacy: self.options.allow_legacy,
+            ..SealOptions::DEFAULT
+        };
+        let der = envelope::seal(&msg, &self.signer, recipient, &opts, &self.provider, rng)?;
+        Ok(Response {
+            status: 200,
+            content_type: http::CONTENT_TYPE_PKI_MESSAGE,
+            body: der,
+        })
+    }
+
+    /// Builds the CertRep answering `request`: fresh `senderNonce`, the request's
+    /// `senderNonce` as `recipientNonce`, the same transaction ID, encrypted (for SUCCESS) to
+    /// the request's signer certificate with the request's cipher and key transport.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a decision that does not fit the request (certificates for
+    /// a GetCRL); errors from [`envelope::seal`].
+    pub fn reply(
+        &self,
+        request: &PkiRequest,
+        decision: Decision,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<Response, Error> {
+        let rep = match (decision, &request.kind) {
+            (
+                Decision::Issue(certs),
+                RequestKind::Enroll(_) | RequestKind::Renew(_) | RequestKind::Poll(_),
+            )
+            | (Decision::Certificates(certs), RequestKind::GetCert(_)) => {
+                CertRep::Success(CertsOnly::from_certificates(certs))
+            }
+            (Decision::Crl(crl), RequestKind::GetCrl(_)) => CertRep::Success(CertsOnly {
+                certificates: Vec::new(),
+                crls: alloc::vec![crl],
+            }),
+            (Decision::Pending, _) => CertRep::Pending,
+            (Decision::Reject(info, text), _) => CertRep::Failure { info, text },
+            _ => return Err(Error::InvalidInput),
+        };
+        let o = &request.opened;
+        self.cert_rep(
+            o.message.transaction_id.clone(),
+            o.message.sender_nonce,
+            MessageBody::CertRep(rep),
+            Some(&request.signer),
+            o.content_encryption,
+            o.key_transport,
+            rng,
+        )
+    }
+}
+
+fn error_text(e: Error) -> &'static str {
+    match e {
+        Error::LimitExceeded(_) => "message exceeds a limit",
+        Error::InvalidAttribute(crate::error::Attribute::MessageType) => "unknown message type",
+        Error::LegacyAlgorithm | Error::UnsupportedAlgorithm(_) => "unsupported algorithm",
+        _ => "malformed pkiMessage",
+    }
+}
