@@ -10,6 +10,8 @@
     clippy::std_instead_of_alloc
 )]
 
+#[path = "interop/flows.rs"]
+mod flows;
 #[path = "interop/openssl.rs"]
 mod openssl;
 #[path = "interop/roundtrip.rs"]

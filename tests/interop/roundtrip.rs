@@ -285,7 +285,7 @@ fn legacy_algorithms_need_the_runtime_opt_in() {
 
 /// A secure element stand-in: the private key lives in a private field of a module nobody else
 /// can reach; only the traits are exposed, and every use is counted.
-mod secure_element {
+pub mod secure_element {
     use super::*;
 
     pub struct Chip {

@@ -1,0 +1,386 @@
+//! In-memory client ↔ server: every operation and every reply status, through the HTTP
+//! helpers, once with software keys and once with opaque key holders.
+
+use scep::Certificate;
+use scep::attr::{FailInfo, FailInfoText, MessageType};
+use scep::builder::{self, CertificateTemplate};
+use scep::caps::{Capabilities, Capability};
+use scep::client::{Client, ClientOptions, Outcome};
+use scep::crypto::{Decryptor, SecureRandom, SignatureAlgorithm, Signer};
+use scep::http::{Method, Request};
+use scep::message::{CertsOnly, Crl, Csr, IssuerAndSerialNumber};
+use scep::provider::rustcrypto::{PROVIDER, RsaKey};
+use scep::server::{
+    Decision, Incoming, RequestKind, Response, Server, SignerKind, challenge_matches,
+};
+use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
+
+use crate::roundtrip::{data, key};
+use crate::support;
+
+const CHALLENGE: &str = "s3cret-challenge";
+
+fn send<S: Signer, D: Decryptor>(
+    server: &Server<S, D>,
+    req: &Request,
+    rng: &mut dyn SecureRandom,
+) -> Incoming {
+    let method = match req.method {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        _ => unreachable!(),
+    };
+    server.handle(method, &req.path_and_query, &req.body, rng)
+}
+
+fn respond(i: Incoming) -> Response {
+    match i {
+        Incoming::Respond(r) => r,
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+/// Issues a certificate for the CSR's key, signed by the RA (which is the CA here).
+fn issue(ra: &RsaKey, csr: &Csr, serial: u8) -> Certificate {
+    let t = CertificateTemplate {
+        serial: vec![serial],
+        subject: csr.subject().clone(),
+        not_before: der::DateTime::new(2025, 1, 1, 0, 0, 0).unwrap(),
+        not_after: der::DateTime::new(2049, 1, 1, 0, 0, 0).unwrap(),
+        public_key: csr.public_key().clone(),
+        is_ca: false,
+        key_usage: Some(KeyUsage(
+            KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment,
+        )),
+        extensions: vec![],
+    };
+    builder::certificate(
+        &t,
+        Some(ra.certificate()),
+        SignatureAlgorithm::RsaPkcs1v15(scep::crypto::DigestAlgorithm::Sha256),
+        &mut |m| Signer::sign(ra, m),
+        &PROVIDER,
+    )
+    .unwrap()
+}
+
+fn discover<S: Signer, D: Decryptor>(
+    server: &Server<S, D>,
+    post: bool,
+    rng: &mut dyn SecureRandom,
+) -> Client {
+    let caps_resp = respond(send(server, &Request::get_ca_caps("/scep", None), rng));
+    assert_eq!(caps_resp.content_type, "text/plain");
+    let mut caps = Capabilities::from_http(caps_resp.status, &caps_resp.body);
+    if !post {
+        caps.remove(&Capability::PostPkiOperation);
+        caps.remove(&Capability::ScepStandard);
+    }
+    let ca_resp = respond(send(server, &Request::get_ca_cert("/scep", None), rng));
+    let certs = match ca_resp.content_type {
+        "application/x-x509-ca-cert" => vec![Certificate::from_der(&ca_resp.body).unwrap()],
+        _ => {
+            CertsOnly::from_ber(&ca_resp.body, &Default::default())
+                .unwrap()
+                .certificates
+        }
+    };
+    let options = ClientOptions {
+        path: "/scep".into(),
+        ..ClientOptions::default()
+    };
+    Client::new(certs[0].clone(), certs, caps, PROVIDER, options).unwrap()
+}
+
+fn flows<S: Signer, D: Decryptor>(server: Server<S, D>, ra: &RsaKey) {
+    let mut rng = support::rng();
+    let device = key("client2048");
+    let csr = Csr::from_der(&data("client2048.csr.der")).unwrap();
+    for post in [true, false] {
+        let client = discover(&server, post, &mut rng);
+        assert_eq!(client.negotiated().use_post, post);
+
+        // PKCSReq → SUCCESS, the issued certificate picked by public key.
+        let (req, tx) = client.enroll(&csr, &device, &mut rng).unwrap();
+        assert_eq!(req.method, if post { Method::Post } else { Method::Get });
+        let Incoming::Request(r) = send(&server, &req, &mut rng) else {
+            panic!("not a request")
+        };
+        assert!(matches!(r.kind(), RequestKind::Enroll(_)));
+        assert_eq!(r.signer_kind(), SignerKind::SelfSigned);
+        assert!(challenge_matches(
+            &r.challenge_password().unwrap(),
+            CHALLENGE
+        ));
+        assert_eq!(r.transaction_id(), tx.transaction_id());
+        let issued = issue(ra, r.csr().unwrap(), 10);
+        let resp = server
+            .reply(
+                &r,
+                Decision::Issue(vec![ra.certificate().clone(), issued.clone()]),
+                &mut rng,
+            )
+            .unwrap();
+        assert_eq!(resp.content_type, "application/x-pki-message");
+        let out = client.handle(&tx, &resp.body, &device, &mut rng).unwrap();
+        let Outcome::Issued { certificate, chain } = out else {
+            panic!("{out:?}")
+        };
+        assert_eq!(certificate, issued);
+        assert_eq!(chain, vec![ra.certificate().clone()]);
+
+        // PKCSReq → PENDING → CertPoll (same transaction) → SUCCESS.
+        let (req, tx) = client.enroll(&csr, &device, &mut rng).unwrap();
+        let Incoming::Request(r) = send(&server, &req, &mut rng) else {
+            panic!()
+        };
+        let resp = server.reply(&r, Decision::Pending, &mut rng).unwrap();
+        assert_eq!(
+            client.handle(&tx, &resp.body, &device, &mut rng).unwrap(),
+            Outcome::Pending
+        );
+        let (req, poll) = client.poll(&tx, &device, &mut rng).unwrap();
+        assert_eq!(poll.transaction_id(), tx.transaction_id());
+        assert_ne!(poll.sender_nonce(), tx.sender_nonce());
+        let Incoming::Request(r) = send(&server, &req, &mut rng) else {
+            panic!()
+        };
+        let RequestKind::Poll(ias) = r.kind() else {
+            panic!("{:?}", r.kind())
+        };
+        assert_eq!(&ias.subject, csr.subject());
+        assert_eq!(&ias.issuer, ra.certificate().subject());
+        assert_eq!(r.transaction_id(), tx.transaction_id());
+        let resp = server
+            .reply(&r, Decision::Issue(vec![issued.clone()]), &mut rng)
+            .unwrap();
+        assert!(matches!(
+            client.handle(&poll, &resp.body, &device, &mut rng).unwrap(),
+            Outcome::Issued { .. }
+        ));
+        // The first transaction's nonce does not fit the poll's reply.
+        assert_eq!(
+            client.handle(&tx, &resp.body, &device, &mut rng).err(),
+            Some(scep::Error::Mismatch)
+        );
+
+        // PKCSReq → FAILURE with text.
+        let (req, tx) = client.enroll(&csr, &device, &mut rng).unwrap();
+        let Incoming::Request(r) = send(&server, &req, &mut rng) else {
+            panic!()
+        };
+        let text = FailInfoText::new("wrong challenge").unwrap();
+        let resp = server
+            .reply(
+                &r,
+                Decision::Reject(FailInfo::BadRequest, Some(text.clone())),
+                &mut rng,
+            )
+            .unwrap();
+        assert_eq!(
+            client.handle(&tx, &resp.body, &device, &mut rng).unwrap(),
+            Outcome::Rejected {
+                info: FailInfo::BadRequest,
+                text: Some(text)
+            }
+        );
+
+        // Renewal signed with the issued certificate: the server sees a CA-issued signer.
+        let renewing = RsaKey::new(device.private_key().clone(), issued.clone()).unwrap();
+        let (req, tx) = client.renew(&csr, &renewing, &mut rng).unwrap();
+        assert_eq!(tx.message_type(), MessageType::RenewalReq);
+        let Incoming::Request(r) = send(&server, &req, &mut rng) else {
+            panic!()
+        };
+        assert!(matches!(r.kind(), RequestKind::Renew(_)));
+        assert_eq!(r.signer_kind(), SignerKind::IssuedByCa);
+        let renewed = issue(ra, r.csr().unwrap(), 11);
+        let resp = server
+            .reply(&r, Decision::Issue(vec![renewed.clone()]), &mut rng)
+            .unwrap();
+        let out = client.handle(&tx, &resp.body, &renewing, &mut rng).unwrap();
+        assert!(matches!(out, Outcome::Issued { ref certificate, .. } if *certificate == renewed));
+
+        // GetCert and GetCRL.
+        let which = IssuerAndSerialNumber::for_certificate(&issued).unwrap();
+        let (req, tx) = client.get_cert(which.clone(), &renewing, &mut rng).unwrap();
+        let Incoming::Request(r) = send(&server, &req, &mut rng) else {
+            panic!()
+        };
+        assert_eq!(r.kind(), &RequestKind::GetCert(which.clone()));
+        let resp = server
+            .reply(&r, Decision::Certificates(vec![issued.clone()]), &mut rng)
+            .unwrap();
+        assert_eq!(
+            client.handle(&tx, &resp.body, &renewing, &mut rng).unwrap(),
+            Outcome::Certificates(vec![issued.clone()])
+        );
+        let (req, tx) = client.get_crl(which.clone(), &renewing, &mut rng).unwrap();
+        let Incoming::Request(r) = send(&server, &req, &mut rng) else {
+            panic!()
+        };
+        assert_eq!(r.kind(), &RequestKind::GetCrl(which));
+        let crl = Crl::from_der(&data("ra2048.crl.der")).unwrap();
+        assert!(
+            server
+                .reply(&r, Decision::Certificates(vec![]), &mut rng)
+                .is_err(),
+            "certificates do not answer GetCRL"
+        );
+        let resp = server
+            .reply(&r, Decision::Crl(crl.clone()), &mut rng)
+            .unwrap();
+        assert_eq!(
+            client.handle(&tx, &resp.body, &renewing, &mut rng).unwrap(),
+            Outcome::Crls(vec![crl])
+        );
+    }
+}
+
+fn server_caps() -> Capabilities {
+    Capabilities::rfc8894_server()
+}
+
+#[test]
+fn every_operation_and_status_with_software_keys() {
+    let ra = key("ra2048");
+    let server = Server::new(
+        ra.clone(),
+        ra.clone(),
+        vec![ra.certificate().clone()],
+        server_caps(),
+        PROVIDER,
+    );
+    flows(server, &ra);
+}
+
+#[test]
+fn every_operation_and_status_with_opaque_key_holders() {
+    let ra = key("ra2048");
+    let chip = || crate::roundtrip::secure_element::Chip::new(key("ra2048"), true);
+    let server = Server::new(
+        chip(),
+        chip(),
+        vec![ra.certificate().clone()],
+        server_caps(),
+        PROVIDER,
+    );
+    flows(server, &ra);
+}
+
+#[test]
+fn a_reply_from_anyone_but_the_ca_is_refused_before_decryption() {
+    let mut rng = support::rng();
+    let ra = key("ra2048");
+    let server = Server::new(
+        ra.clone(),
+        ra.clone(),
+        vec![ra.certificate().clone()],
+        server_caps(),
+        PROVIDER,
+    );
+    let client = discover(&server, true, &mut rng);
+    let device = crate::roundtrip::secure_element::Chip::new(key("client2048"), false);
+    let csr = Csr::from_der(&data("client2048.csr.der")).unwrap();
+    let (req, tx) = client.enroll(&csr, &device, &mut rng).unwrap();
+    // An impostor server with another key answers.
+    let other = key("rsa2048");
+    let impostor = Server::new(
+        other.clone(),
+        ra.clone(),
+        vec![other.certificate().clone()],
+        server_caps(),
+        PROVIDER,
+    );
+    let Incoming::Request(r) = send(&impostor, &req, &mut rng) else {
+        panic!()
+    };
+    let resp = impostor
+        .reply(
+            &r,
+            Decision::Issue(vec![issue(&other, r.csr().unwrap(), 5)]),
+            &mut rng,
+        )
+        .unwrap();
+    assert_eq!(
+        client.handle(&tx, &resp.body, &device, &mut rng).err(),
+        Some(scep::Error::SignerNotFound)
+    );
+    assert_eq!(device.decrypts.get(), 0);
+}
+
+#[test]
+fn unknown_message_types_never_reach_the_application() {
+    let mut rng = support::rng();
+    let ra = key("ra2048");
+    let server = Server::new(
+        ra.clone(),
+        ra.clone(),
+        vec![ra.certificate().clone()],
+        server_caps(),
+        PROVIDER,
+    );
+    let client = discover(&server, true, &mut rng);
+    let device = key("client2048");
+    let csr = Csr::from_der(&data("client2048.csr.der")).unwrap();
+    let (req, _) = client.enroll(&csr, &device, &mut rng).unwrap();
+    // Rewrite messageType "19" as "18" (the unassigned UpdateReq) and as "0".
+    let pattern = [0x13, 0x02, b'1', b'9'];
+    let pos = req.body.windows(4).position(|w| w == pattern).unwrap();
+    for replacement in [*b"18", *b"20", *b"03"] {
+        let mut body = req.body.clone();
+        body[pos + 2..pos + 4].copy_from_slice(&replacement);
+        match server.handle("POST", "/scep?operation=PKIOperation", &body, &mut rng) {
+            Incoming::Request(r) => panic!("{:?} reached the application", r.kind()),
+            Incoming::Respond(resp) => {
+                // "18"/"03": refused as unknown (HTTP 400). "20": a valid type, but the
+                // signature no longer verifies: a signed FAILURE, badMessageCheck.
+                if replacement == *b"20" {
+                    assert_eq!(resp.content_type, "application/x-pki-message");
+                    let p = scep::envelope::parse(&resp.body, &Default::default()).unwrap();
+                    assert_eq!(p.pki_status(), Some(scep::attr::PkiStatus::Failure));
+                } else {
+                    assert_eq!(resp.status, 400);
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_wrong_key_gives_a_signed_failure_with_bad_message_check() {
+    let mut rng = support::rng();
+    let ra = key("ra2048");
+    // The server's decryptor names the RA certificate but holds another key.
+    let wrong = RsaKey::new(
+        key("rsa2048").private_key().clone(),
+        ra.certificate().clone(),
+    );
+    assert!(wrong.is_err(), "RsaKey refuses a mismatched pair");
+    let server = Server::new(
+        ra.clone(),
+        ra.clone(),
+        vec![ra.certificate().clone()],
+        server_caps(),
+        PROVIDER,
+    );
+    let client = discover(&server, true, &mut rng);
+    let device = key("client2048");
+    let csr = Csr::from_der(&data("client2048.csr.der")).unwrap();
+    let (req, tx) = client.enroll(&csr, &device, &mut rng).unwrap();
+    // Corrupt the signature (last bytes of the message are the signature value).
+    let mut body = req.body.clone();
+    let n = body.len();
+    body[n - 10] ^= 0xff;
+    let resp = respond(server.handle("POST", "/scep?operation=PKIOperation", &body, &mut rng));
+    assert_eq!(resp.status, 200);
+    let out = client.handle(&tx, &resp.body, &device, &mut rng).unwrap();
+    assert_eq!(
+        out,
+        Outcome::Rejected {
+            info: FailInfo::BadMessageCheck,
+            text: None
+        }
+    );
+}
