@@ -25,12 +25,7 @@ fn send<S: Signer, D: Decryptor>(
     req: &Request,
     rng: &mut dyn SecureRandom,
 ) -> Incoming {
-    let method = match req.method {
-        Method::Get => "GET",
-        Method::Post => "POST",
-        _ => unreachable!(),
-    };
-    server.handle(method, &req.path_and_query, &req.body, rng)
+    server.handle(req.method.as_str(), &req.path_and_query, &req.body, rng)
 }
 
 fn respond(i: Incoming) -> Response {

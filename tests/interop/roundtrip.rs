@@ -46,6 +46,7 @@ pub fn key(name: &str) -> RsaKey {
     RsaKey::from_pem(&pem, cert).unwrap()
 }
 
+#[allow(unused_mut)]
 fn ciphers() -> Vec<ContentEncryption> {
     let mut v = vec![
         ContentEncryption::DesEde3Cbc,
@@ -58,6 +59,7 @@ fn ciphers() -> Vec<ContentEncryption> {
     v
 }
 
+#[allow(unused_mut)]
 fn digests() -> Vec<DigestAlgorithm> {
     let mut v = vec![
         DigestAlgorithm::Sha1,

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use scep::Certificate;
 
 /// The operating system's generator, as the crate's tests and examples use it.
 pub fn rng() -> getrandom::SysRng {
@@ -81,38 +80,5 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// An RSA key and a self-signed certificate made by OpenSSL (a third party), as PEM.
-pub struct OpensslIdentity {
-    pub key_pem: Vec<u8>,
-    pub cert: Certificate,
-    pub key_path: String,
-    pub cert_path: String,
-}
-
-pub fn openssl_identity(
-    dir: &TempDir,
-    name: &str,
-    bits: u32,
-    subject: &str,
-    extra: &[&str],
-) -> OpensslIdentity {
-    let key_path = dir.s(&format!("{name}.key"));
-    let cert_path = dir.s(&format!("{name}.crt"));
-    let bits = format!("rsa:{bits}");
-    let mut args = vec![
-        "req", "-x509", "-newkey", &bits, "-nodes", "-keyout", &key_path, "-out", &cert_path,
-        "-days", "30", "-subj", subject,
-    ];
-    args.extend_from_slice(extra);
-    openssl(&args);
-    let cert = Certificate::from_pem(&std::fs::read(&cert_path).unwrap()).unwrap();
-    OpensslIdentity {
-        key_pem: std::fs::read(&key_path).unwrap(),
-        cert,
-        key_path,
-        cert_path,
     }
 }
