@@ -179,6 +179,11 @@ impl Certificate {
         self.spki.owned_to_ref()
     }
 
+    /// The subject public key, owned.
+    pub fn subject_public_key_info(&self) -> &spki::SubjectPublicKeyInfoOwned {
+        &self.spki
+    }
+
     /// The DER of the `SubjectPublicKeyInfo`.
     ///
     /// # Errors

@@ -1,4 +1,107 @@
-//! SCEP (RFC 8894) for Rust.
+//! SCEP, the Simple Certificate Enrollment Protocol ([RFC 8894]), for Rust: typed messages,
+//! CMS open and seal, and sans-I/O client and server flows, on pluggable crypto.
+//!
+//! SCEP is how routers, phones, MDM-managed laptops and IoT devices get certificates: the device
+//! fetches the CA's certificates (GetCACert) and capabilities (GetCACaps), then sends a PKCS #10
+//! request encrypted to the CA and signed with its own key (a PKCSReq inside CMS
+//! `SignedData(EnvelopedData(...))`), and receives a CertRep: SUCCESS with the certificate,
+//! PENDING (poll again later) or FAILURE.
+//!
+//! The crate is `no_std` + `alloc`, does no I/O, and touches keys only through the traits in
+//! [`crypto`], so a private key may stay in a secure element or an HSM.
+//!
+//! | layer | module | what |
+//! |---|---|---|
+//! | HTTP | [`http`], [`caps`] | operations, query strings, GET/POST encodings; GetCACaps |
+//! | flows | [`client`], [`server`] | what to send next, what a reply means |
+//! | messages | [`message`], [`attr`] | `PkiMessage`, requests, `CertRep`, attributes |
+//! | CMS | [`envelope`] | [`envelope::open`] (verify, then decrypt) and [`envelope::seal`] |
+//! | crypto | [`crypto`], [`provider::rustcrypto`] | traits; the default provider |
+//!
+//! Lenient in, strict out: BER with indefinite lengths, chunked strings, unsorted attributes
+//! and the quirks of real peers are read; only DER with PrintableString attributes is written.
+//!
+//! # A complete enrollment, client and server in one process
+//!
+//! ```
+//! use scep::builder;
+//! use scep::caps::Capabilities;
+//! use scep::client::{Client, ClientOptions, Outcome};
+//! use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
+//! use scep::provider::rustcrypto::{PROVIDER, RsaKey};
+//! use scep::server::{Decision, Incoming, Server, challenge_matches};
+//! use scep::{Certificate, http};
+//! # let pem = |name: &str| std::fs::read(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+//! let mut rng = getrandom::SysRng;
+//!
+//! // The CA (here also the RA): a key and its certificate.
+//! let ca_cert = Certificate::from_pem(&pem("ra2048.cert.pem"))?;
+//! let ca = RsaKey::from_pem(&pem("ra2048.pkcs8.pem"), ca_cert.clone())?;
+//! let server = Server::new(ca.clone(), ca.clone(), vec![ca_cert.clone()],
+//!                          Capabilities::rfc8894_server(), PROVIDER);
+//!
+//! // The device: its key, a self-signed certificate to sign with, and a CSR with the
+//! // challenge password.
+//! let device = RsaKey::from_pem(&pem("client2048.pkcs8.pem"),
+//!                               Certificate::from_pem(&pem("client2048.cert.pem"))?)?;
+//! let sha256 = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+//! let csr = builder::csr(device.certificate().subject(), device.certificate().subject_public_key_info(),
+//!                        Some("s3cret"), &[], sha256, &mut |m| device.sign(m))?;
+//!
+//! // Client: GetCACaps and GetCACert (the HTTP exchange is the caller's; here, direct calls).
+//! let Incoming::Respond(caps) = server.handle("GET", "/scep?operation=GetCACaps", b"", &mut rng)
+//! else { unreachable!() };
+//! let client = Client::new(ca_cert.clone(), vec![ca_cert.clone()],
+//!                          Capabilities::from_http(caps.status, &caps.body), PROVIDER,
+//!                          ClientOptions { path: "/scep".into(), ..Default::default() })?;
+//!
+//! // Client: PKCSReq. `request` is what goes over HTTP (POST, since the CA supports it).
+//! let (request, transaction) = client.enroll(&csr, &device, &mut rng)?;
+//! assert_eq!(request.method, http::Method::Post);
+//!
+//! // Server: open, decide, reply.
+//! let Incoming::Request(pkcs_req) =
+//!     server.handle("POST", &request.path_and_query, &request.body, &mut rng)
+//! else { unreachable!() };
+//! let decision = if challenge_matches(&pkcs_req.challenge_password().unwrap_or_default(), "s3cret") {
+//!     let csr = pkcs_req.csr().unwrap();
+//!     let template = builder::CertificateTemplate {
+//!         serial: vec![0x42],
+//!         subject: csr.subject().clone(),
+//!         not_before: der::DateTime::new(2026, 1, 1, 0, 0, 0)?,
+//!         not_after: der::DateTime::new(2027, 1, 1, 0, 0, 0)?,
+//!         public_key: csr.public_key().clone(),
+//!         is_ca: false,
+//!         key_usage: None,
+//!         extensions: vec![],
+//!     };
+//!     let issued = builder::certificate(&template, Some(&ca_cert), sha256,
+//!                                       &mut |tbs| ca.sign(tbs), &PROVIDER)?;
+//!     Decision::Issue(vec![issued])
+//! } else {
+//!     Decision::Reject(scep::attr::FailInfo::BadRequest, None)
+//! };
+//! let response = server.reply(&pkcs_req, decision, &mut rng)?;
+//!
+//! // Client: the reply is verified (signer, transaction ID, nonce) before it is decrypted.
+//! match client.handle(&transaction, &response.body, &device, &mut rng)? {
+//!     Outcome::Issued { certificate, .. } => {
+//!         assert_eq!(certificate.subject(), csr.subject());
+//!     }
+//!     other => panic!("{other:?}"),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Features
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `std` | yes | `std::error::Error` integration (the crate itself needs only `alloc`) |
+//! | `rustcrypto` | yes | [`provider::rustcrypto`], the default provider (works without `std`) |
+//! | `insecure-legacy` | no | single DES and MD5, which RFC 8894 forbids but micromdm's server and old Cisco devices use; even compiled in, each use needs a run-time opt-in |
+//!
+//! [RFC 8894]: https://www.rfc-editor.org/rfc/rfc8894
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
