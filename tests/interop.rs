@@ -20,3 +20,10 @@ mod roundtrip;
 mod support;
 #[path = "interop/vectors.rs"]
 mod vectors;
+// The Debian peers: skipped (printing `skipped: ...`) when one is not installed, a failure
+// instead when `SCEP_REQUIRE_PEERS=1`, as in `.ci/run`.
+#[allow(dead_code, reason = "the harness serves every interop module; not all use all of it")]
+#[path = "interop/peers.rs"]
+mod peers;
+#[path = "interop/peers_smoke.rs"]
+mod peers_smoke;
