@@ -22,7 +22,12 @@ mod support;
 mod vectors;
 // The Debian peers: skipped (printing `skipped: ...`) when one is not installed, a failure
 // instead when `SCEP_REQUIRE_PEERS=1`, as in `.ci/run`.
-#[allow(dead_code, reason = "the harness serves every interop module; not all use all of it")]
+#[path = "interop/captures.rs"]
+mod captures;
+#[allow(
+    dead_code,
+    reason = "the harness serves every interop module; not all use all of it"
+)]
 #[path = "interop/peers.rs"]
 mod peers;
 #[path = "interop/peers_smoke.rs"]

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-
 /// The operating system's generator, as the crate's tests and examples use it.
 pub fn rng() -> getrandom::SysRng {
     getrandom::SysRng
