@@ -1,7 +1,7 @@
 //! The client side of SCEP, sans I/O: build requests, then check and interpret replies.
 //!
 //! The caller owns sockets and clocks. A [`Client`] holds what GetCACert and GetCACaps told it;
-//! each operation returns an [`http::Request`](crate::http::Request) to send and a
+//! each operation returns an [`http::Request`] to send and a
 //! [`Transaction`] to keep, and [`Client::handle`] turns the reply's bytes into an [`Outcome`].
 //!
 //! Before anything is decrypted, a reply must be signed by one of the CA's certificates, carry

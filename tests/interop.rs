@@ -24,6 +24,8 @@ mod vectors;
 // instead when `SCEP_REQUIRE_PEERS=1`, as in `.ci/run`.
 #[path = "interop/captures.rs"]
 mod captures;
+#[path = "interop/limits.rs"]
+mod limits;
 #[allow(
     dead_code,
     reason = "the harness serves every interop module; not all use all of it"
