@@ -626,3 +626,42 @@ fn output_is_strict_der_with_printable_strings() {
         );
     }
 }
+
+/// A payload that does not fit the message type is an error (here a CertPoll's
+/// IssuerAndSubject presented as a PKCSReq's CSR). The messageType is rewritten after signing,
+/// so the signature check must be skipped to reach the payload; the payload check then fails
+/// with the one decryption error.
+#[test]
+fn payload_must_match_the_message_type() {
+    let mut rng = support::rng();
+    let client = key("client2048");
+    let ra = key("ra2048");
+    let poll = bodies(&client, &ra).remove(2);
+    assert!(matches!(poll, MessageBody::CertPoll(_)));
+    let msg = message(poll, &mut rng);
+    let mut bytes = envelope::seal(
+        &msg,
+        &client,
+        Some(ra.certificate()),
+        &SealOptions::DEFAULT,
+        &PROVIDER,
+        &mut rng,
+    )
+    .unwrap();
+    let pattern = [0x13, 0x02, b'2', b'0'];
+    let pos = bytes.windows(4).position(|w| w == pattern).unwrap();
+    bytes[pos + 2..pos + 4].copy_from_slice(b"19"); // "20" (CertPoll) → "19" (PKCSReq)
+    let parsed = envelope::parse(&bytes, &OpenOptions::DEFAULT).unwrap();
+    assert_eq!(parsed.message_type(), scep::attr::MessageType::PkcsReq);
+    assert_eq!(
+        envelope::parse(&bytes, &OpenOptions::DEFAULT)
+            .unwrap()
+            .verify(&PROVIDER)
+            .err(),
+        Some(Error::BadSignature)
+    );
+    assert_eq!(
+        parsed.decrypt_unverified(&ra, &PROVIDER, &mut rng).err(),
+        Some(Error::Decrypt)
+    );
+}
