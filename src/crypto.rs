@@ -198,19 +198,34 @@ impl SignatureAlgorithm {
         if !params_absent_or_null(alg.parameters) {
             return None;
         }
-        let implied = match alg.oid {
-            oid::RSA_ENCRYPTION => return Some(Self::RsaPkcs1v15(digest)),
-            #[cfg(feature = "insecure-legacy")]
-            oid::MD5_WITH_RSA => DigestAlgorithm::Md5,
-            oid::SHA1_WITH_RSA => DigestAlgorithm::Sha1,
-            oid::SHA224_WITH_RSA => DigestAlgorithm::Sha224,
-            oid::SHA256_WITH_RSA => DigestAlgorithm::Sha256,
-            oid::SHA384_WITH_RSA => DigestAlgorithm::Sha384,
-            oid::SHA512_WITH_RSA => DigestAlgorithm::Sha512,
-            _ => return None,
-        };
-        (implied == digest).then_some(Self::RsaPkcs1v15(digest))
+        Self::from_oid_with_digest(&alg.oid, digest)
     }
+
+    /// The signature algorithm named by `oid` in a SignerInfo whose digest is `digest`:
+    /// `rsaEncryption` takes the digest; a combined OID must agree with it.
+    pub(crate) fn from_oid_with_digest(
+        oid: &ObjectIdentifier,
+        digest: DigestAlgorithm,
+    ) -> Option<Self> {
+        if *oid == oid::RSA_ENCRYPTION {
+            return Some(Self::RsaPkcs1v15(digest));
+        }
+        (rsa_signature_digest(oid)? == digest).then_some(Self::RsaPkcs1v15(digest))
+    }
+}
+
+/// The digest of a `<digest>WithRSAEncryption` OID.
+fn rsa_signature_digest(oid: &ObjectIdentifier) -> Option<DigestAlgorithm> {
+    Some(match *oid {
+        #[cfg(feature = "insecure-legacy")]
+        oid::MD5_WITH_RSA => DigestAlgorithm::Md5,
+        oid::SHA1_WITH_RSA => DigestAlgorithm::Sha1,
+        oid::SHA224_WITH_RSA => DigestAlgorithm::Sha224,
+        oid::SHA256_WITH_RSA => DigestAlgorithm::Sha256,
+        oid::SHA384_WITH_RSA => DigestAlgorithm::Sha384,
+        oid::SHA512_WITH_RSA => DigestAlgorithm::Sha512,
+        _ => return None,
+    })
 }
 
 impl SignatureAlgorithm {
@@ -225,17 +240,9 @@ impl SignatureAlgorithm {
         if alg.parameters.as_ref().is_some_and(|p| !p.is_null()) {
             return Err(unsupported);
         }
-        let digest = match alg.oid {
-            #[cfg(feature = "insecure-legacy")]
-            oid::MD5_WITH_RSA => DigestAlgorithm::Md5,
-            oid::SHA1_WITH_RSA => DigestAlgorithm::Sha1,
-            oid::SHA224_WITH_RSA => DigestAlgorithm::Sha224,
-            oid::SHA256_WITH_RSA => DigestAlgorithm::Sha256,
-            oid::SHA384_WITH_RSA => DigestAlgorithm::Sha384,
-            oid::SHA512_WITH_RSA => DigestAlgorithm::Sha512,
-            _ => return Err(unsupported),
-        };
-        Ok(Self::RsaPkcs1v15(digest))
+        rsa_signature_digest(&alg.oid)
+            .map(Self::RsaPkcs1v15)
+            .ok_or(unsupported)
     }
 }
 

@@ -85,12 +85,7 @@ pub(crate) fn signature_alg(
     if a.oid == oid::MD5_WITH_RSA && DigestAlgorithm::from_oid(&oid::MD5).is_none() {
         return Err(Error::LegacyAlgorithm);
     }
-    let any = der::asn1::AnyRef::NULL;
-    let r = spki::AlgorithmIdentifierRef {
-        oid: a.oid,
-        parameters: Some(any),
-    };
-    SignatureAlgorithm::from_signer_info(&r, digest)
+    SignatureAlgorithm::from_oid_with_digest(&a.oid, digest)
         .ok_or(Error::UnsupportedAlgorithm(AlgorithmKind::Signature))
 }
 
