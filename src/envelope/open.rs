@@ -181,50 +181,20 @@ impl<'a> Parsed<'a> {
     /// [`Error::DigestMismatch`], [`Error::BadSignature`], or an algorithm error.
     pub fn verify(self, provider: &CryptoProvider) -> Result<Verified<'a>, Error> {
         let signer = self.signer_certificate()?.clone();
-        let spki = signer.public_key();
-        if parse::rsa_modulus_bits(&spki)? > self.opts.limits.max_rsa_bits {
-            return Err(Error::LimitExceeded(Limit::RsaModulus));
-        }
-        if !provider.digests.supports(self.digest) {
-            return Err(Error::UnsupportedAlgorithm(
-                crate::error::AlgorithmKind::Digest,
-            ));
-        }
         let content: &[u8] = self.econtent.as_deref().unwrap_or(&[]);
-        let digest = provider.digests.digest(self.digest, content)?;
-        let expected = self.signer.attrs.message_digest.as_deref().unwrap_or(&[]);
-        if digest.as_bytes() != expected {
-            return Err(Error::DigestMismatch);
-        }
-        let sig = &self.signer.signature;
-        let attrs = &self.signer.signed_attrs;
-        let mut received = attrs.raw.to_vec();
-        if let Some(first) = received.first_mut() {
-            *first = 0x31;
-        }
-        if provider
-            .verifier
-            .verify(self.signature_alg, spki.clone(), &received, sig)
-            .is_ok()
-        {
-            return Ok(Verified {
-                parsed: self,
-                signer,
-            });
-        }
-        let sorted = sorted_attributes(attrs, self.opts.limits.max_depth)?;
-        if sorted != received
-            && provider
-                .verifier
-                .verify(self.signature_alg, spki, &sorted, sig)
-                .is_ok()
-        {
-            return Ok(Verified {
-                parsed: self,
-                signer,
-            });
-        }
-        Err(Error::BadSignature)
+        parse::verify_signer_info(
+            &self.signer,
+            &signer,
+            self.digest,
+            self.signature_alg,
+            content,
+            provider,
+            &self.opts.limits,
+        )?;
+        Ok(Verified {
+            parsed: self,
+            signer,
+        })
     }
 
     /// Decrypts and decodes **without** checking the signature. Only for diagnostics (an
@@ -241,21 +211,6 @@ impl<'a> Parsed<'a> {
         let signer = self.signer_certificate().ok().cloned();
         decrypt(self, signer, &[decryptor], provider, rng)
     }
-}
-
-/// The signed attributes re-encoded as a DER SET with its elements sorted.
-fn sorted_attributes(attrs: &ber::Tlv<'_>, depth: u8) -> Result<Vec<u8>, Error> {
-    let bad = |_| Error::Malformed(Structure::SignedAttributes);
-    let holder = Reader::new(attrs.raw, depth);
-    let mut r = holder.children(attrs).map_err(bad)?;
-    let mut elements = Vec::new();
-    while !r.is_empty() {
-        let a = r.read().map_err(bad)?;
-        elements.push(ber::to_der(&a, depth).map_err(bad)?);
-    }
-    let mut out = Vec::new();
-    crate::enc::set_of(&mut out, crate::enc::SET, elements);
-    Ok(out)
 }
 
 /// A pkiMessage whose signature and content digest have been verified.

@@ -12,7 +12,9 @@ use der::asn1::ObjectIdentifier;
 use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, PkiStatus, TransactionId};
 use crate::ber::{self, Class, Reader, Tag, Tlv};
 use crate::cert::Certificate;
-use crate::crypto::{ContentEncryption, DigestAlgorithm, KeyTransport, SignatureAlgorithm};
+use crate::crypto::{
+    ContentEncryption, CryptoProvider, DigestAlgorithm, KeyTransport, SignatureAlgorithm,
+};
 use crate::envelope::Limits;
 use crate::error::{AlgorithmKind, Attribute, Error, Limit, Structure};
 use crate::message::Crl;
@@ -350,6 +352,76 @@ fn signer_info<'a>(
         signature_alg,
         signature,
     })
+}
+
+/// Checks a SignerInfo against `signer`'s key: the key size limit, `messageDigest` against
+/// `content`, and the signature over the signed attributes as received (and, failing that, over
+/// their DER-sorted form, for peers that sign one order and send another).
+///
+/// Shared by [`Parsed::verify`](crate::envelope::Parsed::verify) and GetNextCACert.
+pub(crate) fn verify_signer_info(
+    si: &SignerInfoView<'_>,
+    signer: &Certificate,
+    digest: DigestAlgorithm,
+    signature_alg: SignatureAlgorithm,
+    content: &[u8],
+    provider: &CryptoProvider,
+    limits: &Limits,
+) -> Result<(), Error> {
+    let spki = signer.public_key();
+    if rsa_modulus_bits(&spki)? > limits.max_rsa_bits {
+        return Err(Error::LimitExceeded(Limit::RsaModulus));
+    }
+    if !provider.digests.supports(digest) {
+        return Err(Error::UnsupportedAlgorithm(AlgorithmKind::Digest));
+    }
+    let computed = provider.digests.digest(digest, content)?;
+    let expected = si
+        .attrs
+        .message_digest
+        .as_deref()
+        .ok_or(Error::MissingAttribute(Attribute::MessageDigest))?;
+    if computed.as_bytes() != expected {
+        return Err(Error::DigestMismatch);
+    }
+    let sig = &si.signature;
+    let attrs = &si.signed_attrs;
+    let mut received = attrs.raw.to_vec();
+    if let Some(first) = received.first_mut() {
+        *first = 0x31;
+    }
+    if provider
+        .verifier
+        .verify(signature_alg, spki.clone(), &received, sig)
+        .is_ok()
+    {
+        return Ok(());
+    }
+    let sorted = sorted_attributes(attrs, limits.max_depth)?;
+    if sorted != received
+        && provider
+            .verifier
+            .verify(signature_alg, spki, &sorted, sig)
+            .is_ok()
+    {
+        return Ok(());
+    }
+    Err(Error::BadSignature)
+}
+
+/// The signed attributes re-encoded as a DER SET with its elements sorted.
+fn sorted_attributes(attrs: &Tlv<'_>, depth: u8) -> Result<Vec<u8>, Error> {
+    let bad = |_| Error::Malformed(Structure::SignedAttributes);
+    let holder = Reader::new(attrs.raw, depth);
+    let mut r = holder.children(attrs).map_err(bad)?;
+    let mut elements = Vec::new();
+    while !r.is_empty() {
+        let a = r.read().map_err(bad)?;
+        elements.push(ber::to_der(&a, depth).map_err(bad)?);
+    }
+    let mut out = Vec::new();
+    crate::enc::set_of(&mut out, crate::enc::SET, elements);
+    Ok(out)
 }
 
 /// The signed attributes we understand. Every one may appear at most once with exactly one

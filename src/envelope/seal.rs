@@ -108,32 +108,9 @@ pub fn seal(
         None
     };
 
-    let content_digest = provider
-        .digests
-        .digest(digest, econtent.as_deref().unwrap_or(&[]))?;
-
-    // Signed attributes, each an encoded Attribute, sorted into a DER SET.
-    let mut attrs: Vec<Vec<u8>> = Vec::with_capacity(10);
-    attrs.push(attribute(&oid::CONTENT_TYPE, |v| {
-        enc::oid(v, &oid::ID_DATA);
-        Ok(())
-    })?);
-    attrs.push(attribute(&oid::MESSAGE_DIGEST, |v| {
-        enc::tlv(v, OCTET_STRING, content_digest.as_bytes());
-        Ok(())
-    })?);
-    if let Some(t) = &opts.signing_time {
-        // RFC 5652 §11.3: UTCTime through 2049, GeneralizedTime after.
-        let t = *t;
-        attrs.push(attribute(&oid::SIGNING_TIME, |v| {
-            if t.year() < 2050 {
-                let u = der::asn1::UtcTime::from_date_time(t).map_err(|_| Error::InvalidInput)?;
-                enc::value(v, &u)
-            } else {
-                enc::value(v, &der::asn1::GeneralizedTime::from_date_time(t))
-            }
-        })?);
-    }
+    // Signed attributes besides contentType, messageDigest and signingTime, each an encoded
+    // Attribute; `signed_data` sorts them into a DER SET.
+    let mut attrs: Vec<Vec<u8>> = Vec::with_capacity(8);
     attrs.push(printable_attribute(
         &oid::MESSAGE_TYPE,
         msg.message_type().as_str(),
@@ -167,6 +144,59 @@ pub fn seal(
             }
         }
     }
+    signed_data(
+        econtent.as_deref(),
+        attrs,
+        opts.signing_time,
+        signer,
+        provider,
+        opts.extra_certificates,
+        opts.signature_oid,
+    )
+}
+
+/// `ContentInfo(SignedData)` with one signer, in DER: `eContentType` id-data, `eContent` when
+/// given, the signer's certificate followed by `extra_certificates` (the signer's not twice),
+/// and signed attributes contentType (id-data), messageDigest (over `econtent`, or over nothing
+/// when it is absent), signingTime when given, and `attrs` (each an encoded `Attribute`).
+///
+/// Shared by [`seal`] and GetNextCACert (`crate::ca_certs`).
+pub(crate) fn signed_data(
+    econtent: Option<&[u8]>,
+    mut attrs: Vec<Vec<u8>>,
+    signing_time: Option<der::DateTime>,
+    signer: &dyn Signer,
+    provider: &CryptoProvider,
+    extra_certificates: &[Certificate],
+    signature_oid: SignatureOid,
+) -> Result<Vec<u8>, Error> {
+    let sig_alg = signer.signature_algorithm();
+    let digest = sig_alg.digest();
+    if !provider.digests.supports(digest) {
+        return Err(Error::UnsupportedAlgorithm(AlgorithmKind::Digest));
+    }
+    let content_digest = provider.digests.digest(digest, econtent.unwrap_or(&[]))?;
+
+    // Signed attributes, each an encoded Attribute, sorted into a DER SET.
+    attrs.push(attribute(&oid::CONTENT_TYPE, |v| {
+        enc::oid(v, &oid::ID_DATA);
+        Ok(())
+    })?);
+    attrs.push(attribute(&oid::MESSAGE_DIGEST, |v| {
+        enc::tlv(v, OCTET_STRING, content_digest.as_bytes());
+        Ok(())
+    })?);
+    if let Some(t) = signing_time {
+        // RFC 5652 §11.3: UTCTime through 2049, GeneralizedTime after.
+        attrs.push(attribute(&oid::SIGNING_TIME, |v| {
+            if t.year() < 2050 {
+                let u = der::asn1::UtcTime::from_date_time(t).map_err(|_| Error::InvalidInput)?;
+                enc::value(v, &u)
+            } else {
+                enc::value(v, &der::asn1::GeneralizedTime::from_date_time(t))
+            }
+        })?);
+    }
     let mut signed_attrs = Vec::new();
     enc::set_of(&mut signed_attrs, SET, attrs);
     let signature = signer.sign(&signed_attrs)?;
@@ -187,7 +217,7 @@ pub fn seal(
                 enc::set_of(sd, SET, alloc::vec![d]);
                 enc::nested(sd, SEQUENCE, |eci| {
                     enc::oid(eci, &oid::ID_DATA);
-                    if let Some(content) = &econtent {
+                    if let Some(content) = econtent {
                         enc::nested(eci, CTX0_CONS, |c| {
                             enc::tlv(c, OCTET_STRING, content);
                             Ok(())
@@ -196,7 +226,7 @@ pub fn seal(
                     Ok(())
                 })?;
                 let mut certs = alloc::vec![signer_cert.as_der().to_vec()];
-                for c in opts.extra_certificates {
+                for c in extra_certificates {
                     if c.as_der() != signer_cert.as_der() {
                         certs.push(c.as_der().to_vec());
                     }
@@ -207,7 +237,7 @@ pub fn seal(
                     issuer_and_serial(si, signer_cert)?;
                     enc::value(si, &digest_alg)?;
                     si.extend_from_slice(&signed_attrs);
-                    match opts.signature_oid {
+                    match signature_oid {
                         SignatureOid::Combined => {
                             enc::value(si, &sig_alg.to_algorithm_identifier())?
                         }
