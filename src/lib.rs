@@ -114,6 +114,7 @@ extern crate std;
 pub mod attr;
 pub(crate) mod ber;
 pub mod builder;
+pub mod ca_certs;
 pub mod caps;
 pub mod cert;
 pub mod client;
