@@ -15,6 +15,7 @@ use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::name::Name;
 
 use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
+use crate::ca_certs::CaCertificates;
 use crate::caps::{Capabilities, Negotiated, Policy};
 use crate::cert::Certificate;
 use crate::crypto::{CryptoProvider, Decryptor, KeyTransport, SecureRandom, Signer};
@@ -175,6 +176,34 @@ impl Client {
             provider,
             options,
         })
+    }
+
+    /// A client for the CA described by a GetCACert reply: requests are encrypted to its
+    /// [encryption certificate](CaCertificates::encryption_certificate), and replies must be
+    /// signed by one of its [signing certificates](CaCertificates::signing_certificates) or
+    /// its [chain](CaCertificates::chain).
+    ///
+    /// # Errors
+    /// From [`Capabilities::negotiate`].
+    pub fn from_ca_certificates(
+        ca: &CaCertificates,
+        caps: Capabilities,
+        provider: CryptoProvider,
+        options: ClientOptions,
+    ) -> Result<Self, Error> {
+        let mut trusted: Vec<Certificate> = ca.signing_certificates().to_vec();
+        for c in ca.chain() {
+            if !trusted.contains(c) {
+                trusted.push(c.clone());
+            }
+        }
+        Self::new(
+            ca.encryption_certificate().clone(),
+            trusted,
+            caps,
+            provider,
+            options,
+        )
     }
 
     /// The algorithms chosen from the capabilities. Configure the signer's digest to match

@@ -279,17 +279,11 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
     /// # Errors
     /// [`Error::Encode`].
     pub fn ca_cert_response(&self) -> Result<Response, Error> {
-        Ok(match self.ca_certs.as_slice() {
-            [one] => Response {
-                status: 200,
-                content_type: http::CONTENT_TYPE_CA_CERT,
-                body: one.as_der().to_vec(),
-            },
-            many => Response {
-                status: 200,
-                content_type: http::CONTENT_TYPE_CA_RA_CERT,
-                body: CertsOnly::from_certificates(many.to_vec()).to_der()?,
-            },
+        let (content_type, body) = crate::ca_certs::to_response(&self.ca_certs)?;
+        Ok(Response {
+            status: 200,
+            content_type,
+            body,
         })
     }
 

@@ -8,7 +8,7 @@ use scep::caps::{Capabilities, Capability};
 use scep::client::{Client, ClientOptions, Outcome};
 use scep::crypto::{Decryptor, SecureRandom, SignatureAlgorithm, Signer};
 use scep::http::{Method, Request};
-use scep::message::{CertsOnly, Crl, Csr, IssuerAndSerialNumber};
+use scep::message::{Crl, Csr, IssuerAndSerialNumber};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{
     Decision, Incoming, RequestKind, Response, Server, SignerKind, challenge_matches,
@@ -72,19 +72,12 @@ fn discover<S: Signer, D: Decryptor>(
         caps.remove(&Capability::ScepStandard);
     }
     let ca_resp = respond(send(server, &Request::get_ca_cert("/scep", None), rng));
-    let certs = match ca_resp.content_type {
-        "application/x-x509-ca-cert" => vec![Certificate::from_der(&ca_resp.body).unwrap()],
-        _ => {
-            CertsOnly::from_ber(&ca_resp.body, &Default::default())
-                .unwrap()
-                .certificates
-        }
-    };
+    let ca = scep::ca_certs::CaCertificates::parse(&ca_resp.body, &Default::default()).unwrap();
     let options = ClientOptions {
         path: "/scep".into(),
         ..ClientOptions::default()
     };
-    Client::new(certs[0].clone(), certs, caps, PROVIDER, options).unwrap()
+    Client::from_ca_certificates(&ca, caps, PROVIDER, options).unwrap()
 }
 
 fn flows<S: Signer, D: Decryptor>(server: Server<S, D>, ra: &RsaKey) {
