@@ -287,6 +287,21 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         })
     }
 
+    /// The GetNextCACert reply announcing `new_certs` (the next CA, and RA, certificates),
+    /// signed with the current signer (`application/x-x509-next-ca-cert`).
+    ///
+    /// # Errors
+    /// From [`ca_certs::build_next_ca_cert`](crate::ca_certs::build_next_ca_cert).
+    pub fn next_ca_cert_response(&self, new_certs: &[Certificate]) -> Result<Response, Error> {
+        let body =
+            crate::ca_certs::build_next_ca_cert(new_certs, &self.signer, &self.provider, None)?;
+        Ok(Response {
+            status: 200,
+            content_type: http::CONTENT_TYPE_NEXT_CA_CERT,
+            body,
+        })
+    }
+
     /// Turns an HTTP request into an [`Incoming`]. `target` is the request target (path and
     /// query, as received).
     pub fn handle(

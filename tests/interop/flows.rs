@@ -372,3 +372,49 @@ fn a_wrong_key_gives_a_signed_failure_with_bad_message_check() {
         }
     );
 }
+
+#[test]
+fn get_next_ca_cert_rollover() {
+    let mut rng = support::rng();
+    let ra = key("ra2048");
+    let server = Server::new(
+        ra.clone(),
+        ra.clone(),
+        vec![ra.certificate().clone()],
+        server_caps(),
+        PROVIDER,
+    );
+    let Incoming::GetNextCaCert { ca_ident } = server.handle(
+        "GET",
+        "/scep?operation=GetNextCACert&message=default",
+        b"",
+        &mut rng,
+    ) else {
+        panic!("GetNextCACert is the application's to answer")
+    };
+    assert_eq!(ca_ident.as_deref(), Some("default"));
+    let next = key("rsa2048").certificate().clone();
+    let resp = server.next_ca_cert_response(core::slice::from_ref(&next)).unwrap();
+    assert_eq!(resp.content_type, "application/x-x509-next-ca-cert");
+    let current = scep::ca_certs::CaCertificates::new(vec![ra.certificate().clone()]).unwrap();
+    let got =
+        scep::ca_certs::verify_next_ca_cert(&resp.body, &current, &PROVIDER, &Default::default())
+            .unwrap();
+    assert_eq!(got, vec![next]);
+    // Signed by someone else: refused.
+    let other = key("rsa2048");
+    let impostor = Server::new(
+        other.clone(),
+        other.clone(),
+        vec![other.certificate().clone()],
+        server_caps(),
+        PROVIDER,
+    );
+    let forged = impostor
+        .next_ca_cert_response(&[other.certificate().clone()])
+        .unwrap();
+    assert!(
+        scep::ca_certs::verify_next_ca_cert(&forged.body, &current, &PROVIDER, &Default::default())
+            .is_err()
+    );
+}
