@@ -237,11 +237,15 @@ impl App {
     }
 
     fn open_options(&self) -> OpenOptions<'static> {
-        OpenOptions {
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: self.legacy,
-            ..OpenOptions::DEFAULT
+        #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
+        let mut opts = OpenOptions::DEFAULT;
+        #[cfg(feature = "insecure-legacy")]
+        {
+            opts.allow_legacy = self.legacy;
         }
+        #[cfg(not(feature = "insecure-legacy"))]
+        let _ = self.legacy;
+        opts
     }
 
     /// The message type and transaction ID of a request that was refused, and why.
