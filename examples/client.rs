@@ -72,7 +72,8 @@ usage: client --url URL [--challenge SECRET] [--subject CN=device] [--out DIR] [
   --get-cert SERIAL    fetch the certificate with this serial (hex) from the CA
   --get-crl            fetch the CA's CRL
   --insecure-legacy    accept single DES/MD5 (micromdm scepserver replies with single DES);
-                       needs the `insecure-legacy` feature";
+                       needs the `insecure-legacy` feature
+  --version            print the version and the compiled-in features";
 
 #[derive(Debug)]
 struct Args {
@@ -142,6 +143,10 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--ca-fingerprint" => args.ca_fingerprint = Some(value("--ca-fingerprint")?),
             "--get-cert" => args.get_cert = Some(value("--get-cert")?),
             "--get-crl" => args.get_crl = true,
+            "--version" => {
+                println!("{}", version());
+                return Ok(None);
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(None);
@@ -156,6 +161,20 @@ fn parse_args() -> Result<Option<Args>, String> {
         return Err("--key-bits must be between 1024 and 8192".into());
     }
     Ok(Some(args))
+}
+
+/// `scep example client 0.1.0 (features: insecure-legacy)`: the interop tests read the
+/// features from it.
+fn version() -> String {
+    let legacy = if cfg!(feature = "insecure-legacy") {
+        "insecure-legacy"
+    } else {
+        "-"
+    };
+    format!(
+        "scep example client {} (features: {legacy})",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// Why the client stopped without a certificate.

@@ -194,11 +194,16 @@ impl App {
     fn pki_operation(&mut self, message: &[u8], rng: &mut dyn SecureRandom) -> Logged {
         match self.server.pki_operation(message, rng) {
             Incoming::Request(req) => {
+                let o = req.opened();
+                let cipher = o
+                    .content_encryption
+                    .map_or_else(|| "-".to_owned(), |c| format!("{c:?}"));
                 let what = format!(
-                    "{:?} tx={} signer={}",
+                    "{:?} tx={} signer={} alg={cipher}/{:?}",
                     req.message_type(),
                     req.transaction_id().as_str(),
-                    signer_kind(req.signer_kind())
+                    signer_kind(req.signer_kind()),
+                    o.digest,
                 );
                 let (decision, outcome) = self.decide(&req);
                 match self.server.reply(&req, decision, rng) {
