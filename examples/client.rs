@@ -29,11 +29,12 @@
 //! Exit status: 0 issued, 2 the CA answered FAILURE (the failInfo is printed), 1 any other
 //! error.
 
+use core::time::Duration;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::thread;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use scep::attr::{FailInfo, FailInfoText};
 use scep::builder;

@@ -14,10 +14,11 @@
 //! A toy, not a CA to trust: no locking between processes, no revocation, no policy beyond what
 //! the example server checks.
 
+use core::time::Duration;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use const_oid::AssociatedOid;
 use der::Encode;

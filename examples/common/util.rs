@@ -1,9 +1,10 @@
 //! Small helpers shared by the example client and server: times, names, key files.
 
+use core::str::FromStr;
+use core::time::Duration;
 use std::fs;
 use std::path::Path;
-use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use x509_cert::name::Name;
 
