@@ -24,6 +24,10 @@ mod vectors;
 // instead when `SCEP_REQUIRE_PEERS=1`, as in `.ci/run`.
 #[path = "interop/captures.rs"]
 mod captures;
+// The example programs over HTTP, against each other and the Debian peers (`cargo test` builds
+// the examples first; see the module docs).
+#[path = "interop/examples.rs"]
+mod examples;
 #[path = "interop/limits.rs"]
 mod limits;
 #[allow(

@@ -217,12 +217,13 @@ pub(crate) fn signed_data(
                 enc::set_of(sd, SET, alloc::vec![d]);
                 enc::nested(sd, SEQUENCE, |eci| {
                     enc::oid(eci, &oid::ID_DATA);
-                    if let Some(content) = econtent {
-                        enc::nested(eci, CTX0_CONS, |c| {
-                            enc::tlv(c, OCTET_STRING, content);
-                            Ok(())
-                        })?;
-                    }
+                    // FAILURE and PENDING carry an empty eContent rather than none: OpenSSL's
+                    // PKCS7_verify (certmonger, sscep) refuses a SignedData without content
+                    // ("no content"), and micromdm's scepserver sends it this way too.
+                    enc::nested(eci, CTX0_CONS, |c| {
+                        enc::tlv(c, OCTET_STRING, econtent.unwrap_or(&[]));
+                        Ok(())
+                    })?;
                     Ok(())
                 })?;
                 let mut certs = alloc::vec![signer_cert.as_der().to_vec()];
