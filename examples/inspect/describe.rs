@@ -414,6 +414,9 @@ fn pki_message(
             |t| format!("{t} ({})", t.as_str()),
         ),
     );
+    // What the library makes of it (values below come from it when it reads the message).
+    let mut extra: Vec<Certificate> = opts.ca.clone();
+    let parsed = envelope::parse(bytes, &open_options(&extra, false));
     if let Some(v) = first_value(signer, &oid::TRANSACTION_ID) {
         out.s("transaction_id", string_of(v));
     }
@@ -427,16 +430,33 @@ fn pki_message(
         };
         out.s("pki_status", status);
     }
-    if let Some(v) = first_value(signer, &oid::FAIL_INFO) {
-        let s = string_of(v);
-        out.s(
-            "fail_info",
-            FailInfo::try_from(s.as_str())
-                .map_or_else(|_| format!("unknown ({s:?})"), |f| format!("{f} ({s})")),
-        );
+    let library_fail_info = parsed.as_ref().ok().and_then(envelope::Parsed::fail_info);
+    match (library_fail_info, first_value(signer, &oid::FAIL_INFO)) {
+        (Some(f), _) => {
+            out.s("fail_info", format!("{f} ({})", f.as_str()));
+        }
+        (None, Some(v)) => {
+            let s = string_of(v);
+            out.s(
+                "fail_info",
+                FailInfo::try_from(s.as_str())
+                    .map_or_else(|_| format!("unknown ({s:?})"), |f| format!("{f} ({s})")),
+            );
+        }
+        (None, None) => {}
     }
-    if let Some(v) = first_value(signer, &oid::FAIL_INFO_TEXT) {
-        out.s("fail_info_text", string_of(v));
+    let library_text = parsed
+        .as_ref()
+        .ok()
+        .and_then(|p| p.fail_info_text().cloned());
+    match (library_text, first_value(signer, &oid::FAIL_INFO_TEXT)) {
+        (Some(t), _) => {
+            out.s("fail_info_text", t.as_str());
+        }
+        (None, Some(v)) => {
+            out.s("fail_info_text", string_of(v));
+        }
+        (None, None) => {}
     }
     for (o, key) in [
         (oid::SENDER_NONCE, "sender_nonce"),
@@ -453,9 +473,6 @@ fn pki_message(
         }
     }
 
-    // What the library makes of it.
-    let mut extra: Vec<Certificate> = opts.ca.clone();
-    let parsed = envelope::parse(bytes, &open_options(&extra, false));
     if let Some(v) = first_value(signer, &oid::SIGNING_TIME) {
         let utc = parsed
             .as_ref()
