@@ -21,6 +21,10 @@
 //! Lenient in, strict out: BER with indefinite lengths, chunked strings, unsorted attributes
 //! and the quirks of real peers are read; only DER with PrintableString attributes is written.
 //!
+//! The [`guide`] covers deployment: Microsoft NDES, Windows and Intune, iOS and macOS, Cisco,
+//! the `insecure-legacy` trade-off, an RA in front of a CA, firmware, and the `inspect` tool
+//! that explains any SCEP message.
+//!
 //! # A complete enrollment, client and server in one process
 //!
 //! ```
@@ -122,6 +126,7 @@ pub mod crypto;
 pub(crate) mod enc;
 pub mod envelope;
 pub mod error;
+pub mod guide;
 pub mod http;
 pub mod message;
 pub mod oid;

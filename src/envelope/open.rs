@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::parse::{self, SignerInfoView};
 use super::{Limits, OpenOptions};
-use crate::attr::{MessageType, Nonce, PkiStatus, TransactionId};
+use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, PkiStatus, TransactionId};
 use crate::ber::{self, Reader, Tag};
 use crate::cert::Certificate;
 use crate::crypto::{
@@ -137,6 +137,14 @@ impl<'a> Parsed<'a> {
     /// `pkiStatus` (replies only).
     pub fn pki_status(&self) -> Option<PkiStatus> {
         self.signer.attrs.pki_status
+    }
+    /// `failInfo` (FAILURE replies; [`parse`] refuses a FAILURE without it).
+    pub fn fail_info(&self) -> Option<FailInfo> {
+        self.signer.attrs.fail_info
+    }
+    /// `failInfoText`, if sent (human text, not to be parsed).
+    pub fn fail_info_text(&self) -> Option<&FailInfoText> {
+        self.signer.attrs.fail_info_text.as_ref()
     }
     /// `signingTime`, converted to UTC, if sent and readable.
     pub fn signing_time(&self) -> Option<der::DateTime> {

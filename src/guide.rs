@@ -1,0 +1,287 @@
+//! A guide to deploying SCEP with this crate: the peers you will meet, what each one needs,
+//! and how to build an RA. Documentation only; there is no code in this module.
+//!
+//! - [Debugging a message](#debugging-a-message): the `inspect` tool.
+//! - [Microsoft NDES](#microsoft-ndes) as the server your client talks to.
+//! - [Windows and Intune](#windows-and-intune) devices talking to your server.
+//! - [iOS and macOS](#ios-and-macos) configuration profiles.
+//! - [Cisco IOS](#cisco-ios) routers and the old VPN clients.
+//! - [The `insecure-legacy` trade-off](#the-insecure-legacy-trade-off): single DES and MD5.
+//! - [An RA in front of a CA](#an-ra-in-front-of-a-ca): [`Server`] downstream, [`Client`]
+//!   upstream, in one process.
+//! - [Firmware](#firmware): what a device links and how big it is.
+//!
+//! # Debugging a message
+//!
+//! When a device says only "failed", capture what it sent or received (the body of the POST,
+//! the whole GET request target, or the reply) and run
+//!
+//! ```text
+//! cargo run --example inspect -- --lint message.der
+//! cargo run --example inspect -- --lint '/scep?operation=PKIOperation&message=MIIK...'
+//! cargo run --example inspect -- --key ra.key.pem --cert ra.pem request.der
+//! cargo run --example inspect -- --ca getcacert.p7b --json reply.der
+//! ```
+//!
+//! It accepts DER, BER, base64, PEM and GET request targets; prints the message type, status,
+//! `failInfo`, transaction ID, nonces, signer, certificates, algorithms and every BER-versus-DER
+//! fact; checks the signature; with the RA's (or the device's) key, decrypts the envelope and
+//! shows the CSR (the challenge password only with `--show-secrets`), the issued certificates
+//! or the `IssuerAndSubject`. `--lint` names each deviation that breaks a known peer, the peer
+//! and the reason: a `transactionID` sent as UTF8String (sscep, jscep and Apple refuse it), a
+//! CertRep whose `senderNonce` repeats the request's (jscep's replay check), single DES, an
+//! RA certificate whose key usage Apple will not select, and so on. Add `--features
+//! insecure-legacy` to `cargo run` to open DES and MD5 messages.
+//!
+//! # Microsoft NDES
+//!
+//! NDES (the Network Device Enrollment Service of Active Directory Certificate Services) is
+//! the SCEP server of most Windows PKIs. A [`Client`] talks to it with these adjustments:
+//!
+//! - **GetCACert returns RA certificates.** NDES answers with a certificates-only SignedData
+//!   holding two RA certificates, one with keyUsage `digitalSignature` only (it signs
+//!   CertReps) and one with `keyEncipherment` only (requests are encrypted to it), plus the
+//!   issuing CA. Pass the encryption certificate as `recipient` to [`Client::new`] and all of
+//!   them as `ca_certs`.
+//! - **Replies carry no certificates.** An NDES CertRep names its signer but does not include
+//!   it; [`Client::handle`] finds it among the `ca_certs` given to [`Client::new`], so keep the
+//!   whole GetCACert reply. (`inspect` needs the same: `--ca getcacert.p7b`.)
+//! - **GetCACaps cannot be trusted.** NDES may not answer GetCACaps at all, and versions that
+//!   advertise AES and SHA-2 have sent replies that could not be decrypted (RFC 8894 §3.5.2).
+//!   Use [`Policy::ndes()`](crate::caps::Policy::ndes) in [`ClientOptions::policy`]: DES-EDE3-CBC
+//!   and SHA-1 whatever is advertised. An empty or failed GetCACaps reply goes through
+//!   [`Capabilities::from_http`](crate::caps::Capabilities::from_http), which means "no
+//!   capabilities" and the same 3DES/SHA-1 fallback.
+//! - **The challenge is single-use** and comes from the NDES administration page
+//!   (`/certsrv/mscep_admin`); a second enrollment with the same one fails with `badRequest`.
+//! - **What its replies look like**: no `signingTime`, `rsaEncryption` as the SignerInfo
+//!   signature algorithm, RSAES-OAEP key transport with default (SHA-1) parameters, AES-128-CBC,
+//!   and a Microsoft attribute (1.3.6.1.4.1.311.21.38) that says "Issued". All of this is read.
+//!
+//! # Windows and Intune
+//!
+//! Windows 10 and 11 devices enroll with SCEP when Intune (or another MDM) pushes a SCEP
+//! profile; the server is NDES behind the Intune Certificate Connector, or a third-party
+//! server such as yours.
+//!
+//! - **RSAES-OAEP key transport.** Windows clients wrap the content key with RSAES-OAEP, not
+//!   PKCS #1 v1.5. [`Server`] decrypts both (SHA-1 and SHA-256 OAEP); an RA key held in an HSM
+//!   must support OAEP in its [`Decryptor::decrypt_key`](crate::crypto::Decryptor::decrypt_key).
+//! - **The challenge is a token, not a password.** Intune puts a signed, per-request token in
+//!   `challengePassword`. [`PkiRequest::challenge_password`](crate::server::PkiRequest::challenge_password)
+//!   hands it to you together with the CSR; validate it with Intune's validation API (the
+//!   connector or Microsoft's SCEP library does this), which also checks that the CSR's
+//!   subject and SANs are the ones Intune asked for. Do not compare it with
+//!   [`challenge_matches`](crate::server::challenge_matches).
+//! - **Report back.** Intune expects to be told whether issuance succeeded; do that from your
+//!   [`Decision`] handling, after [`Server::reply`] has built the CertRep.
+//!
+//! # iOS and macOS
+//!
+//! Apple devices enroll from a configuration profile (payload `com.apple.security.scep`),
+//! usually pushed by an MDM server. What they need from a server:
+//!
+//! - **Capabilities.** List `SHA-1`, `SHA-256` and `SHA-512` (an iOS 10 release refused a
+//!   server that did not), `AES`, `POSTPKIOperation` and `Renewal` (without it macOS reports
+//!   that the server cannot renew). [`Capabilities::rfc8894_server`](crate::caps::Capabilities::rfc8894_server)
+//!   has them all.
+//! - **GetCACert and key usage.** A single CA certificate (`application/x-x509-ca-cert`) is
+//!   used as is. A CA/RA bundle is searched for RA certificates issued by another certificate
+//!   in the bundle: one with keyUsage `digitalSignature` and `keyEncipherment`, or a sign-only
+//!   and an encrypt-only pair. Without one the profile fails. `inspect --lint` on your
+//!   GetCACert reply checks this (`ra-key-usage`).
+//! - **PrintableString attributes** with short-form lengths: this crate never writes anything
+//!   else.
+//! - **What they send**: a self-signed signer certificate whose subject is a random UUID, not
+//!   the CSR's subject (do not require them to match); sometimes a CSR with `version` 2, which
+//!   [`Csr`](crate::message::Csr) reads; 1024-bit keys when the profile does not set `Keysize`
+//!   (refuse them in your policy if you must, with `badRequest`); indefinite-length BER; and,
+//!   from macOS, GET requests whose `+` and `/` are not percent-encoded, which
+//!   [`http::parse_request`](crate::http::parse_request) reads. GetCACert may carry
+//!   `message=Device Management Identity Certificate`, handed to you as
+//!   [`IncomingHttp::ca_ident`](crate::http::IncomingHttp::ca_ident).
+//!
+//! # Cisco IOS
+//!
+//! Routers enroll with `crypto pki enroll` against a trustpoint whose `enrollment url` points
+//! at your server.
+//!
+//! - **Always GET.** IOS sends PKIOperation as GET even when `POSTPKIOperation` is advertised,
+//!   over HTTP/1.0, appends `/pkiclient.exe` to the configured URL, and wraps the
+//!   base64 at 64 columns with `%0A`. Route that path to your server and pass the whole request
+//!   target to [`Server::handle`]; the parser reads wrapped and unwrapped base64 alike. A
+//!   request with a 4096-bit key and a chain makes a long URL: raise
+//!   [`HttpLimits`](crate::http::HttpLimits) if your HTTP server allows it.
+//! - **The trustpoint name** arrives as GetCACert's `message`.
+//! - **Old IOS releases use MD5 and single DES** when the server advertises no better, which
+//!   needs [the `insecure-legacy` feature](#the-insecure-legacy-trade-off). Advertise `AES` or
+//!   `DES3` and current releases use them.
+//! - **The CA certificate in the CertRep.** The Cisco VPN client wants the CA certificate in
+//!   the CertRep next to the issued one (some Juniper devices want it absent): the
+//!   certificates you put in [`Decision::Issue`] after the issued one are what it gets.
+//! - Cisco PIX pads its messages with zero octets after the end; they are ignored.
+//!
+//! # The `insecure-legacy` trade-off
+//!
+//! RFC 8894 §2.9 forbids single DES and MD5, and the crate refuses both unless it is built
+//! with the `insecure-legacy` feature **and** each use opts in at run time
+//! ([`ClientOptions`]`::allow_legacy`, [`ServerOptions`]`::allow_legacy`,
+//! [`OpenOptions`](crate::envelope::OpenOptions)`::allow_legacy`, and the client
+//! [`Policy`](crate::caps::Policy)`::allow_legacy` that picks DES when a CA advertises no
+//! cipher).
+//!
+//! What you give up by turning it on: a 56-bit DES key can be searched exhaustively, and the
+//! envelope it protects holds the challenge password, so anyone who records a request can
+//! learn the challenge and use it (before the legitimate device, if it is single-use). MD5
+//! signatures can be forged by collision. And because GetCACaps is not authenticated, a
+//! server that *accepts* DES can be driven to it by an attacker who rewrites the capabilities
+//! a client sees (RFC 8894 §7.5).
+//!
+//! Who needs it anyway: micromdm's `scepserver` (the Debian `scep` package) encrypts every
+//! CertRep with single DES, and its `scepclient` every request; old Cisco IOS, OpenSCEP and
+//! sscep without capabilities use DES and MD5. If you must serve them, build a separate
+//! endpoint with the feature, give it short-lived single-use challenges, and keep the
+//! RFC 8894 endpoint for everything else. OpenSSL 3 refuses both algorithms without its
+//! `legacy` provider, so certmonger cannot read micromdm's replies either.
+//!
+//! # An RA in front of a CA
+//!
+//! A registration authority (RA) is a SCEP server that devices talk to and that forwards the
+//! requests it approves to the CA, often a CA that only the RA can reach. With this crate it
+//! is a [`Server`] facing the devices and a [`Client`] facing the CA, in one process:
+//!
+//! 1. The RA has its own key and certificate. Its GetCACert reply holds the RA certificate and
+//!    the CA chain, so devices encrypt their requests to the RA and accept CertReps signed by
+//!    it. The RA key opens device requests ([`Server::handle`]): the device's signature, the
+//!    CSR's self-signature and the envelope are checked before your code sees a
+//!    [`PkiRequest`](crate::server::PkiRequest).
+//! 2. Your policy decides: the challenge, the subject and SANs against your inventory, the
+//!    key size. A rejection becomes [`Decision::Reject`] and never reaches the CA.
+//! 3. An approved CSR goes upstream *unchanged* in a new PKCSReq that the RA signs with its own
+//!    key ([`Client::enroll`] with the RA key as signer). The CSR still proves the device holds
+//!    its key; the RA's signature tells the CA that the RA vouches for it, so the CA can
+//!    authorise by the RA certificate instead of a challenge. Keep the upstream
+//!    [`Transaction`](crate::client::Transaction) with the device's request.
+//! 4. The CA's CertRep is encrypted to the RA (the signer of the upstream request).
+//!    [`Client::handle`] verifies it and picks the issued certificate by the device's public
+//!    key; the RA then answers the device with [`Decision::Issue`] and [`Server::reply`], which
+//!    encrypts to the device. A PENDING from the CA becomes [`Decision::Pending`] for the
+//!    device; when the device polls (a CertPoll with the same transaction ID), the RA polls
+//!    the CA with [`Client::poll`] and the upstream transaction.
+//!
+//! The whole round, in memory (the HTTP hops are direct calls here):
+//!
+//! ```
+//! use scep::builder::{self, CertificateTemplate};
+//! use scep::caps::Capabilities;
+//! use scep::client::{Client, ClientOptions, Outcome};
+//! use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
+//! use scep::provider::rustcrypto::{PROVIDER, RsaKey};
+//! use scep::server::{Decision, Incoming, Server, challenge_matches};
+//! use scep::Certificate;
+//! # let pem = |name: &str| std::fs::read(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+//! let mut rng = getrandom::SysRng;
+//! let sha256 = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+//! let caps = Capabilities::rfc8894_server;
+//!
+//! // The CA, which only the RA talks to.
+//! let ca_cert = Certificate::from_pem(&pem("ra2048.cert.pem"))?;
+//! let ca_key = RsaKey::from_pem(&pem("ra2048.pkcs8.pem"), ca_cert.clone())?;
+//! let ca = Server::new(ca_key.clone(), ca_key.clone(), vec![ca_cert.clone()], caps(), PROVIDER);
+//!
+//! // The RA: a key of its own; devices see its certificate and the CA's.
+//! let ra_cert = Certificate::from_pem(&pem("rsa2048.cert.pem"))?;
+//! let ra_key = RsaKey::from_pem(&pem("rsa2048.pkcs8.pem"), ra_cert.clone())?;
+//! let ra = Server::new(ra_key.clone(), ra_key.clone(),
+//!                      vec![ra_cert.clone(), ca_cert.clone()], caps(), PROVIDER);
+//! let upstream = Client::new(ca_cert.clone(), vec![ca_cert.clone()], caps(), PROVIDER,
+//!                            ClientOptions::default())?;
+//!
+//! // A device enrolls with the RA.
+//! let device = RsaKey::from_pem(&pem("client2048.pkcs8.pem"),
+//!                               Certificate::from_pem(&pem("client2048.cert.pem"))?)?;
+//! let csr = builder::csr(device.certificate().subject(),
+//!                        device.certificate().subject_public_key_info(),
+//!                        Some("s3cret"), &[], sha256, &mut |m| device.sign(m))?;
+//! let to_ra = Client::new(ra_cert.clone(), vec![ra_cert.clone(), ca_cert.clone()], caps(),
+//!                         PROVIDER, ClientOptions::default())?;
+//! let (request, device_tx) = to_ra.enroll(&csr, &device, &mut rng)?;
+//!
+//! // 1-2. The RA opens the request and applies its policy.
+//! let Incoming::Request(at_ra) =
+//!     ra.handle("POST", &request.path_and_query, &request.body, &mut rng)
+//! else { unreachable!() };
+//! assert!(challenge_matches(&at_ra.challenge_password().unwrap_or_default(), "s3cret"));
+//! let approved = at_ra.csr().expect("a PKCSReq carries a CSR").clone();
+//!
+//! // 3. The same CSR goes to the CA, signed by the RA.
+//! let (forward, upstream_tx) = upstream.enroll(&approved, &ra_key, &mut rng)?;
+//! let Incoming::Request(at_ca) =
+//!     ca.handle("POST", &forward.path_and_query, &forward.body, &mut rng)
+//! else { unreachable!() };
+//! assert_eq!(at_ca.signer_certificate(), &ra_cert); // the CA authorises by the RA
+//! let template = CertificateTemplate {
+//!     serial: vec![0x17],
+//!     subject: approved.subject().clone(),
+//!     not_before: der::DateTime::new(2026, 1, 1, 0, 0, 0)?,
+//!     not_after: der::DateTime::new(2027, 1, 1, 0, 0, 0)?,
+//!     public_key: approved.public_key().clone(),
+//!     is_ca: false,
+//!     key_usage: None,
+//!     extensions: vec![],
+//! };
+//! let issued = builder::certificate(&template, Some(&ca_cert), sha256,
+//!                                   &mut |tbs| ca_key.sign(tbs), &PROVIDER)?;
+//! let ca_reply = ca.reply(&at_ca, Decision::Issue(vec![issued, ca_cert.clone()]), &mut rng)?;
+//!
+//! // 4. The RA reads the CA's reply and answers the device.
+//! let Outcome::Issued { certificate, chain } =
+//!     upstream.handle(&upstream_tx, &ca_reply.body, &ra_key, &mut rng)?
+//! else { unreachable!() };
+//! let mut issue = vec![certificate];
+//! issue.extend(chain);
+//! let reply = ra.reply(&at_ra, Decision::Issue(issue), &mut rng)?;
+//!
+//! let Outcome::Issued { certificate, .. } = to_ra.handle(&device_tx, &reply.body, &device, &mut rng)?
+//! else { unreachable!() };
+//! assert_eq!(certificate.subject(), csr.subject());
+//! assert_eq!(certificate.issuer(), ca_cert.subject());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Both keys can be hardware key holders: [`Server`] is generic over its
+//! [`Signer`](crate::crypto::Signer) and [`Decryptor`](crate::crypto::Decryptor), and
+//! [`Client::enroll`] takes any `&dyn Signer`.
+//!
+//! # Firmware
+//!
+//! The crate builds without `std` (`default-features = false, features = ["rustcrypto"]`) and
+//! touches a device key only through [`Signer`](crate::crypto::Signer) and
+//! [`Decryptor`](crate::crypto::Decryptor), so the key can stay in a secure element: a
+//! digest-only element gets the PKCS #1 `DigestInfo` from
+//! [`digest_info`](crate::crypto::digest_info). Randomness is any
+//! [`SecureRandom`](crate::crypto::SecureRandom), so a failing TRNG is an error.
+//!
+//! `examples/firmware/` is a Cortex-M4F image (`thumbv7em-none-eabihf`, `opt-level = "z"`,
+//! LTO) that links a complete enrollment: GetCACaps negotiation, a CSR signed by the secure
+//! element, the sealed PKCSReq, and the CertRep opened and verified. `.ci/run` builds it and
+//! prints the size of its code. About 240 KiB of `.text` today; the largest parts are this
+//! crate's message code, `der`'s decoders, the unrolled SHA-512 compression function (the
+//! provider offers every SHA-2 size; `--cfg sha2_backend_soft="compact"` in `RUSTFLAGS` saves
+//! about 30 KiB) and the RSA big-integer arithmetic.
+//!
+//! [`Server`]: crate::server::Server
+//! [`Server::handle`]: crate::server::Server::handle
+//! [`Server::reply`]: crate::server::Server::reply
+//! [`ServerOptions`]: crate::server::ServerOptions
+//! [`Decision`]: crate::server::Decision
+//! [`Decision::Issue`]: crate::server::Decision::Issue
+//! [`Decision::Reject`]: crate::server::Decision::Reject
+//! [`Decision::Pending`]: crate::server::Decision::Pending
+//! [`Client`]: crate::client::Client
+//! [`Client::new`]: crate::client::Client::new
+//! [`Client::enroll`]: crate::client::Client::enroll
+//! [`Client::handle`]: crate::client::Client::handle
+//! [`Client::poll`]: crate::client::Client::poll
+//! [`ClientOptions`]: crate::client::ClientOptions
+//! [`ClientOptions::policy`]: crate::client::ClientOptions::policy
