@@ -394,7 +394,9 @@ fn get_next_ca_cert_rollover() {
     };
     assert_eq!(ca_ident.as_deref(), Some("default"));
     let next = key("rsa2048").certificate().clone();
-    let resp = server.next_ca_cert_response(core::slice::from_ref(&next)).unwrap();
+    let resp = server
+        .next_ca_cert_response(core::slice::from_ref(&next))
+        .unwrap();
     assert_eq!(resp.content_type, "application/x-x509-next-ca-cert");
     let current = scep::ca_certs::CaCertificates::new(vec![ra.certificate().clone()]).unwrap();
     let got =
