@@ -122,6 +122,9 @@ pub(crate) mod enc;
 pub mod envelope;
 pub mod error;
 pub mod http;
+#[cfg(feature = "__fuzzing")]
+#[doc(hidden)]
+pub mod internal;
 pub mod message;
 pub mod oid;
 pub(crate) mod pem;

@@ -6,6 +6,7 @@
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic,
+    clippy::unreachable,
     clippy::std_instead_of_core,
     clippy::std_instead_of_alloc
 )]
