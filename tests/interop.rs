@@ -15,10 +15,14 @@
 mod flows;
 #[path = "interop/openssl.rs"]
 mod openssl;
+#[path = "interop/quirks.rs"]
+mod quirks;
 #[path = "interop/roundtrip.rs"]
 mod roundtrip;
 #[path = "interop/support.rs"]
 mod support;
+#[path = "interop/surgery.rs"]
+mod surgery;
 #[path = "interop/vectors.rs"]
 mod vectors;
 // The Debian peers: skipped (printing `skipped: ...`) when one is not installed, a failure
