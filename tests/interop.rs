@@ -15,6 +15,10 @@
 mod flows;
 #[path = "interop/openssl.rs"]
 mod openssl;
+#[path = "interop/oracle.rs"]
+mod oracle;
+#[path = "interop/oracle_cases.rs"]
+mod oracle_cases;
 #[path = "interop/quirks.rs"]
 mod quirks;
 #[path = "interop/roundtrip.rs"]
@@ -25,6 +29,8 @@ mod support;
 mod surgery;
 #[path = "interop/vectors.rs"]
 mod vectors;
+#[path = "interop/wycheproof.rs"]
+mod wycheproof;
 // The Debian peers: skipped (printing `skipped: ...`) when one is not installed, a failure
 // instead when `SCEP_REQUIRE_PEERS=1`, as in `.ci/run`.
 #[path = "interop/captures.rs"]
