@@ -211,17 +211,19 @@ impl Capabilities {
             .map(<[u8]>::trim_ascii)
             .filter(|line| !line.is_empty())
             .take(MAX_KEYWORDS);
-        for (i, line) in lines.enumerate() {
+        for line in lines {
             if line.len() > MAX_KEYWORD_LEN {
                 continue;
             }
-            let Ok(mut text) = core::str::from_utf8(line) else {
+            let Ok(text) = core::str::from_utf8(line) else {
                 continue;
             };
-            if i == 0 {
-                // A byte-order mark some Windows servers put in front of the first line.
-                text = text.strip_prefix('\u{feff}').unwrap_or(text).trim();
-            }
+            // A byte-order mark some Windows servers put in front of the first line. It is
+            // never part of a keyword, so it is dropped from the front of any line (otherwise
+            // a keyword kept with it would read differently once rendered as the first line).
+            let text = text
+                .trim_start_matches(|c: char| c == '\u{feff}' || c.is_whitespace())
+                .trim_end();
             caps.insert(Capability::from_keyword(text));
         }
         caps

@@ -34,7 +34,9 @@ pub struct Limits {
     pub max_signer_infos: usize,
     /// Most signed attributes in one `SignerInfo` (default 32).
     pub max_attributes: usize,
-    /// Largest RSA modulus, in bits, of a key that arrives in a message (default 8192).
+    /// Largest RSA modulus, in bits, of a key that arrives in a message (default 8192): the
+    /// signer's certificate, checked before the signature, and (in [`Server`](crate::server::Server))
+    /// the CSR's public key, checked before the CSR's self-signature.
     pub max_rsa_bits: usize,
     /// Deepest BER nesting (default 32; certificates need about 10).
     pub max_depth: u8,

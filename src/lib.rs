@@ -128,6 +128,9 @@ pub mod envelope;
 pub mod error;
 pub mod guide;
 pub mod http;
+#[cfg(feature = "__fuzzing")]
+#[doc(hidden)]
+pub mod internal;
 pub mod message;
 pub mod oid;
 pub(crate) mod pem;

@@ -383,7 +383,10 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         };
         let kind = match &opened.message.body {
             MessageBody::PkcsReq(csr) | MessageBody::RenewalReq(csr) => {
-                if let Err(e) = csr.verify_signature(&self.provider) {
+                // The CSR's key arrived in the message: bound it before any work with it.
+                if let Err(e) = check_key_size(csr, &self.options.limits)
+                    .and_then(|()| csr.verify_signature(&self.provider))
+                {
                     return fail(e, rng);
                 }
                 if matches!(opened.message.body, MessageBody::PkcsReq(_)) {
@@ -513,6 +516,16 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             rng,
         )
     }
+}
+
+/// [`Limits::max_rsa_bits`] for the public key of a received CSR.
+fn check_key_size(csr: &Csr, limits: &Limits) -> Result<(), Error> {
+    use spki::der::referenced::OwnedToRef;
+    let bits = envelope::parse::rsa_modulus_bits(&csr.public_key().owned_to_ref())?;
+    if bits > limits.max_rsa_bits {
+        return Err(Error::LimitExceeded(crate::error::Limit::RsaModulus));
+    }
+    Ok(())
 }
 
 fn error_text(e: Error) -> &'static str {

@@ -6,6 +6,7 @@
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic,
+    clippy::unreachable,
     clippy::std_instead_of_core,
     clippy::std_instead_of_alloc
 )]
@@ -14,12 +15,22 @@
 mod flows;
 #[path = "interop/openssl.rs"]
 mod openssl;
+#[path = "interop/oracle.rs"]
+mod oracle;
+#[path = "interop/oracle_cases.rs"]
+mod oracle_cases;
+#[path = "interop/quirks.rs"]
+mod quirks;
 #[path = "interop/roundtrip.rs"]
 mod roundtrip;
 #[path = "interop/support.rs"]
 mod support;
+#[path = "interop/surgery.rs"]
+mod surgery;
 #[path = "interop/vectors.rs"]
 mod vectors;
+#[path = "interop/wycheproof.rs"]
+mod wycheproof;
 // The Debian peers: skipped (printing `skipped: ...`) when one is not installed, a failure
 // instead when `SCEP_REQUIRE_PEERS=1`, as in `.ci/run`.
 #[path = "interop/captures.rs"]

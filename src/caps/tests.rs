@@ -247,6 +247,26 @@ fn parse_strips_bom() {
     assert!(c.contains(&C::Aes));
 }
 
+/// Rendering what was parsed and parsing it again gives the same set, even when a byte-order
+/// mark starts a line that is not the first, or is doubled.
+#[test]
+fn parse_render_parse_is_stable_with_byte_order_marks() {
+    for body in [
+        "\u{feff}\u{feff}X",
+        "\u{1}\n\u{feff}X",
+        "AES\n\u{feff}Example.com-Cap",
+        "\u{feff} \u{feff}Y\r\nSHA-1",
+    ] {
+        let parsed = Capabilities::parse(body.as_bytes());
+        assert_eq!(
+            Capabilities::parse(parsed.render().as_bytes()),
+            parsed,
+            "{body:?}"
+        );
+        assert!(!parsed.render().contains('\u{feff}'), "{body:?}");
+    }
+}
+
 // ---- from_http: R-3.5.2-g ----
 
 #[test]

@@ -166,3 +166,105 @@ fn errors_map_to_the_fail_info_a_server_answers() {
         assert!(!e.to_string().is_empty());
     }
 }
+
+/// A CSR's public key arrives in the message too: a server limited to 1024-bit keys refuses a
+/// 2048-bit CSR key (signed FAILURE, badRequest) before verifying the CSR with it.
+#[test]
+fn csr_key_size_is_bounded_by_max_rsa_bits() {
+    use scep::caps::Capabilities;
+    use scep::client::{Client, ClientOptions};
+    use scep::message::Csr;
+    use scep::provider::rustcrypto::RsaKey;
+    use scep::server::{Incoming, Server, ServerOptions};
+    let mut rng = support::rng();
+    let ra = key("ra2048");
+    let small = RsaKey::from_pem(
+        &crate::roundtrip::data("rsa1024.pkcs1.pem"),
+        scep::Certificate::from_pem(&crate::roundtrip::data("rsa1024.cert.pem")).unwrap(),
+    )
+    .unwrap();
+    let client = Client::new(
+        ra.certificate().clone(),
+        vec![ra.certificate().clone()],
+        Capabilities::rfc8894_server(),
+        PROVIDER,
+        ClientOptions::default(),
+    )
+    .unwrap();
+    let csr = Csr::from_der(&crate::roundtrip::data("client2048.csr.der")).unwrap();
+    let (req, _) = client.enroll(&csr, &small, &mut rng).unwrap();
+    for (max_rsa_bits, accepted) in [(2048, true), (1024, false)] {
+        let server = Server::new(
+            ra.clone(),
+            ra.clone(),
+            vec![ra.certificate().clone()],
+            Capabilities::rfc8894_server(),
+            PROVIDER,
+        )
+        .with_options(ServerOptions {
+            limits: Limits {
+                max_rsa_bits,
+                ..Limits::DEFAULT
+            },
+            ..ServerOptions::default()
+        });
+        match server.pki_operation(&req.body, &mut rng) {
+            Incoming::Request(r) => assert!(accepted, "{:?}", r.csr()),
+            Incoming::Respond(resp) => {
+                assert!(!accepted);
+                let extra = [ra.certificate().clone()];
+                let o = OpenOptions {
+                    extra_certificates: &extra,
+                    ..OpenOptions::DEFAULT
+                };
+                let opened = envelope::open(&resp.body, &o, &PROVIDER, &small, &mut rng).unwrap();
+                assert!(matches!(
+                    opened.message.body,
+                    MessageBody::CertRep(CertRep::Failure {
+                        info: FailInfo::BadRequest,
+                        ..
+                    })
+                ));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// Huge OID arcs (OpenSSL CVE-2023-2650): an OID longer than any real one is refused at once,
+/// as the content type of a pkiMessage, of a certificates-only reply and of an attribute.
+#[test]
+fn huge_object_identifiers_are_refused_quickly() {
+    use crate::surgery::{Node, tlv};
+    let mut oid = vec![0x2a];
+    oid.extend(std::iter::repeat_n(0xff, 100_000));
+    oid.push(0x01);
+    let ci = Node::Cons {
+        tag: 0x30,
+        children: vec![
+            Node::Prim {
+                tag: 0x06,
+                content: oid.clone(),
+            },
+            Node::Raw(tlv(0xa0, &tlv(0x30, &[]))),
+        ],
+        indefinite: false,
+    }
+    .encode();
+    let start = std::time::Instant::now();
+    assert_eq!(
+        envelope::parse(&ci, &OpenOptions::DEFAULT).err(),
+        Some(Error::Malformed(Structure::ContentInfo))
+    );
+    assert!(CertsOnly::from_ber(&ci, &Limits::DEFAULT).is_err());
+    assert!(scep::Certificate::from_der(&ci).is_err());
+    // In a signed attribute of an otherwise valid message: still an error, not a hang.
+    let (bytes, _) = crate::quirks::pkcs_req();
+    let mut m = crate::surgery::Msg::parse(&bytes);
+    m.attrs().children().push(Node::Raw(tlv(
+        0x30,
+        &[tlv(0x06, &oid), tlv(0x31, &tlv(0x05, &[]))].concat(),
+    )));
+    assert!(envelope::parse(&m.encode(), &OpenOptions::DEFAULT).is_err());
+    assert!(start.elapsed() < std::time::Duration::from_secs(2));
+}
