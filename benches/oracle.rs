@@ -21,8 +21,14 @@
     missing_docs
 )]
 
-use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use core::hint::black_box;
 
+use criterion::{Criterion, criterion_group, criterion_main};
+
+#[allow(
+    dead_code,
+    reason = "shared with the oracle test, which uses all of it"
+)]
 #[path = "../tests/interop/oracle_cases.rs"]
 mod oracle_cases;
 #[path = "../tests/interop/surgery.rs"]

@@ -395,8 +395,7 @@ pub fn roundtrip(data: &[u8]) -> bool {
 /// order: a SET carries no order, and DER sorts it.
 fn normalised(m: &crate::message::PkiMessage) -> crate::message::PkiMessage {
     let mut m = m.clone();
-    if let crate::message::MessageBody::CertRep(crate::message::CertRep::Success(c)) = &mut m.body
-    {
+    if let crate::message::MessageBody::CertRep(crate::message::CertRep::Success(c)) = &mut m.body {
         c.certificates.sort_by(|a, b| a.as_der().cmp(b.as_der()));
         c.crls.sort_by(|a, b| a.as_der().cmp(b.as_der()));
     }
