@@ -3,7 +3,7 @@
 #[cfg(feature = "rustcrypto")]
 pub mod rustcrypto;
 
-/// NO SECURITY: the fuzzing-only provider (private feature `__fuzzing`, not part of the API).
+// NO SECURITY: the fuzzing-only provider (private feature `__fuzzing`, not part of the API).
 #[cfg(feature = "__fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
