@@ -72,7 +72,12 @@ fn replay_dir(label: &str, dir: &Path) -> usize {
     let list = files(dir);
     let mut slowest = (Duration::ZERO, String::new());
     for f in &list {
-        let bytes = std::fs::read(f).unwrap();
+        let bytes = match std::fs::read(f) {
+            Ok(b) => b,
+            // A live fuzzer's corpus directory: files come and go while we read it.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => panic!("{}: {e}", f.display()),
+        };
         let t = replay_one(&f.display().to_string(), &bytes);
         if t > slowest.0 {
             slowest = (t, f.display().to_string());
