@@ -2,3 +2,7 @@
 
 #[cfg(feature = "rustcrypto")]
 pub mod rustcrypto;
+
+#[cfg(feature = "aws-lc-rs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "aws-lc-rs")))]
+pub mod aws_lc;
