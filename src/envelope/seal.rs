@@ -176,15 +176,26 @@ pub fn seal(
     }
 
     let signer_cert = signer.certificate();
-    let digest_alg = digest.to_algorithm_identifier();
-    enc::wrap(SEQUENCE, |ci| {
+    let mut certs: Vec<&[u8]> = Vec::with_capacity(1 + opts.extra_certificates.len());
+    certs.push(signer_cert.as_der());
+    for c in opts.extra_certificates {
+        if c.as_der() != signer_cert.as_der() {
+            certs.push(c.as_der());
+        }
+    }
+    // Everything but a few hundred octets of headers and attributes, so that the message is
+    // written into one buffer without growing it.
+    let capacity = econtent.as_ref().map_or(0, Vec::len)
+        + certs.iter().map(|c| c.len()).sum::<usize>()
+        + signed_attrs.len()
+        + signature.len()
+        + 512;
+    enc::wrap_with_capacity(SEQUENCE, capacity, |ci| {
         enc::oid(ci, &oid::ID_SIGNED_DATA);
         enc::nested(ci, CTX0_CONS, |x| {
             enc::nested(x, SEQUENCE, |sd| {
                 enc::small_int(sd, 1);
-                let mut d = Vec::new();
-                enc::value(&mut d, &digest_alg)?;
-                enc::set_of(sd, SET, alloc::vec![d]);
+                enc::nested(sd, SET, |d| digest_id(d, digest))?;
                 enc::nested(sd, SEQUENCE, |eci| {
                     enc::oid(eci, &oid::ID_DATA);
                     if let Some(content) = &econtent {
@@ -195,35 +206,36 @@ pub fn seal(
                     }
                     Ok(())
                 })?;
-                let mut certs = alloc::vec![signer_cert.as_der().to_vec()];
-                for c in opts.extra_certificates {
-                    if c.as_der() != signer_cert.as_der() {
-                        certs.push(c.as_der().to_vec());
-                    }
-                }
-                enc::set_of(sd, CTX0_CONS, certs);
-                let si = enc::wrap(SEQUENCE, |si| {
-                    enc::small_int(si, 1);
-                    issuer_and_serial(si, signer_cert)?;
-                    enc::value(si, &digest_alg)?;
-                    si.extend_from_slice(&signed_attrs);
-                    match opts.signature_oid {
-                        SignatureOid::Combined => {
-                            enc::value(si, &sig_alg.to_algorithm_identifier())?
-                        }
-                        SignatureOid::RsaEncryption => enc::nested(si, SEQUENCE, |a| {
-                            enc::oid(a, &oid::RSA_ENCRYPTION);
+                enc::set_of_refs(sd, CTX0_CONS, &mut certs);
+                enc::nested(sd, SET, |sis| {
+                    enc::nested(sis, SEQUENCE, |si| {
+                        enc::small_int(si, 1);
+                        issuer_and_serial(si, signer_cert)?;
+                        digest_id(si, digest)?;
+                        si.extend_from_slice(&signed_attrs);
+                        enc::nested(si, SEQUENCE, |a| {
+                            match opts.signature_oid {
+                                SignatureOid::Combined => enc::oid(a, &sig_alg.oid()),
+                                SignatureOid::RsaEncryption => enc::oid(a, &oid::RSA_ENCRYPTION),
+                            }
                             enc::tlv(a, enc::NULL, &[]);
                             Ok(())
-                        })?,
-                    }
-                    enc::tlv(si, OCTET_STRING, &signature);
-                    Ok(())
-                })?;
-                enc::set_of(sd, SET, alloc::vec![si]);
-                Ok(())
+                        })?;
+                        enc::tlv(si, OCTET_STRING, &signature);
+                        Ok(())
+                    })
+                })
             })
         })
+    })
+}
+
+/// A digest `AlgorithmIdentifier` as we emit it: absent parameters (RFC 5754 §2), as
+/// [`DigestAlgorithm::to_algorithm_identifier`](crate::crypto::DigestAlgorithm::to_algorithm_identifier).
+fn digest_id(out: &mut Vec<u8>, digest: crate::crypto::DigestAlgorithm) -> Result<(), Error> {
+    enc::nested(out, SEQUENCE, |a| {
+        enc::oid(a, &digest.oid());
+        Ok(())
     })
 }
 
@@ -252,7 +264,8 @@ fn attribute(
     id: &der::asn1::ObjectIdentifier,
     value: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
 ) -> Result<Vec<u8>, Error> {
-    enc::wrap(SEQUENCE, |a| {
+    // Room for the OID, the SET and a 64-octet digest without growing.
+    enc::wrap_with_capacity(SEQUENCE, 96, |a| {
         enc::oid(a, id);
         enc::nested(a, SET, value)
     })
@@ -305,19 +318,21 @@ fn envelope(
         rng,
     )?;
 
-    enc::wrap(SEQUENCE, |ci| {
+    let capacity = ciphertext.len() + encrypted_key.len() + 256;
+    enc::wrap_with_capacity(SEQUENCE, capacity, |ci| {
         enc::oid(ci, &oid::ID_ENVELOPED_DATA);
         enc::nested(ci, CTX0_CONS, |x| {
             enc::nested(x, SEQUENCE, |ed| {
                 enc::small_int(ed, 0);
-                let ri = enc::wrap(SEQUENCE, |ri| {
-                    enc::small_int(ri, 0);
-                    issuer_and_serial(ri, recipient)?;
-                    key_transport_alg(ri, opts.key_transport)?;
-                    enc::tlv(ri, OCTET_STRING, &encrypted_key);
-                    Ok(())
+                enc::nested(ed, SET, |ris| {
+                    enc::nested(ris, SEQUENCE, |ri| {
+                        enc::small_int(ri, 0);
+                        issuer_and_serial(ri, recipient)?;
+                        key_transport_alg(ri, opts.key_transport)?;
+                        enc::tlv(ri, OCTET_STRING, &encrypted_key);
+                        Ok(())
+                    })
                 })?;
-                enc::set_of(ed, SET, alloc::vec![ri]);
                 enc::nested(ed, SEQUENCE, |eci| {
                     enc::oid(eci, &oid::ID_DATA);
                     enc::nested(eci, SEQUENCE, |a| {
