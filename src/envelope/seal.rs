@@ -253,8 +253,9 @@ fn payload_der(body: &MessageBody) -> Result<Vec<u8>, Error> {
 }
 
 fn issuer_and_serial(out: &mut Vec<u8>, cert: &Certificate) -> Result<(), Error> {
+    // The issuer exactly as the certificate encodes it (RFC 5652 §10.2.4), not re-encoded.
     enc::nested(out, SEQUENCE, |v| {
-        enc::value(v, cert.issuer())?;
+        v.extend_from_slice(cert.issuer_der());
         enc::integer_bytes(v, cert.serial_number());
         Ok(())
     })
