@@ -1,7 +1,10 @@
 //! X.509 certificates as SCEP meets them: kept as received, parsed without the RFC 5280 limits
 //! that real SCEP signers break (sscep, OpenSCEP and certmonger use 32–33-octet serial numbers).
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::fmt;
+use core::ops::Range;
 
 use der::{Decode, Encode, Tagged};
 use spki::{SubjectPublicKeyInfoRef, der::referenced::OwnedToRef};
@@ -18,19 +21,47 @@ use crate::oid;
 /// serial numbers (sscep, OpenSCEP, certmonger) and even `version` 4 (OpenSCEP). The fields
 /// here are read with a tolerant structure; [`Certificate::x509`] gives x509-cert's full parse
 /// where x509-cert can read the certificate.
-#[derive(Clone, Debug, Eq, PartialEq)]
+///
+/// Cloning is cheap: the parsed certificate is shared (reference-counted), so the copies that
+/// messages, replies and key holders keep of the same certificate cost no allocation.
+#[derive(Clone, Eq, PartialEq)]
 pub struct Certificate {
+    inner: Arc<Inner>,
+}
+
+#[derive(Eq, PartialEq)]
+struct Inner {
     der: Vec<u8>,
     version: u32,
-    serial: Vec<u8>,
+    /// The serial number's content octets, within `der`.
+    serial: Range<usize>,
+    /// The issuer `Name` as encoded, within `der`.
+    issuer_der: Range<usize>,
     issuer: Name,
     subject: Name,
     spki: spki::SubjectPublicKeyInfoOwned,
     extensions: Vec<x509_cert::ext::Extension>,
-    tbs: core::ops::Range<usize>,
+    tbs: Range<usize>,
     signature_algorithm: spki::AlgorithmIdentifierOwned,
-    signature: Vec<u8>,
+    /// The signature BIT STRING's octets (after the unused-bits octet), within `der`.
+    signature: Range<usize>,
     basic_constraints_ca: bool,
+}
+
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Certificate")
+            .field("version", &i.version)
+            .field("serial", &self.serial_number())
+            .field("issuer", &i.issuer)
+            .field("subject", &i.subject)
+            .field("spki", &i.spki)
+            .field("extensions", &i.extensions)
+            .field("signature_algorithm", &i.signature_algorithm)
+            .field("basic_constraints_ca", &i.basic_constraints_ca)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(der::Sequence)]
@@ -70,17 +101,7 @@ impl Certificate {
         if serial.tag() != der::Tag::Integer || serial.value().is_empty() {
             return Err(Error::Malformed(Structure::Certificate));
         }
-        // The TBSCertificate is the first element of the outer SEQUENCE: locate its bytes.
-        let mut top = crate::ber::Reader::new(der, 2);
-        let outer = top
-            .read()
-            .map_err(|_| Error::Malformed(Structure::Certificate))?;
-        let tbs_tlv = top
-            .children(&outer)
-            .and_then(|mut r| r.read())
-            .map_err(|_| Error::Malformed(Structure::Certificate))?;
-        let start = outer.raw.len() - outer.content.len();
-        let tbs_len = tbs_tlv.raw.len();
+        let layout = Layout::of(der).ok_or(Error::Malformed(Structure::Certificate))?;
         let extensions = c.tbs.extensions.unwrap_or_default();
         let basic_constraints_ca = extensions
             .iter()
@@ -90,17 +111,20 @@ impl Certificate {
             })
             .is_some_and(|b| b.ca);
         Ok(Self {
-            der: der.to_vec(),
-            tbs: start..start + tbs_len,
-            signature_algorithm: c.signature_algorithm,
-            signature: c.signature.raw_bytes().to_vec(),
-            basic_constraints_ca,
-            version: c.tbs.version.unwrap_or(0),
-            serial: serial.value().to_vec(),
-            issuer: c.tbs.issuer,
-            subject: c.tbs.subject,
-            spki: c.tbs.subject_public_key_info,
-            extensions,
+            inner: Arc::new(Inner {
+                der: der.to_vec(),
+                tbs: layout.tbs,
+                serial: layout.serial,
+                issuer_der: layout.issuer,
+                signature: layout.signature,
+                signature_algorithm: c.signature_algorithm,
+                basic_constraints_ca,
+                version: c.tbs.version.unwrap_or(0),
+                issuer: c.tbs.issuer,
+                subject: c.tbs.subject,
+                spki: c.tbs.subject_public_key_info,
+                extensions,
+            }),
         })
     }
 
@@ -127,12 +151,12 @@ impl Certificate {
 
     /// The certificate as PEM text.
     pub fn to_pem(&self) -> alloc::string::String {
-        crate::pem::encode("CERTIFICATE", &self.der)
+        crate::pem::encode("CERTIFICATE", &self.inner.der)
     }
 
     /// The DER encoding, exactly as received or built.
     pub fn as_der(&self) -> &[u8] {
-        &self.der
+        &self.inner.der
     }
 
     /// x509-cert's parse of the certificate (`Raw` profile: no serial-length or time checks).
@@ -141,7 +165,7 @@ impl Certificate {
     /// [`Error::Malformed`]`(Certificate)` when x509-cert cannot read it (for example an
     /// OpenSCEP certificate with `version` 4).
     pub fn x509(&self) -> Result<CertificateInner<Raw>, Error> {
-        CertificateInner::<Raw>::from_der(&self.der)
+        CertificateInner::<Raw>::from_der(&self.inner.der)
             .map_err(|_| Error::Malformed(Structure::Certificate))
     }
 
@@ -150,38 +174,47 @@ impl Certificate {
     /// # Errors
     /// [`Error::Malformed`]`(Certificate)`.
     pub fn to_rfc5280(&self) -> Result<x509_cert::Certificate, Error> {
-        x509_cert::Certificate::from_der(&self.der)
+        x509_cert::Certificate::from_der(&self.inner.der)
             .map_err(|_| Error::Malformed(Structure::Certificate))
     }
 
     /// The `version` field as encoded (0 = v1, 2 = v3).
     pub fn version(&self) -> u32 {
-        self.version
+        self.inner.version
     }
 
     /// The subject name.
     pub fn subject(&self) -> &Name {
-        &self.subject
+        &self.inner.subject
     }
 
     /// The issuer name.
     pub fn issuer(&self) -> &Name {
-        &self.issuer
+        &self.inner.issuer
+    }
+
+    /// The issuer `Name` exactly as encoded in the certificate (what an
+    /// `IssuerAndSerialNumber` naming this certificate carries).
+    pub(crate) fn issuer_der(&self) -> &[u8] {
+        self.inner
+            .der
+            .get(self.inner.issuer_der.clone())
+            .unwrap_or(&[])
     }
 
     /// The serial number's INTEGER content octets.
     pub fn serial_number(&self) -> &[u8] {
-        &self.serial
+        self.inner.der.get(self.inner.serial.clone()).unwrap_or(&[])
     }
 
     /// The subject public key.
     pub fn public_key(&self) -> SubjectPublicKeyInfoRef<'_> {
-        self.spki.owned_to_ref()
+        self.inner.spki.owned_to_ref()
     }
 
     /// The subject public key, owned.
     pub fn subject_public_key_info(&self) -> &spki::SubjectPublicKeyInfoOwned {
-        &self.spki
+        &self.inner.spki
     }
 
     /// The DER of the `SubjectPublicKeyInfo`.
@@ -189,32 +222,35 @@ impl Certificate {
     /// # Errors
     /// [`Error::Encode`] (cannot happen for a parsed certificate).
     pub fn public_key_der(&self) -> Result<Vec<u8>, Error> {
-        self.spki.to_der().map_err(|_| Error::Encode)
+        self.inner.spki.to_der().map_err(|_| Error::Encode)
     }
 
     /// The extensions.
     pub fn extensions(&self) -> &[x509_cert::ext::Extension] {
-        &self.extensions
+        &self.inner.extensions
     }
 
     /// The DER of the `TBSCertificate`, the bytes the issuer signed.
     pub fn tbs_der(&self) -> &[u8] {
-        self.der.get(self.tbs.clone()).unwrap_or(&[])
+        self.inner.der.get(self.inner.tbs.clone()).unwrap_or(&[])
     }
 
     /// The issuer's signature algorithm.
     pub fn signature_algorithm(&self) -> &spki::AlgorithmIdentifierOwned {
-        &self.signature_algorithm
+        &self.inner.signature_algorithm
     }
 
     /// The issuer's signature.
     pub fn signature(&self) -> &[u8] {
-        &self.signature
+        self.inner
+            .der
+            .get(self.inner.signature.clone())
+            .unwrap_or(&[])
     }
 
     /// Whether basicConstraints says this is a CA certificate.
     pub fn is_ca(&self) -> bool {
-        self.basic_constraints_ca
+        self.inner.basic_constraints_ca
     }
 
     /// Checks that `issuer` issued this certificate: the issuer name matches `issuer`'s
@@ -232,10 +268,10 @@ impl Certificate {
         if self.issuer() != issuer.subject() {
             return Err(Error::SignerNotFound);
         }
-        let alg = crate::crypto::SignatureAlgorithm::from_x509(&self.signature_algorithm)?;
+        let alg = crate::crypto::SignatureAlgorithm::from_x509(self.signature_algorithm())?;
         provider
             .verifier
-            .verify(alg, issuer.public_key(), self.tbs_der(), &self.signature)
+            .verify(alg, issuer.public_key(), self.tbs_der(), self.signature())
             .map_err(|_| Error::BadSignature)
     }
 
@@ -259,7 +295,8 @@ impl Certificate {
     }
 
     fn extension(&self, id: &der::asn1::ObjectIdentifier) -> Option<&[u8]> {
-        self.extensions
+        self.inner
+            .extensions
             .iter()
             .find(|e| &e.extn_id == id)
             .map(|e| e.extn_value.as_bytes())
@@ -271,10 +308,101 @@ impl Certificate {
     }
 }
 
+/// Where the fields SCEP takes as raw octets sit in a DER certificate.
+struct Layout {
+    tbs: Range<usize>,
+    serial: Range<usize>,
+    issuer: Range<usize>,
+    signature: Range<usize>,
+}
+
+impl Layout {
+    /// Walks `Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL,
+    /// serialNumber, signature, issuer, ... }, signatureAlgorithm, signatureValue }` (already
+    /// checked to be DER by the lenient parse, so every length is definite).
+    fn of(der: &[u8]) -> Option<Self> {
+        let mut top = crate::ber::Reader::new(der, 3);
+        let outer = top.read().ok()?;
+        let mut cert = top.children(&outer).ok()?;
+        let tbs_tlv = cert.read().ok()?;
+        let _signature_algorithm = cert.read().ok()?;
+        let signature_tlv = cert.read().ok()?;
+        // Offsets: each element's start is where the previous one ended.
+        let tbs_start = outer.raw.len() - outer.content.len();
+        let tbs_end = tbs_start + tbs_tlv.raw.len();
+        let signature_start = der.len().checked_sub(signature_tlv.raw.len())?;
+        let signature_content =
+            signature_start + signature_tlv.raw.len() - signature_tlv.content.len();
+        let mut tbs = cert.children(&tbs_tlv).ok()?;
+        let mut pos = tbs_start + tbs_tlv.raw.len() - tbs_tlv.content.len();
+        let mut next = tbs.read().ok()?;
+        if next.tag.class == crate::ber::Class::ContextSpecific && next.tag.number == 0 {
+            pos += next.raw.len();
+            next = tbs.read().ok()?;
+        }
+        let serial_content = pos + next.raw.len() - next.content.len();
+        let serial = serial_content..serial_content + next.content.len();
+        pos += next.raw.len();
+        pos += tbs.read().ok()?.raw.len();
+        let issuer_tlv = tbs.read().ok()?;
+        Some(Self {
+            tbs: tbs_start..tbs_end,
+            serial,
+            issuer: pos..pos + issuer_tlv.raw.len(),
+            // Skip the unused-bits octet of the BIT STRING.
+            signature: signature_content + 1..der.len(),
+        })
+    }
+}
+
 impl TryFrom<&x509_cert::Certificate> for Certificate {
     type Error = Error;
     fn try_from(c: &x509_cert::Certificate) -> Result<Self, Error> {
         let der = c.to_der().map_err(|_| Error::Encode)?;
         Self::from_der(&der)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    extern crate std;
+
+    use super::*;
+
+    fn fixture(name: &str) -> Certificate {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name);
+        Certificate::from_pem(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    /// The octets kept as ranges of the DER are the ones x509-cert finds.
+    #[test]
+    fn raw_fields_match_a_full_parse() {
+        for name in [
+            "ra2048.cert.pem",
+            "ra4096.cert.pem",
+            "client2048.cert.pem",
+            "rsa512.cert.pem",
+            "p256.cert.pem",
+        ] {
+            let c = fixture(name);
+            let x = c.x509().unwrap();
+            assert_eq!(
+                c.serial_number(),
+                x.tbs_certificate().serial_number().as_bytes()
+            );
+            assert_eq!(
+                c.issuer_der(),
+                x.tbs_certificate().issuer().to_der().unwrap()
+            );
+            assert_eq!(c.tbs_der(), x.tbs_certificate().to_der().unwrap());
+            assert_eq!(c.signature(), x.signature().raw_bytes());
+            let clone = c.clone();
+            assert_eq!(clone, c);
+            assert!(Arc::ptr_eq(&clone.inner, &c.inner), "clones share");
+        }
     }
 }

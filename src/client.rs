@@ -434,12 +434,10 @@ impl Client {
             CertRep::Success(certs) => match &tx.purpose {
                 Purpose::Enroll { public_key, .. } => {
                     let mut chain = certs.certificates;
+                    // Both sides are decoded DER: equal structures are equal encodings.
                     let pos = chain
                         .iter()
-                        .position(|c| {
-                            der::Encode::to_der(public_key)
-                                .is_ok_and(|k| c.public_key_der().is_ok_and(|d| d == k))
-                        })
+                        .position(|c| c.subject_public_key_info() == public_key)
                         .ok_or(Error::Mismatch)?;
                     let certificate = chain.remove(pos);
                     Outcome::Issued { certificate, chain }

@@ -27,27 +27,69 @@ pub(crate) fn tlv(out: &mut Vec<u8>, tag: u8, content: &[u8]) {
     out.extend_from_slice(content);
 }
 
-/// Returns a TLV built from content written by `f`.
-pub(crate) fn wrap(
+/// Returns a TLV built from content written by `f`, with room for `capacity` octets reserved
+/// up front.
+pub(crate) fn wrap_with_capacity(
     tag: u8,
+    capacity: usize,
     f: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
 ) -> Result<Vec<u8>, Error> {
-    let mut content = Vec::new();
-    f(&mut content)?;
-    let mut out = Vec::with_capacity(content.len() + 6);
-    tlv(&mut out, tag, &content);
+    let mut out = Vec::with_capacity(capacity);
+    nested(&mut out, tag, f)?;
     Ok(out)
 }
 
-/// Appends a TLV whose content `f` writes.
+/// Appends a TLV whose content `f` writes, in place: the content goes after the tag and a
+/// one-octet length, and when it turns out to need a longer length the content is moved up
+/// (no intermediate buffer).
 pub(crate) fn nested(
     out: &mut Vec<u8>,
     tag: u8,
     f: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let v = wrap(tag, f)?;
-    out.extend_from_slice(&v);
+    out.push(tag);
+    let at = out.len();
+    out.push(0);
+    f(out)?;
+    let content_start = at + 1;
+    let len = out.len() - content_start;
+    let mut buf = [0u8; 1 + size_of::<usize>()];
+    let n = len_octets(&mut buf, len);
+    if n > 1 {
+        let end = out.len();
+        out.resize(end + n - 1, 0);
+        out.copy_within(content_start..end, content_start + n - 1);
+    }
+    if let (Some(dst), Some(src)) = (out.get_mut(at..at + n), buf.get(..n)) {
+        dst.copy_from_slice(src);
+    }
     Ok(())
+}
+
+/// Writes the DER length octets of `len` into `buf` and returns how many there are.
+fn len_octets(buf: &mut [u8; 1 + size_of::<usize>()], len: usize) -> usize {
+    if len < 0x80 {
+        buf[0] = len as u8;
+        return 1;
+    }
+    let bytes = len.to_be_bytes();
+    let skip = bytes.iter().take_while(|b| **b == 0).count();
+    let significant = bytes.get(skip..).unwrap_or(&[]);
+    buf[0] = 0x80 | significant.len() as u8;
+    if let Some(dst) = buf.get_mut(1..=significant.len()) {
+        dst.copy_from_slice(significant);
+    }
+    1 + significant.len()
+}
+
+/// Returns a TLV built from content written by `f`.
+pub(crate) fn wrap(
+    tag: u8,
+    f: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    nested(&mut out, tag, f)?;
+    Ok(out)
 }
 
 /// Appends a SET OF (or `[n] IMPLICIT SET OF` with another tag) of already-encoded elements,
@@ -55,10 +97,24 @@ pub(crate) fn nested(
 pub(crate) fn set_of(out: &mut Vec<u8>, tag: u8, mut elements: Vec<Vec<u8>>) {
     elements.sort();
     let len: usize = elements.iter().map(Vec::len).sum();
+    out.reserve(len + 6);
     out.push(tag);
     push_len(out, len);
     for e in elements {
         out.extend_from_slice(&e);
+    }
+}
+
+/// As [`set_of`], for elements borrowed from elsewhere (certificates as received), without
+/// copying them first.
+pub(crate) fn set_of_refs(out: &mut Vec<u8>, tag: u8, elements: &mut [&[u8]]) {
+    elements.sort_unstable();
+    let len: usize = elements.iter().map(|e| e.len()).sum();
+    out.reserve(len + 6);
+    out.push(tag);
+    push_len(out, len);
+    for e in elements.iter() {
+        out.extend_from_slice(e);
     }
 }
 
@@ -114,6 +170,38 @@ mod tests {
             push_len(&mut v, len);
             assert_eq!(v, want, "{len}");
         }
+    }
+
+    #[test]
+    fn nested_lengths_are_minimal_at_every_size() {
+        for inner in [0usize, 1, 0x7f, 0x80, 0xff, 0x100, 0x1_0000] {
+            let content = alloc::vec![0xabu8; inner];
+            let mut got = Vec::new();
+            got.push(0x01);
+            nested(&mut got, SEQUENCE, |a| {
+                nested(a, OCTET_STRING, |b| {
+                    b.extend_from_slice(&content);
+                    Ok(())
+                })
+            })
+            .unwrap();
+            let mut octets = Vec::new();
+            tlv(&mut octets, OCTET_STRING, &content);
+            let mut want = alloc::vec![0x01];
+            tlv(&mut want, SEQUENCE, &octets);
+            assert_eq!(got, want, "{inner}");
+        }
+    }
+
+    #[test]
+    fn set_of_refs_sorts_like_set_of() {
+        let a = [0x04u8, 0x01, 0x02];
+        let b = [0x02u8, 0x01, 0x01];
+        let mut out = Vec::new();
+        set_of_refs(&mut out, SET, &mut [&a[..], &b[..]]);
+        let mut want = Vec::new();
+        set_of(&mut want, SET, alloc::vec![a.to_vec(), b.to_vec()]);
+        assert_eq!(out, want);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! | flows | [`client`], [`server`] | what to send next, what a reply means |
 //! | messages | [`message`], [`attr`] | `PkiMessage`, requests, `CertRep`, attributes |
 //! | CMS | [`envelope`] | [`envelope::open`] (verify, then decrypt) and [`envelope::seal`] |
-//! | crypto | [`crypto`], [`provider::rustcrypto`] | traits; the default provider |
+//! | crypto | [`crypto`], [`provider`] | traits; the default provider and the AWS-LC one |
 //!
 //! Lenient in, strict out: BER with indefinite lengths, chunked strings, unsorted attributes
 //! and the quirks of real peers are read; only DER with PrintableString attributes is written.
@@ -103,6 +103,7 @@
 //! |---|---|---|
 //! | `std` | yes | `std::error::Error` integration (the crate itself needs only `alloc`) |
 //! | `rustcrypto` | yes | [`provider::rustcrypto`], the default provider (works without `std`) |
+//! | `aws-lc-rs` | no | `provider::aws_lc`, a native-speed provider on AWS-LC (needs `std` and a C compiler) |
 //! | `insecure-legacy` | no | single DES and MD5, which RFC 8894 forbids but micromdm's server and old Cisco devices use; even compiled in, each use needs a run-time opt-in |
 //!
 //! [RFC 8894]: https://www.rfc-editor.org/rfc/rfc8894

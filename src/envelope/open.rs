@@ -349,20 +349,26 @@ fn decrypt(
             decode_payload(ty, status, &plaintext, limits).map_err(|_| Error::Decrypt)?
         }
     };
+    let (sender_nonce, recipient_nonce, signing_time) = (
+        attrs.sender_nonce,
+        attrs.recipient_nonce,
+        attrs.signing_time,
+    );
+    // `parsed` is used up: its certificates and transaction ID move into the result.
     Ok(Opened {
         message: PkiMessage {
-            transaction_id: parsed.transaction_id.clone(),
-            sender_nonce: attrs.sender_nonce,
-            recipient_nonce: attrs.recipient_nonce,
+            transaction_id: parsed.transaction_id,
+            sender_nonce,
+            recipient_nonce,
             body,
         },
         signer,
-        certificates: parsed.certificates.clone(),
+        certificates: parsed.certificates,
         digest: parsed.digest,
         signature: parsed.signature_alg,
         content_encryption,
         key_transport,
-        signing_time: attrs.signing_time,
+        signing_time,
     })
 }
 

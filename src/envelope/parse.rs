@@ -264,10 +264,9 @@ impl CertId<'_> {
                 if cert.serial_number() != *serial {
                     return false;
                 }
-                let Ok(cert_issuer) = der::Encode::to_der(cert.issuer()) else {
-                    return false;
-                };
-                if cert_issuer.as_slice() == issuer.raw {
+                // The issuer as the certificate encodes it, compared without re-encoding.
+                let cert_issuer = cert.issuer_der();
+                if cert_issuer == issuer.raw {
                     return true;
                 }
                 // A BER-encoded name: compare normalised encodings.

@@ -108,7 +108,14 @@ impl CertsOnly {
     /// # Errors
     /// [`Error::Encode`].
     pub fn to_der(&self) -> Result<Vec<u8>, Error> {
-        enc::wrap(enc::SEQUENCE, |ci| {
+        let capacity = self
+            .certificates
+            .iter()
+            .map(|c| c.as_der().len())
+            .sum::<usize>()
+            + self.crls.iter().map(|c| c.as_der().len()).sum::<usize>()
+            + 64;
+        enc::wrap_with_capacity(enc::SEQUENCE, capacity, |ci| {
             enc::oid(ci, &oid::ID_SIGNED_DATA);
             enc::nested(ci, enc::CTX0_CONS, |x| {
                 enc::nested(x, enc::SEQUENCE, |sd| {
@@ -119,16 +126,13 @@ impl CertsOnly {
                         Ok(())
                     })?;
                     if !self.certificates.is_empty() {
-                        let certs = self
-                            .certificates
-                            .iter()
-                            .map(|c| c.as_der().to_vec())
-                            .collect();
-                        enc::set_of(sd, enc::CTX0_CONS, certs);
+                        let mut certs: Vec<&[u8]> =
+                            self.certificates.iter().map(|c| c.as_der()).collect();
+                        enc::set_of_refs(sd, enc::CTX0_CONS, &mut certs);
                     }
                     if !self.crls.is_empty() {
-                        let crls = self.crls.iter().map(|c| c.as_der().to_vec()).collect();
-                        enc::set_of(sd, enc::CTX1_CONS, crls);
+                        let mut crls: Vec<&[u8]> = self.crls.iter().map(|c| c.as_der()).collect();
+                        enc::set_of_refs(sd, enc::CTX1_CONS, &mut crls);
                     }
                     enc::set_of(sd, enc::SET, Vec::new());
                     Ok(())

@@ -2,9 +2,11 @@
 //! `IssuerAndSerialNumber` for GetCert/GetCRL.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use der::asn1::{AnyRef, BitString, SetOfVec};
+use der::referenced::OwnedToRef;
 use der::{Decode, Encode, Sequence, Tag, Tagged};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::attr::Attribute;
@@ -62,10 +64,18 @@ impl IssuerAndSerialNumber {
 
 /// A PKCS #10 certification request (RFC 2986), parsed leniently: Apple clients send
 /// `version` 2 where RFC 2986 wants 0, so the version is kept as a number rather than refused.
+///
+/// Cloning is cheap: the parsed request is shared (reference-counted).
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Csr {
+    inner: Arc<CsrInner>,
+}
+
+#[derive(Debug, Eq, PartialEq)]
+struct CsrInner {
     der: Vec<u8>,
-    info_der: Vec<u8>,
+    /// `CertificationRequestInfo` as received, within `der`.
+    info: core::ops::Range<usize>,
     version: u32,
     subject: Name,
     public_key: SubjectPublicKeyInfoOwned,
@@ -101,17 +111,32 @@ impl Csr {
         if outer.info.tag() != Tag::Sequence {
             return Err(Error::Malformed(Structure::CertReq));
         }
-        let info_der = outer.info.to_der().map_err(bad)?;
-        let info = CsrInfo::from_der(&info_der).map_err(bad)?;
+        // The info is the first element of the outer SEQUENCE: its octets as received are the
+        // signed ones, so they are located, not re-encoded.
+        let mut top = crate::ber::Reader::new(der, 2);
+        let malformed = |_| Error::Malformed(Structure::CertReq);
+        let outer_tlv = top.read().map_err(malformed)?;
+        let info_tlv = top
+            .children(&outer_tlv)
+            .and_then(|mut r| r.read())
+            .map_err(malformed)?;
+        let start = outer_tlv.raw.len() - outer_tlv.content.len();
+        let info = start..start + info_tlv.raw.len();
+        let info_der = der
+            .get(info.clone())
+            .ok_or(Error::Malformed(Structure::CertReq))?;
+        let parsed = CsrInfo::from_der(info_der).map_err(bad)?;
         Ok(Self {
-            der: der.to_vec(),
-            info_der,
-            version: info.version,
-            subject: info.subject,
-            public_key: info.public_key,
-            attributes: info.attributes.into_vec(),
-            signature_algorithm: outer.algorithm,
-            signature: outer.signature,
+            inner: Arc::new(CsrInner {
+                der: der.to_vec(),
+                info,
+                version: parsed.version,
+                subject: parsed.subject,
+                public_key: parsed.public_key,
+                attributes: parsed.attributes.into_vec(),
+                signature_algorithm: outer.algorithm,
+                signature: outer.signature,
+            }),
         })
     }
 
@@ -137,37 +162,37 @@ impl Csr {
 
     /// The DER encoding as received or built.
     pub fn as_der(&self) -> &[u8] {
-        &self.der
+        &self.inner.der
     }
 
     /// The DER of `CertificationRequestInfo`, the bytes the self-signature covers.
     pub fn info_der(&self) -> &[u8] {
-        &self.info_der
+        self.inner.der.get(self.inner.info.clone()).unwrap_or(&[])
     }
 
     /// The `version` field (0 per RFC 2986; Apple sends 2).
     pub fn version(&self) -> u32 {
-        self.version
+        self.inner.version
     }
 
     /// The requested subject.
     pub fn subject(&self) -> &Name {
-        &self.subject
+        &self.inner.subject
     }
 
     /// The subject public key.
     pub fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
-        &self.public_key
+        &self.inner.public_key
     }
 
     /// The request attributes.
     pub fn attributes(&self) -> &[Attribute] {
-        &self.attributes
+        &self.inner.attributes
     }
 
     /// The signature algorithm.
     pub fn signature_algorithm(&self) -> &AlgorithmIdentifierOwned {
-        &self.signature_algorithm
+        &self.inner.signature_algorithm
     }
 
     /// The `challengePassword` attribute (PKCS #9), decoded from any DirectoryString form
@@ -175,6 +200,7 @@ impl Csr {
     /// UniversalString). `None` when absent or undecodable.
     pub fn challenge_password(&self) -> Option<String> {
         let attr = self
+            .inner
             .attributes
             .iter()
             .find(|a| a.oid == oid::CHALLENGE_PASSWORD)?;
@@ -185,6 +211,7 @@ impl Csr {
     /// The extensions requested with `extensionRequest`, if any.
     pub fn extension_request(&self) -> Option<x509_cert::ext::Extensions> {
         let attr = self
+            .inner
             .attributes
             .iter()
             .find(|a| a.oid == oid::EXTENSION_REQUEST)?;
@@ -199,14 +226,13 @@ impl Csr {
     /// [`Error::UnsupportedAlgorithm`] for a signature algorithm we do not know,
     /// [`Error::BadSignature`] when it does not verify.
     pub fn verify_signature(&self, provider: &CryptoProvider) -> Result<(), Error> {
-        let alg = SignatureAlgorithm::from_x509(&self.signature_algorithm)?;
-        let sig = self.signature.as_bytes().ok_or(Error::BadSignature)?;
-        let spki_der = self.public_key.to_der().map_err(|_| Error::Encode)?;
-        let spki = spki::SubjectPublicKeyInfoRef::from_der(&spki_der)
-            .map_err(|_| Error::Malformed(Structure::PublicKey))?;
+        let alg = SignatureAlgorithm::from_x509(&self.inner.signature_algorithm)?;
+        let sig = self.inner.signature.as_bytes().ok_or(Error::BadSignature)?;
+        // A borrowed view of the decoded key: nothing is re-encoded.
+        let spki = self.inner.public_key.owned_to_ref();
         provider
             .verifier
-            .verify(alg, spki, &self.info_der, sig)
+            .verify(alg, spki, self.info_der(), sig)
             .map_err(|_| Error::BadSignature)
     }
 }

@@ -486,7 +486,7 @@ fn ct_ne(a: u32, b: u32) -> u32 {
 
 /// The length of `buf` without its PKCS #7 padding, checked over the whole last block without
 /// branching on the plaintext; `None` when the padding is malformed.
-fn pkcs7_unpadded_len(buf: &[u8], block: usize) -> Option<usize> {
+pub(crate) fn pkcs7_unpadded_len(buf: &[u8], block: usize) -> Option<usize> {
     let last = buf.get(buf.len().checked_sub(block)?..)?;
     let pad = u32::from(*last.last()?);
     let block32 = u32::try_from(block).ok()?;

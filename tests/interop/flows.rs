@@ -1,5 +1,5 @@
 //! In-memory client ↔ server: every operation and every reply status, through the HTTP
-//! helpers, once with software keys and once with opaque key holders.
+//! helpers, once with software keys and once with opaque key holders, once per provider.
 
 use scep::Certificate;
 use scep::attr::{FailInfo, FailInfoText, MessageType};
@@ -15,8 +15,8 @@ use scep::server::{
 };
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
-use crate::roundtrip::{data, key};
-use crate::support;
+use crate::roundtrip::{data, key, key_for};
+use crate::support::{self, Backend, Cert};
 
 const CHALLENGE: &str = "s3cret-challenge";
 
@@ -36,7 +36,7 @@ fn respond(i: Incoming) -> Response {
 }
 
 /// Issues a certificate for the CSR's key, signed by the RA (which is the CA here).
-fn issue(ra: &RsaKey, csr: &Csr, serial: u8) -> Certificate {
+fn issue<B: Backend>(ra: &B::Key, csr: &Csr, serial: u8) -> Certificate {
     let t = CertificateTemplate {
         serial: vec![serial],
         subject: csr.subject().clone(),
@@ -51,15 +51,15 @@ fn issue(ra: &RsaKey, csr: &Csr, serial: u8) -> Certificate {
     };
     builder::certificate(
         &t,
-        Some(ra.certificate()),
+        Some(ra.cert()),
         SignatureAlgorithm::RsaPkcs1v15(scep::crypto::DigestAlgorithm::Sha256),
         &mut |m| Signer::sign(ra, m),
-        &PROVIDER,
+        &B::PROVIDER,
     )
     .unwrap()
 }
 
-fn discover<S: Signer, D: Decryptor>(
+fn discover<B: Backend, S: Signer, D: Decryptor>(
     server: &Server<S, D>,
     post: bool,
     rng: &mut dyn SecureRandom,
@@ -77,15 +77,15 @@ fn discover<S: Signer, D: Decryptor>(
         path: "/scep".into(),
         ..ClientOptions::default()
     };
-    Client::from_ca_certificates(&ca, caps, PROVIDER, options).unwrap()
+    Client::from_ca_certificates(&ca, caps, B::PROVIDER, options).unwrap()
 }
 
-fn flows<S: Signer, D: Decryptor>(server: Server<S, D>, ra: &RsaKey) {
+fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key) {
     let mut rng = support::rng();
-    let device = key("client2048");
+    let device = key_for::<B>("client2048");
     let csr = Csr::from_der(&data("client2048.csr.der")).unwrap();
     for post in [true, false] {
-        let client = discover(&server, post, &mut rng);
+        let client = discover::<B, _, _>(&server, post, &mut rng);
         assert_eq!(client.negotiated().use_post, post);
 
         // PKCSReq → SUCCESS, the issued certificate picked by public key.
@@ -101,11 +101,11 @@ fn flows<S: Signer, D: Decryptor>(server: Server<S, D>, ra: &RsaKey) {
             CHALLENGE
         ));
         assert_eq!(r.transaction_id(), tx.transaction_id());
-        let issued = issue(ra, r.csr().unwrap(), 10);
+        let issued = issue::<B>(ra, r.csr().unwrap(), 10);
         let resp = server
             .reply(
                 &r,
-                Decision::Issue(vec![ra.certificate().clone(), issued.clone()]),
+                Decision::Issue(vec![ra.cert().clone(), issued.clone()]),
                 &mut rng,
             )
             .unwrap();
@@ -115,7 +115,7 @@ fn flows<S: Signer, D: Decryptor>(server: Server<S, D>, ra: &RsaKey) {
             panic!("{out:?}")
         };
         assert_eq!(certificate, issued);
-        assert_eq!(chain, vec![ra.certificate().clone()]);
+        assert_eq!(chain, vec![ra.cert().clone()]);
 
         // PKCSReq → PENDING → CertPoll (same transaction) → SUCCESS.
         let (req, tx) = client.enroll(&csr, &device, &mut rng).unwrap();
@@ -137,7 +137,7 @@ fn flows<S: Signer, D: Decryptor>(server: Server<S, D>, ra: &RsaKey) {
             panic!("{:?}", r.kind())
         };
         assert_eq!(&ias.subject, csr.subject());
-        assert_eq!(&ias.issuer, ra.certificate().subject());
+        assert_eq!(&ias.issuer, ra.cert().subject());
         assert_eq!(r.transaction_id(), tx.transaction_id());
         let resp = server
             .reply(&r, Decision::Issue(vec![issued.clone()]), &mut rng)
@@ -174,7 +174,7 @@ fn flows<S: Signer, D: Decryptor>(server: Server<S, D>, ra: &RsaKey) {
         );
 
         // Renewal signed with the issued certificate: the server sees a CA-issued signer.
-        let renewing = RsaKey::new(device.private_key().clone(), issued.clone()).unwrap();
+        let renewing = B::with_certificate(&device, issued.clone());
         let (req, tx) = client.renew(&csr, &renewing, &mut rng).unwrap();
         assert_eq!(tx.message_type(), MessageType::RenewalReq);
         let Incoming::Request(r) = send(&server, &req, &mut rng) else {
@@ -182,7 +182,7 @@ fn flows<S: Signer, D: Decryptor>(server: Server<S, D>, ra: &RsaKey) {
         };
         assert!(matches!(r.kind(), RequestKind::Renew(_)));
         assert_eq!(r.signer_kind(), SignerKind::IssuedByCa);
-        let renewed = issue(ra, r.csr().unwrap(), 11);
+        let renewed = issue::<B>(ra, r.csr().unwrap(), 11);
         let resp = server
             .reply(&r, Decision::Issue(vec![renewed.clone()]), &mut rng)
             .unwrap();
@@ -229,56 +229,53 @@ fn server_caps() -> Capabilities {
     Capabilities::rfc8894_server()
 }
 
-#[test]
-fn every_operation_and_status_with_software_keys() {
-    let ra = key("ra2048");
+fn every_operation_and_status_with_software_keys<B: Backend>() {
+    let ra = key_for::<B>("ra2048");
     let server = Server::new(
         ra.clone(),
         ra.clone(),
-        vec![ra.certificate().clone()],
+        vec![ra.cert().clone()],
         server_caps(),
-        PROVIDER,
+        B::PROVIDER,
     );
-    flows(server, &ra);
+    flows::<B, _, _>(server, &ra);
 }
 
-#[test]
-fn every_operation_and_status_with_opaque_key_holders() {
-    let ra = key("ra2048");
+fn every_operation_and_status_with_opaque_key_holders<B: Backend>() {
+    let ra = key_for::<B>("ra2048");
     let chip = || crate::roundtrip::secure_element::Chip::new(key("ra2048"), true);
     let server = Server::new(
         chip(),
         chip(),
-        vec![ra.certificate().clone()],
+        vec![ra.cert().clone()],
         server_caps(),
-        PROVIDER,
+        B::PROVIDER,
     );
-    flows(server, &ra);
+    flows::<B, _, _>(server, &ra);
 }
 
-#[test]
-fn a_reply_from_anyone_but_the_ca_is_refused_before_decryption() {
+fn a_reply_from_anyone_but_the_ca_is_refused_before_decryption<B: Backend>() {
     let mut rng = support::rng();
-    let ra = key("ra2048");
+    let ra = key_for::<B>("ra2048");
     let server = Server::new(
         ra.clone(),
         ra.clone(),
-        vec![ra.certificate().clone()],
+        vec![ra.cert().clone()],
         server_caps(),
-        PROVIDER,
+        B::PROVIDER,
     );
-    let client = discover(&server, true, &mut rng);
+    let client = discover::<B, _, _>(&server, true, &mut rng);
     let device = crate::roundtrip::secure_element::Chip::new(key("client2048"), false);
     let csr = Csr::from_der(&data("client2048.csr.der")).unwrap();
     let (req, tx) = client.enroll(&csr, &device, &mut rng).unwrap();
     // An impostor server with another key answers.
-    let other = key("rsa2048");
+    let other = key_for::<B>("rsa2048");
     let impostor = Server::new(
         other.clone(),
         ra.clone(),
-        vec![other.certificate().clone()],
+        vec![other.cert().clone()],
         server_caps(),
-        PROVIDER,
+        B::PROVIDER,
     );
     let Incoming::Request(r) = send(&impostor, &req, &mut rng) else {
         panic!()
@@ -286,7 +283,7 @@ fn a_reply_from_anyone_but_the_ca_is_refused_before_decryption() {
     let resp = impostor
         .reply(
             &r,
-            Decision::Issue(vec![issue(&other, r.csr().unwrap(), 5)]),
+            Decision::Issue(vec![issue::<B>(&other, r.csr().unwrap(), 5)]),
             &mut rng,
         )
         .unwrap();
@@ -297,19 +294,18 @@ fn a_reply_from_anyone_but_the_ca_is_refused_before_decryption() {
     assert_eq!(device.decrypts.get(), 0);
 }
 
-#[test]
-fn unknown_message_types_never_reach_the_application() {
+fn unknown_message_types_never_reach_the_application<B: Backend>() {
     let mut rng = support::rng();
-    let ra = key("ra2048");
+    let ra = key_for::<B>("ra2048");
     let server = Server::new(
         ra.clone(),
         ra.clone(),
-        vec![ra.certificate().clone()],
+        vec![ra.cert().clone()],
         server_caps(),
-        PROVIDER,
+        B::PROVIDER,
     );
-    let client = discover(&server, true, &mut rng);
-    let device = key("client2048");
+    let client = discover::<B, _, _>(&server, true, &mut rng);
+    let device = key_for::<B>("client2048");
     let csr = Csr::from_der(&data("client2048.csr.der")).unwrap();
     let (req, _) = client.enroll(&csr, &device, &mut rng).unwrap();
     // Rewrite messageType "19" as "18" (the unassigned UpdateReq) and as "0".
@@ -336,25 +332,21 @@ fn unknown_message_types_never_reach_the_application() {
     }
 }
 
-#[test]
-fn a_wrong_key_gives_a_signed_failure_with_bad_message_check() {
+fn a_wrong_key_gives_a_signed_failure_with_bad_message_check<B: Backend>() {
     let mut rng = support::rng();
-    let ra = key("ra2048");
+    let ra = key_for::<B>("ra2048");
     // The server's decryptor names the RA certificate but holds another key.
-    let wrong = RsaKey::new(
-        key("rsa2048").private_key().clone(),
-        ra.certificate().clone(),
-    );
+    let wrong = RsaKey::new(key("rsa2048").private_key().clone(), ra.cert().clone());
     assert!(wrong.is_err(), "RsaKey refuses a mismatched pair");
     let server = Server::new(
         ra.clone(),
         ra.clone(),
-        vec![ra.certificate().clone()],
+        vec![ra.cert().clone()],
         server_caps(),
-        PROVIDER,
+        B::PROVIDER,
     );
-    let client = discover(&server, true, &mut rng);
-    let device = key("client2048");
+    let client = discover::<B, _, _>(&server, true, &mut rng);
+    let device = key_for::<B>("client2048");
     let csr = Csr::from_der(&data("client2048.csr.der")).unwrap();
     let (req, tx) = client.enroll(&csr, &device, &mut rng).unwrap();
     // Corrupt the signature (last bytes of the message are the signature value).
@@ -419,4 +411,12 @@ fn get_next_ca_cert_rollover() {
         scep::ca_certs::verify_next_ca_cert(&forged.body, &current, &PROVIDER, &Default::default())
             .is_err()
     );
+}
+
+crate::per_provider! {
+    every_operation_and_status_with_software_keys,
+    every_operation_and_status_with_opaque_key_holders,
+    a_reply_from_anyone_but_the_ca_is_refused_before_decryption,
+    unknown_message_types_never_reach_the_application,
+    a_wrong_key_gives_a_signed_failure_with_bad_message_check,
 }

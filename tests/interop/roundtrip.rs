@@ -17,7 +17,7 @@ use scep::message::{
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use zeroize::Zeroizing;
 
-use crate::support;
+use crate::support::{self, Backend, Cert};
 
 pub fn data(name: &str) -> Vec<u8> {
     std::fs::read(
@@ -44,6 +44,11 @@ pub fn key(name: &str) -> RsaKey {
     })
     .unwrap();
     RsaKey::from_pem(&pem, cert).unwrap()
+}
+
+/// `key(name)` in the key holder of the backend under test.
+pub fn key_for<B: Backend>(name: &str) -> B::Key {
+    B::from_rsa_key(key(name))
 }
 
 #[allow(unused_mut)]
@@ -75,21 +80,26 @@ fn digests() -> Vec<DigestAlgorithm> {
 
 /// Every body a pkiMessage can carry.
 pub fn bodies(client: &RsaKey, ra: &RsaKey) -> Vec<MessageBody> {
+    bodies_of(client.certificate(), ra.certificate())
+}
+
+/// Every body a pkiMessage between these two certificates' holders can carry.
+pub fn bodies_of(client: &Certificate, ra: &Certificate) -> Vec<MessageBody> {
     let csr = Csr::from_der(&data("client2048.csr.der")).unwrap();
-    let ias = IssuerAndSerialNumber::for_certificate(client.certificate()).unwrap();
+    let ias = IssuerAndSerialNumber::for_certificate(client).unwrap();
     let crl = Crl::from_der(&data("ra2048.crl.der")).unwrap();
     vec![
         MessageBody::PkcsReq(csr.clone()),
         MessageBody::RenewalReq(csr),
         MessageBody::CertPoll(IssuerAndSubject {
-            issuer: ra.certificate().subject().clone(),
-            subject: client.certificate().subject().clone(),
+            issuer: ra.subject().clone(),
+            subject: client.subject().clone(),
         }),
         MessageBody::GetCert(ias.clone()),
         MessageBody::GetCrl(ias),
         MessageBody::CertRep(CertRep::Success(CertsOnly::from_certificates(vec![
-            client.certificate().clone(),
-            ra.certificate().clone(),
+            client.clone(),
+            ra.clone(),
         ]))),
         MessageBody::CertRep(CertRep::Success(CertsOnly {
             certificates: vec![],
@@ -132,24 +142,24 @@ fn legacy_opts<'a>(
 
 /// Every message type × every content cipher × every digest, requests to the RA and replies to
 /// the client, through seal and open.
-#[test]
-fn every_type_cipher_and_digest_round_trips() {
+fn every_type_cipher_and_digest_round_trips<B: Backend>() {
     let mut rng = support::rng();
-    let client = key("client2048");
-    let ra = key("ra2048");
+    let client = key_for::<B>("client2048");
+    let ra = key_for::<B>("ra2048");
     let mut n = 0;
     for digest in digests() {
         for cipher in ciphers() {
-            for body in bodies(&client, &ra) {
+            for body in bodies_of(client.cert(), ra.cert()) {
                 let is_reply = matches!(body, MessageBody::CertRep(_));
                 let (signer, recipient) = if is_reply {
                     (&ra, &client)
                 } else {
                     (&client, &ra)
                 };
-                let signer = signer
-                    .clone()
-                    .with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(digest));
+                let signer = B::with_signature_algorithm(
+                    signer.clone(),
+                    SignatureAlgorithm::RsaPkcs1v15(digest),
+                );
                 let msg = message(body, &mut rng);
                 let (seal_opts, open_opts) = legacy_opts(
                     SealOptions {
@@ -161,15 +171,15 @@ fn every_type_cipher_and_digest_round_trips() {
                 let bytes = envelope::seal(
                     &msg,
                     &signer,
-                    Some(recipient.certificate()),
+                    Some(recipient.cert()),
                     &seal_opts,
-                    &PROVIDER,
+                    &B::PROVIDER,
                     &mut rng,
                 )
                 .unwrap_or_else(|e| {
                     panic!("{digest:?} {cipher:?} {:?}: {e:?}", msg.message_type())
                 });
-                let opened = envelope::open(&bytes, &open_opts, &PROVIDER, recipient, &mut rng)
+                let opened = envelope::open(&bytes, &open_opts, &B::PROVIDER, recipient, &mut rng)
                     .unwrap_or_else(|e| {
                         panic!("{digest:?} {cipher:?} {:?}: {e:?}", msg.message_type())
                     });
@@ -177,7 +187,7 @@ fn every_type_cipher_and_digest_round_trips() {
                 assert_eq!(opened.digest, digest);
                 assert_eq!(
                     opened.signer.as_ref().unwrap().as_der(),
-                    signer.certificate().as_der()
+                    signer.cert().as_der()
                 );
                 assert_eq!(
                     opened.content_encryption,
@@ -190,11 +200,10 @@ fn every_type_cipher_and_digest_round_trips() {
     assert!(n >= 200, "{n}");
 }
 
-#[test]
-fn key_transports_and_signature_oids_round_trip() {
+fn key_transports_and_signature_oids_round_trip<B: Backend>() {
     let mut rng = support::rng();
-    let client = key("client2048");
-    let ra = key("ra2048");
+    let client = key_for::<B>("client2048");
+    let ra = key_for::<B>("ra2048");
     for kt in [
         KeyTransport::RsaPkcs1v15,
         KeyTransport::OAEP_SHA1,
@@ -205,7 +214,7 @@ fn key_transports_and_signature_oids_round_trip() {
         },
     ] {
         for oid in [SignatureOid::Combined, SignatureOid::RsaEncryption] {
-            let msg = message(bodies(&client, &ra).remove(0), &mut rng);
+            let msg = message(bodies_of(client.cert(), ra.cert()).remove(0), &mut rng);
             let opts = SealOptions {
                 key_transport: kt,
                 signature_oid: oid,
@@ -214,14 +223,14 @@ fn key_transports_and_signature_oids_round_trip() {
             let bytes = envelope::seal(
                 &msg,
                 &client,
-                Some(ra.certificate()),
+                Some(ra.cert()),
                 &opts,
-                &PROVIDER,
+                &B::PROVIDER,
                 &mut rng,
             )
             .unwrap();
             let opened =
-                envelope::open(&bytes, &OpenOptions::DEFAULT, &PROVIDER, &ra, &mut rng).unwrap();
+                envelope::open(&bytes, &OpenOptions::DEFAULT, &B::PROVIDER, &ra, &mut rng).unwrap();
             assert_eq!(opened.message, msg);
             assert_eq!(opened.key_transport, Some(kt));
         }
@@ -230,38 +239,30 @@ fn key_transports_and_signature_oids_round_trip() {
 
 /// Legacy algorithms need both the feature and the run-time opt-in, on both sides.
 #[cfg(feature = "insecure-legacy")]
-#[test]
-fn legacy_algorithms_need_the_runtime_opt_in() {
+fn legacy_algorithms_need_the_runtime_opt_in<B: Backend>() {
     let mut rng = support::rng();
-    let client = key("client2048");
-    let ra = key("ra2048");
-    let msg = message(bodies(&client, &ra).remove(0), &mut rng);
+    let client = key_for::<B>("client2048");
+    let ra = key_for::<B>("ra2048");
+    let msg = message(bodies_of(client.cert(), ra.cert()).remove(0), &mut rng);
     let des = SealOptions {
         content_encryption: ContentEncryption::DesCbc,
         ..SealOptions::DEFAULT
     };
     assert_eq!(
-        envelope::seal(
-            &msg,
-            &client,
-            Some(ra.certificate()),
-            &des,
-            &PROVIDER,
-            &mut rng
-        )
-        .err(),
+        envelope::seal(&msg, &client, Some(ra.cert()), &des, &B::PROVIDER, &mut rng).err(),
         Some(Error::LegacyAlgorithm)
     );
-    let md5 = client
-        .clone()
-        .with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Md5));
+    let md5 = B::with_signature_algorithm(
+        client.clone(),
+        SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Md5),
+    );
     assert_eq!(
         envelope::seal(
             &msg,
             &md5,
-            Some(ra.certificate()),
+            Some(ra.cert()),
             &SealOptions::DEFAULT,
-            &PROVIDER,
+            &B::PROVIDER,
             &mut rng
         )
         .err(),
@@ -270,17 +271,17 @@ fn legacy_algorithms_need_the_runtime_opt_in() {
     let bytes = envelope::seal(
         &msg,
         &client,
-        Some(ra.certificate()),
+        Some(ra.cert()),
         &SealOptions {
             allow_legacy: true,
             ..des
         },
-        &PROVIDER,
+        &B::PROVIDER,
         &mut rng,
     )
     .unwrap();
     assert_eq!(
-        envelope::open(&bytes, &OpenOptions::DEFAULT, &PROVIDER, &ra, &mut rng).err(),
+        envelope::open(&bytes, &OpenOptions::DEFAULT, &B::PROVIDER, &ra, &mut rng).err(),
         Some(Error::LegacyAlgorithm)
     );
 }
@@ -348,14 +349,13 @@ pub mod secure_element {
     }
 }
 
-#[test]
-fn opaque_key_holders_work_without_exposing_the_key() {
+fn opaque_key_holders_work_without_exposing_the_key<B: Backend>() {
     let mut rng = support::rng();
     for digest_only in [false, true] {
         let client = secure_element::Chip::new(key("client2048"), digest_only);
         let ra = secure_element::Chip::new(key("ra2048"), digest_only);
         let client_sw = key("client2048");
-        for body in bodies(&client_sw, &key("ra2048")) {
+        for body in bodies_of(client_sw.certificate(), key("ra2048").certificate()) {
             let is_reply = matches!(body, MessageBody::CertRep(_));
             let (signer, recipient): (&dyn Signer, &secure_element::Chip) = if is_reply {
                 (&ra, &client)
@@ -368,14 +368,14 @@ fn opaque_key_holders_work_without_exposing_the_key() {
                 signer,
                 Some(Decryptor::certificate(recipient)),
                 &SealOptions::DEFAULT,
-                &PROVIDER,
+                &B::PROVIDER,
                 &mut rng,
             )
             .unwrap();
             let opened = envelope::open(
                 &bytes,
                 &OpenOptions::DEFAULT,
-                &PROVIDER,
+                &B::PROVIDER,
                 recipient,
                 &mut rng,
             )
@@ -388,10 +388,9 @@ fn opaque_key_holders_work_without_exposing_the_key() {
     }
 }
 
-#[test]
-fn failure_and_pending_carry_no_envelope_and_need_no_recipient() {
+fn failure_and_pending_carry_no_envelope_and_need_no_recipient<B: Backend>() {
     let mut rng = support::rng();
-    let ra = key("ra2048");
+    let ra = key_for::<B>("ra2048");
     for body in [
         MessageBody::CertRep(CertRep::Pending),
         MessageBody::CertRep(CertRep::Failure {
@@ -400,21 +399,28 @@ fn failure_and_pending_carry_no_envelope_and_need_no_recipient() {
         }),
     ] {
         let msg = message(body, &mut rng);
-        let bytes =
-            envelope::seal(&msg, &ra, None, &SealOptions::DEFAULT, &PROVIDER, &mut rng).unwrap();
+        let bytes = envelope::seal(
+            &msg,
+            &ra,
+            None,
+            &SealOptions::DEFAULT,
+            &B::PROVIDER,
+            &mut rng,
+        )
+        .unwrap();
         let p = envelope::parse(&bytes, &OpenOptions::DEFAULT).unwrap();
         assert!(!p.has_content());
     }
     // A request without a recipient cannot be sealed.
-    let client = key("client2048");
-    let msg = message(bodies(&client, &ra).remove(0), &mut rng);
+    let client = key_for::<B>("client2048");
+    let msg = message(bodies_of(client.cert(), ra.cert()).remove(0), &mut rng);
     assert_eq!(
         envelope::seal(
             &msg,
             &client,
             None,
             &SealOptions::DEFAULT,
-            &PROVIDER,
+            &B::PROVIDER,
             &mut rng
         )
         .err(),
@@ -422,18 +428,20 @@ fn failure_and_pending_carry_no_envelope_and_need_no_recipient() {
     );
 }
 
-#[test]
-fn tampering_is_caught_before_decryption() {
+fn tampering_is_caught_before_decryption<B: Backend>() {
     let mut rng = support::rng();
-    let client = key("client2048");
+    let client = key_for::<B>("client2048");
     let ra = secure_element::Chip::new(key("ra2048"), false);
-    let msg = message(bodies(&client, &key("ra2048")).remove(0), &mut rng);
+    let msg = message(
+        bodies_of(client.cert(), key("ra2048").certificate()).remove(0),
+        &mut rng,
+    );
     let bytes = envelope::seal(
         &msg,
         &client,
         Some(Decryptor::certificate(&ra)),
         &SealOptions::DEFAULT,
-        &PROVIDER,
+        &B::PROVIDER,
         &mut rng,
     )
     .unwrap();
@@ -441,8 +449,14 @@ fn tampering_is_caught_before_decryption() {
     let mut tampered = bytes.clone();
     // eContent comes first in the SignedData, so offset 200 is inside the envelope.
     tampered[200] ^= 1;
-    let err =
-        envelope::open(&tampered, &OpenOptions::DEFAULT, &PROVIDER, &ra, &mut rng).unwrap_err();
+    let err = envelope::open(
+        &tampered,
+        &OpenOptions::DEFAULT,
+        &B::PROVIDER,
+        &ra,
+        &mut rng,
+    )
+    .unwrap_err();
     assert!(
         matches!(
             err,
@@ -453,24 +467,30 @@ fn tampering_is_caught_before_decryption() {
     assert_eq!(ra.decrypts.get(), 0, "nothing was decrypted");
 }
 
-#[test]
-fn the_wrong_recipient_is_refused_by_identifier_not_by_trial() {
+fn the_wrong_recipient_is_refused_by_identifier_not_by_trial<B: Backend>() {
     let mut rng = support::rng();
-    let client = key("client2048");
-    let ra = key("ra2048");
+    let client = key_for::<B>("client2048");
+    let ra = key_for::<B>("ra2048");
     let other = secure_element::Chip::new(key("rsa2048"), false);
-    let msg = message(bodies(&client, &ra).remove(0), &mut rng);
+    let msg = message(bodies_of(client.cert(), ra.cert()).remove(0), &mut rng);
     let bytes = envelope::seal(
         &msg,
         &client,
-        Some(ra.certificate()),
+        Some(ra.cert()),
         &SealOptions::DEFAULT,
-        &PROVIDER,
+        &B::PROVIDER,
         &mut rng,
     )
     .unwrap();
     assert_eq!(
-        envelope::open(&bytes, &OpenOptions::DEFAULT, &PROVIDER, &other, &mut rng).err(),
+        envelope::open(
+            &bytes,
+            &OpenOptions::DEFAULT,
+            &B::PROVIDER,
+            &other,
+            &mut rng
+        )
+        .err(),
         Some(Error::RecipientNotFound)
     );
     assert_eq!(other.decrypts.get(), 0);
@@ -478,8 +498,7 @@ fn the_wrong_recipient_is_refused_by_identifier_not_by_trial() {
 
 /// With the right recipient identifier but the wrong key, every failure is the same error
 /// (RFC 3218): the decryptor's failure is replaced by a random key and the CBC layer fails.
-#[test]
-fn all_decryption_failures_are_one_error() {
+fn all_decryption_failures_are_one_error<B: Backend>() {
     type Lie = fn(&RsaKey, KeyTransport, &[u8], usize) -> Result<Zeroizing<Vec<u8>>, CryptoError>;
     struct Liar(RsaKey, Lie);
     impl Decryptor for Liar {
@@ -496,15 +515,15 @@ fn all_decryption_failures_are_one_error() {
         }
     }
     let mut rng = support::rng();
-    let client = key("client2048");
-    let ra = key("ra2048");
-    let msg = message(bodies(&client, &ra).remove(0), &mut rng);
+    let client = key_for::<B>("client2048");
+    let ra = key_for::<B>("ra2048");
+    let msg = message(bodies_of(client.cert(), ra.cert()).remove(0), &mut rng);
     let bytes = envelope::seal(
         &msg,
         &client,
-        Some(ra.certificate()),
+        Some(ra.cert()),
         &SealOptions::DEFAULT,
-        &PROVIDER,
+        &B::PROVIDER,
         &mut rng,
     )
     .unwrap();
@@ -515,29 +534,28 @@ fn all_decryption_failures_are_one_error() {
         |_, _, _, _| Ok(Zeroizing::new(vec![])),
     ];
     for liar in liars {
-        let d = Liar(ra.clone(), liar);
+        let d = Liar(key("ra2048"), liar);
         assert_eq!(
-            envelope::open(&bytes, &OpenOptions::DEFAULT, &PROVIDER, &d, &mut rng).err(),
+            envelope::open(&bytes, &OpenOptions::DEFAULT, &B::PROVIDER, &d, &mut rng).err(),
             Some(Error::Decrypt)
         );
     }
 }
 
-#[test]
-fn required_attributes_and_types_are_enforced_on_open() {
+fn required_attributes_and_types_are_enforced_on_open<B: Backend>() {
     let mut rng = support::rng();
-    let client = key("client2048");
-    let ra = key("ra2048");
+    let client = key_for::<B>("client2048");
+    let ra = key_for::<B>("ra2048");
     // A request without senderNonce cannot be built...
-    let mut msg = message(bodies(&client, &ra).remove(0), &mut rng);
+    let mut msg = message(bodies_of(client.cert(), ra.cert()).remove(0), &mut rng);
     msg.sender_nonce = None;
     assert_eq!(
         envelope::seal(
             &msg,
             &client,
-            Some(ra.certificate()),
+            Some(ra.cert()),
             &SealOptions::DEFAULT,
-            &PROVIDER,
+            &B::PROVIDER,
             &mut rng
         )
         .err(),
@@ -551,16 +569,15 @@ fn required_attributes_and_types_are_enforced_on_open() {
     let _ = Attribute::SenderNonce;
 }
 
-#[test]
-fn output_is_strict_der_with_printable_strings() {
+fn output_is_strict_der_with_printable_strings<B: Backend>() {
     use cms::content_info::ContentInfo;
     use cms::signed_data::SignedData;
     use der::{Decode, Encode, Tag, Tagged};
     let mut rng = support::rng();
-    let client = key("client2048");
+    let client = key_for::<B>("client2048");
     // `cms` parses certificates with RFC 5280 limits, so the RA here has a short serial.
-    let ra = key("rsa2048");
-    for body in bodies(&client, &ra) {
+    let ra = key_for::<B>("rsa2048");
+    for body in bodies_of(client.cert(), ra.cert()) {
         let is_reply = matches!(body, MessageBody::CertRep(_));
         let (signer, recipient) = if is_reply {
             (&ra, &client)
@@ -571,9 +588,9 @@ fn output_is_strict_der_with_printable_strings() {
         let bytes = envelope::seal(
             &msg,
             signer,
-            Some(recipient.certificate()),
+            Some(recipient.cert()),
             &SealOptions::DEFAULT,
-            &PROVIDER,
+            &B::PROVIDER,
             &mut rng,
         )
         .unwrap();
@@ -632,20 +649,19 @@ fn output_is_strict_der_with_printable_strings() {
 /// IssuerAndSubject presented as a PKCSReq's CSR). The messageType is rewritten after signing,
 /// so the signature check must be skipped to reach the payload; the payload check then fails
 /// with the one decryption error.
-#[test]
-fn payload_must_match_the_message_type() {
+fn payload_must_match_the_message_type<B: Backend>() {
     let mut rng = support::rng();
-    let client = key("client2048");
-    let ra = key("ra2048");
-    let poll = bodies(&client, &ra).remove(2);
+    let client = key_for::<B>("client2048");
+    let ra = key_for::<B>("ra2048");
+    let poll = bodies_of(client.cert(), ra.cert()).remove(2);
     assert!(matches!(poll, MessageBody::CertPoll(_)));
     let msg = message(poll, &mut rng);
     let mut bytes = envelope::seal(
         &msg,
         &client,
-        Some(ra.certificate()),
+        Some(ra.cert()),
         &SealOptions::DEFAULT,
-        &PROVIDER,
+        &B::PROVIDER,
         &mut rng,
     )
     .unwrap();
@@ -657,12 +673,27 @@ fn payload_must_match_the_message_type() {
     assert_eq!(
         envelope::parse(&bytes, &OpenOptions::DEFAULT)
             .unwrap()
-            .verify(&PROVIDER)
+            .verify(&B::PROVIDER)
             .err(),
         Some(Error::BadSignature)
     );
     assert_eq!(
-        parsed.decrypt_unverified(&ra, &PROVIDER, &mut rng).err(),
+        parsed.decrypt_unverified(&ra, &B::PROVIDER, &mut rng).err(),
         Some(Error::Decrypt)
     );
+}
+
+crate::per_provider! {
+    every_type_cipher_and_digest_round_trips,
+    key_transports_and_signature_oids_round_trip,
+    #[cfg(feature = "insecure-legacy")]
+    legacy_algorithms_need_the_runtime_opt_in,
+    opaque_key_holders_work_without_exposing_the_key,
+    failure_and_pending_carry_no_envelope_and_need_no_recipient,
+    tampering_is_caught_before_decryption,
+    the_wrong_recipient_is_refused_by_identifier_not_by_trial,
+    all_decryption_failures_are_one_error,
+    required_attributes_and_types_are_enforced_on_open,
+    output_is_strict_der_with_printable_strings,
+    payload_must_match_the_message_type,
 }

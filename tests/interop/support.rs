@@ -81,3 +81,90 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A provider under test and its software key holder: the flow and round-trip tests run once
+/// per `Backend` (see `per_provider!`).
+pub trait Backend {
+    /// The software key holder that goes with the provider.
+    type Key: scep::crypto::Signer + scep::crypto::Decryptor + Clone + std::fmt::Debug;
+    /// The provider.
+    const PROVIDER: scep::crypto::CryptoProvider;
+    /// Loads a RustCrypto key into this backend's key holder.
+    fn from_rsa_key(key: scep::provider::rustcrypto::RsaKey) -> Self::Key;
+    /// The same key holder, signing with `alg`.
+    fn with_signature_algorithm(key: Self::Key, alg: scep::crypto::SignatureAlgorithm)
+    -> Self::Key;
+    /// The same private key with another certificate.
+    fn with_certificate(key: &Self::Key, cert: scep::Certificate) -> Self::Key;
+}
+
+/// `provider::rustcrypto`.
+pub struct RustCrypto;
+
+impl Backend for RustCrypto {
+    type Key = scep::provider::rustcrypto::RsaKey;
+    const PROVIDER: scep::crypto::CryptoProvider = scep::provider::rustcrypto::PROVIDER;
+    fn from_rsa_key(key: scep::provider::rustcrypto::RsaKey) -> Self::Key {
+        key
+    }
+    fn with_signature_algorithm(
+        key: Self::Key,
+        alg: scep::crypto::SignatureAlgorithm,
+    ) -> Self::Key {
+        key.with_signature_algorithm(alg)
+    }
+    fn with_certificate(key: &Self::Key, cert: scep::Certificate) -> Self::Key {
+        Self::Key::new(key.private_key().clone(), cert).unwrap()
+    }
+}
+
+/// `provider::aws_lc`.
+#[cfg(feature = "aws-lc-rs")]
+pub struct AwsLc;
+
+#[cfg(feature = "aws-lc-rs")]
+impl Backend for AwsLc {
+    type Key = scep::provider::aws_lc::AwsLcRsaKey;
+    const PROVIDER: scep::crypto::CryptoProvider = scep::provider::aws_lc::PROVIDER;
+    fn from_rsa_key(key: scep::provider::rustcrypto::RsaKey) -> Self::Key {
+        Self::Key::new(key).unwrap()
+    }
+    fn with_signature_algorithm(
+        key: Self::Key,
+        alg: scep::crypto::SignatureAlgorithm,
+    ) -> Self::Key {
+        key.with_signature_algorithm(alg)
+    }
+    fn with_certificate(key: &Self::Key, cert: scep::Certificate) -> Self::Key {
+        let sw = scep::provider::rustcrypto::RsaKey::new(key.rsa_key().private_key().clone(), cert)
+            .unwrap();
+        Self::Key::new(sw).unwrap()
+    }
+}
+
+/// The certificate of any key holder (`Signer` and `Decryptor` both have `certificate()`).
+pub trait Cert {
+    fn cert(&self) -> &scep::Certificate;
+}
+
+impl<T: scep::crypto::Signer> Cert for T {
+    fn cert(&self) -> &scep::Certificate {
+        scep::crypto::Signer::certificate(self)
+    }
+}
+
+/// Declares, in the module where it is used, one `#[test]` per generic test function and per
+/// backend: `mod rustcrypto { ... }` always, `mod aws_lc { ... }` with the `aws-lc-rs` feature.
+/// Each calls `super::<name>::<Backend>()`.
+#[macro_export]
+macro_rules! per_provider {
+    ($($(#[$attr:meta])* $name:ident),* $(,)?) => {
+        mod rustcrypto {
+            $( $(#[$attr])* #[test] fn $name() { super::$name::<$crate::support::RustCrypto>() } )*
+        }
+        #[cfg(feature = "aws-lc-rs")]
+        mod aws_lc {
+            $( $(#[$attr])* #[test] fn $name() { super::$name::<$crate::support::AwsLc>() } )*
+        }
+    };
+}
