@@ -13,7 +13,7 @@
 //! | [`pki_message`] | [`envelope::parse`] → verify → decrypt, and [`envelope::decrypt_enveloped`] |
 //! | [`server`] | [`Server::pki_operation`] with a fixed RA key, then [`Server::reply`] |
 //! | [`client`] | [`Client::handle`] of a CertRep for a fixed transaction and client key |
-//! | [`ca_certs`] | [`CertsOnly::from_ber`], [`Certificate::from_der`] and `from_pem` |
+//! | [`ca_certs`] | [`CaCertificates::parse`] (GetCACert), [`verify_next_ca_cert`] (GetNextCACert), [`CertsOnly::from_ber`], [`Certificate::from_der`] and `from_pem` |
 //! | [`caps`] | [`Capabilities::parse`] |
 //! | [`http`] | [`http::parse_request`]; the input is split into method, target and body |
 //! | [`roundtrip`] | open → seal → open → seal: the message and the bytes must not change |
@@ -27,6 +27,7 @@ use std::sync::OnceLock;
 
 use crate::attr::{FailInfo, FailInfoText};
 use crate::builder::{self, CertificateTemplate};
+use crate::ca_certs::{CaCertificates, build_next_ca_cert, verify_next_ca_cert};
 use crate::caps::{Capabilities, Capability, Policy};
 use crate::cert::Certificate;
 use crate::client::{Client, ClientOptions, Transaction};
@@ -44,6 +45,8 @@ struct Fixture {
     ra: FuzzKey,
     device: FuzzKey,
     ca_certs: Vec<Certificate>,
+    /// The same, as a client reads them from GetCACert.
+    ca: CaCertificates,
     server: Server<FuzzKey, FuzzKey>,
     client: Client,
     tx: Transaction,
@@ -134,6 +137,7 @@ fn build_fixture() -> Result<Fixture, Error> {
     let csr = device_csr(&device_cert)?;
     let (request, tx) = client.enroll(&csr, &device, &mut FixedRng::new(0))?;
     Ok(Fixture {
+        ca: CaCertificates::new(ca_certs.clone())?,
         ra,
         device,
         ca_certs,
@@ -273,6 +277,24 @@ pub fn ca_certs(data: &[u8]) -> bool {
             );
         }
     }
+    if let Ok(cc) = CaCertificates::parse(data, &Limits::DEFAULT) {
+        cc.certificates().iter().for_each(touch_certificate);
+        let _ = (cc.encryption_certificate(), cc.ca_certificate(), cc.chain());
+        let _ = cc.find_by_fingerprint(DigestAlgorithm::Sha256, &[0; 32], &PROVIDER);
+        // The selection depends on the set only (module docs): not on order or encoding.
+        let relaxed = Limits {
+            max_message_size: usize::MAX,
+            ..Limits::DEFAULT
+        };
+        ok &= cc.to_response().is_ok_and(|(_, body)| {
+            CaCertificates::parse(&body, &relaxed).is_ok_and(|again| same_selection(&cc, &again))
+        });
+    }
+    if let Some(f) = fixture() {
+        if let Ok(next) = verify_next_ca_cert(data, &f.ca, &PROVIDER, &Limits::DEFAULT) {
+            next.iter().for_each(touch_certificate);
+        }
+    }
     if let Ok(cert) = Certificate::from_der(data) {
         touch_certificate(&cert);
         ok &= cert.as_der() == data;
@@ -285,6 +307,20 @@ pub fn ca_certs(data: &[u8]) -> bool {
         let _ = c.verify_signature(&PROVIDER);
     });
     ok
+}
+
+fn same_selection(a: &CaCertificates, b: &CaCertificates) -> bool {
+    fn set(certs: &[Certificate]) -> Vec<&[u8]> {
+        let mut v: Vec<&[u8]> = certs.iter().map(Certificate::as_der).collect();
+        v.sort_unstable();
+        v
+    }
+    a.encryption_certificate() == b.encryption_certificate()
+        && a.ca_certificate() == b.ca_certificate()
+        && a.chain() == b.chain()
+        && set(a.certificates()) == set(b.certificates())
+        && set(a.signing_certificates()) == set(b.signing_certificates())
+        && set(a.ra_certificates()) == set(b.ra_certificates())
 }
 
 /// GetCACaps text: [`Capabilities::parse`]; rendering what was parsed and parsing it again must
@@ -508,6 +544,10 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     ]);
     if let Ok(der) = two.to_der() {
         out.push(("ca_certs", String::from("fuzz-ca-ra-certs"), der));
+    }
+    if let Ok(next) = build_next_ca_cert(&[f.device.certificate().clone()], &f.ra, &PROVIDER, None)
+    {
+        out.push(("ca_certs", String::from("fuzz-next-ca-cert"), next));
     }
     out.push((
         "caps",
