@@ -3,7 +3,7 @@
 //!
 //! A SCEP client needs two of these before its first request: a CSR for its new key, and a
 //! self-signed certificate for the same key to sign the pkiMessage with (RFC 8894 §2.3). A
-//! development CA needs the third: a certificate issued from a CSR.
+//! development CA needs two more: a certificate issued from a CSR, and a CRL for GetCRL.
 
 use alloc::vec::Vec;
 
@@ -14,7 +14,7 @@ use x509_cert::attr::Attribute;
 use x509_cert::certificate::Version;
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, CrlNumber, CrlReason, KeyUsage, SubjectKeyIdentifier,
 };
 use x509_cert::name::Name;
 use x509_cert::time::Time;
@@ -23,7 +23,7 @@ use crate::attr::is_printable;
 use crate::cert::Certificate;
 use crate::crypto::{CryptoError, CryptoProvider, DigestAlgorithm, SignatureAlgorithm};
 use crate::error::Error;
-use crate::message::Csr;
+use crate::message::{Crl, Csr};
 use crate::oid;
 
 /// A signing function: given the DER to be signed, returns the signature (the key holder
@@ -101,6 +101,21 @@ fn extension<T: const_oid::AssociatedOid + Encode>(
     })
 }
 
+/// An unsigned big-endian integer as a DER INTEGER of at most 20 octets (RFC 5280 §4.1.2.2 for
+/// serial numbers, §5.2.3 for CRL numbers); zero only when `zero_ok`.
+fn positive_integer(bytes: &[u8], zero_ok: bool) -> Result<der::asn1::Uint, Error> {
+    let magnitude = match bytes.iter().position(|&b| b != 0) {
+        Some(i) => bytes.get(i..).unwrap_or_default(),
+        None if zero_ok => &[0],
+        None => return Err(Error::InvalidInput),
+    };
+    let encoded_len = magnitude.len() + usize::from(magnitude.first().is_some_and(|b| *b >= 0x80));
+    if encoded_len > 20 {
+        return Err(Error::InvalidInput);
+    }
+    der::asn1::Uint::new(magnitude).map_err(|_| Error::InvalidInput)
+}
+
 /// SHA-1 of the subject public key bits (RFC 5280 §4.2.1.2, method 1).
 fn key_identifier(
     spki: &SubjectPublicKeyInfoOwned,
@@ -135,14 +150,8 @@ pub fn certificate(
     sign: SignFn<'_>,
     provider: &CryptoProvider,
 ) -> Result<Certificate, Error> {
-    let magnitude = t
-        .serial
-        .iter()
-        .position(|&b| b != 0)
-        .and_then(|i| t.serial.get(i..));
-    let magnitude = magnitude.ok_or(Error::InvalidInput)?;
-    let encoded_len = magnitude.len() + usize::from(magnitude.first().is_some_and(|b| *b >= 0x80));
-    if encoded_len > 20 || t.not_after < t.not_before {
+    let serial_number = positive_integer(&t.serial, false)?;
+    if t.not_after < t.not_before {
         return Err(Error::InvalidInput);
     }
     let issuer_name = issuer.map_or_else(|| t.subject.clone(), |i| i.subject().clone());
@@ -183,7 +192,7 @@ pub fn certificate(
     }
     let tbs = Tbs {
         version: Version::V3,
-        serial_number: der::asn1::Uint::new(magnitude).map_err(|_| Error::InvalidInput)?,
+        serial_number,
         signature: sig.to_algorithm_identifier(),
         issuer: issuer_name,
         validity: Validity {
@@ -265,4 +274,111 @@ pub fn csr(
     let info_der = info.to_der().map_err(|_| Error::Encode)?;
     let signature = sign(&info_der)?;
     crate::message::assemble_csr(&info_der, sig, &signature)
+}
+
+/// One entry of a [`CrlTemplate`].
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct RevokedCertificate {
+    /// The revoked certificate's serial number, unsigned big-endian (as in
+    /// [`CertificateTemplate::serial`]).
+    pub serial: Vec<u8>,
+    /// When it was revoked.
+    pub revocation_date: der::DateTime,
+    /// Why, if said (the `reasonCode` entry extension; RFC 5280 §5.3.1 asks to leave out
+    /// `unspecified` rather than state it).
+    pub reason: Option<CrlReason>,
+}
+
+/// What goes into a CRL.
+#[derive(Clone, Debug)]
+pub struct CrlTemplate {
+    /// When this CRL was issued.
+    pub this_update: der::DateTime,
+    /// When the next one will be issued (RFC 5280 §5.1.2.5: conforming CAs include it).
+    pub next_update: Option<der::DateTime>,
+    /// The CRL number, unsigned big-endian, at most 20 octets; it must grow with each CRL the CA
+    /// issues (RFC 5280 §5.2.3).
+    pub number: Vec<u8>,
+    /// The revoked certificates, in the order given.
+    pub revoked: Vec<RevokedCertificate>,
+}
+
+#[derive(Sequence)]
+struct TbsCrl {
+    version: Version,
+    signature: AlgorithmIdentifierOwned,
+    issuer: Name,
+    this_update: Time,
+    next_update: Option<Time>,
+    revoked: Option<Vec<RevokedEntry>>,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
+    extensions: Vec<Extension>,
+}
+
+#[derive(Sequence)]
+struct RevokedEntry {
+    serial: der::asn1::Uint,
+    revocation_date: Time,
+    extensions: Option<Vec<Extension>>,
+}
+
+/// Builds and signs a v2 CRL (RFC 5280 §5) issued by `issuer`, for answering GetCRL
+/// ([`server::Decision::Crl`](crate::server::Decision::Crl)).
+///
+/// The CRL carries a CRL number and, when the issuer has a subject key identifier, an
+/// authority key identifier. `sign` uses the issuer's key; `sig` names its algorithm. An empty
+/// `revoked` list leaves `revokedCertificates` out, as RFC 5280 §5.1.2.6 requires.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a zero or over-long serial, an over-long CRL number, or
+/// `next_update` before `this_update`; [`Error::Crypto`] from `sign`; [`Error::Encode`].
+pub fn crl(
+    t: &CrlTemplate,
+    issuer: &Certificate,
+    sig: SignatureAlgorithm,
+    sign: SignFn<'_>,
+) -> Result<Crl, Error> {
+    if t.next_update.is_some_and(|next| next < t.this_update) {
+        return Err(Error::InvalidInput);
+    }
+    let mut revoked = Vec::with_capacity(t.revoked.len());
+    for r in &t.revoked {
+        let extensions = match r.reason {
+            Some(reason) => Some(alloc::vec![extension(&reason, issuer.subject(), false)?]),
+            None => None,
+        };
+        revoked.push(RevokedEntry {
+            serial: positive_integer(&r.serial, false)?,
+            revocation_date: x509_time(r.revocation_date),
+            extensions,
+        });
+    }
+    let mut extensions = Vec::with_capacity(2);
+    if let Some(ski) = issuer.subject_key_identifier() {
+        let value = AuthorityKeyIdentifier {
+            key_identifier: Some(OctetString::new(ski).map_err(|_| Error::Encode)?),
+            authority_cert_issuer: None,
+            authority_cert_serial_number: None,
+        };
+        extensions.push(extension(&value, issuer.subject(), false)?);
+    }
+    let number = CrlNumber(positive_integer(&t.number, true)?);
+    extensions.push(extension(&number, issuer.subject(), false)?);
+    let tbs = TbsCrl {
+        version: Version::V2,
+        signature: sig.to_algorithm_identifier(),
+        issuer: issuer.subject().clone(),
+        this_update: x509_time(t.this_update),
+        next_update: t.next_update.map(x509_time),
+        revoked: (!revoked.is_empty()).then_some(revoked),
+        extensions,
+    };
+    let tbs_der = tbs.to_der().map_err(|_| Error::Encode)?;
+    let signature = sign(&tbs_der)?;
+    let signed = Signed {
+        tbs: AnyRef::from_der(&tbs_der).map_err(|_| Error::Encode)?,
+        algorithm: sig.to_algorithm_identifier(),
+        signature: BitStringRef::from_bytes(&signature).map_err(|_| Error::Encode)?,
+    };
+    Crl::from_der(&signed.to_der().map_err(|_| Error::Encode)?)
 }

@@ -759,6 +759,22 @@ fn pem_block(text: &[u8], label: &str) -> Option<Zeroizing<Vec<u8>>> {
     Some(out)
 }
 
+/// Signs `message` with a bare `key` (RSASSA-PKCS1-v1_5, blinded as [`RsaKey`] does), for a
+/// key that has no certificate yet or whose certificate is beside the point: the
+/// self-signature of a new CA certificate, a CSR, a CRL. Made to be called from the closures
+/// of [`builder`](crate::builder).
+///
+/// # Errors
+/// [`CryptoError::Failed`] when the key is too small for the digest (SHA-512 with a 512-bit
+/// key).
+pub fn sign_with_key(
+    key: &PrivateKey,
+    alg: SignatureAlgorithm,
+    message: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    sign_pkcs1v15(key, &blinding_seed(key), alg, message)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Self-signed certificate
 

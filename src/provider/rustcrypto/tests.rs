@@ -1463,3 +1463,183 @@ fn vectors_legacy_md5_des_pkcsreq() {
         assert_eq!(&plain[..], &read(csr)[..], "{file}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// CRLs (builder::crl signed through sign_with_key)
+
+fn sample_crl(revoked: Vec<crate::builder::RevokedCertificate>) -> (RsaKey, crate::message::Crl) {
+    let ca = key2048();
+    let template = crate::builder::CrlTemplate {
+        this_update: date(2024, 3, 1),
+        next_update: Some(date(2024, 3, 8)),
+        number: alloc::vec![0, 0, 7],
+        revoked,
+    };
+    let alg = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    let crl = crate::builder::crl(&template, ca.certificate(), alg, &mut |tbs| {
+        sign_with_key(ca.private_key(), alg, tbs)
+    })
+    .unwrap();
+    (ca, crl)
+}
+
+#[test]
+fn crl_is_well_formed_and_verifies() {
+    use crate::builder::RevokedCertificate;
+    use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber, CrlReason};
+    let (ca, crl) = sample_crl(alloc::vec![
+        RevokedCertificate {
+            serial: alloc::vec![0x01],
+            revocation_date: date(2024, 2, 1),
+            reason: Some(CrlReason::KeyCompromise),
+        },
+        RevokedCertificate {
+            serial: alloc::vec![0x00, 0x9f, 0x01],
+            revocation_date: date(2050, 2, 1),
+            reason: None,
+        },
+    ]);
+    let list =
+        x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(crl.as_der())
+            .unwrap();
+    let tbs = &list.tbs_cert_list;
+    assert_eq!(tbs.version, Version::V2);
+    assert_eq!(&tbs.issuer, ca.certificate().subject());
+    assert!(matches!(tbs.next_update, Some(Time::UtcTime(_))));
+    let revoked = tbs.revoked_certificates.as_ref().unwrap();
+    assert_eq!(revoked.len(), 2);
+    assert_eq!(revoked[0].serial_number.as_bytes(), &[0x01]);
+    assert_eq!(revoked[1].serial_number.as_bytes(), &[0x00, 0x9f, 0x01]);
+    assert!(matches!(revoked[1].revocation_date, Time::GeneralTime(_)));
+    let reason = &revoked[0].crl_entry_extensions.as_ref().unwrap()[0];
+    assert_eq!(reason.extn_id, CrlReason::OID);
+    assert_eq!(
+        CrlReason::from_der(reason.extn_value.as_bytes()).unwrap(),
+        CrlReason::KeyCompromise
+    );
+    assert!(revoked[1].crl_entry_extensions.is_none());
+    let exts = tbs.crl_extensions.as_ref().unwrap();
+    let number = exts.iter().find(|e| e.extn_id == CrlNumber::OID).unwrap();
+    let number = CrlNumber::from_der(number.extn_value.as_bytes()).unwrap();
+    assert_eq!(number.0.as_bytes(), &[7]);
+    let aki = exts
+        .iter()
+        .find(|e| e.extn_id == AuthorityKeyIdentifier::OID)
+        .unwrap();
+    let aki = AuthorityKeyIdentifier::from_der(aki.extn_value.as_bytes()).unwrap();
+    assert_eq!(
+        aki.key_identifier.unwrap().as_bytes(),
+        ca.certificate().subject_key_identifier().unwrap()
+    );
+    // Our verifier accepts the signature over the TBS as encoded.
+    let alg = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    PROVIDER
+        .verifier
+        .verify(
+            alg,
+            ca.certificate().public_key(),
+            &tbs.to_der().unwrap(),
+            list.signature.as_bytes().unwrap(),
+        )
+        .unwrap();
+    // A signature by another key does not.
+    assert!(
+        PROVIDER
+            .verifier
+            .verify(
+                alg,
+                key1024().certificate().public_key(),
+                &tbs.to_der().unwrap(),
+                list.signature.as_bytes().unwrap(),
+            )
+            .is_err()
+    );
+}
+
+/// OpenSSL checks the CRL's signature against the issuer certificate and reads every entry.
+#[test]
+fn crl_verifies_with_openssl() {
+    use crate::builder::RevokedCertificate;
+    use x509_cert::ext::pkix::CrlReason;
+    let (ca, crl) = sample_crl(alloc::vec![RevokedCertificate {
+        serial: alloc::vec![0x0a, 0xbc],
+        revocation_date: date(2024, 2, 1),
+        reason: Some(CrlReason::Superseded),
+    }]);
+    let dir = TempDir::new("crl");
+    let ca_file = dir.file("ca.pem", ca.certificate().to_pem().as_bytes());
+    let crl_file = dir.file("crl.der", crl.as_der());
+    let Some(out) = openssl(&[
+        "crl", "-inform", "DER", "-in", &crl_file, "-CAfile", &ca_file, "-noout", "-text",
+    ]) else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("verify OK"), "{stderr}");
+    assert!(stdout.contains("Serial Number: 0ABC"), "{stdout}");
+    assert!(stdout.contains("Superseded"), "{stdout}");
+    assert!(stdout.contains("X509v3 CRL Number"), "{stdout}");
+    // A CA file without the issuer verifies nothing.
+    let other = dir.file("other.pem", key1024().certificate().to_pem().as_bytes());
+    if let Some(out) = openssl(&[
+        "crl", "-inform", "DER", "-in", &crl_file, "-CAfile", &other, "-noout",
+    ]) {
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("verify OK"),
+            "a foreign CA file verified the CRL"
+        );
+    }
+}
+
+#[test]
+fn crl_input_checks() {
+    use crate::builder::{CrlTemplate, RevokedCertificate, crl};
+    let ca = key512();
+    let alg = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    let entry = |serial: &[u8]| RevokedCertificate {
+        serial: serial.to_vec(),
+        revocation_date: date(2024, 1, 1),
+        reason: None,
+    };
+    let build = |number: &[u8], next, revoked: Vec<RevokedCertificate>| {
+        let t = CrlTemplate {
+            this_update: date(2024, 2, 1),
+            next_update: next,
+            number: number.to_vec(),
+            revoked,
+        };
+        crl(&t, ca.certificate(), alg, &mut |tbs| {
+            sign_with_key(ca.private_key(), alg, tbs)
+        })
+    };
+    let next = Some(date(2024, 3, 1));
+    // An empty list leaves revokedCertificates out; CRL number zero is allowed.
+    let empty = build(&[], next, Vec::new()).unwrap();
+    let list =
+        x509_cert::crl::CertificateList::<x509_cert::certificate::Raw>::from_der(empty.as_der())
+            .unwrap();
+    assert!(list.tbs_cert_list.revoked_certificates.is_none());
+    assert!(build(&[0; 3], None, Vec::new()).is_ok());
+    let bad = Some(Error::InvalidInput);
+    assert_eq!(build(&[1; 21], next, Vec::new()).err(), bad);
+    assert_eq!(build(&[1], Some(date(2024, 1, 1)), Vec::new()).err(), bad);
+    assert_eq!(build(&[1], next, alloc::vec![entry(&[0, 0])]).err(), bad);
+    assert_eq!(
+        build(&[1], next, alloc::vec![entry(&[0x80; 20])]).err(),
+        bad
+    );
+    // A signing failure is the signer's error.
+    let sha512 = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha512);
+    let t = CrlTemplate {
+        this_update: date(2024, 2, 1),
+        next_update: next,
+        number: alloc::vec![1],
+        revoked: Vec::new(),
+    };
+    let err = crl(&t, ca.certificate(), sha512, &mut |tbs| {
+        sign_with_key(ca.private_key(), sha512, tbs)
+    });
+    assert_eq!(err.err(), Some(Error::Crypto(CryptoError::Failed)));
+}
