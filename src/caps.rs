@@ -374,6 +374,15 @@ impl Capabilities {
         supported: impl Fn(ContentEncryption) -> bool,
     ) -> Result<ContentEncryption, Error> {
         use ContentEncryption::{Aes128Cbc, Aes192Cbc, Aes256Cbc, DesEde3Cbc};
+        if let Some(forced) = policy.cipher {
+            return forced_choice(
+                forced,
+                forced.is_legacy(),
+                policy,
+                &supported,
+                AlgorithmKind::ContentEncryption,
+            );
+        }
         let mut candidates: Vec<ContentEncryption> = Vec::with_capacity(5);
         if policy.ndes_quirks {
             candidates.push(DesEde3Cbc);
@@ -415,6 +424,15 @@ impl Capabilities {
         supported: impl Fn(DigestAlgorithm) -> bool,
     ) -> Result<DigestAlgorithm, Error> {
         use DigestAlgorithm::{Sha1, Sha256, Sha512};
+        if let Some(forced) = policy.digest {
+            return forced_choice(
+                forced,
+                forced.is_legacy(),
+                policy,
+                &supported,
+                AlgorithmKind::Digest,
+            );
+        }
         let mut candidates: Vec<DigestAlgorithm> = Vec::with_capacity(3);
         if policy.ndes_quirks {
             candidates.push(Sha1);
@@ -442,6 +460,23 @@ impl Capabilities {
             .into_iter()
             .find(|&alg| supported(alg))
             .ok_or(Error::UnsupportedAlgorithm(AlgorithmKind::Digest))
+    }
+}
+
+/// An algorithm the policy forces: refused when legacy and not admitted, or not implemented.
+fn forced_choice<A: Copy>(
+    alg: A,
+    legacy: bool,
+    policy: &Policy,
+    supported: impl Fn(A) -> bool,
+    kind: AlgorithmKind,
+) -> Result<A, Error> {
+    if legacy && !policy.legacy() {
+        Err(Error::LegacyAlgorithm)
+    } else if supported(alg) {
+        Ok(alg)
+    } else {
+        Err(Error::UnsupportedAlgorithm(kind))
     }
 }
 
@@ -515,6 +550,14 @@ pub struct Policy {
     #[cfg(feature = "insecure-legacy")]
     #[cfg_attr(docsrs, doc(cfg(feature = "insecure-legacy")))]
     pub allow_legacy: bool,
+    /// Use this content encryption whatever the CA advertises (a CA whose GetCACaps is wrong,
+    /// or testing a CA with a cipher it does not announce, such as AES-192). Takes precedence
+    /// over every other switch; the provider must implement it, and single DES also needs
+    /// [`allow_legacy`](Self::allow_legacy). Default `None`.
+    pub cipher: Option<ContentEncryption>,
+    /// Use this digest whatever the CA advertises; as for [`cipher`](Self::cipher), MD5 also
+    /// needs [`allow_legacy`](Self::allow_legacy). Default `None`.
+    pub digest: Option<DigestAlgorithm>,
 }
 
 impl Policy {
@@ -527,6 +570,20 @@ impl Policy {
             ndes_quirks: false,
             #[cfg(feature = "insecure-legacy")]
             allow_legacy: false,
+            cipher: None,
+            digest: None,
+        }
+    }
+
+    /// Whether the policy admits single DES and MD5.
+    const fn legacy(&self) -> bool {
+        #[cfg(feature = "insecure-legacy")]
+        {
+            self.allow_legacy
+        }
+        #[cfg(not(feature = "insecure-legacy"))]
+        {
+            false
         }
     }
 
@@ -569,6 +626,20 @@ impl Policy {
     #[must_use]
     pub const fn with_allow_legacy(mut self, on: bool) -> Self {
         self.allow_legacy = on;
+        self
+    }
+
+    /// Sets [`cipher`](Self::cipher).
+    #[must_use]
+    pub const fn with_cipher(mut self, cipher: Option<ContentEncryption>) -> Self {
+        self.cipher = cipher;
+        self
+    }
+
+    /// Sets [`digest`](Self::digest).
+    #[must_use]
+    pub const fn with_digest(mut self, digest: Option<DigestAlgorithm>) -> Self {
+        self.digest = digest;
         self
     }
 }

@@ -640,3 +640,61 @@ fn oid_sanity() {
         ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1")
     );
 }
+
+#[test]
+fn forced_algorithms_override_the_advertised_set() {
+    // AES-192 is never chosen from keywords; forcing it works whatever the CA says, and the
+    // other half of the negotiation is unaffected.
+    let p = Policy::new().with_cipher(Some(Aes192Cbc));
+    for body in ["", "DES3\nSHA-1", "SCEPStandard", "AES\nSHA-512"] {
+        let n = caps(body).negotiate(&p, &FULL).unwrap();
+        assert_eq!(n.cipher, Aes192Cbc, "{body:?}");
+        assert_eq!(n.digest, nego(body).digest, "{body:?}");
+        assert_eq!(n.use_post, nego(body).use_post, "{body:?}");
+    }
+    let p = Policy::new().with_digest(Some(Sha512));
+    let n = caps("DES3\nSHA-1").negotiate(&p, &FULL).unwrap();
+    assert_eq!((n.cipher, n.digest), (DesEde3Cbc, Sha512));
+    // Forcing beats the NDES profile.
+    let p = Policy::ndes()
+        .with_cipher(Some(Aes256Cbc))
+        .with_digest(Some(Sha256));
+    let n = caps("AES").negotiate(&p, &FULL).unwrap();
+    assert_eq!((n.cipher, n.digest), (Aes256Cbc, Sha256));
+    // The provider must implement it.
+    static ONLY128: [ContentEncryption; 1] = [Aes128Cbc];
+    assert_eq!(
+        caps("AES").negotiate(
+            &Policy::new().with_cipher(Some(Aes256Cbc)),
+            &with_ciphers(&ONLY128)
+        ),
+        Err(Error::UnsupportedAlgorithm(
+            AlgorithmKind::ContentEncryption
+        ))
+    );
+    static NO_SHA512: [DigestAlgorithm; 1] = [Sha256];
+    assert_eq!(
+        caps("SHA-512").negotiate(
+            &Policy::new().with_digest(Some(Sha512)),
+            &with_digests(&NO_SHA512)
+        ),
+        Err(Error::UnsupportedAlgorithm(AlgorithmKind::Digest))
+    );
+}
+
+#[cfg(feature = "insecure-legacy")]
+#[test]
+fn forced_legacy_algorithms_need_the_opt_in() {
+    let des = Policy::new().with_cipher(Some(ContentEncryption::DesCbc));
+    let md5 = Policy::new().with_digest(Some(DigestAlgorithm::Md5));
+    assert_eq!(caps("").negotiate(&des, &FULL), Err(Error::LegacyAlgorithm));
+    assert_eq!(caps("").negotiate(&md5, &FULL), Err(Error::LegacyAlgorithm));
+    let n = caps("AES")
+        .negotiate(&des.with_allow_legacy(true), &FULL)
+        .unwrap();
+    assert_eq!(n.cipher, ContentEncryption::DesCbc);
+    let n = caps("SHA-256")
+        .negotiate(&md5.with_allow_legacy(true), &FULL)
+        .unwrap();
+    assert_eq!(n.digest, DigestAlgorithm::Md5);
+}
