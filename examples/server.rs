@@ -37,9 +37,8 @@ use scep::Certificate;
 use scep::attr::{FailInfo, FailInfoText};
 use scep::caps::{Capabilities, Capability};
 use scep::crypto::SecureRandom;
-use scep::envelope::{self, OpenOptions};
 use scep::http::{self, Operation};
-use scep::message::{CertRep, Csr, MessageBody};
+use scep::message::Csr;
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{
     Decision, Incoming, PkiRequest, RequestKind, Response, Server, ServerOptions, SignerKind,
@@ -135,7 +134,6 @@ struct App {
     server: Server<RsaKey, RsaKey>,
     challenge: Option<String>,
     pending: bool,
-    legacy: bool,
     /// Transactions answered PENDING, by transaction ID: the CSR to issue for.
     waiting: HashMap<String, Csr>,
     /// Certificates issued, by transaction ID, for a CertPoll that comes after the issue.
@@ -215,18 +213,22 @@ impl App {
                     ),
                 }
             }
-            Incoming::Respond(response) => {
-                // Refused before a decision (the library answers by itself). It does not say
-                // why, so the log repeats the checks to name the reason.
-                let (what, why) = self.diagnose(message, rng);
+            Incoming::Refused {
+                response,
+                reason,
+                message_type,
+                transaction_id,
+            } => {
+                // Refused before a decision; the library says why (for this log only).
+                let what = match (message_type, transaction_id) {
+                    (Some(t), Some(id)) => format!("{t:?} tx={}", id.as_str()),
+                    _ => String::from("?"),
+                };
                 let outcome = if response.content_type == http::CONTENT_TYPE_PKI_MESSAGE {
-                    match self.reply_fail_info(&response.body, rng) {
-                        Some(info) => format!("FAILURE {info} ({why})"),
-                        None => format!("FAILURE ({why})"),
-                    }
+                    format!("FAILURE {} ({reason})", reason.fail_info())
                 } else {
                     format!(
-                        "HTTP {}: {}",
+                        "HTTP {}: {} ({reason})",
                         response.status,
                         String::from_utf8_lossy(&response.body)
                     )
@@ -238,56 +240,6 @@ impl App {
                 String::new(),
                 "HTTP 500: unexpected".into(),
             ),
-        }
-    }
-
-    fn open_options(&self) -> OpenOptions<'static> {
-        #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
-        let mut opts = OpenOptions::DEFAULT;
-        #[cfg(feature = "insecure-legacy")]
-        {
-            opts.allow_legacy = self.legacy;
-        }
-        #[cfg(not(feature = "insecure-legacy"))]
-        let _ = self.legacy;
-        opts
-    }
-
-    /// The message type and transaction ID of a request that was refused, and why.
-    fn diagnose(&self, message: &[u8], rng: &mut dyn SecureRandom) -> (String, String) {
-        let opts = self.open_options();
-        let parsed = match envelope::parse(message, &opts) {
-            Ok(p) => p,
-            Err(e) => return (String::from("?"), e.to_string()),
-        };
-        let what = format!(
-            "{:?} tx={}",
-            parsed.message_type(),
-            parsed.transaction_id().as_str()
-        );
-        let why = match parsed
-            .verify(&PROVIDER)
-            .and_then(|v| v.decrypt(self.ca.key(), &PROVIDER, rng))
-        {
-            Err(e) => e.to_string(),
-            Ok(opened) => match &opened.message.body {
-                MessageBody::PkcsReq(csr) | MessageBody::RenewalReq(csr) => csr
-                    .verify_signature(&PROVIDER)
-                    .err()
-                    .map_or_else(|| "refused".to_owned(), |e| format!("CSR: {e}")),
-                _ => "not a request".to_owned(),
-            },
-        };
-        (what, why)
-    }
-
-    /// The failInfo of a FAILURE this server signed.
-    fn reply_fail_info(&self, reply: &[u8], rng: &mut dyn SecureRandom) -> Option<FailInfo> {
-        let opened =
-            envelope::open(reply, &self.open_options(), &PROVIDER, self.ca.key(), rng).ok()?;
-        match opened.message.body {
-            MessageBody::CertRep(CertRep::Failure { info, .. }) => Some(info),
-            _ => None,
         }
     }
 
@@ -485,7 +437,6 @@ fn run(args: Args) -> Result<(), String> {
         server,
         challenge: args.challenge,
         pending: args.pending,
-        legacy: args.insecure_legacy,
         waiting: HashMap::new(),
         done: HashMap::new(),
     };

@@ -229,7 +229,7 @@ pub fn server(data: &[u8]) -> bool {
                 Err(_) => return true,
             }
         }
-        Incoming::Respond(r) => r,
+        Incoming::Respond(r) | Incoming::Refused { response: r, .. } => r,
         Incoming::GetNextCaCert { .. } => return true,
     };
     response.content_type != http::CONTENT_TYPE_PKI_MESSAGE

@@ -196,9 +196,24 @@ impl PkiRequest {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Incoming {
-    /// Nothing to decide: send this (GetCACaps, GetCACert, an HTTP error, or a signed FAILURE
-    /// for a PKIOperation that could not be opened).
+    /// Nothing to decide: send this (GetCACaps, GetCACert, or an HTTP-level error such as a
+    /// PKIOperation without a message).
     Respond(Response),
+    /// A PKIOperation the library refused before any decision: send `response` and log the
+    /// rest. The response is a signed FAILURE when the request was read far enough to answer
+    /// it, else an HTTP 400.
+    Refused {
+        /// What to send.
+        response: Response,
+        /// Why, for the operator's log; the response does not carry it. Every failure behind
+        /// the choice of recipient is the one [`Error::Decrypt`], so the log is no padding
+        /// oracle either.
+        reason: Error,
+        /// The request's message type, when it could be read.
+        message_type: Option<MessageType>,
+        /// The request's transaction ID, when it could be read.
+        transaction_id: Option<TransactionId>,
+    },
     /// GetNextCACert: the application knows whether a rollover certificate exists.
     GetNextCaCert {
         /// The `message` parameter (a CA identifier), if any.
@@ -351,20 +366,31 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         let parsed = match envelope::parse(der, &opts) {
             Ok(p) => p,
             // Nothing to echo (no transaction ID or nonce we can trust the shape of).
-            Err(e) => return Incoming::Respond(Response::text(400, error_text(e))),
+            Err(e) => {
+                return Incoming::Refused {
+                    response: Response::text(400, error_text(e)),
+                    reason: e,
+                    message_type: None,
+                    transaction_id: None,
+                };
+            }
         };
-        if parsed.message_type() == MessageType::CertRep {
-            return Incoming::Respond(Response::text(400, "a CertRep is not a request"));
-        }
+        let message_type = parsed.message_type();
         let transaction_id = parsed.transaction_id().clone();
+        if message_type == MessageType::CertRep {
+            return Incoming::Refused {
+                response: Response::text(400, "a CertRep is not a request"),
+                reason: Error::InvalidAttribute(crate::error::Attribute::MessageType),
+                message_type: Some(message_type),
+                transaction_id: Some(transaction_id),
+            };
+        }
         let sender_nonce = parsed.sender_nonce().copied();
-        let fail = |e: Error, rng: &mut dyn SecureRandom| {
-            Incoming::Respond(self.failure(
-                transaction_id.clone(),
-                sender_nonce,
-                e.fail_info(),
-                rng,
-            ))
+        let fail = |e: Error, rng: &mut dyn SecureRandom| Incoming::Refused {
+            response: self.failure(transaction_id.clone(), sender_nonce, e.fail_info(), rng),
+            reason: e,
+            message_type: Some(message_type),
+            transaction_id: Some(transaction_id.clone()),
         };
         let verified = match parsed.verify(&self.provider) {
             Ok(v) => v,

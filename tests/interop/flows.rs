@@ -316,7 +316,17 @@ fn unknown_message_types_never_reach_the_application<B: Backend>() {
         body[pos + 2..pos + 4].copy_from_slice(&replacement);
         match server.handle("POST", "/scep?operation=PKIOperation", &body, &mut rng) {
             Incoming::Request(r) => panic!("{:?} reached the application", r.kind()),
-            Incoming::Respond(resp) => {
+            Incoming::Refused {
+                response: resp,
+                reason,
+                ..
+            } => {
+                let expected = if replacement == *b"20" {
+                    scep::Error::BadSignature
+                } else {
+                    scep::Error::InvalidAttribute(scep::error::Attribute::MessageType)
+                };
+                assert_eq!(reason, expected);
                 // "18"/"03": refused as unknown (HTTP 400). "20": a valid type, but the
                 // signature no longer verifies: a signed FAILURE, badMessageCheck.
                 if replacement == *b"20" {
@@ -353,7 +363,15 @@ fn a_wrong_key_gives_a_signed_failure_with_bad_message_check<B: Backend>() {
     let mut body = req.body.clone();
     let n = body.len();
     body[n - 10] ^= 0xff;
-    let resp = respond(server.handle("POST", "/scep?operation=PKIOperation", &body, &mut rng));
+    let Incoming::Refused {
+        response: resp,
+        reason,
+        ..
+    } = server.handle("POST", "/scep?operation=PKIOperation", &body, &mut rng)
+    else {
+        panic!("a corrupted signature was not refused");
+    };
+    assert_eq!(reason, scep::Error::BadSignature);
     assert_eq!(resp.status, 200);
     let out = client.handle(&tx, &resp.body, &device, &mut rng).unwrap();
     assert_eq!(

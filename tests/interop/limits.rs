@@ -210,8 +210,13 @@ fn csr_key_size_is_bounded_by_max_rsa_bits() {
         });
         match server.pki_operation(&req.body, &mut rng) {
             Incoming::Request(r) => assert!(accepted, "{:?}", r.csr()),
-            Incoming::Respond(resp) => {
+            Incoming::Refused {
+                response: resp,
+                reason,
+                ..
+            } => {
                 assert!(!accepted);
+                assert_eq!(reason, Error::LimitExceeded(Limit::RsaModulus));
                 let extra = [ra.certificate().clone()];
                 let o = OpenOptions {
                     extra_certificates: &extra,

@@ -35,7 +35,20 @@ fn every_decryption_failure_gets_the_same_answer() {
             Incoming::Request(req) if name.starts_with("valid") => {
                 assert!(req.csr().is_some(), "{name}");
             }
-            Incoming::Respond(resp) if !name.starts_with("valid") => {
+            Incoming::Refused {
+                response: resp,
+                reason,
+                message_type,
+                transaction_id,
+            } if !name.starts_with("valid") => {
+                // The operator's log says "decrypt" for every cause, nothing finer.
+                assert_eq!(reason, scep::Error::Decrypt, "{name}");
+                assert_eq!(
+                    message_type,
+                    Some(scep::attr::MessageType::PkcsReq),
+                    "{name}"
+                );
+                assert!(transaction_id.is_some(), "{name}");
                 let opened =
                     envelope::open(&resp.body, &opts, &PROVIDER, &c.client, &mut support::rng())
                         .unwrap_or_else(|e| panic!("{name}: reply does not open: {e:?}"));

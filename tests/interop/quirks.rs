@@ -65,21 +65,13 @@ pub fn pkcs_req() -> (Vec<u8>, Transaction) {
 pub fn expect_request(i: Incoming) -> Box<PkiRequest> {
     match i {
         Incoming::Request(r) => r,
-        Incoming::Respond(r) => {
-            let why = envelope::parse(&r.body, &OpenOptions::DEFAULT)
-                .ok()
-                .and_then(|p| {
-                    p.verify(&PROVIDER)
-                        .ok()?
-                        .decrypt(&key("client2048"), &PROVIDER, &mut support::rng())
-                        .ok()
-                });
-            panic!(
-                "refused: {} {}: {why:?}",
-                r.status,
-                String::from_utf8_lossy(&r.body)
-            )
-        }
+        Incoming::Refused {
+            response, reason, ..
+        } => panic!(
+            "refused: {} {}: {reason:?}",
+            response.status,
+            String::from_utf8_lossy(&response.body)
+        ),
         other => panic!("{other:?}"),
     }
 }
