@@ -21,7 +21,7 @@
 //! CRL, signing with `DIR/key.pem` and `DIR/cert.pem`; they write `DIR/cert-SERIAL.pem` and
 //! `DIR/crl.der`.
 //!
-//! Algorithms come from GetCACaps; `--get` forces GET, `--cipher aes128|aes256|des3` (and `des`
+//! Algorithms come from GetCACaps; `--get` forces GET, `--cipher aes128|aes192|aes256|des3` (and `des`
 //! with `--insecure-legacy`) and `--digest sha1|sha256|sha512` override them. `--insecure-legacy`
 //! (needs the `insecure-legacy` feature) accepts single DES replies, which micromdm's
 //! `scepserver` sends.
@@ -55,7 +55,7 @@ use util::{der_time, parse_name, write_private};
 const USAGE: &str = "\
 usage: client --url URL [--challenge SECRET] [--subject CN=device] [--out DIR] [--renew]
               [--key-bits 2048] [--insecure-legacy] [--poll-interval SECS] [--max-polls N]
-              [--get] [--cipher aes128|aes256|des3|des] [--digest sha1|sha256|sha512]
+              [--get] [--cipher aes128|aes192|aes256|des3|des] [--digest sha1|sha256|sha512]
               [--ca-fingerprint HEX] [--get-cert SERIAL_HEX] [--get-crl]
 
   --url URL            the SCEP endpoint, e.g. http://127.0.0.1:8080/scep
@@ -328,51 +328,19 @@ fn parse_digest(name: &str) -> Result<DigestAlgorithm, String> {
     })
 }
 
-/// Capabilities and policy that make negotiation choose `cipher`. The library has no
-/// "use this cipher" switch, so the advertised set is edited instead.
-fn force_cipher(
-    caps: &mut Capabilities,
-    policy: &mut Policy,
-    cipher: &str,
-    legacy: bool,
-) -> Result<ContentEncryption, String> {
-    let post = caps.supports_post();
-    // Without SCEPStandard the AES implication goes away; keep POST if the CA has it.
-    let drop_standard = |caps: &mut Capabilities| {
-        caps.remove(&Capability::ScepStandard);
-        if post {
-            caps.insert(Capability::PostPkiOperation);
-        }
-    };
-    Ok(match cipher {
-        "aes128" | "aes" => {
-            caps.insert(Capability::Aes);
-            ContentEncryption::Aes128Cbc
-        }
-        "aes256" => {
-            caps.insert(Capability::Aes);
-            policy.prefer_aes256 = true;
-            ContentEncryption::Aes256Cbc
-        }
-        "des3" | "3des" => {
-            drop_standard(caps);
-            caps.remove(&Capability::Aes);
-            caps.insert(Capability::Des3);
-            ContentEncryption::DesEde3Cbc
-        }
+fn parse_cipher(name: &str, legacy: bool) -> Result<ContentEncryption, String> {
+    Ok(match name {
+        "aes128" | "aes" => ContentEncryption::Aes128Cbc,
+        "aes192" => ContentEncryption::Aes192Cbc,
+        "aes256" => ContentEncryption::Aes256Cbc,
+        "des3" | "3des" => ContentEncryption::DesEde3Cbc,
         #[cfg(feature = "insecure-legacy")]
-        "des" if legacy => {
-            drop_standard(caps);
-            caps.remove(&Capability::Aes);
-            caps.remove(&Capability::Des3);
-            policy.allow_legacy = true;
-            ContentEncryption::DesCbc
-        }
+        "des" if legacy => ContentEncryption::DesCbc,
         "des" => return Err("--cipher des needs --insecure-legacy".into()),
         other => {
             let _ = legacy;
             return Err(format!(
-                "unknown cipher {other:?} (aes128, aes256, des3, des)"
+                "unknown cipher {other:?} (aes128, aes192, aes256, des3, des)"
             ));
         }
     })
@@ -466,15 +434,12 @@ fn run(args: &Args) -> Result<(), Failed> {
         caps.remove(&Capability::PostPkiOperation);
         caps.remove(&Capability::ScepStandard);
     }
-    let forced = match &args.cipher {
-        Some(c) => Some(force_cipher(
-            &mut caps,
-            &mut policy,
-            c,
-            args.insecure_legacy,
-        )?),
-        None => None,
-    };
+    if let Some(c) = &args.cipher {
+        policy.cipher = Some(parse_cipher(c, args.insecure_legacy)?);
+    }
+    if let Some(d) = &args.digest {
+        policy.digest = Some(parse_digest(d)?);
+    }
     #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
     let mut options = ClientOptions {
         path: path.clone(),
@@ -489,16 +454,7 @@ fn run(args: &Args) -> Result<(), Failed> {
     let client = Client::new(recipient, ca_certs.clone(), caps, PROVIDER, options)
         .map_err(lib("negotiation"))?;
     let negotiated = client.negotiated();
-    if forced.is_some_and(|f| f != negotiated.cipher) {
-        return Err(Failed::Other(format!(
-            "could not force the cipher: negotiation chose {:?}",
-            negotiated.cipher
-        )));
-    }
-    let digest = match &args.digest {
-        Some(d) => parse_digest(d)?,
-        None => negotiated.digest,
-    };
+    let digest = negotiated.digest;
     let sig = SignatureAlgorithm::RsaPkcs1v15(digest);
     eprintln!(
         "client: {:?}, {digest:?}, {}, encrypting to {}",
