@@ -234,15 +234,36 @@ fn to_extension<T: AssociatedOid + Encode>(value: &T) -> CaResult<Extension> {
 /// A new RSA-2048 key and a self-signed CA certificate for it (keyCertSign and cRLSign, and
 /// digitalSignature and keyEncipherment because the CA is also the RA).
 fn create_ca() -> CaResult<RsaKey> {
+    create_self_signed(
+        CA_SUBJECT,
+        CA_DAYS,
+        true,
+        KeyUsage(
+            KeyUsages::DigitalSignature
+                | KeyUsages::KeyEncipherment
+                | KeyUsages::KeyCertSign
+                | KeyUsages::CRLSign,
+        ),
+    )
+}
+
+/// A new RSA-2048 key and a self-signed certificate for `subject` with basicConstraints `cA`
+/// = `is_ca` and `key_usage`, valid for `days` (backdated a little).
+pub fn create_self_signed(
+    subject: &str,
+    days: u64,
+    is_ca: bool,
+    key_usage: KeyUsage,
+) -> CaResult<RsaKey> {
     let mut rng = getrandom::SysRng;
     let private = rsa::PrivateKey::new(&mut rng, 2048).map_err(|e| format!("RSA keygen: {e}"))?;
-    // A random positive serial, so that CAs made on different machines differ.
+    // A random positive serial, so that keys made on different machines differ.
     let mut serial = [0u8; 16];
     getrandom::fill(&mut serial).map_err(|e| format!("random: {e}"))?;
     serial[0] = (serial[0] & 0x7f) | 0x01;
-    let subject = parse_name(CA_SUBJECT)?;
+    let subject = parse_name(subject)?;
     let now = SystemTime::now();
-    // A self-signed placeholder lets RsaKey pair key and certificate; the CA certificate itself
+    // A self-signed placeholder lets RsaKey pair key and certificate; the certificate itself
     // is then built from the template below, signed by the same key.
     let placeholder = scep::provider::rustcrypto::self_signed_certificate(
         &private,
@@ -252,24 +273,19 @@ fn create_ca() -> CaResult<RsaKey> {
         der_time(now + Duration::from_secs(DAY))?,
         SHA256,
     )
-    .map_err(scep_err("CA certificate"))?;
-    let key = RsaKey::new(private, placeholder).map_err(scep_err("CA key"))?;
+    .map_err(scep_err("self-signed certificate"))?;
+    let key = RsaKey::new(private, placeholder).map_err(scep_err("key"))?;
     let template = CertificateTemplate {
         serial: serial.to_vec(),
         subject,
         not_before: der_time(now - BACKDATE)?,
-        not_after: der_time(now + Duration::from_secs(CA_DAYS * DAY))?,
+        not_after: der_time(now + Duration::from_secs(days * DAY))?,
         public_key: key.certificate().subject_public_key_info().clone(),
-        is_ca: true,
-        key_usage: Some(KeyUsage(
-            KeyUsages::DigitalSignature
-                | KeyUsages::KeyEncipherment
-                | KeyUsages::KeyCertSign
-                | KeyUsages::CRLSign,
-        )),
+        is_ca,
+        key_usage: Some(key_usage),
         extensions: Vec::new(),
     };
     let cert = builder::certificate(&template, None, SHA256, &mut |tbs| key.sign(tbs), &PROVIDER)
-        .map_err(scep_err("CA certificate"))?;
-    RsaKey::new(key.private_key().clone(), cert).map_err(scep_err("CA key"))
+        .map_err(scep_err("self-signed certificate"))?;
+    RsaKey::new(key.private_key().clone(), cert).map_err(scep_err("key"))
 }
