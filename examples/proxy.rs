@@ -71,13 +71,14 @@
 //! One line per request goes to stderr (with a line per upstream exchange). A toy for
 //! development and tests: one request at a time, no locking of the state directory.
 
+use core::time::Duration;
 use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::thread;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use scep::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
 use scep::builder;
