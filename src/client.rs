@@ -623,10 +623,7 @@ mod tests {
         assert_eq!(at_ca.transaction_id(), device_tx.transaction_id());
         assert_eq!(at_ca.message_type(), MessageType::PkcsReq);
         assert_eq!(at_ca.csr().unwrap().as_der(), s.csr.as_der());
-        assert_eq!(
-            at_ca.challenge_password().as_deref(),
-            Some("device-secret")
-        );
+        assert_eq!(at_ca.challenge_password().as_deref(), Some("device-secret"));
         assert_eq!(at_ca.signer_certificate(), s.ra.certificate());
     }
 
@@ -642,7 +639,10 @@ mod tests {
         let renewal = client_for(&s.ca, Capabilities::rfc8894_server());
         let (forward, tx) = renewal.relay(&at_ra, &s.ra, &mut rng).unwrap();
         assert_eq!(tx.message_type(), MessageType::RenewalReq);
-        assert_eq!(open(&s.ca, &forward).message_type(), MessageType::RenewalReq);
+        assert_eq!(
+            open(&s.ca, &forward).message_type(),
+            MessageType::RenewalReq
+        );
 
         let mut caps = Capabilities::rfc8894_server();
         caps.remove(&crate::caps::Capability::Renewal);
