@@ -42,14 +42,17 @@ use scep::caps::{Capabilities, Capability, Policy};
 use scep::client::{Client, ClientOptions, Outcome, Transaction};
 use scep::crypto::{ContentEncryption, DigestAlgorithm, SignatureAlgorithm, Signer};
 use scep::envelope::Limits;
-use scep::http::{self, Method, Request};
+use scep::http::{self, Request};
 use scep::message::{CertsOnly, Csr, IssuerAndSerialNumber};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey, self_signed_certificate};
 use scep::{Certificate, Error};
 
+#[path = "common/http_client.rs"]
+mod http_client;
 #[path = "common/util.rs"]
 mod util;
 
+use http_client::{Http, HttpReply};
 use util::{der_time, parse_name, write_private};
 
 const USAGE: &str = "\
@@ -194,86 +197,6 @@ impl From<String> for Failed {
 
 fn lib(what: &'static str) -> impl FnOnce(Error) -> Failed {
     move |e| Failed::Other(format!("{what}: {e}"))
-}
-
-/// HTTP over `ureq` (no TLS: plain `http://` only).
-struct Http {
-    agent: ureq::Agent,
-    /// `http://host:port`.
-    origin: String,
-}
-
-struct HttpReply {
-    status: u16,
-    content_type: String,
-    body: Vec<u8>,
-}
-
-/// The most a reply may be: SCEP replies are a few kilobytes.
-const MAX_REPLY: u64 = 4 << 20;
-
-impl Http {
-    /// Splits `url` into origin and path; the path (with any query) is what the library's
-    /// request builders extend.
-    fn new(url: &str) -> Result<(Http, String), String> {
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("only http:// URLs are supported: {url}"))?;
-        let (authority, path) = match rest.find(['/', '?']) {
-            Some(i) => rest.split_at(i),
-            None => (rest, "/"),
-        };
-        let path = if path.starts_with('?') {
-            format!("/{path}")
-        } else {
-            path.to_owned()
-        };
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .max_redirects(0)
-            .build();
-        Ok((
-            Http {
-                agent: ureq::Agent::new_with_config(config),
-                origin: format!("http://{authority}"),
-            },
-            path,
-        ))
-    }
-
-    fn send(&self, req: &Request) -> Result<HttpReply, String> {
-        let url = format!("{}{}", self.origin, req.path_and_query);
-        let result = match req.method {
-            Method::Post => {
-                let ct = req.content_type.unwrap_or(http::CONTENT_TYPE_PKI_MESSAGE);
-                self.agent
-                    .post(&url)
-                    .header("Content-Type", ct)
-                    .send(&req.body[..])
-            }
-            _ => self.agent.get(&url).call(),
-        };
-        let mut response = result.map_err(|e| format!("{} {url}: {e}", req.method.as_str()))?;
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_REPLY)
-            .read_to_vec()
-            .map_err(|e| format!("{url}: reading the reply: {e}"))?;
-        Ok(HttpReply {
-            status,
-            content_type,
-            body,
-        })
-    }
 }
 
 /// The certificates of a GetCACert reply: one DER certificate or a certificates-only

@@ -157,17 +157,46 @@
 //!    [`PkiRequest`](crate::server::PkiRequest).
 //! 2. Your policy decides: the challenge, the subject and SANs against your inventory, the
 //!    key size. A rejection becomes [`Decision::Reject`] and never reaches the CA.
-//! 3. An approved CSR goes upstream *unchanged* in a new PKCSReq that the RA signs with its own
-//!    key ([`Client::enroll`] with the RA key as signer). The CSR still proves the device holds
-//!    its key; the RA's signature tells the CA that the RA vouches for it, so the CA can
-//!    authorise by the RA certificate instead of a challenge. Keep the upstream
-//!    [`Transaction`](crate::client::Transaction) with the device's request.
+//! 3. An approved request goes upstream with [`Client::relay`]: the device's CSR *unchanged*
+//!    (it is signed by the device's key, so its challenge password cannot be replaced) and
+//!    the device's transaction ID, in a new PKCSReq (or RenewalReq) that the RA signs with its
+//!    own key. The CSR still proves the device holds its key; the RA's signature tells the CA
+//!    that the RA vouches for it. Keep the upstream [`Transaction`](crate::client::Transaction)
+//!    with the device's transaction ID; [`Transaction::new`](crate::client::Transaction::new)
+//!    rebuilds one you stored, so a restarted RA can go on polling.
 //! 4. The CA's CertRep is encrypted to the RA (the signer of the upstream request).
 //!    [`Client::handle`] verifies it and picks the issued certificate by the device's public
-//!    key; the RA then answers the device with [`Decision::Issue`] and [`Server::reply`], which
-//!    encrypts to the device. A PENDING from the CA becomes [`Decision::Pending`] for the
-//!    device; when the device polls (a CertPoll with the same transaction ID), the RA polls
-//!    the CA with [`Client::poll`] and the upstream transaction.
+//!    key; `Decision::from(outcome)` turns the CA's answer into the device's
+//!    ([`Decision::Issue`], [`Decision::Pending`], [`Decision::Reject`] with the CA's
+//!    failInfo), and [`Server::reply`] encrypts it to the device. When the device polls (a
+//!    CertPoll with the same transaction ID, or the same PKCSReq again), the RA polls the CA
+//!    with [`Client::poll`] and the stored upstream transaction.
+//!
+//! **How the CA authorises the RA.** The device's challenge is checked at the RA (with
+//! [`challenge_matches`](crate::server::challenge_matches)), so the CA must accept what the RA
+//! forwards on the RA's word. Either the CA trusts the RA's certificate (a CA that waives the
+//! challenge for requests signed by a certificate it issued: enroll the RA's own key with the
+//! CA once, with the CA's challenge, and sign relayed requests with the issued certificate),
+//! or the CA does not check a challenge at all and only the RA can reach it. micromdm's
+//! `scepserver` is of the second kind: it checks only the challenge inside the CSR, never the
+//! request's signer, so behind an RA it runs without `-challenge`, and the RA is the only
+//! gate.
+//!
+//! **The example.** `examples/proxy.rs` is such an RA over HTTP, with both upstream
+//! identities (`--upstream-challenge` enrolls the RA with the CA on first start), PENDING and
+//! polling relayed and kept across restarts, and a light-client endpoint (`POST /light` with
+//! a CSR and an `X-SCEP-Challenge` header, answered with a PEM chain or 202 while pending) for
+//! clients that do not speak SCEP. Its module documentation spells out the light endpoint's
+//! trust model: the RA vouches, the CSR's signature proves only possession of the key, and
+//! TLS is the deployer's job in front of it.
+//!
+//! ```text
+//! cargo run --example server -- --addr 127.0.0.1:8080 --challenge UPSTREAM --pending
+//! cargo run --example proxy -- --addr 127.0.0.1:8081 --upstream http://127.0.0.1:8080/scep \
+//!     --upstream-challenge UPSTREAM --challenge DEVICE
+//! cargo run --example client -- --url http://127.0.0.1:8081/scep --challenge DEVICE
+//! curl -H 'X-SCEP-Challenge: DEVICE' --data-binary @device.csr http://127.0.0.1:8081/light
+//! ```
 //!
 //! The whole round, in memory (the HTTP hops are direct calls here):
 //!
@@ -214,8 +243,9 @@
 //! assert!(challenge_matches(&at_ra.challenge_password().unwrap_or_default(), "s3cret"));
 //! let approved = at_ra.csr().expect("a PKCSReq carries a CSR").clone();
 //!
-//! // 3. The same CSR goes to the CA, signed by the RA.
-//! let (forward, upstream_tx) = upstream.enroll(&approved, &ra_key, &mut rng)?;
+//! // 3. The same CSR goes to the CA, signed by the RA, with the device's transaction ID.
+//! let (forward, upstream_tx) = upstream.relay(&at_ra, &ra_key, &mut rng)?;
+//! assert_eq!(upstream_tx.transaction_id(), device_tx.transaction_id());
 //! let Incoming::Request(at_ca) =
 //!     ca.handle("POST", &forward.path_and_query, &forward.body, &mut rng)
 //! else { unreachable!() };
@@ -235,12 +265,9 @@
 //! let ca_reply = ca.reply(&at_ca, Decision::Issue(vec![issued, ca_cert.clone()]), &mut rng)?;
 //!
 //! // 4. The RA reads the CA's reply and answers the device.
-//! let Outcome::Issued { certificate, chain } =
-//!     upstream.handle(&upstream_tx, &ca_reply.body, &ra_key, &mut rng)?
-//! else { unreachable!() };
-//! let mut issue = vec![certificate];
-//! issue.extend(chain);
-//! let reply = ra.reply(&at_ra, Decision::Issue(issue), &mut rng)?;
+//! let outcome = upstream.handle(&upstream_tx, &ca_reply.body, &ra_key, &mut rng)?;
+//! assert!(matches!(outcome, Outcome::Issued { .. }));
+//! let reply = ra.reply(&at_ra, Decision::from(outcome), &mut rng)?;
 //!
 //! let Outcome::Issued { certificate, .. } = to_ra.handle(&device_tx, &reply.body, &device, &mut rng)?
 //! else { unreachable!() };
@@ -251,7 +278,7 @@
 //!
 //! Both keys can be hardware key holders: [`Server`] is generic over its
 //! [`Signer`](crate::crypto::Signer) and [`Decryptor`](crate::crypto::Decryptor), and
-//! [`Client::enroll`] takes any `&dyn Signer`.
+//! [`Client::enroll`] and [`Client::relay`] take any `&dyn Signer`.
 //!
 //! # Firmware
 //!
@@ -271,6 +298,7 @@
 //! about 30 KiB) and the RSA big-integer arithmetic.
 //!
 //! [`Server`]: crate::server::Server
+//! [`Client::relay`]: crate::client::Client::relay
 //! [`Server::handle`]: crate::server::Server::handle
 //! [`Server::reply`]: crate::server::Server::reply
 //! [`ServerOptions`]: crate::server::ServerOptions

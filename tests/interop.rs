@@ -49,3 +49,7 @@ mod limits;
 mod peers;
 #[path = "interop/peers_smoke.rs"]
 mod peers_smoke;
+// The RA example (`examples/proxy`) between our client, micromdm's scepclient or curl and our
+// server or micromdm's scepserver.
+#[path = "interop/proxy.rs"]
+mod proxy;

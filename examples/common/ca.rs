@@ -20,16 +20,12 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use const_oid::AssociatedOid;
-use der::Encode;
-use der::asn1::{BitString, OctetString};
-use scep::builder::{self, CertificateTemplate};
+use scep::builder::{self, CertificateTemplate, CrlTemplate};
 use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
 use scep::message::{Crl, Csr};
-use scep::provider::rustcrypto::{PROVIDER, RsaKey};
+use scep::provider::rustcrypto::{PROVIDER, RsaKey, sign_with_key};
 use scep::{Certificate, Error};
-use x509_cert::ext::Extension;
-use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber, KeyUsage, KeyUsages};
+use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
 use crate::util::{der_time, parse_name, write_private};
@@ -180,96 +176,75 @@ impl DevCa {
     /// An empty CRL (nothing is ever revoked here), signed by the CA, valid for a day.
     pub fn empty_crl(&self) -> CaResult<Crl> {
         let now = SystemTime::now();
-        let ca = self.certificate();
-        let issuer = ca.subject().clone();
-        let mut crl_extensions = Vec::new();
-        if let Some(ski) = ca.subject_key_identifier() {
-            let aki = AuthorityKeyIdentifier {
-                key_identifier: Some(OctetString::new(ski).map_err(|e| e.to_string())?),
-                authority_cert_issuer: None,
-                authority_cert_serial_number: None,
-            };
-            crl_extensions.push(to_extension(&aki)?);
-        }
         // A CRL number that grows with time is enough for a CRL made on demand.
         let seconds = now
             .duration_since(UNIX_EPOCH)
             .map_err(|e| e.to_string())?
             .as_secs();
-        let number = der::asn1::Uint::new(&seconds.to_be_bytes()).map_err(|e| e.to_string())?;
-        crl_extensions.push(to_extension(&CrlNumber(number))?);
-        let tbs = x509_cert::crl::TbsCertList::<x509_cert::certificate::Rfc5280> {
-            version: x509_cert::certificate::Version::V2,
-            signature: SHA256.to_algorithm_identifier(),
-            issuer,
-            this_update: der_time(now - BACKDATE)?.into(),
-            next_update: Some(der_time(now + Duration::from_secs(DAY))?.into()),
-            revoked_certificates: None,
-            crl_extensions: Some(crl_extensions),
+        let template = CrlTemplate {
+            this_update: der_time(now - BACKDATE)?,
+            next_update: Some(der_time(now + Duration::from_secs(DAY))?),
+            number: seconds.to_be_bytes().to_vec(),
+            revoked: Vec::new(),
         };
-        let tbs_der = tbs.to_der().map_err(|e| e.to_string())?;
-        let signature = self
-            .key
-            .sign(&tbs_der)
-            .map_err(|e| format!("sign CRL: {e}"))?;
-        let list = x509_cert::crl::CertificateList {
-            tbs_cert_list: tbs,
-            signature_algorithm: SHA256.to_algorithm_identifier(),
-            signature: BitString::from_bytes(&signature).map_err(|e| e.to_string())?,
-        };
-        Crl::from_der(&list.to_der().map_err(|e| e.to_string())?).map_err(scep_err("CRL"))
+        builder::crl(&template, self.certificate(), SHA256, &mut |tbs| {
+            self.key.sign(tbs)
+        })
+        .map_err(scep_err("CRL"))
     }
-}
-
-/// A non-critical extension holding `value`.
-fn to_extension<T: AssociatedOid + Encode>(value: &T) -> CaResult<Extension> {
-    let der = value.to_der().map_err(|e| e.to_string())?;
-    Ok(Extension {
-        extn_id: T::OID,
-        critical: false,
-        extn_value: OctetString::new(der).map_err(|e| e.to_string())?,
-    })
 }
 
 /// A new RSA-2048 key and a self-signed CA certificate for it (keyCertSign and cRLSign, and
 /// digitalSignature and keyEncipherment because the CA is also the RA).
 fn create_ca() -> CaResult<RsaKey> {
-    let mut rng = getrandom::SysRng;
-    let private = rsa::PrivateKey::new(&mut rng, 2048).map_err(|e| format!("RSA keygen: {e}"))?;
-    // A random positive serial, so that CAs made on different machines differ.
-    let mut serial = [0u8; 16];
-    getrandom::fill(&mut serial).map_err(|e| format!("random: {e}"))?;
-    serial[0] = (serial[0] & 0x7f) | 0x01;
-    let subject = parse_name(CA_SUBJECT)?;
-    let now = SystemTime::now();
-    // A self-signed placeholder lets RsaKey pair key and certificate; the CA certificate itself
-    // is then built from the template below, signed by the same key.
-    let placeholder = scep::provider::rustcrypto::self_signed_certificate(
-        &private,
-        &subject,
-        &serial,
-        der_time(now)?,
-        der_time(now + Duration::from_secs(DAY))?,
-        SHA256,
-    )
-    .map_err(scep_err("CA certificate"))?;
-    let key = RsaKey::new(private, placeholder).map_err(scep_err("CA key"))?;
-    let template = CertificateTemplate {
-        serial: serial.to_vec(),
-        subject,
-        not_before: der_time(now - BACKDATE)?,
-        not_after: der_time(now + Duration::from_secs(CA_DAYS * DAY))?,
-        public_key: key.certificate().subject_public_key_info().clone(),
-        is_ca: true,
-        key_usage: Some(KeyUsage(
+    create_self_signed(
+        CA_SUBJECT,
+        CA_DAYS,
+        true,
+        KeyUsage(
             KeyUsages::DigitalSignature
                 | KeyUsages::KeyEncipherment
                 | KeyUsages::KeyCertSign
                 | KeyUsages::CRLSign,
-        )),
+        ),
+    )
+}
+
+/// A new RSA-2048 key and a self-signed certificate for `subject` with basicConstraints `cA`
+/// = `is_ca` and `key_usage`, valid for `days` (backdated a little).
+pub fn create_self_signed(
+    subject: &str,
+    days: u64,
+    is_ca: bool,
+    key_usage: KeyUsage,
+) -> CaResult<RsaKey> {
+    let mut rng = getrandom::SysRng;
+    let private = rsa::PrivateKey::new(&mut rng, 2048).map_err(|e| format!("RSA keygen: {e}"))?;
+    // A random positive serial, so that keys made on different machines differ.
+    let mut serial = [0u8; 16];
+    getrandom::fill(&mut serial).map_err(|e| format!("random: {e}"))?;
+    serial[0] = (serial[0] & 0x7f) | 0x01;
+    let subject = parse_name(subject)?;
+    let now = SystemTime::now();
+    let public_key =
+        scep::provider::rustcrypto::public_key_info(&private).map_err(scep_err("public key"))?;
+    let template = CertificateTemplate {
+        serial: serial.to_vec(),
+        subject,
+        not_before: der_time(now - BACKDATE)?,
+        not_after: der_time(now + Duration::from_secs(days * DAY))?,
+        public_key,
+        is_ca,
+        key_usage: Some(key_usage),
         extensions: Vec::new(),
     };
-    let cert = builder::certificate(&template, None, SHA256, &mut |tbs| key.sign(tbs), &PROVIDER)
-        .map_err(scep_err("CA certificate"))?;
-    RsaKey::new(key.private_key().clone(), cert).map_err(scep_err("CA key"))
+    let cert = builder::certificate(
+        &template,
+        None,
+        SHA256,
+        &mut |tbs| sign_with_key(&private, SHA256, tbs),
+        &PROVIDER,
+    )
+    .map_err(scep_err("self-signed certificate"))?;
+    RsaKey::new(private, cert).map_err(scep_err("key"))
 }

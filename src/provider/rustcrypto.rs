@@ -759,6 +759,19 @@ fn pem_block(text: &[u8], label: &str) -> Option<Zeroizing<Vec<u8>>> {
     Some(out)
 }
 
+/// The `SubjectPublicKeyInfo` (`rsaEncryption`) of `key`'s public half: what a
+/// [`CertificateTemplate`](crate::builder::CertificateTemplate) or a CSR needs.
+///
+/// # Errors
+/// [`Error::Encode`] when DER encoding fails.
+pub fn public_key_info(key: &PrivateKey) -> Result<SubjectPublicKeyInfoOwned, Error> {
+    let spki_der = key
+        .to_public_key()
+        .to_public_key_der()
+        .map_err(|_| Error::Encode)?;
+    SubjectPublicKeyInfoOwned::from_der(spki_der.as_bytes()).map_err(|_| Error::Encode)
+}
+
 /// Signs `message` with a bare `key` (RSASSA-PKCS1-v1_5, blinded as [`RsaKey`] does), for a
 /// key that has no certificate yet or whose certificate is beside the point: the
 /// self-signature of a new CA certificate, a CSR, a CRL. Made to be called from the closures
@@ -800,12 +813,7 @@ pub fn self_signed_certificate(
     not_after: der::DateTime,
     sig: SignatureAlgorithm,
 ) -> Result<Certificate, Error> {
-    let spki_der = key
-        .to_public_key()
-        .to_public_key_der()
-        .map_err(|_| Error::Encode)?;
-    let public_key =
-        SubjectPublicKeyInfoOwned::from_der(spki_der.as_bytes()).map_err(|_| Error::Encode)?;
+    let public_key = public_key_info(key)?;
     let template = crate::builder::CertificateTemplate {
         serial: serial.to_vec(),
         subject: subject.clone(),

@@ -1,5 +1,6 @@
 //! The example programs over real HTTP on 127.0.0.1: `examples/server` and `examples/client`
 //! against each other, against micromdm's `scepclient` and `scepserver`, and with certmonger.
+//! (The RA `examples/proxy` is tested in `proxy.rs`, with the helpers from here.)
 //!
 //! # Where the example binaries come from
 //!
@@ -67,12 +68,12 @@ fn newest_source() -> Option<SystemTime> {
     newest
 }
 
-/// Whether `dir` holds both examples, built with the features of this test run and, when
-/// `newest` is given, not older than it. After `cargo build` only the features are checked:
-/// cargo knows better than file times which sources an example depends on (a test-only module
-/// in `src/` is newer than the binary and still does not make it stale).
+/// Whether `dir` holds the examples (server, client, proxy), built with the features of this
+/// test run and, when `newest` is given, not older than it. After `cargo build` only the
+/// features are checked: cargo knows better than file times which sources an example depends
+/// on (a test-only module in `src/` is newer than the binary and still does not make it stale).
 fn examples_fit(dir: &Path, newest: Option<Option<SystemTime>>) -> bool {
-    ["server", "client"].iter().all(|name| {
+    ["server", "client", "proxy"].iter().all(|name| {
         let fresh = fs::metadata(dir.join(name))
             .and_then(|m| m.modified())
             .is_ok_and(|built| newest.is_none_or(|n| n.is_none_or(|n| built >= n)));
@@ -140,8 +141,8 @@ fn locate_examples() -> Result<PathBuf, String> {
     }
 }
 
-/// The directory with the `server` and `client` examples.
-fn examples_dir() -> &'static Path {
+/// The directory with the `server`, `client` and `proxy` examples.
+pub(crate) fn examples_dir() -> &'static Path {
     static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     match DIR.get_or_init(locate_examples) {
         Ok(p) => p,
@@ -153,7 +154,7 @@ fn examples_dir() -> &'static Path {
 // The example server
 
 /// `examples/server` on a free port of 127.0.0.1; killed on drop.
-struct ExampleServer {
+pub(crate) struct ExampleServer {
     _child: ChildGuard,
     port: u16,
     state: PathBuf,
@@ -162,7 +163,7 @@ struct ExampleServer {
 
 impl ExampleServer {
     /// Starts the server with its state in `state` and the extra `args`.
-    fn start(state: &Path, args: &[&str]) -> ExampleServer {
+    pub(crate) fn start(state: &Path, args: &[&str]) -> ExampleServer {
         fs::create_dir_all(state).unwrap();
         let mut last_error = String::new();
         for _attempt in 0..3 {
@@ -196,20 +197,20 @@ impl ExampleServer {
         panic!("example server did not start: {last_error}");
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}/scep", self.port)
     }
 
-    fn ca_cert(&self) -> PathBuf {
+    pub(crate) fn ca_cert(&self) -> PathBuf {
         self.state.join("ca.cert.pem")
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// The log lines of PKIOperations.
-    fn pki_lines(&self) -> Vec<String> {
+    pub(crate) fn pki_lines(&self) -> Vec<String> {
         self.log()
             .lines()
             .filter(|l| l.contains(" PKIOperation "))
@@ -222,7 +223,7 @@ impl ExampleServer {
 // The example client and checks
 
 /// Runs `examples/client --url URL --out OUT ARGS...`; output in `OUT.client-N.{out,err}`.
-fn run_client(url: &str, out: &Path, args: &[&str]) -> RunOutput {
+pub(crate) fn run_client(url: &str, out: &Path, args: &[&str]) -> RunOutput {
     static RUNS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
     let n = RUNS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
     let mut cmd = Command::new(examples_dir().join("client"));
@@ -231,12 +232,12 @@ fn run_client(url: &str, out: &Path, args: &[&str]) -> RunOutput {
     run_bounded("example client", &mut cmd, &stem, CLIENT_TIMEOUT).unwrap()
 }
 
-fn exit_code(out: &RunOutput) -> Option<i32> {
+pub(crate) fn exit_code(out: &RunOutput) -> Option<i32> {
     out.status.and_then(|s| s.code())
 }
 
 #[track_caller]
-fn assert_issued(out: &RunOutput, context: &str) {
+pub(crate) fn assert_issued(out: &RunOutput, context: &str) {
     assert_eq!(
         exit_code(out),
         Some(0),
@@ -249,7 +250,7 @@ fn assert_issued(out: &RunOutput, context: &str) {
 
 /// `openssl verify -CAfile CA CERT` succeeds.
 #[track_caller]
-fn assert_verifies(ca: &Path, cert: &Path) {
+pub(crate) fn assert_verifies(ca: &Path, cert: &Path) {
     let out = Command::new("openssl")
         .arg("verify")
         .arg("-CAfile")
@@ -266,7 +267,7 @@ fn assert_verifies(ca: &Path, cert: &Path) {
     );
 }
 
-fn pem_subject(cert: &Path) -> String {
+pub(crate) fn pem_subject(cert: &Path) -> String {
     let out = Command::new("openssl")
         .args(["x509", "-noout", "-subject", "-nameopt", "RFC2253", "-in"])
         .arg(cert)
@@ -275,7 +276,7 @@ fn pem_subject(cert: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-fn elapsed(start: Instant, what: &str) {
+pub(crate) fn elapsed(start: Instant, what: &str) {
     println!("{what}: {:.1} s", start.elapsed().as_secs_f64());
 }
 
