@@ -105,15 +105,18 @@ pub(crate) fn set_of(out: &mut Vec<u8>, tag: u8, mut elements: Vec<Vec<u8>>) {
     }
 }
 
-/// As [`set_of`], for elements borrowed from elsewhere (certificates as received), without
-/// copying them first.
-pub(crate) fn set_of_refs(out: &mut Vec<u8>, tag: u8, elements: &mut [&[u8]]) {
-    elements.sort_unstable();
+/// A CMS `CertificateSet` or `RevocationInfoChoices` (`[n] IMPLICIT SET OF`) in the order
+/// given, not sorted. OpenSSL declares these fields SEQUENCE OF so that order survives, Go's
+/// pkcs7 writes them as given, and clients read the first certificate of a CertRep as theirs
+/// (micromdm's `scepclient` saves it as the issued certificate): sorting would hand them the
+/// CA certificate whenever it sorts first. The result is valid BER; nothing signs these bytes
+/// in their DER form.
+pub(crate) fn ordered_set_of_refs(out: &mut Vec<u8>, tag: u8, elements: &[&[u8]]) {
     let len: usize = elements.iter().map(|e| e.len()).sum();
     out.reserve(len + 6);
     out.push(tag);
     push_len(out, len);
-    for e in elements.iter() {
+    for e in elements {
         out.extend_from_slice(e);
     }
 }
@@ -194,14 +197,12 @@ mod tests {
     }
 
     #[test]
-    fn set_of_refs_sorts_like_set_of() {
+    fn ordered_set_of_refs_keeps_the_order() {
         let a = [0x04u8, 0x01, 0x02];
         let b = [0x02u8, 0x01, 0x01];
         let mut out = Vec::new();
-        set_of_refs(&mut out, SET, &mut [&a[..], &b[..]]);
-        let mut want = Vec::new();
-        set_of(&mut want, SET, alloc::vec![a.to_vec(), b.to_vec()]);
-        assert_eq!(out, want);
+        ordered_set_of_refs(&mut out, SET, &[&a[..], &b[..]]);
+        assert_eq!(out, [0x31, 0x06, 0x04, 0x01, 0x02, 0x02, 0x01, 0x01]);
     }
 
     #[test]

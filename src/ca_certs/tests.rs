@@ -1074,8 +1074,13 @@ fn responses_use_the_content_type_of_their_form() {
             .unwrap()
     );
     assert_eq!(to_response(&[]), Err(Error::InvalidInput));
+    // The order given is the order sent.
     let cc = CaCertificates::new(vec![b.clone(), a.clone()]).unwrap();
-    assert_eq!(cc.to_response().unwrap(), (ct, body.clone()));
+    let reversed = CertsOnly::from_certificates(vec![b.clone(), a.clone()])
+        .to_der()
+        .unwrap();
+    assert_ne!(reversed, body);
+    assert_eq!(cc.to_response().unwrap(), (ct, reversed));
 
     if have_openssl() {
         let tmp = TempDir::new("resp");
@@ -1094,6 +1099,28 @@ fn responses_use_the_content_type_of_their_form() {
             text.contains("scep test 2048") && text.contains("scep test RA"),
             "{text}"
         );
+        // OpenSSL reads the certificates in the order we wrote them, both ways round (one of
+        // the two orders is not the DER sort order, which clients that take the first
+        // certificate as theirs would have received).
+        for (first, second, certs) in [
+            ("scep test 2048", "scep test RA", vec![a.clone(), b.clone()]),
+            ("scep test RA", "scep test 2048", vec![b.clone(), a.clone()]),
+        ] {
+            let der = CertsOnly::from_certificates(certs).to_der().unwrap();
+            let p = tmp.write("order.der", &der);
+            let text = String::from_utf8(openssl(&[
+                "pkcs7",
+                "-inform",
+                "DER",
+                "-in",
+                &p,
+                "-print_certs",
+                "-noout",
+            ]))
+            .unwrap();
+            let (i, j) = (text.find(first).unwrap(), text.find(second).unwrap());
+            assert!(i < j, "{first} should come before {second}:\n{text}");
+        }
     }
 }
 

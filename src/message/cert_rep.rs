@@ -88,7 +88,9 @@ impl Crl {
 /// ```
 #[derive(Clone, Debug, Default, Eq, PartialEq)]
 pub struct CertsOnly {
-    /// The certificates, in the order received (a SET: order carries no meaning).
+    /// The certificates, in the order received, and encoded in this order: the issued
+    /// certificate first in a CertRep (a SET in the ASN.1, but peers read the first one as
+    /// theirs).
     pub certificates: Vec<Certificate>,
     /// The CRLs.
     pub crls: Vec<Crl>,
@@ -103,7 +105,8 @@ impl CertsOnly {
         }
     }
 
-    /// Encodes as a DER `ContentInfo`.
+    /// Encodes as a `ContentInfo`: DER except that certificates and CRLs keep their order
+    /// (as OpenSSL and Go write them).
     ///
     /// # Errors
     /// [`Error::Encode`].
@@ -125,14 +128,16 @@ impl CertsOnly {
                         enc::oid(eci, &oid::ID_DATA);
                         Ok(())
                     })?;
+                    // In the order given: the issued certificate first (see
+                    // `enc::ordered_set_of_refs`).
                     if !self.certificates.is_empty() {
-                        let mut certs: Vec<&[u8]> =
+                        let certs: Vec<&[u8]> =
                             self.certificates.iter().map(|c| c.as_der()).collect();
-                        enc::set_of_refs(sd, enc::CTX0_CONS, &mut certs);
+                        enc::ordered_set_of_refs(sd, enc::CTX0_CONS, &certs);
                     }
                     if !self.crls.is_empty() {
-                        let mut crls: Vec<&[u8]> = self.crls.iter().map(|c| c.as_der()).collect();
-                        enc::set_of_refs(sd, enc::CTX1_CONS, &mut crls);
+                        let crls: Vec<&[u8]> = self.crls.iter().map(|c| c.as_der()).collect();
+                        enc::ordered_set_of_refs(sd, enc::CTX1_CONS, &crls);
                     }
                     enc::set_of(sd, enc::SET, Vec::new());
                     Ok(())
