@@ -348,7 +348,7 @@ pub fn build_next_ca_cert(
     let inner = CertsOnly::from_certificates(new_certificates.to_vec()).to_der()?;
     crate::envelope::signed_data(
         Some(&inner),
-        Vec::new(),
+        crate::envelope::Attributes::new(),
         signing_time,
         signer,
         provider,
