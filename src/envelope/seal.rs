@@ -473,3 +473,62 @@ fn hash_id(out: &mut Vec<u8>, d: crate::crypto::DigestAlgorithm) -> Result<(), E
         Ok(())
     })
 }
+
+#[cfg(all(test, feature = "rustcrypto"))]
+#[allow(clippy::unwrap_used, reason = "test fixtures are known good")]
+mod tests {
+    use super::*;
+    use crate::attr::{Nonce, TransactionId};
+    use crate::envelope::OpenOptions;
+    use crate::provider::rustcrypto::{PROVIDER, RsaKey};
+
+    fn data(name: &str) -> Vec<u8> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    fn cert(name: &str) -> Certificate {
+        Certificate::from_pem(&data(&alloc::format!("{name}.cert.pem"))).unwrap()
+    }
+
+    /// More extra certificates than `signed_data` keeps on the stack, the signer's among them:
+    /// every distinct one is sent once, the SET is in DER order, and the signature (over the
+    /// attributes as written in place) verifies.
+    #[test]
+    fn many_extra_certificates_are_sent_once_and_sorted() {
+        let ra = RsaKey::from_pem(&data("ra2048.pkcs8.pem"), cert("ra2048")).unwrap();
+        let names = [
+            "client2048",
+            "client4096",
+            "ra4096",
+            "rsa2048",
+            "rsa1024",
+            "p256",
+        ];
+        let mut extra: Vec<Certificate> = names.iter().map(|n| cert(n)).collect();
+        extra.insert(2, cert("ra2048"));
+        let mut rng = getrandom::SysRng;
+        let msg = PkiMessage {
+            transaction_id: TransactionId::random(&mut rng).unwrap(),
+            sender_nonce: Some(Nonce::random(&mut rng).unwrap()),
+            recipient_nonce: Some(Nonce::random(&mut rng).unwrap()),
+            body: MessageBody::CertRep(CertRep::Pending),
+        };
+        let opts = SealOptions {
+            extra_certificates: &extra,
+            ..SealOptions::DEFAULT
+        };
+        let der = seal(&msg, &ra, None, &opts, &PROVIDER, &mut rng).unwrap();
+        let parsed = crate::envelope::parse(&der, &OpenOptions::DEFAULT).unwrap();
+        let got: Vec<&[u8]> = parsed.certificates().iter().map(|c| c.as_der()).collect();
+        let mut want: Vec<&[u8]> = extra.iter().map(|c| c.as_der()).collect();
+        want.sort_unstable();
+        assert_eq!(got, want);
+        let verified = parsed.verify(&PROVIDER).unwrap();
+        assert_eq!(verified.signer().as_der(), cert("ra2048").as_der());
+    }
+}
