@@ -348,7 +348,7 @@ pub fn build_next_ca_cert(
     let inner = CertsOnly::from_certificates(new_certificates.to_vec()).to_der()?;
     crate::envelope::signed_data(
         Some(&inner),
-        Vec::new(),
+        crate::envelope::Attributes::new(),
         signing_time,
         signer,
         provider,
@@ -408,7 +408,7 @@ pub fn verify_next_ca_cert(
         Some(_) => {}
     }
     let mut carried = Vec::new();
-    sd.collect_certificates(&mut carried, limits)?;
+    sd.collect_certificates(&mut carried, limits, &[])?;
 
     let depth = limits.max_depth;
     let signer = match carried.iter().find(|c| si.sid.matches(c, depth)) {

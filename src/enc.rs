@@ -83,6 +83,7 @@ fn len_octets(buf: &mut [u8; 1 + size_of::<usize>()], len: usize) -> usize {
 }
 
 /// Returns a TLV built from content written by `f`.
+#[cfg(test)]
 pub(crate) fn wrap(
     tag: u8,
     f: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,

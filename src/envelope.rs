@@ -14,7 +14,7 @@ pub(crate) mod parse;
 mod seal;
 
 pub use open::{Opened, Parsed, Verified, decrypt_enveloped, open, parse};
-pub(crate) use seal::signed_data;
+pub(crate) use seal::{Attributes, signed_data};
 pub use seal::{SealOptions, SignatureOid, seal};
 
 /// Bounds on what a received message may make us do. Every limit is checked before the work it

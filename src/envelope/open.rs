@@ -75,7 +75,7 @@ pub fn parse<'a>(bytes: &'a [u8], opts: &OpenOptions<'a>) -> Result<Parsed<'a>, 
         return Err(Error::LegacyAlgorithm);
     }
     let mut certificates = Vec::new();
-    sd.collect_certificates(&mut certificates, limits)?;
+    sd.collect_certificates(&mut certificates, limits, opts.extra_certificates)?;
     let econtent = sd.econtent_octets(limits)?;
 
     let a = &signer.attrs;

@@ -167,11 +167,14 @@ pub(crate) fn certificate(tlv: &Tlv<'_>, max_depth: u8) -> Result<Certificate, E
 }
 
 impl<'a> SignedDataView<'a> {
-    /// Appends every X.509 certificate (other CertificateChoices are skipped).
+    /// Appends every X.509 certificate (other CertificateChoices are skipped). A certificate
+    /// whose encoding is that of one of `known` is that one (shared, not parsed again): a
+    /// client already holds the CA and RA certificates a reply carries.
     pub(crate) fn collect_certificates(
         &self,
         out: &mut Vec<Certificate>,
         limits: &Limits,
+        known: &[Certificate],
     ) -> Result<(), Error> {
         let Some(set) = &self.certificates else {
             return Ok(());
@@ -186,7 +189,10 @@ impl<'a> SignedDataView<'a> {
                 return Err(Error::LimitExceeded(Limit::Certificates));
             }
             if c.tag == Tag::SEQUENCE {
-                out.push(certificate(&c, limits.max_depth)?);
+                match known.iter().find(|k| k.as_der() == c.raw) {
+                    Some(k) => out.push(k.clone()),
+                    None => out.push(certificate(&c, limits.max_depth)?),
+                }
             }
         }
         Ok(())

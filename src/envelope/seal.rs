@@ -102,45 +102,44 @@ pub fn seal(
 
     let econtent = if msg.body.has_envelope() {
         let recipient = recipient.ok_or(Error::InvalidInput)?;
-        let payload = Zeroizing::new(payload_der(&msg.body)?);
-        Some(envelope(&payload, recipient, opts, provider, rng)?)
+        Some(match &msg.body {
+            // A CSR is sent as it is: no copy.
+            MessageBody::PkcsReq(csr) | MessageBody::RenewalReq(csr) => {
+                envelope(csr.as_der(), recipient, opts, provider, rng)?
+            }
+            body => {
+                let payload = Zeroizing::new(payload_der(body)?);
+                envelope(&payload, recipient, opts, provider, rng)?
+            }
+        })
     } else {
         None
     };
 
-    // Signed attributes besides contentType, messageDigest and signingTime, each an encoded
-    // Attribute; `signed_data` sorts them into a DER SET.
-    let mut attrs: Vec<Vec<u8>> = Vec::with_capacity(8);
-    attrs.push(printable_attribute(
-        &oid::MESSAGE_TYPE,
-        msg.message_type().as_str(),
-    )?);
-    attrs.push(string_attribute(
-        &oid::TRANSACTION_ID,
-        msg.transaction_id.as_str(),
-    )?);
-    attrs.push(attribute(&oid::SENDER_NONCE, |v| {
+    // Signed attributes besides contentType, messageDigest and signingTime; `signed_data` adds
+    // those and sorts them all into a DER SET.
+    let mut attrs = Attributes::new();
+    attrs.printable(&oid::MESSAGE_TYPE, msg.message_type().as_str())?;
+    attrs.string(&oid::TRANSACTION_ID, msg.transaction_id.as_str())?;
+    attrs.push(&oid::SENDER_NONCE, |v| {
         enc::tlv(v, OCTET_STRING, sender_nonce.as_bytes());
         Ok(())
-    })?);
+    })?;
     if let Some(n) = &msg.recipient_nonce {
-        attrs.push(attribute(&oid::RECIPIENT_NONCE, |v| {
+        attrs.push(&oid::RECIPIENT_NONCE, |v| {
             enc::tlv(v, OCTET_STRING, n.as_bytes());
             Ok(())
-        })?);
+        })?;
     }
     if let MessageBody::CertRep(rep) = &msg.body {
-        attrs.push(printable_attribute(
-            &oid::PKI_STATUS,
-            rep.status().as_str(),
-        )?);
+        attrs.printable(&oid::PKI_STATUS, rep.status().as_str())?;
         if let CertRep::Failure { info, text } = rep {
-            attrs.push(printable_attribute(&oid::FAIL_INFO, info.as_str())?);
+            attrs.printable(&oid::FAIL_INFO, info.as_str())?;
             if let Some(text) = text {
-                attrs.push(attribute(&oid::FAIL_INFO_TEXT, |v| {
+                attrs.push(&oid::FAIL_INFO_TEXT, |v| {
                     enc::tlv(v, enc::UTF8_STRING, text.as_str().as_bytes());
                     Ok(())
-                })?);
+                })?;
             }
         }
     }
@@ -155,15 +154,91 @@ pub fn seal(
     )
 }
 
+/// Signed attributes as they are written: encoded `Attribute`s one after another in one
+/// buffer, sorted into a DER SET when the SignerInfo is written.
+pub(crate) struct Attributes {
+    buf: Vec<u8>,
+    /// Where each attribute starts and ends in `buf`.
+    spans: [(usize, usize); Attributes::MAX],
+    len: usize,
+}
+
+impl Attributes {
+    /// More than any message of ours carries (seven SCEP attributes and three CMS ones).
+    const MAX: usize = 12;
+
+    pub(crate) fn new() -> Self {
+        Self {
+            // Room for every attribute of a CertRep FAILURE with a short text without growing.
+            buf: Vec::with_capacity(384),
+            spans: [(0, 0); Self::MAX],
+            len: 0,
+        }
+    }
+
+    /// Appends the `Attribute` `id` with the single value that `value` writes.
+    fn push(
+        &mut self,
+        id: &der::asn1::ObjectIdentifier,
+        value: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let span = self.spans.get_mut(self.len).ok_or(Error::Encode)?;
+        let start = self.buf.len();
+        enc::nested(&mut self.buf, SEQUENCE, |a| {
+            enc::oid(a, id);
+            enc::nested(a, SET, value)
+        })?;
+        *span = (start, self.buf.len());
+        self.len += 1;
+        Ok(())
+    }
+
+    fn printable(&mut self, id: &der::asn1::ObjectIdentifier, s: &str) -> Result<(), Error> {
+        self.push(id, |v| {
+            enc::tlv(v, enc::PRINTABLE_STRING, s.as_bytes());
+            Ok(())
+        })
+    }
+
+    /// PrintableString when the text allows it; otherwise (an echoed peer transaction ID) the
+    /// UTF8String it arrived as.
+    fn string(&mut self, id: &der::asn1::ObjectIdentifier, s: &str) -> Result<(), Error> {
+        let tag = if is_printable(s) {
+            enc::PRINTABLE_STRING
+        } else {
+            enc::UTF8_STRING
+        };
+        self.push(id, |v| {
+            enc::tlv(v, tag, s.as_bytes());
+            Ok(())
+        })
+    }
+
+    /// Appends the attributes as a SET OF with tag `tag`, sorted by their encodings (DER).
+    fn write_set(&mut self, out: &mut Vec<u8>, tag: u8) {
+        let buf = &self.buf;
+        let spans = self.spans.get_mut(..self.len).unwrap_or(&mut []);
+        spans.sort_unstable_by(|a, b| buf.get(a.0..a.1).cmp(&buf.get(b.0..b.1)));
+        out.push(tag);
+        enc::push_len(out, buf.len());
+        for &(start, end) in spans.iter() {
+            out.extend_from_slice(buf.get(start..end).unwrap_or(&[]));
+        }
+    }
+}
+
 /// `ContentInfo(SignedData)` with one signer, in DER: `eContentType` id-data, `eContent` when
 /// given, the signer's certificate followed by `extra_certificates` (the signer's not twice),
 /// and signed attributes contentType (id-data), messageDigest (over `econtent`, or over nothing
-/// when it is absent), signingTime when given, and `attrs` (each an encoded `Attribute`).
+/// when it is absent), signingTime when given, and `attrs`.
+///
+/// Written into one buffer sized up front: certificates are copied from the `Certificate`s
+/// once, and the signed attributes are signed where they lie in the message.
 ///
 /// Shared by [`seal`] and GetNextCACert (`crate::ca_certs`).
 pub(crate) fn signed_data(
     econtent: Option<&[u8]>,
-    mut attrs: Vec<Vec<u8>>,
+    mut attrs: Attributes,
     signing_time: Option<der::DateTime>,
     signer: &dyn Signer,
     provider: &CryptoProvider,
@@ -177,44 +252,61 @@ pub(crate) fn signed_data(
     }
     let content_digest = provider.digests.digest(digest, econtent.unwrap_or(&[]))?;
 
-    // Signed attributes, each an encoded Attribute, sorted into a DER SET.
-    attrs.push(attribute(&oid::CONTENT_TYPE, |v| {
+    attrs.push(&oid::CONTENT_TYPE, |v| {
         enc::oid(v, &oid::ID_DATA);
         Ok(())
-    })?);
-    attrs.push(attribute(&oid::MESSAGE_DIGEST, |v| {
+    })?;
+    attrs.push(&oid::MESSAGE_DIGEST, |v| {
         enc::tlv(v, OCTET_STRING, content_digest.as_bytes());
         Ok(())
-    })?);
+    })?;
     if let Some(t) = signing_time {
         // RFC 5652 §11.3: UTCTime through 2049, GeneralizedTime after.
-        attrs.push(attribute(&oid::SIGNING_TIME, |v| {
+        attrs.push(&oid::SIGNING_TIME, |v| {
             if t.year() < 2050 {
                 let u = der::asn1::UtcTime::from_date_time(t).map_err(|_| Error::InvalidInput)?;
                 enc::value(v, &u)
             } else {
                 enc::value(v, &der::asn1::GeneralizedTime::from_date_time(t))
             }
-        })?);
-    }
-    let mut signed_attrs = Vec::new();
-    enc::set_of(&mut signed_attrs, SET, attrs);
-    let signature = signer.sign(&signed_attrs)?;
-    // In the SignerInfo the SET is `[0] IMPLICIT`.
-    if let Some(first) = signed_attrs.first_mut() {
-        *first = CTX0_CONS;
+        })?;
     }
 
     let signer_cert = signer.certificate();
-    let digest_alg = digest.to_algorithm_identifier();
-    enc::wrap(SEQUENCE, |ci| {
+    // At most the signer's and a few extra certificates: no allocation for the usual one or two.
+    let mut certs: [&[u8]; 4] = [signer_cert.as_der(); 4];
+    let mut more: Vec<&[u8]> = Vec::new();
+    let mut n = 1;
+    for c in extra_certificates {
+        if c.as_der() != signer_cert.as_der() {
+            match certs.get_mut(n) {
+                Some(slot) => *slot = c.as_der(),
+                None => more.push(c.as_der()),
+            }
+            n += 1;
+        }
+    }
+    if !more.is_empty() {
+        more.extend_from_slice(&certs);
+    }
+    let certs: &mut [&[u8]] = if more.is_empty() {
+        certs.get_mut(..n).unwrap_or(&mut [])
+    } else {
+        &mut more
+    };
+
+    // Everything but the headers, the signature and a few algorithm identifiers, so that the
+    // message is written without growing the buffer (an RSA-4096 signature fits in the slack).
+    let capacity = econtent.map_or(0, <[u8]>::len)
+        + certs.iter().map(|c| c.len()).sum::<usize>()
+        + attrs.buf.len()
+        + 1024;
+    enc::wrap_with_capacity(SEQUENCE, capacity, |ci| {
         enc::oid(ci, &oid::ID_SIGNED_DATA);
         enc::nested(ci, CTX0_CONS, |x| {
             enc::nested(x, SEQUENCE, |sd| {
                 enc::small_int(sd, 1);
-                let mut d = Vec::new();
-                enc::value(&mut d, &digest_alg)?;
-                enc::set_of(sd, SET, alloc::vec![d]);
+                enc::nested(sd, SET, |d| digest_id(d, digest))?;
                 enc::nested(sd, SEQUENCE, |eci| {
                     enc::oid(eci, &oid::ID_DATA);
                     // FAILURE and PENDING carry an empty eContent rather than none: OpenSSL's
@@ -223,38 +315,46 @@ pub(crate) fn signed_data(
                     enc::nested(eci, CTX0_CONS, |c| {
                         enc::tlv(c, OCTET_STRING, econtent.unwrap_or(&[]));
                         Ok(())
-                    })?;
-                    Ok(())
+                    })
                 })?;
-                let mut certs = alloc::vec![signer_cert.as_der().to_vec()];
-                for c in extra_certificates {
-                    if c.as_der() != signer_cert.as_der() {
-                        certs.push(c.as_der().to_vec());
-                    }
-                }
-                enc::set_of(sd, CTX0_CONS, certs);
-                let si = enc::wrap(SEQUENCE, |si| {
-                    enc::small_int(si, 1);
-                    issuer_and_serial(si, signer_cert)?;
-                    enc::value(si, &digest_alg)?;
-                    si.extend_from_slice(&signed_attrs);
-                    match signature_oid {
-                        SignatureOid::Combined => {
-                            enc::value(si, &sig_alg.to_algorithm_identifier())?
+                enc::set_of_refs(sd, CTX0_CONS, certs);
+                enc::nested(sd, SET, |sis| {
+                    enc::nested(sis, SEQUENCE, |si| {
+                        enc::small_int(si, 1);
+                        issuer_and_serial(si, signer_cert)?;
+                        digest_id(si, digest)?;
+                        // The signature is over the attributes' DER as a SET; in the
+                        // SignerInfo the SET is `[0] IMPLICIT`. Signed where it lies.
+                        let at = si.len();
+                        attrs.write_set(si, SET);
+                        let signature = signer.sign(si.get(at..).unwrap_or(&[]))?;
+                        if let Some(tag) = si.get_mut(at) {
+                            *tag = CTX0_CONS;
                         }
-                        SignatureOid::RsaEncryption => enc::nested(si, SEQUENCE, |a| {
-                            enc::oid(a, &oid::RSA_ENCRYPTION);
+                        enc::nested(si, SEQUENCE, |a| {
+                            match signature_oid {
+                                SignatureOid::Combined => enc::oid(a, &sig_alg.oid()),
+                                SignatureOid::RsaEncryption => enc::oid(a, &oid::RSA_ENCRYPTION),
+                            }
                             enc::tlv(a, enc::NULL, &[]);
                             Ok(())
-                        })?,
-                    }
-                    enc::tlv(si, OCTET_STRING, &signature);
-                    Ok(())
-                })?;
-                enc::set_of(sd, SET, alloc::vec![si]);
-                Ok(())
+                        })?;
+                        enc::tlv(si, OCTET_STRING, &signature);
+                        Ok(())
+                    })
+                })
             })
         })
+    })
+}
+
+/// A digest `AlgorithmIdentifier` as we emit it, with absent parameters (RFC 5754 §2): what
+/// [`DigestAlgorithm::to_algorithm_identifier`](crate::crypto::DigestAlgorithm::to_algorithm_identifier)
+/// encodes to.
+fn digest_id(out: &mut Vec<u8>, digest: crate::crypto::DigestAlgorithm) -> Result<(), Error> {
+    enc::nested(out, SEQUENCE, |a| {
+        enc::oid(a, &digest.oid());
+        Ok(())
     })
 }
 
@@ -273,39 +373,9 @@ fn payload_der(body: &MessageBody) -> Result<Vec<u8>, Error> {
 
 fn issuer_and_serial(out: &mut Vec<u8>, cert: &Certificate) -> Result<(), Error> {
     enc::nested(out, SEQUENCE, |v| {
-        enc::value(v, cert.issuer())?;
+        // The issuer as the certificate encodes it.
+        v.extend_from_slice(cert.issuer_der());
         enc::integer_bytes(v, cert.serial_number());
-        Ok(())
-    })
-}
-
-fn attribute(
-    id: &der::asn1::ObjectIdentifier,
-    value: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
-) -> Result<Vec<u8>, Error> {
-    enc::wrap(SEQUENCE, |a| {
-        enc::oid(a, id);
-        enc::nested(a, SET, value)
-    })
-}
-
-fn printable_attribute(id: &der::asn1::ObjectIdentifier, s: &str) -> Result<Vec<u8>, Error> {
-    attribute(id, |v| {
-        enc::tlv(v, enc::PRINTABLE_STRING, s.as_bytes());
-        Ok(())
-    })
-}
-
-/// PrintableString when the text allows it; otherwise (an echoed peer transaction ID) the
-/// UTF8String it arrived as.
-fn string_attribute(id: &der::asn1::ObjectIdentifier, s: &str) -> Result<Vec<u8>, Error> {
-    let tag = if is_printable(s) {
-        enc::PRINTABLE_STRING
-    } else {
-        enc::UTF8_STRING
-    };
-    attribute(id, |v| {
-        enc::tlv(v, tag, s.as_bytes());
         Ok(())
     })
 }
@@ -336,19 +406,21 @@ fn envelope(
         rng,
     )?;
 
-    enc::wrap(SEQUENCE, |ci| {
+    let capacity = ciphertext.len() + encrypted_key.len() + 256;
+    enc::wrap_with_capacity(SEQUENCE, capacity, |ci| {
         enc::oid(ci, &oid::ID_ENVELOPED_DATA);
         enc::nested(ci, CTX0_CONS, |x| {
             enc::nested(x, SEQUENCE, |ed| {
                 enc::small_int(ed, 0);
-                let ri = enc::wrap(SEQUENCE, |ri| {
-                    enc::small_int(ri, 0);
-                    issuer_and_serial(ri, recipient)?;
-                    key_transport_alg(ri, opts.key_transport)?;
-                    enc::tlv(ri, OCTET_STRING, &encrypted_key);
-                    Ok(())
+                enc::nested(ed, SET, |ris| {
+                    enc::nested(ris, SEQUENCE, |ri| {
+                        enc::small_int(ri, 0);
+                        issuer_and_serial(ri, recipient)?;
+                        key_transport_alg(ri, opts.key_transport)?;
+                        enc::tlv(ri, OCTET_STRING, &encrypted_key);
+                        Ok(())
+                    })
                 })?;
-                enc::set_of(ed, SET, alloc::vec![ri]);
                 enc::nested(ed, SEQUENCE, |eci| {
                     enc::oid(eci, &oid::ID_DATA);
                     enc::nested(eci, SEQUENCE, |a| {
@@ -400,4 +472,63 @@ fn hash_id(out: &mut Vec<u8>, d: crate::crypto::DigestAlgorithm) -> Result<(), E
         enc::tlv(h, enc::NULL, &[]);
         Ok(())
     })
+}
+
+#[cfg(all(test, feature = "rustcrypto"))]
+#[allow(clippy::unwrap_used, reason = "test fixtures are known good")]
+mod tests {
+    use super::*;
+    use crate::attr::{Nonce, TransactionId};
+    use crate::envelope::OpenOptions;
+    use crate::provider::rustcrypto::{PROVIDER, RsaKey};
+
+    fn data(name: &str) -> Vec<u8> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    fn cert(name: &str) -> Certificate {
+        Certificate::from_pem(&data(&alloc::format!("{name}.cert.pem"))).unwrap()
+    }
+
+    /// More extra certificates than `signed_data` keeps on the stack, the signer's among them:
+    /// every distinct one is sent once, the SET is in DER order, and the signature (over the
+    /// attributes as written in place) verifies.
+    #[test]
+    fn many_extra_certificates_are_sent_once_and_sorted() {
+        let ra = RsaKey::from_pem(&data("ra2048.pkcs8.pem"), cert("ra2048")).unwrap();
+        let names = [
+            "client2048",
+            "client4096",
+            "ra4096",
+            "rsa2048",
+            "rsa1024",
+            "p256",
+        ];
+        let mut extra: Vec<Certificate> = names.iter().map(|n| cert(n)).collect();
+        extra.insert(2, cert("ra2048"));
+        let mut rng = getrandom::SysRng;
+        let msg = PkiMessage {
+            transaction_id: TransactionId::random(&mut rng).unwrap(),
+            sender_nonce: Some(Nonce::random(&mut rng).unwrap()),
+            recipient_nonce: Some(Nonce::random(&mut rng).unwrap()),
+            body: MessageBody::CertRep(CertRep::Pending),
+        };
+        let opts = SealOptions {
+            extra_certificates: &extra,
+            ..SealOptions::DEFAULT
+        };
+        let der = seal(&msg, &ra, None, &opts, &PROVIDER, &mut rng).unwrap();
+        let parsed = crate::envelope::parse(&der, &OpenOptions::DEFAULT).unwrap();
+        let got: Vec<&[u8]> = parsed.certificates().iter().map(|c| c.as_der()).collect();
+        let mut want: Vec<&[u8]> = extra.iter().map(|c| c.as_der()).collect();
+        want.sort_unstable();
+        assert_eq!(got, want);
+        let verified = parsed.verify(&PROVIDER).unwrap();
+        assert_eq!(verified.signer().as_der(), cert("ra2048").as_der());
+    }
 }

@@ -165,7 +165,7 @@ impl CertsOnly {
         top.finish_lenient()?;
         let sd = crate::envelope::parse::signed_data_of(&top, &ci)?;
         let mut out = Self::default();
-        sd.collect_certificates(&mut out.certificates, limits)?;
+        sd.collect_certificates(&mut out.certificates, limits, &[])?;
         sd.collect_crls(&mut out.crls, limits)?;
         Ok(out)
     }
