@@ -122,6 +122,14 @@ pub(crate) fn ordered_set_of_refs(out: &mut Vec<u8>, tag: u8, elements: &[&[u8]]
     }
 }
 
+/// As [`set_of`], for elements borrowed from elsewhere (certificates as received), without
+/// copying them first: the outer SignedData's certificates, where order means nothing to any
+/// peer (the signer is found by issuer and serial number).
+pub(crate) fn set_of_refs(out: &mut Vec<u8>, tag: u8, elements: &mut [&[u8]]) {
+    elements.sort_unstable();
+    ordered_set_of_refs(out, tag, elements);
+}
+
 /// Appends the DER of any `der::Encode` value.
 pub(crate) fn value(out: &mut Vec<u8>, v: &impl Encode) -> Result<(), Error> {
     v.encode_to_vec(out).map(|_| ()).map_err(|_| Error::Encode)
@@ -195,6 +203,17 @@ mod tests {
             tlv(&mut want, SEQUENCE, &octets);
             assert_eq!(got, want, "{inner}");
         }
+    }
+
+    #[test]
+    fn set_of_refs_sorts_like_set_of() {
+        let a = [0x04u8, 0x01, 0x02];
+        let b = [0x02u8, 0x01, 0x01];
+        let mut out = Vec::new();
+        set_of_refs(&mut out, SET, &mut [&a[..], &b[..]]);
+        let mut want = Vec::new();
+        set_of(&mut want, SET, alloc::vec![a.to_vec(), b.to_vec()]);
+        assert_eq!(out, want);
     }
 
     #[test]
