@@ -62,6 +62,18 @@ pub const PROVIDER: CryptoProvider = CryptoProvider {
     cipher: &CbcCipher,
 };
 
+/// [`PROVIDER`] without SHA-384 and SHA-512 ([`CompactDigests`], [`CompactRsaVerifier`],
+/// [`CompactRsaKeyEncryptor`]), for firmware: with nothing else reaching SHA-512, the linker
+/// drops its code, about 31 KiB of flash on a Cortex-M4 (`examples/firmware`). Negotiation
+/// never picks what it lacks (GetCACaps `SHA-512` is passed over); a message that uses it is
+/// refused as [`UnsupportedAlgorithm`](crate::Error::UnsupportedAlgorithm).
+pub const COMPACT_PROVIDER: CryptoProvider = CryptoProvider {
+    digests: &CompactDigests,
+    verifier: &CompactRsaVerifier,
+    key_encryptor: &CompactRsaKeyEncryptor,
+    cipher: &CbcCipher,
+};
+
 /// Smallest RSA modulus, in bits, that [`RsaVerifier`] and [`RsaKeyEncryptor`] accept (old SCEP
 /// clients such as OpenSCEP sign with 512-bit keys).
 pub const MIN_RSA_BITS: usize = 512;
@@ -79,29 +91,57 @@ pub struct RustCryptoDigests;
 
 impl Digests for RustCryptoDigests {
     fn supports(&self, alg: DigestAlgorithm) -> bool {
-        match alg {
-            #[cfg(feature = "insecure-legacy")]
-            DigestAlgorithm::Md5 => true,
-            DigestAlgorithm::Sha1
-            | DigestAlgorithm::Sha224
-            | DigestAlgorithm::Sha256
-            | DigestAlgorithm::Sha384
-            | DigestAlgorithm::Sha512 => true,
-        }
+        in_set::<true>(alg)
     }
 
     fn digest(&self, alg: DigestAlgorithm, data: &[u8]) -> Result<DigestOutput, CryptoError> {
-        hash(alg, data)
+        hash_in::<true>(alg, data)
+    }
+}
+
+/// [`RustCryptoDigests`] without SHA-384 and SHA-512 (see [`COMPACT_PROVIDER`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CompactDigests;
+
+impl Digests for CompactDigests {
+    fn supports(&self, alg: DigestAlgorithm) -> bool {
+        in_set::<false>(alg)
+    }
+
+    fn digest(&self, alg: DigestAlgorithm, data: &[u8]) -> Result<DigestOutput, CryptoError> {
+        hash_in::<false>(alg, data)
+    }
+}
+
+/// Whether `alg` is in the digest set: all of them when `WIDE`, else all but SHA-384 and
+/// SHA-512. The set is a constant per instantiation, so the compact one never names SHA-512's
+/// code and the linker can drop it.
+const fn in_set<const WIDE: bool>(alg: DigestAlgorithm) -> bool {
+    match alg {
+        #[cfg(feature = "insecure-legacy")]
+        DigestAlgorithm::Md5 => true,
+        DigestAlgorithm::Sha1 | DigestAlgorithm::Sha224 | DigestAlgorithm::Sha256 => true,
+        DigestAlgorithm::Sha384 | DigestAlgorithm::Sha512 => WIDE,
     }
 }
 
 fn hash(alg: DigestAlgorithm, data: &[u8]) -> Result<DigestOutput, CryptoError> {
+    hash_in::<true>(alg, data)
+}
+
+fn hash_in<const WIDE: bool>(
+    alg: DigestAlgorithm,
+    data: &[u8],
+) -> Result<DigestOutput, CryptoError> {
     let out = match alg {
         #[cfg(feature = "insecure-legacy")]
         DigestAlgorithm::Md5 => DigestOutput::new(&md5::Md5::digest(data)),
         DigestAlgorithm::Sha1 => DigestOutput::new(&Sha1::digest(data)),
         DigestAlgorithm::Sha224 => DigestOutput::new(&Sha224::digest(data)),
         DigestAlgorithm::Sha256 => DigestOutput::new(&Sha256::digest(data)),
+        DigestAlgorithm::Sha384 | DigestAlgorithm::Sha512 if !WIDE => {
+            return Err(CryptoError::UnsupportedAlgorithm);
+        }
         DigestAlgorithm::Sha384 => DigestOutput::new(&Sha384::digest(data)),
         DigestAlgorithm::Sha512 => DigestOutput::new(&Sha512::digest(data)),
     };
@@ -154,16 +194,41 @@ impl Verifier for RsaVerifier {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), BadSignature> {
-        let key = rsa_public_key(&spki).ok_or(BadSignature)?;
-        match alg {
-            SignatureAlgorithm::RsaPkcs1v15(digest) => {
-                if signature.len() != key.size() {
-                    return Err(BadSignature);
-                }
-                let hashed = hash(digest, message).map_err(|_| BadSignature)?;
-                key.verify(pkcs1v15_scheme(digest), hashed.as_bytes(), signature)
-                    .map_err(|_| BadSignature)
+        verify_in::<true>(alg, spki, message, signature)
+    }
+}
+
+/// [`RsaVerifier`] without SHA-384 and SHA-512 (see [`COMPACT_PROVIDER`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CompactRsaVerifier;
+
+impl Verifier for CompactRsaVerifier {
+    fn verify(
+        &self,
+        alg: SignatureAlgorithm,
+        spki: SubjectPublicKeyInfoRef<'_>,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), BadSignature> {
+        verify_in::<false>(alg, spki, message, signature)
+    }
+}
+
+fn verify_in<const WIDE: bool>(
+    alg: SignatureAlgorithm,
+    spki: SubjectPublicKeyInfoRef<'_>,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), BadSignature> {
+    let key = rsa_public_key(&spki).ok_or(BadSignature)?;
+    match alg {
+        SignatureAlgorithm::RsaPkcs1v15(digest) => {
+            if signature.len() != key.size() {
+                return Err(BadSignature);
             }
+            let hashed = hash_in::<WIDE>(digest, message).map_err(|_| BadSignature)?;
+            key.verify(pkcs1v15_scheme(digest), hashed.as_bytes(), signature)
+                .map_err(|_| BadSignature)
         }
     }
 }
@@ -289,17 +354,24 @@ trait OaepOp {
 
 /// Runs `op` with the digest types for `hash` and `mgf1`; `None` for a digest OAEP does not
 /// support here (SHA-224, MD5).
-fn with_oaep<O: OaepOp>(hash: DigestAlgorithm, mgf1: DigestAlgorithm, op: O) -> Option<O::Output> {
+fn with_oaep<const WIDE: bool, O: OaepOp>(
+    hash: DigestAlgorithm,
+    mgf1: DigestAlgorithm,
+    op: O,
+) -> Option<O::Output> {
+    if !in_set::<WIDE>(hash) || !in_set::<WIDE>(mgf1) {
+        return None;
+    }
     match hash {
-        DigestAlgorithm::Sha1 => with_mgf1::<Sha1, O>(mgf1, op),
-        DigestAlgorithm::Sha256 => with_mgf1::<Sha256, O>(mgf1, op),
-        DigestAlgorithm::Sha384 => with_mgf1::<Sha384, O>(mgf1, op),
-        DigestAlgorithm::Sha512 => with_mgf1::<Sha512, O>(mgf1, op),
+        DigestAlgorithm::Sha1 => with_mgf1::<WIDE, Sha1, O>(mgf1, op),
+        DigestAlgorithm::Sha256 => with_mgf1::<WIDE, Sha256, O>(mgf1, op),
+        DigestAlgorithm::Sha384 if WIDE => with_mgf1::<WIDE, Sha384, O>(mgf1, op),
+        DigestAlgorithm::Sha512 if WIDE => with_mgf1::<WIDE, Sha512, O>(mgf1, op),
         _ => None,
     }
 }
 
-fn with_mgf1<D, O>(mgf1: DigestAlgorithm, op: O) -> Option<O::Output>
+fn with_mgf1<const WIDE: bool, D, O>(mgf1: DigestAlgorithm, op: O) -> Option<O::Output>
 where
     D: Digest + FixedOutputReset,
     O: OaepOp,
@@ -307,8 +379,8 @@ where
     match mgf1 {
         DigestAlgorithm::Sha1 => Some(op.run::<D, Sha1>()),
         DigestAlgorithm::Sha256 => Some(op.run::<D, Sha256>()),
-        DigestAlgorithm::Sha384 => Some(op.run::<D, Sha384>()),
-        DigestAlgorithm::Sha512 => Some(op.run::<D, Sha512>()),
+        DigestAlgorithm::Sha384 if WIDE => Some(op.run::<D, Sha384>()),
+        DigestAlgorithm::Sha512 if WIDE => Some(op.run::<D, Sha512>()),
         _ => None,
     }
 }
@@ -366,24 +438,49 @@ impl KeyEncryptor for RsaKeyEncryptor {
         key: &[u8],
         rng: &mut dyn SecureRandom,
     ) -> Result<Vec<u8>, CryptoError> {
-        let public = rsa_public_key(&recipient).ok_or(CryptoError::InvalidKey)?;
-        let mut rng = RngAdapter { inner: rng };
-        let result = match alg {
-            KeyTransport::RsaPkcs1v15 => public.encrypt(&mut rng, Pkcs1v15Encrypt, key),
-            KeyTransport::RsaOaep { hash, mgf1 } => {
-                let op = OaepEncrypt {
-                    key: &public,
-                    rng: &mut rng,
-                    msg: key,
-                };
-                with_oaep(hash, mgf1, op).ok_or(CryptoError::UnsupportedAlgorithm)?
-            }
-        };
-        result.map_err(|e| match e {
-            rsa::Error::Rng => CryptoError::Rng,
-            _ => CryptoError::Failed,
-        })
+        encrypt_key_in::<true>(alg, recipient, key, rng)
     }
+}
+
+/// [`RsaKeyEncryptor`] without SHA-384 and SHA-512 for OAEP (see [`COMPACT_PROVIDER`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CompactRsaKeyEncryptor;
+
+impl KeyEncryptor for CompactRsaKeyEncryptor {
+    fn encrypt_key(
+        &self,
+        alg: KeyTransport,
+        recipient: SubjectPublicKeyInfoRef<'_>,
+        key: &[u8],
+        rng: &mut dyn SecureRandom,
+    ) -> Result<Vec<u8>, CryptoError> {
+        encrypt_key_in::<false>(alg, recipient, key, rng)
+    }
+}
+
+fn encrypt_key_in<const WIDE: bool>(
+    alg: KeyTransport,
+    recipient: SubjectPublicKeyInfoRef<'_>,
+    key: &[u8],
+    rng: &mut dyn SecureRandom,
+) -> Result<Vec<u8>, CryptoError> {
+    let public = rsa_public_key(&recipient).ok_or(CryptoError::InvalidKey)?;
+    let mut rng = RngAdapter { inner: rng };
+    let result = match alg {
+        KeyTransport::RsaPkcs1v15 => public.encrypt(&mut rng, Pkcs1v15Encrypt, key),
+        KeyTransport::RsaOaep { hash, mgf1 } => {
+            let op = OaepEncrypt {
+                key: &public,
+                rng: &mut rng,
+                msg: key,
+            };
+            with_oaep::<WIDE, _>(hash, mgf1, op).ok_or(CryptoError::UnsupportedAlgorithm)?
+        }
+    };
+    result.map_err(|e| match e {
+        rsa::Error::Rng => CryptoError::Rng,
+        _ => CryptoError::Failed,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -683,7 +780,7 @@ impl Decryptor for RsaKey {
                     rng: &mut rng,
                     ciphertext: encrypted_key,
                 };
-                with_oaep(hash, mgf1, op).ok_or(CryptoError::UnsupportedAlgorithm)?
+                with_oaep::<true, _>(hash, mgf1, op).ok_or(CryptoError::UnsupportedAlgorithm)?
             }
         };
         let plain = Zeroizing::new(result.map_err(|_| CryptoError::Failed)?);

@@ -1643,3 +1643,72 @@ fn crl_input_checks() {
     });
     assert_eq!(err.err(), Some(Error::Crypto(CryptoError::Failed)));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The compact provider
+
+/// `COMPACT_PROVIDER` agrees with `PROVIDER` on everything but SHA-384 and SHA-512, which it
+/// refuses as unsupported: digests, signature verification and OAEP key transport.
+#[test]
+fn compact_provider_is_the_provider_without_sha384_and_sha512() {
+    let key = key2048();
+    let spki = key.certificate().public_key();
+    let msg = b"signed attributes".as_slice();
+    let mut rng = TestRng(9);
+    for &d in ALL_DIGESTS {
+        let wide = matches!(d, DigestAlgorithm::Sha384 | DigestAlgorithm::Sha512);
+        assert_eq!(COMPACT_PROVIDER.digests.supports(d), !wide, "{d:?}");
+        assert!(PROVIDER.digests.supports(d), "{d:?}");
+        let compact = COMPACT_PROVIDER.digests.digest(d, msg);
+        if wide {
+            assert_eq!(compact, Err(CryptoError::UnsupportedAlgorithm), "{d:?}");
+        } else {
+            assert_eq!(compact, PROVIDER.digests.digest(d, msg), "{d:?}");
+        }
+        let alg = SignatureAlgorithm::RsaPkcs1v15(d);
+        let sig = key.clone().with_signature_algorithm(alg).sign(msg).unwrap();
+        let verified = COMPACT_PROVIDER
+            .verifier
+            .verify(alg, spki.clone(), msg, &sig);
+        assert_eq!(verified.is_ok(), !wide, "{d:?}");
+        let mut bad = sig.clone();
+        bad[7] ^= 1;
+        assert_eq!(
+            COMPACT_PROVIDER
+                .verifier
+                .verify(alg, spki.clone(), msg, &bad),
+            Err(BadSignature)
+        );
+    }
+    for alg in key_transports() {
+        let wide = match alg {
+            KeyTransport::RsaOaep { hash, mgf1 } => [hash, mgf1]
+                .iter()
+                .any(|h| matches!(h, DigestAlgorithm::Sha384 | DigestAlgorithm::Sha512)),
+            _ => false,
+        };
+        let cek = random_bytes(&mut rng, 16);
+        let wrapped = COMPACT_PROVIDER
+            .key_encryptor
+            .encrypt_key(alg, spki.clone(), &cek, &mut rng);
+        if wide {
+            assert_eq!(wrapped, Err(CryptoError::UnsupportedAlgorithm), "{alg:?}");
+        } else {
+            let back = key.decrypt_key(alg, &wrapped.unwrap(), 16).unwrap();
+            assert_eq!(&back[..], &cek[..], "{alg:?}");
+        }
+    }
+    // Negotiation passes SHA-512 over rather than choosing what it cannot compute.
+    let caps = crate::caps::Capabilities::parse(b"AES\nSHA-512\nSHA-256\n");
+    let n = caps
+        .negotiate(&crate::caps::Policy::new(), &COMPACT_PROVIDER)
+        .unwrap();
+    assert_eq!(n.digest, DigestAlgorithm::Sha256);
+    let caps = crate::caps::Capabilities::parse(b"AES\nSHA-512\n");
+    assert_eq!(
+        caps.negotiate(&crate::caps::Policy::new(), &COMPACT_PROVIDER),
+        Err(Error::UnsupportedAlgorithm(
+            crate::error::AlgorithmKind::Digest
+        ))
+    );
+}
