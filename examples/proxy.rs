@@ -106,6 +106,8 @@ mod ca;
 )]
 #[path = "common/http_client.rs"]
 mod http_client;
+#[path = "common/refusal.rs"]
+mod refusal;
 #[path = "common/util.rs"]
 mod util;
 
@@ -742,16 +744,11 @@ impl App {
                 transaction_id,
             } => {
                 // Refused by the library before any policy: never relayed upstream.
-                let what = match (message_type, transaction_id) {
-                    (Some(t), Some(id)) => format!("PKIOperation {t:?} tx={}", id.as_str()),
-                    _ => String::from("PKIOperation"),
-                };
-                let log = if response.content_type == http::CONTENT_TYPE_PKI_MESSAGE {
-                    format!("{what} -> FAILURE {} ({reason})", reason.fail_info())
-                } else {
-                    format!("{what} -> HTTP {} ({reason})", response.status)
-                };
-                Logged::new(response, log)
+                let (what, outcome) =
+                    refusal::describe(&response, reason, message_type, transaction_id.as_ref());
+                let what =
+                    what.map_or_else(|| "PKIOperation".into(), |w| format!("PKIOperation {w}"));
+                Logged::new(response, format!("{what} -> {outcome}"))
             }
             _ => Logged::text(500, "unexpected", "HTTP 500: unexpected".into()),
         }

@@ -47,6 +47,8 @@ use scep::server::{
 
 #[path = "common/ca.rs"]
 mod ca;
+#[path = "common/refusal.rs"]
+mod refusal;
 #[path = "common/util.rs"]
 mod util;
 
@@ -220,19 +222,9 @@ impl App {
                 transaction_id,
             } => {
                 // Refused before a decision; the library says why (for this log only).
-                let what = match (message_type, transaction_id) {
-                    (Some(t), Some(id)) => format!("{t:?} tx={}", id.as_str()),
-                    _ => String::from("?"),
-                };
-                let outcome = if response.content_type == http::CONTENT_TYPE_PKI_MESSAGE {
-                    format!("FAILURE {} ({reason})", reason.fail_info())
-                } else {
-                    format!(
-                        "HTTP {}: {} ({reason})",
-                        response.status,
-                        String::from_utf8_lossy(&response.body)
-                    )
-                };
+                let (what, outcome) =
+                    refusal::describe(&response, reason, message_type, transaction_id.as_ref());
+                let what = what.unwrap_or_else(|| String::from("?"));
                 logged(response, what, outcome)
             }
             _ => logged(

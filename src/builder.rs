@@ -203,6 +203,12 @@ pub fn certificate(
         subject_public_key_info: t.public_key.clone(),
         extensions,
     };
+    Certificate::from_der(&signed(&tbs, sig, sign)?)
+}
+
+/// `SEQUENCE { tbs, signatureAlgorithm, signature }` around `tbs` signed by `sign`: the shape
+/// of certificates and CRLs alike.
+fn signed(tbs: &impl Encode, sig: SignatureAlgorithm, sign: SignFn<'_>) -> Result<Vec<u8>, Error> {
     let tbs_der = tbs.to_der().map_err(|_| Error::Encode)?;
     let signature = sign(&tbs_der)?;
     let signed = Signed {
@@ -210,7 +216,7 @@ pub fn certificate(
         algorithm: sig.to_algorithm_identifier(),
         signature: BitStringRef::from_bytes(&signature).map_err(|_| Error::Encode)?,
     };
-    Certificate::from_der(&signed.to_der().map_err(|_| Error::Encode)?)
+    signed.to_der().map_err(|_| Error::Encode)
 }
 
 #[derive(Sequence)]
@@ -373,12 +379,5 @@ pub fn crl(
         revoked: (!revoked.is_empty()).then_some(revoked),
         extensions,
     };
-    let tbs_der = tbs.to_der().map_err(|_| Error::Encode)?;
-    let signature = sign(&tbs_der)?;
-    let signed = Signed {
-        tbs: AnyRef::from_der(&tbs_der).map_err(|_| Error::Encode)?,
-        algorithm: sig.to_algorithm_identifier(),
-        signature: BitStringRef::from_bytes(&signature).map_err(|_| Error::Encode)?,
-    };
-    Crl::from_der(&signed.to_der().map_err(|_| Error::Encode)?)
+    Crl::from_der(&signed(&tbs, sig, sign)?)
 }
