@@ -104,23 +104,37 @@ fn provider_benches<K: Signer + Decryptor + Clone>(
         let message = [0x31u8; 300]; // about the size of a PKCSReq's signed attributes
         let signature = Signer::sign(&e.ra, &message).unwrap();
         let content_key = [0x42u8; 16];
-        let encrypted_key = provider
-            .key_encryptor
-            .encrypt_key(
-                KeyTransport::RsaPkcs1v15,
-                ra_cert.public_key(),
-                &content_key,
-                &mut rng(),
-            )
-            .unwrap();
+        // Private-key operations are blinded with a factor derived from their input, so a
+        // fixed input would time one blinding factor only; the flows above see a new one per
+        // message. Cycle through several inputs, as the flows do.
+        let messages: Vec<[u8; 300]> = (0..16u8).map(|i| [i; 300]).collect();
+        let encrypted_keys: Vec<Vec<u8>> = (0..16)
+            .map(|_| {
+                provider
+                    .key_encryptor
+                    .encrypt_key(
+                        KeyTransport::RsaPkcs1v15,
+                        ra_cert.public_key(),
+                        &content_key,
+                        &mut rng(),
+                    )
+                    .unwrap()
+            })
+            .collect();
         let alg = e.ra.signature_algorithm();
         let mut rng = rng();
+        let mut cycle_messages = messages.iter().cycle();
+        let mut cycle_keys = encrypted_keys.iter().cycle();
         c.benchmark_group("rsa_sign").bench_function(id(), |b| {
-            b.iter(|| Signer::sign(&e.ra, black_box(&message)).unwrap())
+            b.iter(|| {
+                let m = cycle_messages.next().unwrap();
+                Signer::sign(&e.ra, black_box(m)).unwrap()
+            })
         });
         c.benchmark_group("rsa_decrypt").bench_function(id(), |b| {
             b.iter(|| {
-                e.ra.decrypt_key(KeyTransport::RsaPkcs1v15, black_box(&encrypted_key), 16)
+                let k = cycle_keys.next().unwrap();
+                e.ra.decrypt_key(KeyTransport::RsaPkcs1v15, black_box(k), 16)
                     .unwrap()
             })
         });
