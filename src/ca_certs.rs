@@ -382,20 +382,7 @@ pub fn verify_next_ca_cert(
     provider: &CryptoProvider,
     limits: &Limits,
 ) -> Result<Vec<Certificate>, Error> {
-    if body.len() > limits.max_message_size {
-        return Err(Error::LimitExceeded(Limit::MessageSize));
-    }
-    let mut top = Reader::new(body, limits.max_depth);
-    let ci = top.read().map_err(|e| match e {
-        Error::LimitExceeded(l) => Error::LimitExceeded(l),
-        _ => Error::Malformed(Structure::ContentInfo),
-    })?;
-    top.finish_lenient()
-        .map_err(|_| Error::Malformed(Structure::ContentInfo))?;
-    let sd = parse::signed_data_of(&top, &ci)?;
-    if sd.econtent_type != oid::ID_DATA {
-        return Err(Error::ContentType);
-    }
+    let sd = parse::data_signed_data(body, limits)?;
     let si = sd.signer_info(limits)?;
     let digest = parse::digest_alg(&si.digest_alg)?;
     if digest.is_legacy() {

@@ -54,20 +54,7 @@ impl core::fmt::Debug for SignerInfoView<'_> {
 /// Any structural [`Error`]; never panics on any input.
 pub fn parse<'a>(bytes: &'a [u8], opts: &OpenOptions<'a>) -> Result<Parsed<'a>, Error> {
     let limits = &opts.limits;
-    if bytes.len() > limits.max_message_size {
-        return Err(Error::LimitExceeded(Limit::MessageSize));
-    }
-    let mut top = Reader::new(bytes, limits.max_depth);
-    let ci = top.read().map_err(|e| match e {
-        Error::LimitExceeded(l) => Error::LimitExceeded(l),
-        _ => Error::Malformed(Structure::ContentInfo),
-    })?;
-    top.finish_lenient()
-        .map_err(|_| Error::Malformed(Structure::ContentInfo))?;
-    let sd = parse::signed_data_of(&top, &ci)?;
-    if sd.econtent_type != oid::ID_DATA {
-        return Err(Error::ContentType);
-    }
+    let sd = parse::data_signed_data(bytes, limits)?;
     let signer = sd.signer_info(limits)?;
     let digest = parse::digest_alg(&signer.digest_alg)?;
     let signature_alg = parse::signature_alg(&signer.signature_alg, digest)?;

@@ -102,6 +102,30 @@ pub(crate) struct SignedDataView<'a> {
     pub signer_infos: Tlv<'a>,
 }
 
+/// The outer layer shared by pkiMessages and GetNextCACert replies: checks the size limit first,
+/// then reads `ContentInfo { id-signedData, SignedData }` (trailing zero octets tolerated) and
+/// requires `eContentType` `id-data`.
+pub(crate) fn data_signed_data<'a>(
+    bytes: &'a [u8],
+    limits: &Limits,
+) -> Result<SignedDataView<'a>, Error> {
+    if bytes.len() > limits.max_message_size {
+        return Err(Error::LimitExceeded(Limit::MessageSize));
+    }
+    let mut top = Reader::new(bytes, limits.max_depth);
+    let ci = top.read().map_err(|e| match e {
+        Error::LimitExceeded(l) => Error::LimitExceeded(l),
+        _ => Error::Malformed(Structure::ContentInfo),
+    })?;
+    top.finish_lenient()
+        .map_err(|_| Error::Malformed(Structure::ContentInfo))?;
+    let sd = signed_data_of(&top, &ci)?;
+    if sd.econtent_type != oid::ID_DATA {
+        return Err(Error::ContentType);
+    }
+    Ok(sd)
+}
+
 /// Parses `ContentInfo { id-signedData, [0] EXPLICIT SignedData }`. `parent` is the reader `ci`
 /// came from (for depth accounting).
 pub(crate) fn signed_data_of<'a>(
