@@ -245,15 +245,11 @@ impl rand_core::TryRng for RngAdapter<'_> {
     type Error = RngError;
 
     fn try_next_u32(&mut self) -> Result<u32, RngError> {
-        let mut buf = [0u8; 4];
-        self.inner.fill(&mut buf)?;
-        Ok(u32::from_le_bytes(buf))
+        rand_core::utils::next_word_via_fill(self)
     }
 
     fn try_next_u64(&mut self) -> Result<u64, RngError> {
-        let mut buf = [0u8; 8];
-        self.inner.fill(&mut buf)?;
-        Ok(u64::from_le_bytes(buf))
+        rand_core::utils::next_word_via_fill(self)
     }
 
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), RngError> {
@@ -304,15 +300,11 @@ impl rand_core::TryRng for BlindingRng {
     type Error = Infallible;
 
     fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        let mut buf = [0u8; 4];
-        self.try_fill_bytes(&mut buf)?;
-        Ok(u32::from_le_bytes(buf))
+        rand_core::utils::next_word_via_fill(self)
     }
 
     fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let mut buf = [0u8; 8];
-        self.try_fill_bytes(&mut buf)?;
-        Ok(u64::from_le_bytes(buf))
+        rand_core::utils::next_word_via_fill(self)
     }
 
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
