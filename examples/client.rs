@@ -148,7 +148,7 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--get-cert" => args.get_cert = Some(value("--get-cert")?),
             "--get-crl" => args.get_crl = true,
             "--version" => {
-                println!("{}", version());
+                println!("{}", util::version("client"));
                 return Ok(None);
             }
             "-h" | "--help" => {
@@ -165,20 +165,6 @@ fn parse_args() -> Result<Option<Args>, String> {
         return Err("--key-bits must be between 1024 and 8192".into());
     }
     Ok(Some(args))
-}
-
-/// `scep example client 0.1.0 (features: insecure-legacy)`: the interop tests read the
-/// features from it.
-fn version() -> String {
-    let legacy = if cfg!(feature = "insecure-legacy") {
-        "insecure-legacy"
-    } else {
-        "-"
-    };
-    format!(
-        "scep example client {} (features: {legacy})",
-        env!("CARGO_PKG_VERSION")
-    )
 }
 
 /// Why the client stopped without a certificate.
@@ -230,16 +216,12 @@ fn pick_recipient(certs: &[Certificate]) -> Option<&Certificate> {
         .or_else(|| certs.first())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn fingerprint(cert: &Certificate) -> Result<String, Failed> {
     let d = PROVIDER
         .digests
         .digest(DigestAlgorithm::Sha256, cert.as_der())
         .map_err(|e| Failed::Other(format!("SHA-256: {e}")))?;
-    Ok(hex(d.as_bytes()))
+    Ok(util::hex(d.as_bytes()))
 }
 
 fn parse_digest(name: &str) -> Result<DigestAlgorithm, String> {
@@ -497,7 +479,7 @@ fn save(
     write(&dir.join("chain.pem"), chain_pem.as_bytes())?;
     println!(
         "issued: serial {} subject {} -> {}",
-        hex(cert.serial_number()),
+        util::hex(cert.serial_number()),
         cert.subject(),
         cert_path.display()
     );

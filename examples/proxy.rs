@@ -97,7 +97,10 @@ use scep::server::{
 use scep::{Certificate, Error};
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
-#[allow(dead_code, reason = "the proxy uses only the self-signed key maker")]
+#[allow(
+    dead_code,
+    reason = "the proxy uses only the self-signed key maker and error helpers"
+)]
 #[path = "common/ca.rs"]
 mod ca;
 #[allow(
@@ -176,7 +179,7 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--state" => args.state = PathBuf::from(value("--state")?),
             "--insecure-legacy" => args.insecure_legacy = true,
             "--version" => {
-                println!("{}", version());
+                println!("{}", util::version("proxy"));
                 return Ok(None);
             }
             "-h" | "--help" => {
@@ -192,45 +195,19 @@ fn parse_args() -> Result<Option<Args>, String> {
     Ok(Some(args))
 }
 
-/// `scep example proxy 0.1.0 (features: insecure-legacy)`: the interop tests read the
-/// features from it.
-fn version() -> String {
-    let legacy = if cfg!(feature = "insecure-legacy") {
-        "insecure-legacy"
-    } else {
-        "-"
-    };
-    format!(
-        "scep example proxy {} (features: {legacy})",
-        env!("CARGO_PKG_VERSION")
-    )
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn lib(what: &'static str) -> impl FnOnce(Error) -> String {
-    move |e| format!("{what}: {e}")
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> String + '_ {
-    move |e| format!("{}: {e}", path.display())
-}
-
 // ---------------------------------------------------------------------------------------------
 // The RA's identity
 
 /// `DIR/ra.key.pem` and `DIR/ra.cert.pem`, created on first start.
 fn open_ra(dir: &Path) -> Result<RsaKey, String> {
-    fs::create_dir_all(dir.join("pending")).map_err(io(dir))?;
+    fs::create_dir_all(dir.join("pending")).map_err(ca::io_err(dir))?;
     let key_path = dir.join("ra.key.pem");
     let cert_path = dir.join("ra.cert.pem");
     if key_path.exists() && cert_path.exists() {
-        let cert = Certificate::from_pem(&fs::read(&cert_path).map_err(io(&cert_path))?)
-            .map_err(lib("RA certificate"))?;
-        return RsaKey::from_pem(&fs::read(&key_path).map_err(io(&key_path))?, cert)
-            .map_err(lib("RA key"));
+        let cert = Certificate::from_pem(&fs::read(&cert_path).map_err(ca::io_err(&cert_path))?)
+            .map_err(ca::scep_err("RA certificate"))?;
+        return RsaKey::from_pem(&fs::read(&key_path).map_err(ca::io_err(&key_path))?, cert)
+            .map_err(ca::scep_err("RA key"));
     }
     let key = ca::create_self_signed(
         RA_SUBJECT,
@@ -238,9 +215,9 @@ fn open_ra(dir: &Path) -> Result<RsaKey, String> {
         false,
         KeyUsage(KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment),
     )?;
-    let pem = key.to_pkcs8_pem().map_err(lib("RA key"))?;
+    let pem = key.to_pkcs8_pem().map_err(ca::scep_err("RA key"))?;
     write_private(&key_path, pem.as_bytes())?;
-    fs::write(&cert_path, key.certificate().to_pem()).map_err(io(&cert_path))?;
+    fs::write(&cert_path, key.certificate().to_pem()).map_err(ca::io_err(&cert_path))?;
     eprintln!(
         "proxy: created the RA key and certificate in {}",
         dir.display()
@@ -278,7 +255,7 @@ impl Upstream {
                     return Err(format!("GetCACert: HTTP {}", reply.status));
                 }
                 let ca = CaCertificates::parse(&reply.body, &Limits::DEFAULT)
-                    .map_err(lib("GetCACert"))?;
+                    .map_err(ca::scep_err("GetCACert"))?;
                 Ok((caps, ca))
             };
             match attempt() {
@@ -306,7 +283,7 @@ impl Upstream {
         #[cfg(not(feature = "insecure-legacy"))]
         let _ = legacy;
         let client = Client::from_ca_certificates(&ca, caps, PROVIDER, options)
-            .map_err(lib("upstream capabilities"))?;
+            .map_err(ca::scep_err("upstream capabilities"))?;
         let sig = SignatureAlgorithm::RsaPkcs1v15(client.negotiated().digest);
         eprintln!(
             "proxy: upstream {url}: {:?}, {:?}, encrypting to {}",
@@ -363,7 +340,7 @@ impl Upstream {
         let (request, poll_tx) = self
             .client
             .poll(tx, &self.signer, rng)
-            .map_err(lib("CertPoll"))?;
+            .map_err(ca::scep_err("CertPoll"))?;
         self.exchange(&request, &poll_tx, rng)
     }
 
@@ -379,14 +356,15 @@ impl Upstream {
         let sig = self.signer.signature_algorithm();
         let private = self.signer.private_key().clone();
         if let Ok(pem) = fs::read(&path) {
-            let cert = Certificate::from_pem(&pem).map_err(lib("RA upstream certificate"))?;
+            let cert =
+                Certificate::from_pem(&pem).map_err(ca::scep_err("RA upstream certificate"))?;
             let issued_here = self
                 .certificates
                 .iter()
                 .any(|ca| cert.verify_issued_by(ca, &PROVIDER).is_ok());
             if issued_here {
                 self.signer = RsaKey::new(private, cert)
-                    .map_err(lib("RA key"))?
+                    .map_err(ca::scep_err("RA key"))?
                     .with_signature_algorithm(sig);
                 eprintln!("proxy: signing upstream requests with {}", path.display());
                 return Ok(());
@@ -410,11 +388,11 @@ impl Upstream {
             csr_sig,
             &mut |m| ra.clone().with_signature_algorithm(csr_sig).sign(m),
         )
-        .map_err(lib("RA CSR"))?;
+        .map_err(ca::scep_err("RA CSR"))?;
         let (request, tx) = self
             .client
             .enroll(&csr, ra, rng)
-            .map_err(lib("RA PKCSReq"))?;
+            .map_err(ca::scep_err("RA PKCSReq"))?;
         let mut outcome = self.exchange(&request, &tx, rng);
         let mut polls = 0;
         while let Ok(Outcome::Pending) = outcome {
@@ -427,13 +405,13 @@ impl Upstream {
         }
         match outcome? {
             Outcome::Issued { certificate, .. } => {
-                fs::write(&path, certificate.to_pem()).map_err(io(&path))?;
+                fs::write(&path, certificate.to_pem()).map_err(ca::io_err(&path))?;
                 eprintln!(
                     "proxy: the upstream issued the RA certificate {}",
                     path.display()
                 );
                 self.signer = RsaKey::new(private, certificate)
-                    .map_err(lib("RA key"))?
+                    .map_err(ca::scep_err("RA key"))?
                     .with_signature_algorithm(sig);
                 Ok(())
             }
@@ -461,7 +439,7 @@ fn describe_outcome(o: &Outcome) -> String {
     match o {
         Outcome::Issued { certificate, .. } => format!(
             "SUCCESS: serial 0x{} subject {}",
-            hex(certificate.serial_number()),
+            util::hex(certificate.serial_number()),
             certificate.subject()
         ),
         Outcome::Certificates(c) => format!("SUCCESS: {} certificate(s)", c.len()),
@@ -489,7 +467,7 @@ struct Pending {
 impl Pending {
     fn load(dir: PathBuf) -> Result<Pending, String> {
         let mut map = HashMap::new();
-        for entry in fs::read_dir(&dir).map_err(io(&dir))?.flatten() {
+        for entry in fs::read_dir(&dir).map_err(ca::io_err(&dir))?.flatten() {
             let path = entry.path();
             if path.extension().is_none_or(|x| x != "tx") {
                 continue;
@@ -497,13 +475,13 @@ impl Pending {
             let restored = (|| -> Result<(String, Transaction), String> {
                 let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
                 let key = unhex(stem).ok_or("bad file name")?;
-                let id = fs::read_to_string(&path).map_err(io(&path))?;
-                let id = TransactionId::new(id.trim()).map_err(lib("transaction ID"))?;
+                let id = fs::read_to_string(&path).map_err(ca::io_err(&path))?;
+                let id = TransactionId::new(id.trim()).map_err(ca::scep_err("transaction ID"))?;
                 let csr_path = path.with_extension("csr");
-                let csr = Csr::from_der(&fs::read(&csr_path).map_err(io(&csr_path))?)
-                    .map_err(lib("CSR"))?;
+                let csr = Csr::from_der(&fs::read(&csr_path).map_err(ca::io_err(&csr_path))?)
+                    .map_err(ca::scep_err("CSR"))?;
                 // Only the ID and the key matter for polling; the nonce is drawn afresh.
-                let nonce = Nonce::random(&mut getrandom::SysRng).map_err(lib("nonce"))?;
+                let nonce = Nonce::random(&mut getrandom::SysRng).map_err(ca::scep_err("nonce"))?;
                 let purpose = Purpose::Enroll {
                     public_key: csr.public_key().clone(),
                     subject: csr.subject().clone(),
@@ -530,7 +508,7 @@ impl Pending {
     }
 
     fn insert(&mut self, key: &str, tx: &Transaction, csr: &Csr) {
-        let base = self.dir.join(hex(key.as_bytes()));
+        let base = self.dir.join(util::hex(key.as_bytes()));
         let saved = fs::write(base.with_extension("csr"), csr.as_der()).and_then(|()| {
             fs::write(
                 base.with_extension("tx"),
@@ -545,7 +523,7 @@ impl Pending {
 
     fn remove(&mut self, key: &str) {
         if self.map.remove(key).is_some() {
-            let base = self.dir.join(hex(key.as_bytes()));
+            let base = self.dir.join(util::hex(key.as_bytes()));
             let _ = fs::remove_file(base.with_extension("tx"));
             let _ = fs::remove_file(base.with_extension("csr"));
         }
@@ -787,7 +765,7 @@ impl App {
             }
         };
         let id = match PROVIDER.digests.digest(DigestAlgorithm::Sha256, &spki) {
-            Ok(d) => hex(d.as_bytes()),
+            Ok(d) => util::hex(d.as_bytes()),
             Err(e) => return Logged::text(500, "SHA-256", format!("{what} -> HTTP 500: {e}")),
         };
         let key = format!("light {id}");
@@ -831,7 +809,7 @@ impl App {
                 self.pending.remove(&key);
                 let log = format!(
                     "{what} -> HTTP 200: serial 0x{} subject {}",
-                    hex(certificate.serial_number()),
+                    util::hex(certificate.serial_number()),
                     certificate.subject()
                 );
                 let pem: String = self

@@ -104,7 +104,7 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--no-post" => args.no_post = true,
             "--insecure-legacy" => args.insecure_legacy = true,
             "--version" => {
-                println!("{}", version());
+                println!("{}", util::version("server"));
                 return Ok(None);
             }
             "-h" | "--help" => {
@@ -115,20 +115,6 @@ fn parse_args() -> Result<Option<Args>, String> {
         }
     }
     Ok(Some(args))
-}
-
-/// `scep example server 0.1.0 (features: insecure-legacy)`: the interop tests read the
-/// features from it.
-fn version() -> String {
-    let legacy = if cfg!(feature = "insecure-legacy") {
-        "insecure-legacy"
-    } else {
-        "-"
-    };
-    format!(
-        "scep example server {} (features: {legacy})",
-        env!("CARGO_PKG_VERSION")
-    )
 }
 
 struct App {
@@ -332,12 +318,11 @@ fn reject(info: FailInfo, why: &str) -> (Decision, String) {
 }
 
 fn describe(cert: &Certificate) -> String {
-    let serial: String = cert
-        .serial_number()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("serial 0x{serial} subject {}", cert.subject())
+    format!(
+        "serial 0x{} subject {}",
+        util::hex(cert.serial_number()),
+        cert.subject()
+    )
 }
 
 fn signer_kind(k: SignerKind) -> &'static str {

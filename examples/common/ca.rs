@@ -44,11 +44,13 @@ const SHA256: SignatureAlgorithm = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorit
 
 type CaResult<T> = Result<T, String>;
 
-fn io_err(what: &Path) -> impl FnOnce(io::Error) -> String + '_ {
+/// Names the file in an I/O error.
+pub fn io_err(what: &Path) -> impl FnOnce(io::Error) -> String + '_ {
     move |e| format!("{}: {e}", what.display())
 }
 
-fn scep_err(what: &'static str) -> impl FnOnce(Error) -> String {
+/// Names the step in a library error.
+pub fn scep_err(what: &'static str) -> impl FnOnce(Error) -> String {
     move |e| format!("{what}: {e}")
 }
 

@@ -1,4 +1,5 @@
-//! Small helpers shared by the example client and server: times, names, key files.
+//! Small helpers shared by the example client, server and proxy: times, names, key files, hex,
+//! the version line.
 
 use core::str::FromStr;
 use core::time::Duration;
@@ -33,4 +34,23 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
 /// Names are given as `CN=device,O=example` (RFC 4514).
 pub fn parse_name(s: &str) -> Result<Name, String> {
     Name::from_str(s).map_err(|e| format!("bad name {s:?}: {e}"))
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `scep example NAME 0.1.0 (features: insecure-legacy)` for `--version`: the interop tests
+/// read the features from it.
+pub fn version(name: &str) -> String {
+    let legacy = if cfg!(feature = "insecure-legacy") {
+        "insecure-legacy"
+    } else {
+        "-"
+    };
+    format!(
+        "scep example {name} {} (features: {legacy})",
+        env!("CARGO_PKG_VERSION")
+    )
 }
