@@ -64,7 +64,8 @@ impl Default for ClientOptions {
 #[derive(Clone, Debug)]
 pub struct Client {
     recipient: Certificate,
-    ca_certs: Vec<Certificate>,
+    /// The certificates a reply may be signed by: the CA's, and the recipient.
+    trusted: Vec<Certificate>,
     ca_name: Name,
     caps: Capabilities,
     negotiated: Negotiated,
@@ -96,6 +97,16 @@ pub struct Transaction {
     sender_nonce: Nonce,
     message_type: MessageType,
     purpose: Purpose,
+}
+
+impl Purpose {
+    /// What a PKCSReq or RenewalReq for `csr` asks for.
+    fn enroll(csr: &Csr) -> Self {
+        Self::Enroll {
+            public_key: csr.public_key().clone(),
+            subject: csr.subject().clone(),
+        }
+    }
 }
 
 impl Transaction {
@@ -187,9 +198,13 @@ impl Client {
             .find(|c| c.is_ca())
             .or_else(|| ca_certs.iter().find(|c| c.is_self_issued()))
             .map_or_else(|| recipient.issuer().clone(), |c| c.subject().clone());
+        let mut trusted = ca_certs;
+        if !trusted.iter().any(|c| c.as_der() == recipient.as_der()) {
+            trusted.push(recipient.clone());
+        }
         Ok(Self {
             recipient,
-            ca_certs,
+            trusted,
             ca_name,
             caps,
             negotiated,
@@ -240,6 +255,15 @@ impl Client {
     /// The certificate requests are encrypted to.
     pub fn recipient(&self) -> &Certificate {
         &self.recipient
+    }
+
+    /// RenewalReq when the CA advertises `Renewal`, else PKCSReq.
+    fn renewal_body(&self, csr: &Csr) -> MessageBody {
+        if self.caps.supports_renewal() {
+            MessageBody::RenewalReq(csr.clone())
+        } else {
+            MessageBody::PkcsReq(csr.clone())
+        }
     }
 
     fn seal_request(
@@ -298,10 +322,7 @@ impl Client {
         rng: &mut dyn SecureRandom,
     ) -> Result<(Request, Transaction), Error> {
         let id = TransactionId::random(rng)?;
-        let purpose = Purpose::Enroll {
-            public_key: csr.public_key().clone(),
-            subject: csr.subject().clone(),
-        };
+        let purpose = Purpose::enroll(csr);
         self.seal_request(id, MessageBody::PkcsReq(csr.clone()), purpose, signer, rng)
     }
 
@@ -317,16 +338,8 @@ impl Client {
         rng: &mut dyn SecureRandom,
     ) -> Result<(Request, Transaction), Error> {
         let id = TransactionId::random(rng)?;
-        let purpose = Purpose::Enroll {
-            public_key: csr.public_key().clone(),
-            subject: csr.subject().clone(),
-        };
-        let body = if self.caps.supports_renewal() {
-            MessageBody::RenewalReq(csr.clone())
-        } else {
-            MessageBody::PkcsReq(csr.clone())
-        };
-        self.seal_request(id, body, purpose, existing, rng)
+        let purpose = Purpose::enroll(csr);
+        self.seal_request(id, self.renewal_body(csr), purpose, existing, rng)
     }
 
     /// CertPoll (GetCertInitial) for a PENDING enrollment: same transaction ID, fresh nonce,
@@ -422,16 +435,9 @@ impl Client {
         rng: &mut dyn SecureRandom,
     ) -> Result<(Request, Transaction), Error> {
         let id = request.transaction_id().clone();
-        let enroll = |csr: &Csr| Purpose::Enroll {
-            public_key: csr.public_key().clone(),
-            subject: csr.subject().clone(),
-        };
         let (body, purpose) = match request.kind() {
-            RequestKind::Enroll(csr) => (MessageBody::PkcsReq(csr.clone()), enroll(csr)),
-            RequestKind::Renew(csr) if self.caps.supports_renewal() => {
-                (MessageBody::RenewalReq(csr.clone()), enroll(csr))
-            }
-            RequestKind::Renew(csr) => (MessageBody::PkcsReq(csr.clone()), enroll(csr)),
+            RequestKind::Enroll(csr) => (MessageBody::PkcsReq(csr.clone()), Purpose::enroll(csr)),
+            RequestKind::Renew(csr) => (self.renewal_body(csr), Purpose::enroll(csr)),
             RequestKind::GetCert(which) => (
                 MessageBody::GetCert(which.clone()),
                 Purpose::GetCert(which.clone()),
@@ -463,16 +469,10 @@ impl Client {
         decryptor: &dyn Decryptor,
         rng: &mut dyn SecureRandom,
     ) -> Result<Outcome, Error> {
-        let mut trusted: Vec<Certificate> = self.ca_certs.clone();
-        if !trusted
-            .iter()
-            .any(|c| c.as_der() == self.recipient.as_der())
-        {
-            trusted.push(self.recipient.clone());
-        }
+        let trusted = &self.trusted;
         let opts = OpenOptions {
             limits: self.options.limits,
-            extra_certificates: &trusted,
+            extra_certificates: trusted,
             #[cfg(feature = "insecure-legacy")]
             allow_legacy: self.options.allow_legacy,
             ..OpenOptions::DEFAULT
