@@ -78,8 +78,9 @@ struct Signed<'a> {
     signature: BitStringRef<'a>,
 }
 
-/// RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
-fn x509_time(t: der::DateTime) -> Time {
+/// RFC 5280 §4.1.2.5 (and RFC 5652 §11.3 for signingTime): UTCTime through 2049,
+/// GeneralizedTime from 2050.
+pub(crate) fn x509_time(t: der::DateTime) -> Time {
     if t.year() < 2050 {
         if let Ok(utc) = UtcTime::from_date_time(t) {
             return Time::UtcTime(utc);

@@ -263,37 +263,20 @@ pub(crate) fn signed_data(
     if let Some(t) = signing_time {
         // RFC 5652 §11.3: UTCTime through 2049, GeneralizedTime after.
         attrs.push(&oid::SIGNING_TIME, |v| {
-            if t.year() < 2050 {
-                let u = der::asn1::UtcTime::from_date_time(t).map_err(|_| Error::InvalidInput)?;
-                enc::value(v, &u)
-            } else {
-                enc::value(v, &der::asn1::GeneralizedTime::from_date_time(t))
-            }
+            enc::value(v, &crate::builder::x509_time(t))
         })?;
     }
 
     let signer_cert = signer.certificate();
-    // At most the signer's and a few extra certificates: no allocation for the usual one or two.
-    let mut certs: [&[u8]; 4] = [signer_cert.as_der(); 4];
-    let mut more: Vec<&[u8]> = Vec::new();
-    let mut n = 1;
-    for c in extra_certificates {
-        if c.as_der() != signer_cert.as_der() {
-            match certs.get_mut(n) {
-                Some(slot) => *slot = c.as_der(),
-                None => more.push(c.as_der()),
-            }
-            n += 1;
-        }
-    }
-    if !more.is_empty() {
-        more.extend_from_slice(&certs);
-    }
-    let certs: &mut [&[u8]] = if more.is_empty() {
-        certs.get_mut(..n).unwrap_or(&mut [])
-    } else {
-        &mut more
-    };
+    // The signer's certificate, then the extra ones (the signer's not twice), borrowed.
+    let mut certs: Vec<&[u8]> = Vec::with_capacity(1 + extra_certificates.len());
+    certs.push(signer_cert.as_der());
+    certs.extend(
+        extra_certificates
+            .iter()
+            .map(Certificate::as_der)
+            .filter(|der| *der != signer_cert.as_der()),
+    );
 
     // Everything but the headers, the signature and a few algorithm identifiers, so that the
     // message is written without growing the buffer (an RSA-4096 signature fits in the slack).
@@ -317,7 +300,7 @@ pub(crate) fn signed_data(
                         Ok(())
                     })
                 })?;
-                enc::set_of_refs(sd, CTX0_CONS, certs);
+                enc::set_of_refs(sd, CTX0_CONS, &mut certs);
                 enc::nested(sd, SET, |sis| {
                     enc::nested(sis, SEQUENCE, |si| {
                         enc::small_int(si, 1);
@@ -495,9 +478,9 @@ mod tests {
         Certificate::from_pem(&data(&alloc::format!("{name}.cert.pem"))).unwrap()
     }
 
-    /// More extra certificates than `signed_data` keeps on the stack, the signer's among them:
-    /// every distinct one is sent once, the SET is in DER order, and the signature (over the
-    /// attributes as written in place) verifies.
+    /// Many extra certificates, the signer's among them: every distinct one is sent once, the
+    /// SET is in DER order, and the signature (over the attributes as written in place)
+    /// verifies.
     #[test]
     fn many_extra_certificates_are_sent_once_and_sorted() {
         let ra = RsaKey::from_pem(&data("ra2048.pkcs8.pem"), cert("ra2048")).unwrap();
@@ -530,5 +513,43 @@ mod tests {
         assert_eq!(got, want);
         let verified = parsed.verify(&PROVIDER).unwrap();
         assert_eq!(verified.signer().as_der(), cert("ra2048").as_der());
+    }
+
+    /// signingTime is UTCTime through 2049 and GeneralizedTime from 2050 (RFC 5652 §11.3), and
+    /// reads back as the time that was sealed.
+    #[test]
+    fn signing_time_switches_to_generalized_time_in_2050() {
+        let ra = RsaKey::from_pem(&data("ra2048.pkcs8.pem"), cert("ra2048")).unwrap();
+        let mut rng = getrandom::SysRng;
+        for (t, tag) in [
+            (
+                der::DateTime::new(2049, 12, 31, 23, 59, 59).unwrap(),
+                0x17u8,
+            ),
+            (der::DateTime::new(2050, 1, 1, 0, 0, 0).unwrap(), 0x18u8),
+        ] {
+            let msg = PkiMessage {
+                transaction_id: TransactionId::random(&mut rng).unwrap(),
+                sender_nonce: Some(Nonce::random(&mut rng).unwrap()),
+                recipient_nonce: Some(Nonce::random(&mut rng).unwrap()),
+                body: MessageBody::CertRep(CertRep::Pending),
+            };
+            let opts = SealOptions {
+                signing_time: Some(t),
+                ..SealOptions::DEFAULT
+            };
+            let der = seal(&msg, &ra, None, &opts, &PROVIDER, &mut rng).unwrap();
+            let parsed = crate::envelope::parse(&der, &OpenOptions::DEFAULT).unwrap();
+            assert_eq!(parsed.signing_time(), Some(t));
+            // SEQUENCE { id-signingTime, SET { <time> } }
+            let mut id = Vec::new();
+            enc::oid(&mut id, &oid::SIGNING_TIME);
+            let at = der
+                .windows(id.len())
+                .position(|w| w == id.as_slice())
+                .unwrap();
+            assert_eq!(der[at + id.len() + 2], tag, "{t}");
+            parsed.verify(&PROVIDER).unwrap();
+        }
     }
 }
