@@ -74,7 +74,6 @@
 use core::time::Duration;
 use std::collections::HashMap;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::thread;
@@ -109,8 +108,8 @@ mod ca;
 )]
 #[path = "common/http_client.rs"]
 mod http_client;
-#[path = "common/refusal.rs"]
-mod refusal;
+#[path = "common/serve.rs"]
+mod serve;
 #[path = "common/util.rs"]
 mod util;
 
@@ -723,7 +722,7 @@ impl App {
             } => {
                 // Refused by the library before any policy: never relayed upstream.
                 let (what, outcome) =
-                    refusal::describe(&response, reason, message_type, transaction_id.as_ref());
+                    serve::describe(&response, reason, message_type, transaction_id.as_ref());
                 let what =
                     what.map_or_else(|| "PKIOperation".into(), |w| format!("PKIOperation {w}"));
                 Logged::new(response, format!("{what} -> {outcome}"))
@@ -845,18 +844,14 @@ impl App {
 }
 
 fn respond(req: tiny_http::Request, r: Logged) {
-    let mut reply = tiny_http::Response::from_data(r.body).with_status_code(r.status);
-    if let Ok(h) = tiny_http::Header::from_bytes("Content-Type", r.content_type) {
-        reply.add_header(h);
-    }
-    if let Some(secs) = r.retry_after {
-        if let Ok(h) = tiny_http::Header::from_bytes("Retry-After", secs.to_string()) {
-            reply.add_header(h);
-        }
-    }
-    if let Err(e) = req.respond(reply) {
-        eprintln!("proxy: cannot send the reply: {e}");
-    }
+    serve::send(
+        req,
+        r.status,
+        r.content_type,
+        r.body,
+        r.retry_after,
+        "proxy",
+    );
 }
 
 fn run(args: Args) -> Result<(), String> {
@@ -941,18 +936,17 @@ fn run(args: Args) -> Result<(), String> {
             .iter()
             .find(|h| h.field.equiv(CHALLENGE_HEADER))
             .map(|h| h.value.as_str().to_owned());
-        let mut body = Vec::new();
-        let limit = u64::try_from(max_body)
-            .unwrap_or(u64::MAX)
-            .saturating_add(1);
-        if let Err(e) = req.as_reader().take(limit).read_to_end(&mut body) {
-            eprintln!("proxy: {method} {path} -> cannot read the body: {e}");
-            respond(
-                req,
-                Logged::text(400, "cannot read the body", String::new()),
-            );
-            continue;
-        }
+        let body = match serve::read_body(&mut req, max_body) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("proxy: {method} {path} -> cannot read the body: {e}");
+                respond(
+                    req,
+                    Logged::text(400, "cannot read the body", String::new()),
+                );
+                continue;
+            }
+        };
         let result = if light {
             app.light(challenge.as_deref(), &body, &mut rng)
         } else {

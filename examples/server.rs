@@ -29,7 +29,6 @@
 //! development and tests, not a CA to trust.
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -47,8 +46,8 @@ use scep::server::{
 
 #[path = "common/ca.rs"]
 mod ca;
-#[path = "common/refusal.rs"]
-mod refusal;
+#[path = "common/serve.rs"]
+mod serve;
 #[path = "common/util.rs"]
 mod util;
 
@@ -209,7 +208,7 @@ impl App {
             } => {
                 // Refused before a decision; the library says why (for this log only).
                 let (what, outcome) =
-                    refusal::describe(&response, reason, message_type, transaction_id.as_ref());
+                    serve::describe(&response, reason, message_type, transaction_id.as_ref());
                 let what = what.unwrap_or_else(|| String::from("?"));
                 logged(response, what, outcome)
             }
@@ -350,13 +349,7 @@ fn logged(response: Response, what: String, outcome: String) -> Logged {
 }
 
 fn respond(req: tiny_http::Request, r: Response) {
-    let mut reply = tiny_http::Response::from_data(r.body).with_status_code(r.status);
-    if let Ok(h) = tiny_http::Header::from_bytes("Content-Type", r.content_type) {
-        reply.add_header(h);
-    }
-    if let Err(e) = req.respond(reply) {
-        eprintln!("server: cannot send the reply: {e}");
-    }
+    serve::send(req, r.status, r.content_type, r.body, None, "server");
 }
 
 fn run(args: Args) -> Result<(), String> {
@@ -428,15 +421,14 @@ fn run(args: Args) -> Result<(), String> {
             respond(req, text(404, "not found"));
             continue;
         }
-        let mut body = Vec::new();
-        let limit = u64::try_from(max_body)
-            .unwrap_or(u64::MAX)
-            .saturating_add(1);
-        if let Err(e) = req.as_reader().take(limit).read_to_end(&mut body) {
-            eprintln!("server: {method} {path} -> cannot read the body: {e}");
-            respond(req, text(400, "cannot read the body"));
-            continue;
-        }
+        let body = match serve::read_body(&mut req, max_body) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("server: {method} {path} -> cannot read the body: {e}");
+                respond(req, text(400, "cannot read the body"));
+                continue;
+            }
+        };
         let (op, result) = app.handle(&method, &target, &body, &mut rng);
         let sep = if result.what.is_empty() { "" } else { " " };
         eprintln!(
