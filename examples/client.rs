@@ -21,6 +21,13 @@
 //! CRL, signing with `DIR/key.pem` and `DIR/cert.pem`; they write `DIR/cert-SERIAL.pem` and
 //! `DIR/crl.der`.
 //!
+//! `--ca-fingerprint HEX` is the SHA-256 fingerprint of the CA certificate (as `openssl x509
+//! -fingerprint -sha256` prints it): the trust anchor. Only certificates of the GetCACert reply
+//! whose signatures chain to it are believed; the RA certificates requests are encrypted to,
+//! and the certificates a reply may be signed by, are chosen among those (RFC 8894 §2.2).
+//! Anything else in the reply is reported and dropped. Without it the reply is trusted on first
+//! use, with a warning.
+//!
 //! Algorithms come from GetCACaps; `--get` forces GET, `--cipher aes128|aes192|aes256|des3` (and `des`
 //! with `--insecure-legacy`) and `--digest sha1|sha256|sha512` override them. `--insecure-legacy`
 //! (needs the `insecure-legacy` feature) accepts single DES replies, which micromdm's
@@ -42,9 +49,12 @@ use scep::caps::{Capabilities, Capability, Policy};
 use scep::client::{Client, ClientOptions, Outcome, Transaction};
 use scep::crypto::{ContentEncryption, DigestAlgorithm, SignatureAlgorithm, Signer};
 use scep::envelope::Limits;
-use scep::http::{self, Request};
-use scep::message::{CertsOnly, Csr, IssuerAndSerialNumber};
+use scep::http::Request;
+use scep::ca_certs::CaCertificates;
+use scep::error::TrustFailure;
+use scep::message::{Csr, IssuerAndSerialNumber};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey, self_signed_certificate};
+use scep::trust::TrustAnchor;
 use scep::{Certificate, Error};
 
 #[path = "common/http_client.rs"]
@@ -52,7 +62,7 @@ mod http_client;
 #[path = "common/util.rs"]
 mod util;
 
-use http_client::{Http, HttpReply};
+use http_client::Http;
 use util::{der_time, parse_name, write_private};
 
 const USAGE: &str = "\
@@ -72,7 +82,9 @@ usage: client --url URL [--challenge SECRET] [--subject CN=device] [--out DIR] [
   --get                send PKIOperation with GET even if the CA supports POST
   --cipher C           force the content encryption
   --digest D           force the digest
-  --ca-fingerprint HEX require this SHA-256 fingerprint for a CA certificate
+  --ca-fingerprint HEX the SHA-256 fingerprint of the CA certificate to trust: only
+                       certificates that chain to it are used (without it, the
+                       GetCACert reply is trusted on first use, with a warning)
   --get-cert SERIAL    fetch the certificate with this serial (hex) from the CA
   --get-crl            fetch the CA's CRL
   --insecure-legacy    accept single DES/MD5 (micromdm scepserver replies with single DES);
@@ -185,37 +197,6 @@ fn lib(what: &'static str) -> impl FnOnce(Error) -> Failed {
     move |e| Failed::Other(format!("{what}: {e}"))
 }
 
-/// The certificates of a GetCACert reply: one DER certificate or a certificates-only
-/// SignedData.
-fn ca_certificates(reply: &HttpReply) -> Result<Vec<Certificate>, String> {
-    let single = || Certificate::from_der(&reply.body).map(|c| vec![c]);
-    let bundle = || CertsOnly::from_ber(&reply.body, &Limits::DEFAULT).map(|b| b.certificates);
-    let certs = if reply.content_type.starts_with(http::CONTENT_TYPE_CA_CERT) {
-        single().or_else(|_| bundle())
-    } else {
-        bundle().or_else(|_| single())
-    };
-    match certs {
-        Ok(c) if !c.is_empty() => Ok(c),
-        Ok(_) => Err("GetCACert: no certificate in the reply".into()),
-        Err(e) => Err(format!("GetCACert: {e}")),
-    }
-}
-
-/// The certificate to encrypt requests to: a non-CA certificate allowed to encipher keys (an
-/// RA), else any such certificate, else the first non-CA one, else the first CA certificate
-/// (micromdm's CA, also its RA, has keyCertSign and cRLSign only).
-fn pick_recipient(certs: &[Certificate]) -> Option<&Certificate> {
-    let enciphers = |c: &&Certificate| c.key_usage().is_none_or(|ku| ku.key_encipherment());
-    certs
-        .iter()
-        .filter(|c| !c.is_ca())
-        .find(enciphers)
-        .or_else(|| certs.iter().find(enciphers))
-        .or_else(|| certs.iter().find(|c| !c.is_ca()))
-        .or_else(|| certs.first())
-}
-
 fn fingerprint(cert: &Certificate) -> Result<String, Failed> {
     let d = PROVIDER
         .digests
@@ -306,28 +287,51 @@ fn run(args: &Args) -> Result<(), Failed> {
             String::from_utf8_lossy(&reply.body)
         )));
     }
-    let ca_certs = ca_certificates(&reply)?;
-    let mut pinned = args.ca_fingerprint.is_none();
-    for c in &ca_certs {
-        let fp = fingerprint(c)?;
-        eprintln!("client: CA certificate {} (SHA-256 {fp})", c.subject());
-        if let Some(want) = &args.ca_fingerprint {
-            let want: String = want
-                .chars()
-                .filter(char::is_ascii_hexdigit)
-                .collect::<String>()
-                .to_ascii_lowercase();
-            pinned |= want == fp;
+    let reply_set = CaCertificates::parse(&reply.body, &Limits::DEFAULT)
+        .map_err(|e| Failed::Other(format!("GetCACert: {e}")))?;
+    eprintln!(
+        "client: GetCACert reply ({}): {} certificate(s)",
+        reply.content_type,
+        reply_set.certificates().len()
+    );
+    for c in reply_set.certificates() {
+        eprintln!(
+            "client: GetCACert: {} (SHA-256 {})",
+            c.subject(),
+            fingerprint(c)?
+        );
+    }
+    // The anchor: the CA certificate with the pinned fingerprint. Only certificates whose
+    // signatures chain to it are believed (RFC 8894 §2.2); the rest are reported and dropped.
+    let trusted = match &args.ca_fingerprint {
+        Some(hex) => {
+            let anchor = TrustAnchor::sha256_from_hex(hex).map_err(|_| {
+                Failed::Other("--ca-fingerprint: 64 hex digits (colons allowed)".into())
+            })?;
+            reply_set.verify(&anchor, &PROVIDER).map_err(|e| match e {
+                Error::Untrusted(TrustFailure::AnchorNotFound) => Failed::Other(
+                    "GetCACert: no CA certificate has the fingerprint given with --ca-fingerprint"
+                        .into(),
+                ),
+                e => Failed::Other(format!("GetCACert: {e}")),
+            })?
         }
+        None => {
+            eprintln!(
+                "client: WARNING: no --ca-fingerprint: trusting the GetCACert reply on first \
+                 use; pin the CA's SHA-256 fingerprint above for every later run"
+            );
+            reply_set.trust_on_first_use()
+        }
+    };
+    for d in trusted.dropped() {
+        eprintln!(
+            "client: GetCACert: dropped {} ({:?}): does not chain to the pinned CA",
+            d.certificate.subject(),
+            d.reason
+        );
     }
-    if !pinned {
-        return Err(Failed::Other(
-            "no CA certificate has the fingerprint given with --ca-fingerprint".into(),
-        ));
-    }
-    let recipient = pick_recipient(&ca_certs)
-        .cloned()
-        .ok_or_else(|| Failed::Other("GetCACert: no certificate".into()))?;
+    let ca_certs: Vec<Certificate> = trusted.chain().to_vec();
 
     // Algorithms: negotiated from the capabilities, unless forced.
     let mut policy = Policy::default();
@@ -356,7 +360,7 @@ fn run(args: &Args) -> Result<(), Failed> {
     {
         options.allow_legacy = args.insecure_legacy;
     }
-    let client = Client::new(recipient, ca_certs.clone(), caps, PROVIDER, options)
+    let client = Client::from_ca_certificates(&trusted, caps, PROVIDER, options)
         .map_err(lib("negotiation"))?;
     let negotiated = client.negotiated();
     let digest = negotiated.digest;
@@ -423,7 +427,7 @@ fn run(args: &Args) -> Result<(), Failed> {
                 String::from_utf8_lossy(&reply.body)
             )));
         }
-        let outcome = client.handle(&current, &reply.body, &signer, &mut rng);
+        let outcome = client.handle(&current, &reply.body, &signer, util::now(), &mut rng);
         match outcome.map_err(|e| match e {
             Error::LegacyAlgorithm => Failed::Other(
                 "reply: the CA answered with single DES or MD5; --insecure-legacy accepts it"
@@ -529,7 +533,7 @@ fn fetch(
         )));
     }
     match client
-        .handle(&tx, &reply.body, &id, rng)
+        .handle(&tx, &reply.body, &id, util::now(), rng)
         .map_err(lib("reply"))?
     {
         Outcome::Certificates(certs) => {

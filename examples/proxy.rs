@@ -93,6 +93,7 @@ use scep::server::{
     Decision, Incoming, PkiRequest, RequestKind, Response, Server, ServerOptions, SignerKind,
     challenge_matches,
 };
+use scep::trust::NoneRevoked;
 use scep::{Certificate, Error};
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
@@ -281,7 +282,9 @@ impl Upstream {
         }
         #[cfg(not(feature = "insecure-legacy"))]
         let _ = legacy;
-        let client = Client::from_ca_certificates(&ca, caps, PROVIDER, options)
+        // Trust on first use: pinning the upstream (`--upstream-fingerprint`) is the tools'
+        // part of issue #12, with `CaCertificates::verify`.
+        let client = Client::from_ca_certificates(&ca.trust_on_first_use(), caps, PROVIDER, options)
             .map_err(ca::scep_err("upstream capabilities"))?;
         let sig = SignatureAlgorithm::RsaPkcs1v15(client.negotiated().digest);
         eprintln!(
@@ -315,7 +318,7 @@ impl Upstream {
         }
         let outcome = self
             .client
-            .handle(tx, &reply.body, &self.signer, rng)
+            .handle(tx, &reply.body, &self.signer, util::now(), rng)
             .map_err(|e| match e {
                 Error::LegacyAlgorithm => {
                     "the upstream answered with single DES or MD5 (--insecure-legacy)".to_owned()
@@ -634,7 +637,7 @@ impl App {
         match req.kind() {
             RequestKind::Enroll(csr) | RequestKind::Renew(csr) => {
                 // A renewal signed by a certificate the upstream issued needs no challenge.
-                if req.signer_kind() != SignerKind::IssuedByCa {
+                if req.signer_kind(util::now(), &NoneRevoked) != SignerKind::IssuedByCa {
                     let got = req.challenge_password();
                     if let Err(why) = self.check_challenge(got.as_deref()) {
                         return reject(FailInfo::BadRequest, why);

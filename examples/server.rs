@@ -43,6 +43,7 @@ use scep::server::{
     Decision, Incoming, PkiRequest, RequestKind, Response, Server, ServerOptions, SignerKind,
     challenge_matches,
 };
+use scep::trust::{NoneRevoked, RenewalPolicy};
 
 #[path = "common/ca.rs"]
 mod ca;
@@ -187,7 +188,7 @@ impl App {
                     "{:?} tx={} signer={} alg={cipher}/{:?}",
                     req.message_type(),
                     req.transaction_id().as_str(),
-                    signer_kind(req.signer_kind()),
+                    signer_kind(req.signer_kind(util::now(), &NoneRevoked)),
                     o.digest,
                 );
                 let (decision, outcome) = self.decide(&req);
@@ -226,7 +227,8 @@ impl App {
             RequestKind::Enroll(csr) | RequestKind::Renew(csr) => {
                 // A request signed by a certificate this CA issued is a renewal (RenewalReq, or
                 // a PKCSReq signed with the old certificate): no challenge needed.
-                let renewal = req.signer_kind() == SignerKind::IssuedByCa;
+                // Valid now and not revoked (this CA revokes nothing: its CRL is empty).
+                let renewal = req.signer_kind(util::now(), &NoneRevoked) == SignerKind::IssuedByCa;
                 if !renewal {
                     if let Some(expected) = &self.challenge {
                         let got = req.challenge_password().unwrap_or_default();
@@ -239,6 +241,10 @@ impl App {
                             return reject(FailInfo::BadRequest, why);
                         }
                     }
+                } else if let Err(change) = req.check_renewal(&RenewalPolicy::STRICT) {
+                    // A renewal keeps the subject and subjectAltName of the old certificate.
+                    let why = format!("a renewal may not change the {change:?}");
+                    return reject(FailInfo::BadRequest, &why);
                 }
                 if self.pending && !self.waiting.contains_key(&tx) {
                     self.waiting.insert(tx, csr.clone());
@@ -328,6 +334,8 @@ fn signer_kind(k: SignerKind) -> &'static str {
     match k {
         SignerKind::SelfSigned => "self-signed",
         SignerKind::IssuedByCa => "issued-by-ca",
+        SignerKind::IssuedByCaExpired => "issued-by-ca-expired",
+        SignerKind::IssuedByCaRevoked => "issued-by-ca-revoked",
         _ => "other",
     }
 }

@@ -46,6 +46,8 @@ struct Inner {
     /// The signature BIT STRING's octets (after the unused-bits octet), within `der`.
     signature: Range<usize>,
     basic_constraints_ca: bool,
+    /// notBefore and notAfter in seconds since 1970, when both decode.
+    validity: Option<(u64, u64)>,
 }
 
 impl fmt::Debug for Certificate {
@@ -60,6 +62,7 @@ impl fmt::Debug for Certificate {
             .field("extensions", &i.extensions)
             .field("signature_algorithm", &i.signature_algorithm)
             .field("basic_constraints_ca", &i.basic_constraints_ca)
+            .field("validity", &i.validity)
             .finish_non_exhaustive()
     }
 }
@@ -110,6 +113,7 @@ impl Certificate {
                 x509_cert::ext::pkix::BasicConstraints::from_der(e.extn_value.as_bytes()).ok()
             })
             .is_some_and(|b| b.ca);
+        let validity = validity_secs(c.tbs.validity);
         Ok(Self {
             inner: Arc::new(Inner {
                 der: der.to_vec(),
@@ -119,6 +123,7 @@ impl Certificate {
                 signature: layout.signature,
                 signature_algorithm: c.signature_algorithm,
                 basic_constraints_ca,
+                validity,
                 version: c.tbs.version.unwrap_or(0),
                 issuer: c.tbs.issuer,
                 subject: c.tbs.subject,
@@ -248,6 +253,17 @@ impl Certificate {
             .unwrap_or(&[])
     }
 
+    /// The validity period, `(notBefore, notAfter)`, or `None` when a time does not decode
+    /// (DER `UTCTime` or `GeneralizedTime` from 1970 on, RFC 5280 §4.1.2.5). Check it against
+    /// the current time with [`trust::check_validity`](crate::trust::check_validity).
+    pub fn validity(&self) -> Option<(crate::trust::UnixTime, crate::trust::UnixTime)> {
+        let (from, to) = self.inner.validity?;
+        Some((
+            crate::trust::UnixTime::from_secs(from),
+            crate::trust::UnixTime::from_secs(to),
+        ))
+    }
+
     /// Whether basicConstraints says this is a CA certificate.
     pub fn is_ca(&self) -> bool {
         self.inner.basic_constraints_ca
@@ -306,6 +322,24 @@ impl Certificate {
     pub fn matches_issuer_serial(&self, issuer: &Name, serial: &[u8]) -> bool {
         self.issuer() == issuer && self.serial_number() == serial
     }
+}
+
+/// `Validity ::= SEQUENCE { notBefore Time, notAfter Time }` as seconds since 1970.
+fn validity_secs(validity: der::asn1::AnyRef<'_>) -> Option<(u64, u64)> {
+    use x509_cert::time::Time;
+    if validity.tag() != der::Tag::Sequence {
+        return None;
+    }
+    let mut r = der::SliceReader::new(validity.value()).ok()?;
+    let from = Time::decode(&mut r).ok()?;
+    let to = Time::decode(&mut r).ok()?;
+    if !der::Reader::is_finished(&r) {
+        return None;
+    }
+    Some((
+        from.to_unix_duration().as_secs(),
+        to.to_unix_duration().as_secs(),
+    ))
 }
 
 /// Where the fields SCEP takes as raw octets sit in a DER certificate.

@@ -15,7 +15,7 @@ use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::name::Name;
 
 use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
-use crate::ca_certs::CaCertificates;
+use crate::trust::{TrustedCaCertificates, UnixTime};
 use crate::caps::{Capabilities, Negotiated, Policy};
 use crate::cert::Certificate;
 use crate::crypto::{CryptoProvider, Decryptor, KeyTransport, SecureRandom, Signer};
@@ -40,6 +40,10 @@ pub struct ClientOptions {
     pub key_transport: KeyTransport,
     /// `signingTime` to put in requests; the crate has no clock.
     pub signing_time: Option<der::DateTime>,
+    /// How far the `now` given to [`Client::handle`] may be off when an issued certificate's
+    /// validity is checked (default 5 minutes): a device whose clock is slow still accepts a
+    /// certificate whose notBefore is the CA's "now".
+    pub clock_skew: core::time::Duration,
     /// Accept single DES and MD5 in replies (micromdm's server sends single DES). Only with
     /// the `insecure-legacy` feature.
     #[cfg(feature = "insecure-legacy")]
@@ -54,11 +58,15 @@ impl Default for ClientOptions {
             policy: Policy::default(),
             key_transport: KeyTransport::RsaPkcs1v15,
             signing_time: None,
+            clock_skew: DEFAULT_CLOCK_SKEW,
             #[cfg(feature = "insecure-legacy")]
             allow_legacy: false,
         }
     }
 }
+
+/// The default [`ClientOptions::clock_skew`]: 5 minutes.
+pub const DEFAULT_CLOCK_SKEW: core::time::Duration = core::time::Duration::from_secs(300);
 
 /// A SCEP client for one CA.
 #[derive(Clone, Debug)]
@@ -66,6 +74,8 @@ pub struct Client {
     recipient: Certificate,
     /// The certificates a reply may be signed by: the CA's, and the recipient.
     trusted: Vec<Certificate>,
+    /// The certificates an issued certificate may be signed by.
+    issuers: Vec<Certificate>,
     ca_name: Name,
     caps: Capabilities,
     negotiated: Negotiated,
@@ -175,11 +185,15 @@ pub enum Outcome {
 }
 
 impl Client {
-    /// A client for the CA whose GetCACert reply held `ca_certs`, encrypting requests to
+    /// A client for the CA whose certificates are `ca_certs`, encrypting requests to
     /// `recipient` (the RA or CA encryption certificate), with the capabilities from
     /// GetCACaps.
     ///
-    /// Replies must be signed by one of `ca_certs` (and `recipient`).
+    /// **Every certificate given is believed as it is**: replies must be signed by one of
+    /// `ca_certs` (or `recipient`), and an issued certificate by one of `ca_certs`. Use it for
+    /// certificates you configured yourself; for a GetCACert reply use
+    /// [`Client::from_ca_certificates`] with a [verified](crate::ca_certs::CaCertificates::verify)
+    /// set.
     ///
     /// # Errors
     /// From [`Capabilities::negotiate`] when no common algorithm exists.
@@ -198,6 +212,7 @@ impl Client {
             .find(|c| c.is_ca())
             .or_else(|| ca_certs.iter().find(|c| c.is_self_issued()))
             .map_or_else(|| recipient.issuer().clone(), |c| c.subject().clone());
+        let issuers = ca_certs.clone();
         let mut trusted = ca_certs;
         if !trusted.iter().any(|c| c.as_der() == recipient.as_der()) {
             trusted.push(recipient.clone());
@@ -205,6 +220,7 @@ impl Client {
         Ok(Self {
             recipient,
             trusted,
+            issuers,
             ca_name,
             caps,
             negotiated,
@@ -213,32 +229,34 @@ impl Client {
         })
     }
 
-    /// A client for the CA described by a GetCACert reply: requests are encrypted to its
-    /// [encryption certificate](CaCertificates::encryption_certificate), and replies must be
-    /// signed by one of its [signing certificates](CaCertificates::signing_certificates) or
-    /// its [chain](CaCertificates::chain).
+    /// A client for the CA described by a GetCACert reply that was
+    /// [verified](crate::ca_certs::CaCertificates::verify) against a trust anchor (or, as an
+    /// explicit opt-out, [trusted on first use](crate::ca_certs::CaCertificates::trust_on_first_use)):
+    /// requests are encrypted to its
+    /// [encryption certificate](TrustedCaCertificates::encryption_certificate), replies must be
+    /// signed by one of its [signing certificates](TrustedCaCertificates::signing_certificates),
+    /// and an issued certificate by one of its [issuers](TrustedCaCertificates::issuers).
     ///
     /// # Errors
     /// From [`Capabilities::negotiate`].
     pub fn from_ca_certificates(
-        ca: &CaCertificates,
+        ca: &TrustedCaCertificates,
         caps: Capabilities,
         provider: CryptoProvider,
         options: ClientOptions,
     ) -> Result<Self, Error> {
-        let mut trusted: Vec<Certificate> = ca.signing_certificates().to_vec();
-        for c in ca.chain() {
-            if !trusted.contains(c) {
-                trusted.push(c.clone());
-            }
-        }
-        Self::new(
+        let mut client = Self::new(
             ca.encryption_certificate().clone(),
-            trusted,
+            ca.signing_certificates().to_vec(),
             caps,
             provider,
             options,
-        )
+        )?;
+        client.issuers = ca.issuers().to_vec();
+        if let Some(c) = ca.ca_certificate() {
+            client.ca_name = c.subject().clone();
+        }
+        Ok(client)
     }
 
     /// The algorithms chosen from the capabilities. Configure the signer's digest to match
@@ -456,17 +474,25 @@ impl Client {
     /// In order: the reply is a CertRep; it is signed by one of the CA's certificates (found in
     /// the reply or among those the client was built with); its transaction ID and
     /// `recipientNonce` match `tx`; only then is the envelope decrypted with `decryptor` (the
-    /// key that signed the request). The issued certificate is picked by its public key.
+    /// key that signed the request). The issued certificate is picked by its public key and
+    /// believed only when one of the CA's certificates signed it and it is valid at `now`
+    /// (within [`ClientOptions::clock_skew`]; the crate has no clock). A GetCert reply must
+    /// hold the certificate asked for (issuer and serial number), signed by the CA; the
+    /// outcome holds that certificate only.
     ///
     /// # Errors
     /// Any [`Error`] from parsing and verification; [`Error::SignerNotFound`] when the signer is
-    /// not one of the CA's certificates; [`Error::Mismatch`] for another transaction's reply or
-    /// a SUCCESS without a certificate for the requested key.
+    /// not one of the CA's certificates; [`Error::Mismatch`] for another transaction's reply, a
+    /// SUCCESS without a certificate for the requested key, or a GetCert reply without the
+    /// certificate asked for; [`Error::Untrusted`] for an issued (or fetched) certificate the
+    /// CA did not sign (`NotIssuedByCa`) or that is not valid at `now` (`Expired`,
+    /// `NotYetValid`, `UnreadableValidity`).
     pub fn handle(
         &self,
         tx: &Transaction,
         response: &[u8],
         decryptor: &dyn Decryptor,
+        now: UnixTime,
         rng: &mut dyn SecureRandom,
     ) -> Result<Outcome, Error> {
         let trusted = &self.trusted;
@@ -509,12 +535,33 @@ impl Client {
                         .position(|c| c.subject_public_key_info() == public_key)
                         .ok_or(Error::Mismatch)?;
                     let certificate = chain.remove(pos);
+                    self.check_issued(&certificate)?;
+                    crate::trust::check_validity(&certificate, now, self.options.clock_skew)?;
                     Outcome::Issued { certificate, chain }
                 }
-                Purpose::GetCert(_) => Outcome::Certificates(certs.certificates),
+                Purpose::GetCert(which) => {
+                    let wanted = certs
+                        .certificates
+                        .into_iter()
+                        .find(|c| {
+                            c.matches_issuer_serial(&which.issuer, which.serial_number.as_bytes())
+                        })
+                        .ok_or(Error::Mismatch)?;
+                    self.check_issued(&wanted)?;
+                    Outcome::Certificates(alloc::vec![wanted])
+                }
                 Purpose::GetCrl(_) => Outcome::Crls(certs.crls),
             },
         })
+    }
+}
+
+impl Client {
+    /// Whether one of the CA's certificates signed `certificate`.
+    fn check_issued(&self, certificate: &Certificate) -> Result<(), Error> {
+        crate::trust::issued_by(certificate, &self.issuers, &self.provider)
+            .map(|_| ())
+            .ok_or(Error::Untrusted(crate::error::TrustFailure::NotIssuedByCa))
     }
 }
 

@@ -213,7 +213,10 @@ pub fn server(data: &[u8]) -> bool {
     let response = match f.server.pki_operation(data, &mut rng) {
         Incoming::Request(req) => {
             let _ = (req.message_type(), req.transaction_id(), req.sender_nonce());
-            let _ = (req.challenge_password(), req.signer_kind(), req.opened());
+            let now = FUZZ_NOW;
+            let _ = (req.challenge_password(), req.opened(), req.signer_holds_csr_key());
+            let _ = (req.signer_kind(now, &crate::trust::NoneRevoked), req.signer_issuer());
+            let _ = req.check_renewal(&crate::trust::RenewalPolicy::STRICT);
             touch_certificate(req.signer_certificate());
             let decision = match req.kind() {
                 RequestKind::Enroll(_) | RequestKind::Renew(_) | RequestKind::Poll(_) => {
@@ -236,13 +239,16 @@ pub fn server(data: &[u8]) -> bool {
         || envelope::parse(&response.body, &f.open_options()).is_ok()
 }
 
+/// The time the fuzz targets check validity at (2027-01-15).
+const FUZZ_NOW: crate::trust::UnixTime = crate::trust::UnixTime::from_secs(1_800_000_000);
+
 /// Client open: [`Client::handle`] of a CertRep for the fixed transaction, with the fixed client
 /// key.
 pub fn client(data: &[u8]) -> bool {
     let Some(f) = fixture() else { return true };
     let _ = f
         .client
-        .handle(&f.tx, data, &f.device, &mut FixedRng::new(3));
+        .handle(&f.tx, data, &f.device, FUZZ_NOW, &mut FixedRng::new(3));
     true
 }
 
@@ -281,6 +287,16 @@ pub fn ca_certs(data: &[u8]) -> bool {
         cc.certificates().iter().for_each(touch_certificate);
         let _ = (cc.encryption_certificate(), cc.ca_certificate(), cc.chain());
         let _ = cc.find_by_fingerprint(DigestAlgorithm::Sha256, &[0; 32], &PROVIDER);
+        // Verification against each of the first certificates as anchor: every certificate of
+        // the reply is either kept or reported dropped, once.
+        for anchor in cc.certificates().iter().take(2) {
+            let a = crate::trust::TrustAnchor::Certificate(anchor.clone());
+            if let Ok(t) = cc.verify(&a, &PROVIDER) {
+                let _ = (t.encryption_certificate(), t.signing_certificates(), t.chain());
+                ok &= t.certificates().len() + t.dropped().len() == cc.certificates().len();
+            }
+        }
+        let _ = cc.trust_on_first_use();
         // The selection depends on the set only (module docs): not on order or encoding.
         let relaxed = Limits {
             max_message_size: usize::MAX,

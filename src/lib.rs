@@ -137,6 +137,7 @@ pub mod oid;
 pub(crate) mod pem;
 pub mod provider;
 pub mod server;
+pub mod trust;
 
 pub use cert::Certificate;
 pub use error::Error;

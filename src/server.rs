@@ -27,6 +27,7 @@ use crate::http::{self, HttpLimits, Operation};
 use crate::message::{
     CertRep, CertsOnly, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
 };
+use crate::trust::{Revocation, UnixTime};
 
 /// An HTTP response to send.
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -63,6 +64,9 @@ pub struct ServerOptions {
     /// Accept requests whose only recipient names another certificate (a stale CA
     /// certificate) and try the first RA key on it. Default off.
     pub allow_unmatched_recipient: bool,
+    /// How far the `now` given to [`PkiRequest::signer_kind`] may be off when the signer
+    /// certificate's validity is checked (default 5 minutes).
+    pub clock_skew: core::time::Duration,
     /// Accept (and answer with) single DES and MD5. Only with the `insecure-legacy` feature;
     /// micromdm's `scepclient` needs it.
     #[cfg(feature = "insecure-legacy")]
@@ -77,6 +81,7 @@ impl Default for ServerOptions {
             signature_oid: SignatureOid::Combined,
             default_cipher: ContentEncryption::Aes128Cbc,
             allow_unmatched_recipient: false,
+            clock_skew: crate::client::DEFAULT_CLOCK_SKEW,
             #[cfg(feature = "insecure-legacy")]
             allow_legacy: false,
         }
@@ -129,15 +134,27 @@ pub enum RequestKind {
     GetCrl(IssuerAndSerialNumber),
 }
 
-/// How the request's signer certificate relates to this CA.
+/// How the request's signer certificate relates to this CA, at a given time
+/// ([`PkiRequest::signer_kind`]).
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 #[non_exhaustive]
 pub enum SignerKind {
     /// A self-signed certificate: proves only possession of its key (RFC 8894 §2.4: never
-    /// authenticate a client by it alone).
+    /// authenticate a client by it alone). Whether the key is the CSR's:
+    /// [`PkiRequest::signer_holds_csr_key`].
     SelfSigned,
-    /// A certificate issued (and signature-checked) by one of the server's CA certificates.
+    /// A certificate issued (and signature-checked) by one of the server's CA certificates,
+    /// valid at the time given and not revoked: a renewal may be authorised by it
+    /// (RFC 8894 §3.3.1.2).
     IssuedByCa,
+    /// Issued (and signature-checked) by one of the server's CA certificates, but outside its
+    /// validity period at the time given (expired, not yet valid, or an unreadable validity).
+    /// Not a proof of anything by itself: the application decides (a grace period, or a new
+    /// enrollment with a challenge).
+    IssuedByCaExpired,
+    /// Issued by one of the server's CA certificates, but the application's [`Revocation`]
+    /// reports it revoked.
+    IssuedByCaRevoked,
     /// Anything else (issued by another CA, or not verifiable).
     Other,
 }
@@ -148,7 +165,11 @@ pub struct PkiRequest {
     opened: Opened,
     kind: RequestKind,
     signer: Certificate,
-    signer_kind: SignerKind,
+    /// The server's CA certificate whose key verified the signer certificate.
+    signer_issuer: Option<Certificate>,
+    /// The signer certificate is self-issued and its own key verifies it.
+    self_signed: bool,
+    clock_skew: core::time::Duration,
 }
 
 impl PkiRequest {
@@ -183,9 +204,59 @@ impl PkiRequest {
     pub fn signer_certificate(&self) -> &Certificate {
         &self.signer
     }
-    /// Whether the signer is self-signed or was issued by this CA.
-    pub fn signer_kind(&self) -> SignerKind {
-        self.signer_kind
+    /// How the signer certificate relates to this CA at `now` (within
+    /// [`ServerOptions::clock_skew`]; the crate has no clock): [`SignerKind::IssuedByCa`] only
+    /// when one of the server's CA certificates signed it, it is valid at `now`, and
+    /// `revocation` does not report it revoked; otherwise `IssuedByCaExpired` or
+    /// `IssuedByCaRevoked` for a certificate this CA did issue, `SelfSigned`, or `Other`.
+    ///
+    /// Pass [`NoneRevoked`](crate::trust::NoneRevoked) when you keep no revocation list, a
+    /// closure `|cert: &Certificate| -> bool`, or a slice of revoked serial numbers.
+    pub fn signer_kind(&self, now: UnixTime, revocation: &dyn Revocation) -> SignerKind {
+        if self.signer_issuer.is_some() {
+            if crate::trust::check_validity(&self.signer, now, self.clock_skew).is_err() {
+                SignerKind::IssuedByCaExpired
+            } else if revocation.is_revoked(&self.signer) {
+                SignerKind::IssuedByCaRevoked
+            } else {
+                SignerKind::IssuedByCa
+            }
+        } else if self.self_signed {
+            SignerKind::SelfSigned
+        } else {
+            SignerKind::Other
+        }
+    }
+
+    /// The server's CA certificate that issued the signer certificate (its signature checked),
+    /// if any; whether that certificate is still good is [`PkiRequest::signer_kind`]'s answer.
+    pub fn signer_issuer(&self) -> Option<&Certificate> {
+        self.signer_issuer.as_ref()
+    }
+
+    /// Whether the signer certificate's public key is the CSR's (for an enrollment or
+    /// renewal). A first enrollment normally signs with a self-signed certificate for the CSR's
+    /// key; some NDES-style clients sign with a throw-away key instead, which is allowed
+    /// (this is information for the application's policy, not a check the library makes).
+    pub fn signer_holds_csr_key(&self) -> bool {
+        self.csr()
+            .is_some_and(|csr| csr.public_key() == self.signer.subject_public_key_info())
+    }
+
+    /// Checks a renewal's CSR against the signer certificate (the one being renewed) with
+    /// [`trust::check_renewal`](crate::trust::check_renewal): same subject and
+    /// subjectAltName unless `policy` allows a change. Meaningful when
+    /// [`signer_kind`](Self::signer_kind) is `IssuedByCa`.
+    ///
+    /// # Errors
+    /// The change the policy does not allow; [`RenewalChange::Subject`](crate::trust::RenewalChange)
+    /// also for a request without a CSR.
+    pub fn check_renewal(
+        &self,
+        policy: &crate::trust::RenewalPolicy,
+    ) -> Result<(), crate::trust::RenewalChange> {
+        let csr = self.csr().ok_or(crate::trust::RenewalChange::Subject)?;
+        crate::trust::check_renewal(&self.signer, csr, policy)
     }
     /// Everything the envelope layer learnt (algorithms, all certificates, signingTime).
     pub fn opened(&self) -> &Opened {
@@ -461,24 +532,24 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
                 );
             }
         };
-        let signer_kind = if self
+        // Only a CA certificate (not an RA certificate of the GetCACert set) issues.
+        let issuers: Vec<Certificate> = self
             .ca_certs
             .iter()
-            .any(|ca| signer.verify_issued_by(ca, &self.provider).is_ok())
-        {
-            SignerKind::IssuedByCa
-        } else if signer.is_self_issued()
-            && signer.verify_issued_by(&signer, &self.provider).is_ok()
-        {
-            SignerKind::SelfSigned
-        } else {
-            SignerKind::Other
-        };
+            .filter(|c| c.is_ca() || c.is_self_issued())
+            .cloned()
+            .collect();
+        let signer_issuer = crate::trust::issued_by(&signer, &issuers, &self.provider).cloned();
+        let self_signed = signer_issuer.is_none()
+            && signer.is_self_issued()
+            && signer.verify_issued_by(&signer, &self.provider).is_ok();
         Incoming::Request(Box::new(PkiRequest {
             opened,
             kind,
             signer,
-            signer_kind,
+            signer_issuer,
+            self_signed,
+            clock_skew: self.options.clock_skew,
         }))
     }
 

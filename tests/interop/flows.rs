@@ -6,13 +6,14 @@ use scep::attr::{FailInfo, FailInfoText, MessageType};
 use scep::builder::{self, CertificateTemplate};
 use scep::caps::{Capabilities, Capability};
 use scep::client::{Client, ClientOptions, Outcome};
-use scep::crypto::{Decryptor, SecureRandom, SignatureAlgorithm, Signer};
+use scep::crypto::{Decryptor, DigestAlgorithm, SecureRandom, SignatureAlgorithm, Signer};
 use scep::http::{Method, Request};
 use scep::message::{Crl, Csr, IssuerAndSerialNumber};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{
     Decision, Incoming, RequestKind, Response, Server, SignerKind, challenge_matches,
 };
+use scep::trust::{NoneRevoked, TrustAnchor};
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
 use crate::roundtrip::{data, key, key_for};
@@ -52,7 +53,7 @@ fn issue<B: Backend>(ra: &B::Key, csr: &Csr, serial: u8) -> Certificate {
     builder::certificate(
         &t,
         Some(ra.cert()),
-        SignatureAlgorithm::RsaPkcs1v15(scep::crypto::DigestAlgorithm::Sha256),
+        SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256),
         &mut |m| Signer::sign(ra, m),
         &B::PROVIDER,
     )
@@ -73,6 +74,12 @@ fn discover<B: Backend, S: Signer, D: Decryptor>(
     }
     let ca_resp = respond(send(server, &Request::get_ca_cert("/scep", None), rng));
     let ca = scep::ca_certs::CaCertificates::parse(&ca_resp.body, &Default::default()).unwrap();
+    // Pinned as a client configured with the CA's fingerprint would be.
+    let anchor = Certificate::from_pem(&data("ra2048.cert.pem")).unwrap();
+    let fp = scep::ca_certs::fingerprint(&anchor, DigestAlgorithm::Sha256, &B::PROVIDER).unwrap();
+    let pin = TrustAnchor::Sha256Fingerprint(fp.as_bytes().try_into().unwrap());
+    let ca = ca.verify(&pin, &B::PROVIDER).unwrap();
+    assert!(ca.dropped().is_empty());
     let options = ClientOptions {
         path: "/scep".into(),
         ..ClientOptions::default()
@@ -95,7 +102,7 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             panic!("not a request")
         };
         assert!(matches!(r.kind(), RequestKind::Enroll(_)));
-        assert_eq!(r.signer_kind(), SignerKind::SelfSigned);
+        assert_eq!(r.signer_kind(support::now(), &NoneRevoked), SignerKind::SelfSigned);
         assert!(challenge_matches(
             &r.challenge_password().unwrap(),
             CHALLENGE
@@ -110,7 +117,7 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             )
             .unwrap();
         assert_eq!(resp.content_type, "application/x-pki-message");
-        let out = client.handle(&tx, &resp.body, &device, &mut rng).unwrap();
+        let out = client.handle(&tx, &resp.body, &device, support::now(), &mut rng).unwrap();
         let Outcome::Issued { certificate, chain } = out else {
             panic!("{out:?}")
         };
@@ -124,7 +131,7 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
         };
         let resp = server.reply(&r, Decision::Pending, &mut rng).unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &device, &mut rng).unwrap(),
+            client.handle(&tx, &resp.body, &device, support::now(), &mut rng).unwrap(),
             Outcome::Pending
         );
         let (req, poll) = client.poll(&tx, &device, &mut rng).unwrap();
@@ -143,12 +150,12 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             .reply(&r, Decision::Issue(vec![issued.clone()]), &mut rng)
             .unwrap();
         assert!(matches!(
-            client.handle(&poll, &resp.body, &device, &mut rng).unwrap(),
+            client.handle(&poll, &resp.body, &device, support::now(), &mut rng).unwrap(),
             Outcome::Issued { .. }
         ));
         // The first transaction's nonce does not fit the poll's reply.
         assert_eq!(
-            client.handle(&tx, &resp.body, &device, &mut rng).err(),
+            client.handle(&tx, &resp.body, &device, support::now(), &mut rng).err(),
             Some(scep::Error::Mismatch)
         );
 
@@ -166,7 +173,7 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             )
             .unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &device, &mut rng).unwrap(),
+            client.handle(&tx, &resp.body, &device, support::now(), &mut rng).unwrap(),
             Outcome::Rejected {
                 info: FailInfo::BadRequest,
                 text: Some(text)
@@ -181,12 +188,12 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             panic!()
         };
         assert!(matches!(r.kind(), RequestKind::Renew(_)));
-        assert_eq!(r.signer_kind(), SignerKind::IssuedByCa);
+        assert_eq!(r.signer_kind(support::now(), &NoneRevoked), SignerKind::IssuedByCa);
         let renewed = issue::<B>(ra, r.csr().unwrap(), 11);
         let resp = server
             .reply(&r, Decision::Issue(vec![renewed.clone()]), &mut rng)
             .unwrap();
-        let out = client.handle(&tx, &resp.body, &renewing, &mut rng).unwrap();
+        let out = client.handle(&tx, &resp.body, &renewing, support::now(), &mut rng).unwrap();
         assert!(matches!(out, Outcome::Issued { ref certificate, .. } if *certificate == renewed));
 
         // GetCert and GetCRL.
@@ -200,7 +207,7 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             .reply(&r, Decision::Certificates(vec![issued.clone()]), &mut rng)
             .unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &renewing, &mut rng).unwrap(),
+            client.handle(&tx, &resp.body, &renewing, support::now(), &mut rng).unwrap(),
             Outcome::Certificates(vec![issued.clone()])
         );
         let (req, tx) = client.get_crl(which.clone(), &renewing, &mut rng).unwrap();
@@ -219,7 +226,7 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             .reply(&r, Decision::Crl(crl.clone()), &mut rng)
             .unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &renewing, &mut rng).unwrap(),
+            client.handle(&tx, &resp.body, &renewing, support::now(), &mut rng).unwrap(),
             Outcome::Crls(vec![crl])
         );
     }
@@ -288,7 +295,7 @@ fn a_reply_from_anyone_but_the_ca_is_refused_before_decryption<B: Backend>() {
         )
         .unwrap();
     assert_eq!(
-        client.handle(&tx, &resp.body, &device, &mut rng).err(),
+        client.handle(&tx, &resp.body, &device, support::now(), &mut rng).err(),
         Some(scep::Error::SignerNotFound)
     );
     assert_eq!(device.decrypts.get(), 0);
@@ -373,7 +380,7 @@ fn a_wrong_key_gives_a_signed_failure_with_bad_message_check<B: Backend>() {
     };
     assert_eq!(reason, scep::Error::BadSignature);
     assert_eq!(resp.status, 200);
-    let out = client.handle(&tx, &resp.body, &device, &mut rng).unwrap();
+    let out = client.handle(&tx, &resp.body, &device, support::now(), &mut rng).unwrap();
     assert_eq!(
         out,
         Outcome::Rejected {
