@@ -79,7 +79,13 @@ fn provider_benches<K: Signer + Decryptor + Clone>(
         };
         let handle = || {
             e.client
-                .handle(&e.transaction, &e.reply, &e.device, support::now(), &mut rng())
+                .handle(
+                    &e.transaction,
+                    &e.reply,
+                    &e.device,
+                    support::now(),
+                    &mut rng(),
+                )
                 .unwrap()
         };
         support::report_allocs(&format!("pkcsreq_build/{name}/{size}"), build);

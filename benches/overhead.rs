@@ -155,7 +155,13 @@ fn null(c: &mut Criterion) {
     };
     let handle = || {
         e.client
-            .handle(&e.transaction, &e.reply, &e.device, support::now(), &mut rng())
+            .handle(
+                &e.transaction,
+                &e.reply,
+                &e.device,
+                support::now(),
+                &mut rng(),
+            )
             .unwrap()
     };
     support::report_allocs("pkcsreq_build/null/rsa2048", build);

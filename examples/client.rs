@@ -45,13 +45,13 @@ use std::time::SystemTime;
 
 use scep::attr::{FailInfo, FailInfoText};
 use scep::builder;
+use scep::ca_certs::CaCertificates;
 use scep::caps::{Capabilities, Capability, Policy};
 use scep::client::{Client, ClientOptions, Outcome, Transaction};
 use scep::crypto::{ContentEncryption, DigestAlgorithm, SignatureAlgorithm, Signer};
 use scep::envelope::Limits;
-use scep::http::Request;
-use scep::ca_certs::CaCertificates;
 use scep::error::TrustFailure;
+use scep::http::Request;
 use scep::message::{Csr, IssuerAndSerialNumber};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey, self_signed_certificate};
 use scep::trust::TrustAnchor;

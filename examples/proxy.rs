@@ -284,8 +284,9 @@ impl Upstream {
         let _ = legacy;
         // Trust on first use: pinning the upstream (`--upstream-fingerprint`) is the tools'
         // part of issue #12, with `CaCertificates::verify`.
-        let client = Client::from_ca_certificates(&ca.trust_on_first_use(), caps, PROVIDER, options)
-            .map_err(ca::scep_err("upstream capabilities"))?;
+        let client =
+            Client::from_ca_certificates(&ca.trust_on_first_use(), caps, PROVIDER, options)
+                .map_err(ca::scep_err("upstream capabilities"))?;
         let sig = SignatureAlgorithm::RsaPkcs1v15(client.negotiated().digest);
         eprintln!(
             "proxy: upstream {url}: {:?}, {:?}, encrypting to {}",

@@ -15,7 +15,6 @@ use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::name::Name;
 
 use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
-use crate::trust::{TrustedCaCertificates, UnixTime};
 use crate::caps::{Capabilities, Negotiated, Policy};
 use crate::cert::Certificate;
 use crate::crypto::{CryptoProvider, Decryptor, KeyTransport, SecureRandom, Signer};
@@ -26,6 +25,7 @@ use crate::message::{
     CertRep, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
 };
 use crate::server::{PkiRequest, RequestKind};
+use crate::trust::{TrustedCaCertificates, UnixTime};
 
 /// Client settings.
 #[derive(Clone, Debug)]

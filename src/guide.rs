@@ -265,11 +265,12 @@
 //! let ca_reply = ca.reply(&at_ca, Decision::Issue(vec![issued, ca_cert.clone()]), &mut rng)?;
 //!
 //! // 4. The RA reads the CA's reply and answers the device.
-//! let outcome = upstream.handle(&upstream_tx, &ca_reply.body, &ra_key, &mut rng)?;
+//! let now = scep::trust::UnixTime::from_secs(1_790_000_000); // 2026-09-21: your clock
+//! let outcome = upstream.handle(&upstream_tx, &ca_reply.body, &ra_key, now, &mut rng)?;
 //! assert!(matches!(outcome, Outcome::Issued { .. }));
 //! let reply = ra.reply(&at_ra, Decision::from(outcome), &mut rng)?;
 //!
-//! let Outcome::Issued { certificate, .. } = to_ra.handle(&device_tx, &reply.body, &device, &mut rng)?
+//! let Outcome::Issued { certificate, .. } = to_ra.handle(&device_tx, &reply.body, &device, now, &mut rng)?
 //! else { unreachable!() };
 //! assert_eq!(certificate.subject(), csr.subject());
 //! assert_eq!(certificate.issuer(), ca_cert.subject());

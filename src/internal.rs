@@ -214,8 +214,15 @@ pub fn server(data: &[u8]) -> bool {
         Incoming::Request(req) => {
             let _ = (req.message_type(), req.transaction_id(), req.sender_nonce());
             let now = FUZZ_NOW;
-            let _ = (req.challenge_password(), req.opened(), req.signer_holds_csr_key());
-            let _ = (req.signer_kind(now, &crate::trust::NoneRevoked), req.signer_issuer());
+            let _ = (
+                req.challenge_password(),
+                req.opened(),
+                req.signer_holds_csr_key(),
+            );
+            let _ = (
+                req.signer_kind(now, &crate::trust::NoneRevoked),
+                req.signer_issuer(),
+            );
             let _ = req.check_renewal(&crate::trust::RenewalPolicy::STRICT);
             touch_certificate(req.signer_certificate());
             let decision = match req.kind() {
@@ -292,7 +299,11 @@ pub fn ca_certs(data: &[u8]) -> bool {
         for anchor in cc.certificates().iter().take(2) {
             let a = crate::trust::TrustAnchor::Certificate(anchor.clone());
             if let Ok(t) = cc.verify(&a, &PROVIDER) {
-                let _ = (t.encryption_certificate(), t.signing_certificates(), t.chain());
+                let _ = (
+                    t.encryption_certificate(),
+                    t.signing_certificates(),
+                    t.chain(),
+                );
                 ok &= t.certificates().len() + t.dropped().len() == cc.certificates().len();
             }
         }

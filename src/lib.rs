@@ -88,7 +88,10 @@
 //! let response = server.reply(&pkcs_req, decision, &mut rng)?;
 //!
 //! // Client: the reply is verified (signer, transaction ID, nonce) before it is decrypted.
-//! match client.handle(&transaction, &response.body, &device, &mut rng)? {
+//! // The issued certificate must be signed by the CA and valid now (the caller's clock; here
+//! // a fixed time within the certificate's validity).
+//! let now = scep::trust::UnixTime::from_secs(1_790_000_000); // 2026-09-21
+//! match client.handle(&transaction, &response.body, &device, now, &mut rng)? {
 //!     Outcome::Issued { certificate, .. } => {
 //!         assert_eq!(certificate.subject(), csr.subject());
 //!     }

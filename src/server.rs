@@ -211,7 +211,8 @@ impl PkiRequest {
     /// `IssuedByCaRevoked` for a certificate this CA did issue, `SelfSigned`, or `Other`.
     ///
     /// Pass [`NoneRevoked`](crate::trust::NoneRevoked) when you keep no revocation list, a
-    /// closure `|cert: &Certificate| -> bool`, or a slice of revoked serial numbers.
+    /// closure `|cert: &Certificate| -> bool`, or
+    /// [`RevokedSerials`](crate::trust::RevokedSerials).
     pub fn signer_kind(&self, now: UnixTime, revocation: &dyn Revocation) -> SignerKind {
         if self.signer_issuer.is_some() {
             if crate::trust::check_validity(&self.signer, now, self.clock_skew).is_err() {

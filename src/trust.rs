@@ -298,7 +298,11 @@ pub(crate) fn issued_by<'a>(
 /// # Errors
 /// [`Error::Untrusted`]: `NotYetValid`, `Expired`, or `UnreadableValidity` when a time does not
 /// decode.
-pub fn check_validity(certificate: &Certificate, now: UnixTime, skew: Duration) -> Result<(), Error> {
+pub fn check_validity(
+    certificate: &Certificate,
+    now: UnixTime,
+    skew: Duration,
+) -> Result<(), Error> {
     let (not_before, not_after) = certificate
         .validity()
         .ok_or(Error::Untrusted(TrustFailure::UnreadableValidity))?;
@@ -312,8 +316,8 @@ pub fn check_validity(certificate: &Certificate, now: UnixTime, skew: Duration) 
 }
 
 /// What the application knows about revoked certificates (this CA's): a closure
-/// `Fn(&Certificate) -> bool`, a list of revoked serial numbers (`[&[u8]]`, INTEGER content
-/// octets as [`Certificate::serial_number`] gives them), or [`NoneRevoked`].
+/// `Fn(&Certificate) -> bool`, a list of revoked serial numbers ([`RevokedSerials`]), or
+/// [`NoneRevoked`].
 pub trait Revocation {
     /// Whether `certificate` (issued by this CA) is revoked.
     fn is_revoked(&self, certificate: &Certificate) -> bool;
@@ -325,9 +329,15 @@ impl<F: Fn(&Certificate) -> bool> Revocation for F {
     }
 }
 
-impl Revocation for [&[u8]] {
+/// Revoked certificates named by serial number (INTEGER content octets, as
+/// [`Certificate::serial_number`] gives them). The server's CAs are the issuers, so the serial
+/// number alone names the certificate.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct RevokedSerials<'a>(pub &'a [&'a [u8]]);
+
+impl Revocation for RevokedSerials<'_> {
     fn is_revoked(&self, certificate: &Certificate) -> bool {
-        self.contains(&certificate.serial_number())
+        self.0.contains(&certificate.serial_number())
     }
 }
 
@@ -465,7 +475,14 @@ impl Usage {
         matches!(self, Self::Bits { sign: true, .. })
     }
     fn cert_sign(self) -> bool {
-        matches!(self, Self::Absent | Self::Bits { cert_sign: true, .. })
+        matches!(
+            self,
+            Self::Absent
+                | Self::Bits {
+                    cert_sign: true,
+                    ..
+                }
+        )
     }
 }
 
@@ -563,7 +580,11 @@ impl CaCertificates {
 }
 
 /// The chain building and role selection of [`CaCertificates::verify`].
-fn build(certs: &[Certificate], anchor: Certificate, provider: &CryptoProvider) -> TrustedCaCertificates {
+fn build(
+    certs: &[Certificate],
+    anchor: Certificate,
+    provider: &CryptoProvider,
+) -> TrustedCaCertificates {
     let anchor_pos = certs
         .iter()
         .position(|c| c.as_der() == anchor.as_der())

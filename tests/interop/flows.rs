@@ -102,7 +102,10 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             panic!("not a request")
         };
         assert!(matches!(r.kind(), RequestKind::Enroll(_)));
-        assert_eq!(r.signer_kind(support::now(), &NoneRevoked), SignerKind::SelfSigned);
+        assert_eq!(
+            r.signer_kind(support::now(), &NoneRevoked),
+            SignerKind::SelfSigned
+        );
         assert!(challenge_matches(
             &r.challenge_password().unwrap(),
             CHALLENGE
@@ -117,7 +120,9 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             )
             .unwrap();
         assert_eq!(resp.content_type, "application/x-pki-message");
-        let out = client.handle(&tx, &resp.body, &device, support::now(), &mut rng).unwrap();
+        let out = client
+            .handle(&tx, &resp.body, &device, support::now(), &mut rng)
+            .unwrap();
         let Outcome::Issued { certificate, chain } = out else {
             panic!("{out:?}")
         };
@@ -131,7 +136,9 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
         };
         let resp = server.reply(&r, Decision::Pending, &mut rng).unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &device, support::now(), &mut rng).unwrap(),
+            client
+                .handle(&tx, &resp.body, &device, support::now(), &mut rng)
+                .unwrap(),
             Outcome::Pending
         );
         let (req, poll) = client.poll(&tx, &device, &mut rng).unwrap();
@@ -150,12 +157,16 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             .reply(&r, Decision::Issue(vec![issued.clone()]), &mut rng)
             .unwrap();
         assert!(matches!(
-            client.handle(&poll, &resp.body, &device, support::now(), &mut rng).unwrap(),
+            client
+                .handle(&poll, &resp.body, &device, support::now(), &mut rng)
+                .unwrap(),
             Outcome::Issued { .. }
         ));
         // The first transaction's nonce does not fit the poll's reply.
         assert_eq!(
-            client.handle(&tx, &resp.body, &device, support::now(), &mut rng).err(),
+            client
+                .handle(&tx, &resp.body, &device, support::now(), &mut rng)
+                .err(),
             Some(scep::Error::Mismatch)
         );
 
@@ -173,7 +184,9 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             )
             .unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &device, support::now(), &mut rng).unwrap(),
+            client
+                .handle(&tx, &resp.body, &device, support::now(), &mut rng)
+                .unwrap(),
             Outcome::Rejected {
                 info: FailInfo::BadRequest,
                 text: Some(text)
@@ -188,12 +201,17 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             panic!()
         };
         assert!(matches!(r.kind(), RequestKind::Renew(_)));
-        assert_eq!(r.signer_kind(support::now(), &NoneRevoked), SignerKind::IssuedByCa);
+        assert_eq!(
+            r.signer_kind(support::now(), &NoneRevoked),
+            SignerKind::IssuedByCa
+        );
         let renewed = issue::<B>(ra, r.csr().unwrap(), 11);
         let resp = server
             .reply(&r, Decision::Issue(vec![renewed.clone()]), &mut rng)
             .unwrap();
-        let out = client.handle(&tx, &resp.body, &renewing, support::now(), &mut rng).unwrap();
+        let out = client
+            .handle(&tx, &resp.body, &renewing, support::now(), &mut rng)
+            .unwrap();
         assert!(matches!(out, Outcome::Issued { ref certificate, .. } if *certificate == renewed));
 
         // GetCert and GetCRL.
@@ -207,7 +225,9 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             .reply(&r, Decision::Certificates(vec![issued.clone()]), &mut rng)
             .unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &renewing, support::now(), &mut rng).unwrap(),
+            client
+                .handle(&tx, &resp.body, &renewing, support::now(), &mut rng)
+                .unwrap(),
             Outcome::Certificates(vec![issued.clone()])
         );
         let (req, tx) = client.get_crl(which.clone(), &renewing, &mut rng).unwrap();
@@ -226,7 +246,9 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             .reply(&r, Decision::Crl(crl.clone()), &mut rng)
             .unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &renewing, support::now(), &mut rng).unwrap(),
+            client
+                .handle(&tx, &resp.body, &renewing, support::now(), &mut rng)
+                .unwrap(),
             Outcome::Crls(vec![crl])
         );
     }
@@ -295,7 +317,9 @@ fn a_reply_from_anyone_but_the_ca_is_refused_before_decryption<B: Backend>() {
         )
         .unwrap();
     assert_eq!(
-        client.handle(&tx, &resp.body, &device, support::now(), &mut rng).err(),
+        client
+            .handle(&tx, &resp.body, &device, support::now(), &mut rng)
+            .err(),
         Some(scep::Error::SignerNotFound)
     );
     assert_eq!(device.decrypts.get(), 0);
@@ -380,7 +404,9 @@ fn a_wrong_key_gives_a_signed_failure_with_bad_message_check<B: Backend>() {
     };
     assert_eq!(reason, scep::Error::BadSignature);
     assert_eq!(resp.status, 200);
-    let out = client.handle(&tx, &resp.body, &device, support::now(), &mut rng).unwrap();
+    let out = client
+        .handle(&tx, &resp.body, &device, support::now(), &mut rng)
+        .unwrap();
     assert_eq!(
         out,
         Outcome::Rejected {

@@ -99,7 +99,13 @@ fn success_reply() -> (Vec<u8>, Transaction) {
 
 fn client_accepts(reply: &[u8], tx: &Transaction) {
     let c = client_for(KeyTransport::RsaPkcs1v15);
-    match c.handle(tx, reply, &key("client2048"), support::now(), &mut support::rng()) {
+    match c.handle(
+        tx,
+        reply,
+        &key("client2048"),
+        support::now(),
+        &mut support::rng(),
+    ) {
         Ok(Outcome::Issued { certificate, .. }) => {
             assert_eq!(
                 certificate.as_der(),
@@ -129,7 +135,10 @@ fn indefinite_length_ber_from_ios_and_android() {
         "many indefinite elements"
     );
     let req = server_accepts(&ber);
-    assert_eq!(req.signer_kind(support::now(), &scep::trust::NoneRevoked), SignerKind::SelfSigned);
+    assert_eq!(
+        req.signer_kind(support::now(), &scep::trust::NoneRevoked),
+        SignerKind::SelfSigned
+    );
 }
 
 /// ChromeOS and Cisco PIX send eContent as a constructed OCTET STRING; micromdm's client sends
@@ -280,7 +289,10 @@ fn windows_certificate_with_critical_authority_key_identifier() {
         .unwrap();
     let opened = server_accepts(&req.body);
     assert_eq!(opened.signer_certificate(), &windows_cert);
-    assert_eq!(opened.signer_kind(support::now(), &scep::trust::NoneRevoked), SignerKind::SelfSigned);
+    assert_eq!(
+        opened.signer_kind(support::now(), &scep::trust::NoneRevoked),
+        SignerKind::SelfSigned
+    );
 
     let Some(dir) = support::vectors() else {
         return;
@@ -492,7 +504,13 @@ fn rsa_oaep_key_transport_from_windows() {
         )
         .unwrap();
     match c
-        .handle(&tx, &reply.body, &key("client2048"), support::now(), &mut rng)
+        .handle(
+            &tx,
+            &reply.body,
+            &key("client2048"),
+            support::now(),
+            &mut rng,
+        )
         .unwrap()
     {
         Outcome::Issued { .. } => {}
