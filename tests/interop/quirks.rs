@@ -84,13 +84,37 @@ fn server_accepts(bytes: &[u8]) -> Box<PkiRequest> {
     req
 }
 
-/// The server's SUCCESS reply to the PKCSReq, issuing the client's own certificate back (what
-/// matters here is the shape of the reply, not the certificate).
+/// A certificate for the client's key issued by the test RA (which is the CA here): the client
+/// believes only certificates the CA signed (what matters here is the shape of the reply).
+fn issued() -> Certificate {
+    let ra = key("ra2048");
+    let device = key("client2048");
+    let t = scep::builder::CertificateTemplate {
+        serial: vec![0x33],
+        subject: device.certificate().subject().clone(),
+        not_before: der::DateTime::new(2025, 1, 1, 0, 0, 0).unwrap(),
+        not_after: der::DateTime::new(2049, 1, 1, 0, 0, 0).unwrap(),
+        public_key: device.certificate().subject_public_key_info().clone(),
+        is_ca: false,
+        key_usage: None,
+        extensions: vec![],
+    };
+    scep::builder::certificate(
+        &t,
+        Some(ra.certificate()),
+        ra.signature_algorithm(),
+        &mut |m| ra.sign(m),
+        &PROVIDER,
+    )
+    .unwrap()
+}
+
+/// The server's SUCCESS reply to the PKCSReq, issuing [`issued`].
 fn success_reply() -> (Vec<u8>, Transaction) {
     let (bytes, tx) = pkcs_req();
     let s = server();
     let req = expect_request(s.pki_operation(&bytes, &mut support::rng()));
-    let issued = key("client2048").certificate().clone();
+    let issued = issued();
     let reply = s
         .reply(&req, Decision::Issue(vec![issued]), &mut support::rng())
         .unwrap();
@@ -107,10 +131,7 @@ fn client_accepts(reply: &[u8], tx: &Transaction) {
         &mut support::rng(),
     ) {
         Ok(Outcome::Issued { certificate, .. }) => {
-            assert_eq!(
-                certificate.as_der(),
-                key("client2048").certificate().as_der()
-            );
+            assert_eq!(certificate.as_der(), issued().as_der());
         }
         other => panic!("{other:?}"),
     }
@@ -499,7 +520,7 @@ fn rsa_oaep_key_transport_from_windows() {
     let reply = s
         .reply(
             &opened,
-            Decision::Issue(vec![key("client2048").certificate().clone()]),
+            Decision::Issue(vec![issued()]),
             &mut rng,
         )
         .unwrap();
