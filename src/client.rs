@@ -253,6 +253,10 @@ impl Client {
             options,
         )?;
         client.issuers = ca.issuers().to_vec();
+        if !ca.is_first_use() {
+            // Only what the key usage allows signs (not an encryption-only RA).
+            client.trusted = ca.signing_certificates().to_vec();
+        }
         if let Some(c) = ca.ca_certificate() {
             client.ca_name = c.subject().clone();
         }

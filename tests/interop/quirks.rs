@@ -518,11 +518,7 @@ fn rsa_oaep_key_transport_from_windows() {
     let opened = expect_request(s.pki_operation(&req.body, &mut rng));
     assert_eq!(opened.opened().key_transport, Some(KeyTransport::OAEP_SHA1));
     let reply = s
-        .reply(
-            &opened,
-            Decision::Issue(vec![issued()]),
-            &mut rng,
-        )
+        .reply(&opened, Decision::Issue(vec![issued()]), &mut rng)
         .unwrap();
     match c
         .handle(
