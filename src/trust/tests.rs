@@ -7,7 +7,9 @@
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic,
-    clippy::unwrap_in_result
+    clippy::unwrap_in_result,
+    clippy::cloned_ref_to_slice_refs,
+    clippy::type_complexity
 )]
 
 extern crate std;
