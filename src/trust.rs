@@ -160,7 +160,11 @@ impl TrustAnchor {
             // `v` < 16: the cast cannot truncate.
             #[allow(clippy::cast_possible_truncation)]
             let v = v as u8;
-            *byte = if n.is_multiple_of(2) { v << 4 } else { *byte | v };
+            *byte = if n.is_multiple_of(2) {
+                v << 4
+            } else {
+                *byte | v
+            };
             n += 1;
         }
         if n != 64 {
