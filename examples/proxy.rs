@@ -85,8 +85,8 @@ use scep::ca_certs::CaCertificates;
 use scep::caps::{Capabilities, Policy};
 use scep::client::{Client, ClientOptions, Outcome, Purpose, Transaction};
 use scep::crypto::{DigestAlgorithm, SecureRandom, SignatureAlgorithm, Signer};
-use scep::envelope::Limits;
 use scep::http::{self, Operation, Request};
+use scep::limits::Limits;
 use scep::message::Csr;
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{

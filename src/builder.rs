@@ -7,7 +7,7 @@
 
 use alloc::vec::Vec;
 
-use der::asn1::{AnyRef, BitStringRef, GeneralizedTime, OctetString, SetOfVec, UtcTime};
+use der::asn1::{AnyRef, BitStringRef, OctetString, SetOfVec};
 use der::{Decode, Encode, Sequence};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::attr::Attribute;
@@ -19,6 +19,7 @@ use x509_cert::ext::pkix::{
 use x509_cert::name::Name;
 use x509_cert::time::Time;
 
+use crate::asn1::time;
 use crate::attr::is_printable;
 use crate::cert::Certificate;
 use crate::crypto::{CryptoError, CryptoProvider, DigestAlgorithm, SignatureAlgorithm};
@@ -76,17 +77,6 @@ struct Signed<'a> {
     tbs: AnyRef<'a>,
     algorithm: AlgorithmIdentifierOwned,
     signature: BitStringRef<'a>,
-}
-
-/// RFC 5280 §4.1.2.5 (and RFC 5652 §11.3 for signingTime): UTCTime through 2049,
-/// GeneralizedTime from 2050.
-pub(crate) fn x509_time(t: der::DateTime) -> Time {
-    if t.year() < 2050 {
-        if let Ok(utc) = UtcTime::from_date_time(t) {
-            return Time::UtcTime(utc);
-        }
-    }
-    Time::GeneralTime(GeneralizedTime::from_date_time(t))
 }
 
 fn extension<T: const_oid::AssociatedOid + Encode>(
@@ -197,8 +187,8 @@ pub fn certificate(
         signature: sig.to_algorithm_identifier(),
         issuer: issuer_name,
         validity: Validity {
-            not_before: x509_time(t.not_before),
-            not_after: x509_time(t.not_after),
+            not_before: time::x509_time(t.not_before),
+            not_after: time::x509_time(t.not_after),
         },
         subject: t.subject.clone(),
         subject_public_key_info: t.public_key.clone(),
@@ -356,7 +346,7 @@ pub fn crl(
         };
         revoked.push(RevokedEntry {
             serial: positive_integer(&r.serial, false)?,
-            revocation_date: x509_time(r.revocation_date),
+            revocation_date: time::x509_time(r.revocation_date),
             extensions,
         });
     }
@@ -375,8 +365,8 @@ pub fn crl(
         version: Version::V2,
         signature: sig.to_algorithm_identifier(),
         issuer: issuer.subject().clone(),
-        this_update: x509_time(t.this_update),
-        next_update: t.next_update.map(x509_time),
+        this_update: time::x509_time(t.this_update),
+        next_update: t.next_update.map(time::x509_time),
         revoked: (!revoked.is_empty()).then_some(revoked),
         extensions,
     };

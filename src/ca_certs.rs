@@ -62,12 +62,14 @@ use alloc::vec::Vec;
 
 use der::asn1::ObjectIdentifier;
 
-use crate::ber::{Reader, Tag};
-use crate::cert::Certificate;
-use crate::crypto::{CryptoProvider, DigestAlgorithm, DigestOutput, Signer};
-use crate::envelope::{Limits, SignatureOid, parse};
+use crate::asn1::ber::{Reader, Tag};
+use crate::asn1::cms;
+use crate::cert::{self, Certificate};
+use crate::crypto::{CryptoProvider, DigestAlgorithm, DigestOutput, SignatureAlgorithm, Signer};
+use crate::envelope::{SignatureOid, parse};
 use crate::error::{AlgorithmKind, Attribute, Error, Limit, Structure};
 use crate::http::{CONTENT_TYPE_CA_CERT, CONTENT_TYPE_CA_RA_CERT};
+use crate::limits::Limits;
 use crate::message::CertsOnly;
 use crate::oid;
 
@@ -255,9 +257,10 @@ fn parse_binary(body: &[u8], limits: &Limits) -> Result<Vec<Certificate>, Error>
         // ContentInfo { contentType OBJECT IDENTIFIER, ... }
         Some(t) if t == Tag::OID => Ok(CertsOnly::from_ber(body, limits)?.certificates),
         // Certificate { tbsCertificate SEQUENCE, ... }
-        Some(t) if t == Tag::SEQUENCE => {
-            Ok(alloc::vec![parse::certificate(&outer, limits.max_depth)?])
-        }
+        Some(t) if t == Tag::SEQUENCE => Ok(alloc::vec![Certificate::from_tlv(
+            &outer,
+            limits.max_depth
+        )?]),
         _ => Err(Error::Malformed(Structure::Certificate)),
     }
 }
@@ -265,14 +268,14 @@ fn parse_binary(body: &[u8], limits: &Limits) -> Result<Vec<Certificate>, Error>
 /// PEM text: every `CERTIFICATE` block, and the certificates of every `PKCS7`/`CMS` block.
 fn parse_pem(body: &[u8], limits: &Limits) -> Result<Vec<Certificate>, Error> {
     let mut out = Vec::new();
-    for der in crate::pem::decode_all(body, "CERTIFICATE") {
+    for der in crate::asn1::pem::decode_all(body, "CERTIFICATE") {
         out.push(Certificate::from_der(&der)?);
         if out.len() > limits.max_certificates {
             return Err(Error::LimitExceeded(Limit::Certificates));
         }
     }
     for label in ["PKCS7", "CMS"] {
-        for der in crate::pem::decode_all(body, label) {
+        for der in crate::asn1::pem::decode_all(body, label) {
             out.extend(CertsOnly::from_ber(&der, limits)?.certificates);
             if out.len() > limits.max_certificates {
                 return Err(Error::LimitExceeded(Limit::Certificates));
@@ -382,25 +385,27 @@ pub fn verify_next_ca_cert(
     provider: &CryptoProvider,
     limits: &Limits,
 ) -> Result<Vec<Certificate>, Error> {
-    let sd = parse::data_signed_data(body, limits)?;
-    let si = sd.signer_info(limits)?;
-    let digest = parse::digest_alg(&si.digest_alg)?;
+    let sd = cms::data_signed_data(body, limits)?;
+    let si = parse::signer_info(&sd, limits)?;
+    let digest = DigestAlgorithm::try_from(&si.digest_alg)?;
     if digest.is_legacy() {
         return Err(Error::LegacyAlgorithm);
     }
-    let signature_alg = parse::signature_alg(&si.signature_alg, digest)?;
+    let signature_alg = SignatureAlgorithm::from_alg_id(&si.signature_alg, digest)?;
     match si.attrs.content_type {
         None => return Err(Error::MissingAttribute(Attribute::ContentType)),
         Some(ct) if ct != oid::ID_DATA => return Err(Error::ContentType),
         Some(_) => {}
     }
     let mut carried = Vec::new();
-    sd.collect_certificates(&mut carried, limits, &[])?;
+    cert::collect_certificates(&sd, &mut carried, limits, &[])?;
 
     let depth = limits.max_depth;
-    let signer = match carried.iter().find(|c| si.sid.matches(c, depth)) {
+    let signer = match carried.iter().find(|c| c.is_named_by(&si.sid, depth)) {
         Some(c) => current.next_ca_signers().find(|a| a.as_der() == c.as_der()),
-        None => current.next_ca_signers().find(|a| si.sid.matches(a, depth)),
+        None => current
+            .next_ca_signers()
+            .find(|a| a.is_named_by(&si.sid, depth)),
     }
     .ok_or(Error::SignerNotFound)?;
 

@@ -19,9 +19,10 @@ use crate::ca_certs::CaCertificates;
 use crate::caps::{Capabilities, Negotiated, Policy};
 use crate::cert::Certificate;
 use crate::crypto::{CryptoProvider, Decryptor, KeyTransport, SecureRandom, Signer};
-use crate::envelope::{self, Limits, OpenOptions, SealOptions};
+use crate::envelope::{self, OpenOptions, SealOptions};
 use crate::error::{Error, Structure};
 use crate::http::{self, Request};
+use crate::limits::Limits;
 use crate::message::{
     CertRep, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
 };

@@ -543,7 +543,7 @@ fn decode_post_body(body: &[u8]) -> Result<Vec<u8>, HttpError> {
         return Err(HttpError::MissingMessage);
     }
     let decoded = if text.starts_with(b"-----BEGIN ") {
-        crate::pem::decode_first(text, "").map(|(_, der)| der)
+        crate::asn1::pem::decode_first(text, "").map(|(_, der)| der)
     } else {
         base64_decode_lenient(text)
     };

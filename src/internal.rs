@@ -25,6 +25,7 @@ use core::str::FromStr;
 
 use std::sync::OnceLock;
 
+use crate::asn1::enc;
 use crate::attr::{FailInfo, FailInfoText};
 use crate::builder::{self, CertificateTemplate};
 use crate::ca_certs::{CaCertificates, build_next_ca_cert, verify_next_ca_cert};
@@ -32,13 +33,14 @@ use crate::caps::{Capabilities, Capability, Policy};
 use crate::cert::Certificate;
 use crate::client::{Client, ClientOptions, Transaction};
 use crate::crypto::{ContentEncryption, DigestAlgorithm, KeyTransport, SignatureAlgorithm};
-use crate::envelope::{self, Limits, OpenOptions, SealOptions};
+use crate::envelope::{self, OpenOptions, SealOptions};
 use crate::error::Error;
 use crate::http::{self, HttpLimits, Request};
+use crate::limits::Limits;
 use crate::message::{CertsOnly, IssuerAndSerialNumber};
+use crate::oid;
 use crate::provider::fuzzing::{FIXED_LEN, FixedRng, FuzzKey, PROVIDER};
 use crate::server::{Decision, Incoming, RequestKind, Server, ServerOptions};
-use crate::{enc, oid};
 
 /// Everything the entry points share, built once.
 struct Fixture {

@@ -116,15 +116,14 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod asn1;
 pub mod attr;
-pub(crate) mod ber;
 pub mod builder;
 pub mod ca_certs;
 pub mod caps;
 pub mod cert;
 pub mod client;
 pub mod crypto;
-pub(crate) mod enc;
 pub mod envelope;
 pub mod error;
 pub mod guide;
@@ -132,9 +131,9 @@ pub mod http;
 #[cfg(feature = "__fuzzing")]
 #[doc(hidden)]
 pub mod internal;
+pub mod limits;
 pub mod message;
 pub mod oid;
-pub(crate) mod pem;
 pub mod provider;
 pub mod server;
 

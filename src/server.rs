@@ -21,9 +21,10 @@ use crate::client::Outcome;
 use crate::crypto::{
     ContentEncryption, CryptoProvider, Decryptor, KeyTransport, SecureRandom, Signer,
 };
-use crate::envelope::{self, Limits, OpenOptions, Opened, SealOptions, SignatureOid};
+use crate::envelope::{self, OpenOptions, Opened, SealOptions, SignatureOid};
 use crate::error::Error;
 use crate::http::{self, HttpLimits, Operation};
+use crate::limits::Limits;
 use crate::message::{
     CertRep, CertsOnly, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
 };
@@ -577,7 +578,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
 /// [`Limits::max_rsa_bits`] for the public key of a received CSR.
 fn check_key_size(csr: &Csr, limits: &Limits) -> Result<(), Error> {
     use spki::der::referenced::OwnedToRef;
-    let bits = envelope::parse::rsa_modulus_bits(&csr.public_key().owned_to_ref())?;
+    let bits = crate::crypto::rsa_modulus_bits(&csr.public_key().owned_to_ref())?;
     if bits > limits.max_rsa_bits {
         return Err(Error::LimitExceeded(crate::error::Limit::RsaModulus));
     }

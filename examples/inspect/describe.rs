@@ -860,7 +860,7 @@ fn certs_only(
         "kind",
         "certificates-only SignedData (GetCACert reply or CertRep payload)",
     );
-    match CertsOnly::from_ber(bytes, &envelope::Limits::DEFAULT) {
+    match CertsOnly::from_ber(bytes, &scep::limits::Limits::DEFAULT) {
         Ok(c) => {
             out.s("library", "accepted");
             out.l(
@@ -1066,7 +1066,7 @@ pub fn certificates_in(bytes: &[u8]) -> Result<Vec<Certificate>> {
         if let Ok(c) = Certificate::from_der(bytes) {
             return Ok(vec![c]);
         }
-        return CertsOnly::from_ber(bytes, &envelope::Limits::DEFAULT)
+        return CertsOnly::from_ber(bytes, &scep::limits::Limits::DEFAULT)
             .map(|c| c.certificates)
             .map_err(|e| format!("neither a certificate nor a certs-only SignedData: {e}"));
     }
@@ -1078,7 +1078,7 @@ pub fn certificates_in(bytes: &[u8]) -> Result<Vec<Certificate>> {
                 out.push(Certificate::from_der(&der_bytes).map_err(|e| e.to_string())?)
             }
             "PKCS7" | "CMS" => out.extend(
-                CertsOnly::from_ber(&der_bytes, &envelope::Limits::DEFAULT)
+                CertsOnly::from_ber(&der_bytes, &scep::limits::Limits::DEFAULT)
                     .map_err(|e| e.to_string())?
                     .certificates,
             ),

@@ -515,7 +515,7 @@ fn post_base64_and_pem_bodies() {
         .chunks(64)
         .map(|c| alloc::format!("{}\r\n", core::str::from_utf8(c).unwrap()))
         .collect();
-    let pem = crate::pem::encode("PKCS7", &der);
+    let pem = crate::asn1::pem::encode("PKCS7", &der);
     for body in [
         b64.as_str(),
         url_safe.as_str(),

@@ -71,7 +71,7 @@ fn transcript() -> Vec<(&'static str, Vec<u8>)> {
     out.push((
         "getnextcacert.der",
         server
-            .next_ca_cert_response(&[ca_cert.clone()])
+            .next_ca_cert_response(std::slice::from_ref(&ca_cert))
             .unwrap()
             .body,
     ));
