@@ -85,12 +85,12 @@ use scep::ca_certs::CaCertificates;
 use scep::caps::{Capabilities, Policy};
 use scep::client::{Client, ClientOptions, Outcome, Purpose, Transaction};
 use scep::crypto::{DigestAlgorithm, SecureRandom, SignatureAlgorithm, Signer};
-use scep::http::{self, Operation, Request};
+use scep::http::{self, Operation, Request, Response};
 use scep::limits::Limits;
 use scep::message::Csr;
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{
-    Decision, Incoming, PkiRequest, RequestKind, Response, Server, ServerOptions, SignerKind,
+    Decision, Incoming, PkiRequest, RequestKind, Server, ServerOptions, SignerKind,
     challenge_matches,
 };
 use scep::{Certificate, Error};

@@ -36,11 +36,11 @@ use scep::Certificate;
 use scep::attr::{FailInfo, FailInfoText};
 use scep::caps::{Capabilities, Capability};
 use scep::crypto::SecureRandom;
-use scep::http::{self, Operation};
+use scep::http::{self, Operation, Response};
 use scep::message::Csr;
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{
-    Decision, Incoming, PkiRequest, RequestKind, Response, Server, ServerOptions, SignerKind,
+    Decision, Incoming, PkiRequest, RequestKind, Server, ServerOptions, SignerKind,
     challenge_matches,
 };
 

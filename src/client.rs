@@ -26,7 +26,6 @@ use crate::limits::Limits;
 use crate::message::{
     CertRep, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
 };
-use crate::server::{PkiRequest, RequestKind};
 
 /// Client settings.
 #[derive(Clone, Debug)]
@@ -102,7 +101,7 @@ pub struct Transaction {
 
 impl Purpose {
     /// What a PKCSReq or RenewalReq for `csr` asks for.
-    fn enroll(csr: &Csr) -> Self {
+    pub(crate) fn enroll(csr: &Csr) -> Self {
         Self::Enroll {
             public_key: csr.public_key().clone(),
             subject: csr.subject().clone(),
@@ -259,7 +258,7 @@ impl Client {
     }
 
     /// RenewalReq when the CA advertises `Renewal`, else PKCSReq.
-    fn renewal_body(&self, csr: &Csr) -> MessageBody {
+    pub(crate) fn renewal_body(&self, csr: &Csr) -> MessageBody {
         if self.caps.supports_renewal() {
             MessageBody::RenewalReq(csr.clone())
         } else {
@@ -267,7 +266,7 @@ impl Client {
         }
     }
 
-    fn seal_request(
+    pub(crate) fn seal_request(
         &self,
         transaction_id: TransactionId,
         body: MessageBody,
@@ -410,48 +409,6 @@ impl Client {
         )
     }
 
-    /// Relays a request that a [`Server`](crate::server::Server) opened to this client's CA,
-    /// as a registration authority does: a new pkiMessage with the request's transaction ID
-    /// and content, signed by `signer` (the RA) and encrypted to this client's recipient.
-    ///
-    /// - PKCSReq: a PKCSReq with the same CSR, unchanged (its signature is the device's, so
-    ///   its challenge password cannot be replaced; the RA's signature is what the CA can
-    ///   authorise instead).
-    /// - RenewalReq: a RenewalReq when the CA advertises `Renewal`, a PKCSReq otherwise, as
-    ///   [`Client::renew`] does.
-    /// - GetCert and GetCRL: the same IssuerAndSerialNumber.
-    ///
-    /// The reply is encrypted to `signer`: read it with [`Client::handle`] and the RA's key,
-    /// then answer the device with [`Server::reply`](crate::server::Server::reply) and the
-    /// [`Decision`](crate::server::Decision) made from the [`Outcome`].
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] for a CertPoll: it names no key, so poll the CA with
-    /// [`Client::poll`] and the [`Transaction`] this method returned for the original
-    /// request. Errors from [`envelope::seal`].
-    pub fn relay(
-        &self,
-        request: &PkiRequest,
-        signer: &dyn Signer,
-        rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
-        let id = request.transaction_id().clone();
-        let (body, purpose) = match request.kind() {
-            RequestKind::Enroll(csr) => (MessageBody::PkcsReq(csr.clone()), Purpose::enroll(csr)),
-            RequestKind::Renew(csr) => (self.renewal_body(csr), Purpose::enroll(csr)),
-            RequestKind::GetCert(which) => (
-                MessageBody::GetCert(which.clone()),
-                Purpose::GetCert(which.clone()),
-            ),
-            RequestKind::GetCrl(which) => (
-                MessageBody::GetCrl(which.clone()),
-                Purpose::GetCrl(which.clone()),
-            ),
-            _ => return Err(Error::InvalidInput),
-        };
-        self.seal_request(id, body, purpose, signer, rng)
-    }
-
     /// Checks and interprets the CertRep that answered `tx`.
     ///
     /// In order: the reply is a CertRep; it is signed by one of the CA's certificates (found in
@@ -516,195 +473,5 @@ impl Client {
                 Purpose::GetCrl(_) => Outcome::Crls(certs.crls),
             },
         })
-    }
-}
-
-#[cfg(all(test, feature = "rustcrypto"))]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic)]
-
-    extern crate std;
-
-    use alloc::{format, vec};
-
-    use super::*;
-    use crate::builder;
-    use crate::crypto::{DigestAlgorithm, SignatureAlgorithm};
-    use crate::provider::rustcrypto::{PROVIDER, RsaKey};
-    use crate::server::{Incoming, Server};
-
-    fn data(name: &str) -> Vec<u8> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data")
-            .join(name);
-        std::fs::read(path).unwrap()
-    }
-
-    fn key(name: &str) -> RsaKey {
-        let cert = Certificate::from_pem(&data(&format!("{name}.cert.pem"))).unwrap();
-        RsaKey::from_pem(&data(&format!("{name}.pkcs8.pem")), cert).unwrap()
-    }
-
-    /// Opens `request` with the server of `key` (as the RA and the CA do).
-    fn open(key: &RsaKey, request: &Request) -> PkiRequest {
-        let server = Server::new(
-            key.clone(),
-            key.clone(),
-            vec![key.certificate().clone()],
-            Capabilities::rfc8894_server(),
-            PROVIDER,
-        );
-        let mut rng = getrandom::SysRng;
-        match server.handle(
-            request.method.as_str(),
-            &request.path_and_query,
-            &request.body,
-            &mut rng,
-        ) {
-            Incoming::Request(r) => *r,
-            other => panic!("not opened: {other:?}"),
-        }
-    }
-
-    fn client_for(key: &RsaKey, caps: Capabilities) -> Client {
-        let cert = key.certificate().clone();
-        Client::new(
-            cert.clone(),
-            vec![cert],
-            caps,
-            PROVIDER,
-            ClientOptions::default(),
-        )
-        .unwrap()
-    }
-
-    struct Setup {
-        ra: RsaKey,
-        ca: RsaKey,
-        device: RsaKey,
-        csr: Csr,
-    }
-
-    fn setup() -> Setup {
-        let device = key("client2048");
-        let sha256 = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
-        let csr = builder::csr(
-            device.certificate().subject(),
-            device.certificate().subject_public_key_info(),
-            Some("device-secret"),
-            &[],
-            sha256,
-            &mut |m| device.sign(m),
-        )
-        .unwrap();
-        Setup {
-            ra: key("rsa2048"),
-            ca: key("ra2048"),
-            device,
-            csr,
-        }
-    }
-
-    #[test]
-    fn relay_keeps_the_transaction_id_and_the_csr_and_signs_as_the_ra() {
-        let s = setup();
-        let mut rng = getrandom::SysRng;
-        let to_ra = client_for(&s.ra, Capabilities::rfc8894_server());
-        let (request, device_tx) = to_ra.enroll(&s.csr, &s.device, &mut rng).unwrap();
-        let at_ra = open(&s.ra, &request);
-
-        let upstream = client_for(&s.ca, Capabilities::rfc8894_server());
-        let (forward, tx) = upstream.relay(&at_ra, &s.ra, &mut rng).unwrap();
-        assert_eq!(tx.transaction_id(), device_tx.transaction_id());
-        assert_eq!(tx.message_type(), MessageType::PkcsReq);
-        assert_ne!(tx.sender_nonce(), device_tx.sender_nonce());
-        assert_eq!(tx.purpose(), device_tx.purpose());
-
-        let at_ca = open(&s.ca, &forward);
-        assert_eq!(at_ca.transaction_id(), device_tx.transaction_id());
-        assert_eq!(at_ca.message_type(), MessageType::PkcsReq);
-        assert_eq!(at_ca.csr().unwrap().as_der(), s.csr.as_der());
-        assert_eq!(at_ca.challenge_password().as_deref(), Some("device-secret"));
-        assert_eq!(at_ca.signer_certificate(), s.ra.certificate());
-    }
-
-    #[test]
-    fn relay_of_a_renewal_follows_the_upstream_capabilities() {
-        let s = setup();
-        let mut rng = getrandom::SysRng;
-        let to_ra = client_for(&s.ra, Capabilities::rfc8894_server());
-        let (request, _) = to_ra.renew(&s.csr, &s.device, &mut rng).unwrap();
-        let at_ra = open(&s.ra, &request);
-        assert_eq!(at_ra.message_type(), MessageType::RenewalReq);
-
-        let renewal = client_for(&s.ca, Capabilities::rfc8894_server());
-        let (forward, tx) = renewal.relay(&at_ra, &s.ra, &mut rng).unwrap();
-        assert_eq!(tx.message_type(), MessageType::RenewalReq);
-        assert_eq!(
-            open(&s.ca, &forward).message_type(),
-            MessageType::RenewalReq
-        );
-
-        let mut caps = Capabilities::rfc8894_server();
-        caps.remove(&crate::caps::Capability::Renewal);
-        let no_renewal = client_for(&s.ca, caps);
-        let (forward, tx) = no_renewal.relay(&at_ra, &s.ra, &mut rng).unwrap();
-        assert_eq!(tx.message_type(), MessageType::PkcsReq);
-        let at_ca = open(&s.ca, &forward);
-        assert_eq!(at_ca.message_type(), MessageType::PkcsReq);
-        assert_eq!(at_ca.csr().unwrap().as_der(), s.csr.as_der());
-    }
-
-    #[test]
-    fn relay_of_get_cert_and_get_crl_and_poll() {
-        let s = setup();
-        let mut rng = getrandom::SysRng;
-        let to_ra = client_for(&s.ra, Capabilities::rfc8894_server());
-        let upstream = client_for(&s.ca, Capabilities::rfc8894_server());
-        let which = IssuerAndSerialNumber::for_certificate(s.device.certificate()).unwrap();
-
-        let (request, device_tx) = to_ra.get_cert(which.clone(), &s.device, &mut rng).unwrap();
-        let (forward, tx) = upstream
-            .relay(&open(&s.ra, &request), &s.ra, &mut rng)
-            .unwrap();
-        assert_eq!(tx.purpose(), &Purpose::GetCert(which.clone()));
-        assert_eq!(tx.transaction_id(), device_tx.transaction_id());
-        let at_ca = open(&s.ca, &forward);
-        assert_eq!(at_ca.kind(), &RequestKind::GetCert(which.clone()));
-
-        let (request, _) = to_ra.get_crl(which.clone(), &s.device, &mut rng).unwrap();
-        let (forward, tx) = upstream
-            .relay(&open(&s.ra, &request), &s.ra, &mut rng)
-            .unwrap();
-        assert_eq!(tx.purpose(), &Purpose::GetCrl(which.clone()));
-        assert_eq!(open(&s.ca, &forward).kind(), &RequestKind::GetCrl(which));
-
-        // A CertPoll names no key: the RA polls with the stored transaction instead.
-        let (_, enroll_tx) = to_ra.enroll(&s.csr, &s.device, &mut rng).unwrap();
-        let (request, _) = to_ra.poll(&enroll_tx, &s.device, &mut rng).unwrap();
-        assert!(matches!(
-            upstream.relay(&open(&s.ra, &request), &s.ra, &mut rng),
-            Err(Error::InvalidInput)
-        ));
-    }
-
-    #[test]
-    fn a_rebuilt_transaction_polls_like_the_original() {
-        let s = setup();
-        let mut rng = getrandom::SysRng;
-        let upstream = client_for(&s.ca, Capabilities::rfc8894_server());
-        let (_, tx) = upstream.enroll(&s.csr, &s.ra, &mut rng).unwrap();
-        let rebuilt = Transaction::new(
-            tx.transaction_id().clone(),
-            *tx.sender_nonce(),
-            tx.message_type(),
-            tx.purpose().clone(),
-        );
-        assert_eq!(rebuilt, tx);
-        let (poll, poll_tx) = upstream.poll(&rebuilt, &s.ra, &mut rng).unwrap();
-        assert_eq!(poll_tx.transaction_id(), tx.transaction_id());
-        let at_ca = open(&s.ca, &poll);
-        assert_eq!(at_ca.message_type(), MessageType::CertPoll);
-        assert_eq!(at_ca.transaction_id(), tx.transaction_id());
     }
 }

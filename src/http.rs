@@ -236,6 +236,28 @@ impl Request {
     }
 }
 
+/// An HTTP response to send.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Response {
+    /// HTTP status code.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A `text/plain` response.
+    pub(crate) fn text(status: u16, text: &str) -> Self {
+        Self {
+            status,
+            content_type: CONTENT_TYPE_TEXT_PLAIN,
+            body: text.as_bytes().to_vec(),
+        }
+    }
+}
+
 /// The full GET URL for `op` at `base_url` (scheme, authority and path, e.g.
 /// `http://ca.example/cgi-bin/pkiclient.exe`; an existing query is extended).
 ///

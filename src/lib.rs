@@ -135,6 +135,7 @@ pub mod limits;
 pub mod message;
 pub mod oid;
 pub mod provider;
+pub mod ra;
 pub mod server;
 
 pub use cert::Certificate;

@@ -17,38 +17,16 @@ use alloc::vec::Vec;
 use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
 use crate::caps::Capabilities;
 use crate::cert::Certificate;
-use crate::client::Outcome;
 use crate::crypto::{
     ContentEncryption, CryptoProvider, Decryptor, KeyTransport, SecureRandom, Signer,
 };
 use crate::envelope::{self, OpenOptions, Opened, SealOptions, SignatureOid};
 use crate::error::Error;
-use crate::http::{self, HttpLimits, Operation};
+use crate::http::{self, HttpLimits, Operation, Response};
 use crate::limits::Limits;
 use crate::message::{
     CertRep, CertsOnly, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
 };
-
-/// An HTTP response to send.
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct Response {
-    /// HTTP status code.
-    pub status: u16,
-    /// `Content-Type`.
-    pub content_type: &'static str,
-    /// Body.
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    fn text(status: u16, text: &str) -> Self {
-        Self {
-            status,
-            content_type: http::CONTENT_TYPE_TEXT_PLAIN,
-            body: text.as_bytes().to_vec(),
-        }
-    }
-}
 
 /// Server settings.
 #[derive(Clone, Copy, Debug)]
@@ -239,35 +217,6 @@ pub enum Decision {
     Pending,
     /// FAILURE.
     Reject(FailInfo, Option<FailInfoText>),
-}
-
-/// An upstream CA's answer, relayed: what an RA tells its device after [`Client::handle`]
-/// read the CA's CertRep to a [`Client::relay`]ed (or polled) request.
-///
-/// `Issued` becomes [`Decision::Issue`] with the issued certificate first and the CA's
-/// chain after it; `Certificates`, `Pending` and `Rejected` map one to one; `Crls` becomes
-/// [`Decision::Crl`] with the first CRL, or a FAILURE `badCertId` when the CA sent none.
-///
-/// [`Client::handle`]: crate::client::Client::handle
-/// [`Client::relay`]: crate::client::Client::relay
-impl From<Outcome> for Decision {
-    fn from(outcome: Outcome) -> Self {
-        match outcome {
-            Outcome::Issued { certificate, chain } => {
-                let mut certs = Vec::with_capacity(1 + chain.len());
-                certs.push(certificate);
-                certs.extend(chain);
-                Decision::Issue(certs)
-            }
-            Outcome::Certificates(certs) => Decision::Certificates(certs),
-            Outcome::Crls(crls) => match crls.into_iter().next() {
-                Some(crl) => Decision::Crl(crl),
-                None => Decision::Reject(FailInfo::BadCertId, None),
-            },
-            Outcome::Pending => Decision::Pending,
-            Outcome::Rejected { info, text } => Decision::Reject(info, text),
-        }
-    }
 }
 
 /// Compares a received challenge password with the expected one in constant time (for equal
@@ -591,58 +540,5 @@ fn error_text(e: Error) -> &'static str {
         Error::InvalidAttribute(crate::error::Attribute::MessageType) => "unknown message type",
         Error::LegacyAlgorithm | Error::UnsupportedAlgorithm(_) => "unsupported algorithm",
         _ => "malformed pkiMessage",
-    }
-}
-
-#[cfg(all(test, feature = "rustcrypto"))]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic)]
-
-    extern crate std;
-
-    use alloc::vec;
-
-    use super::*;
-
-    fn cert(name: &str) -> Certificate {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data")
-            .join(name);
-        Certificate::from_pem(&std::fs::read(path).unwrap()).unwrap()
-    }
-
-    #[test]
-    fn an_upstream_outcome_becomes_the_decision_for_the_device() {
-        let issued = cert("client2048.cert.pem");
-        let ca = cert("ra2048.cert.pem");
-        let d = Decision::from(Outcome::Issued {
-            certificate: issued.clone(),
-            chain: vec![ca.clone()],
-        });
-        assert!(matches!(&d, Decision::Issue(c) if c == &vec![issued.clone(), ca.clone()]));
-
-        let d = Decision::from(Outcome::Certificates(vec![issued.clone()]));
-        assert!(matches!(&d, Decision::Certificates(c) if c == &vec![issued.clone()]));
-
-        let crl_der = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ra2048.crl.der"),
-        )
-        .unwrap();
-        let crl = Crl::from_der(&crl_der).unwrap();
-        let d = Decision::from(Outcome::Crls(vec![crl.clone()]));
-        assert!(matches!(&d, Decision::Crl(c) if c == &crl));
-        let d = Decision::from(Outcome::Crls(Vec::new()));
-        assert!(matches!(d, Decision::Reject(FailInfo::BadCertId, None)));
-
-        assert!(matches!(
-            Decision::from(Outcome::Pending),
-            Decision::Pending
-        ));
-        let text = FailInfoText::new("no").unwrap();
-        let d = Decision::from(Outcome::Rejected {
-            info: FailInfo::BadRequest,
-            text: Some(text.clone()),
-        });
-        assert!(matches!(d, Decision::Reject(FailInfo::BadRequest, Some(t)) if t == text));
     }
 }

@@ -7,12 +7,10 @@ use scep::builder::{self, CertificateTemplate};
 use scep::caps::{Capabilities, Capability};
 use scep::client::{Client, ClientOptions, Outcome};
 use scep::crypto::{Decryptor, SecureRandom, SignatureAlgorithm, Signer};
-use scep::http::{Method, Request};
+use scep::http::{Method, Request, Response};
 use scep::message::{Crl, Csr, IssuerAndSerialNumber};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
-use scep::server::{
-    Decision, Incoming, RequestKind, Response, Server, SignerKind, challenge_matches,
-};
+use scep::server::{Decision, Incoming, RequestKind, Server, SignerKind, challenge_matches};
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
 use crate::roundtrip::{data, key, key_for};
