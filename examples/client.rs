@@ -44,7 +44,7 @@ use scep::crypto::{ContentEncryption, DigestAlgorithm, SignatureAlgorithm, Signe
 use scep::http::{self, Request};
 use scep::limits::Limits;
 use scep::message::{CertsOnly, Csr, IssuerAndSerialNumber};
-use scep::provider::rustcrypto::{PROVIDER, RsaKey, self_signed_certificate};
+use scep::provider::rustcrypto::{PROVIDER, RsaKey, public_key_info, sign_with_key};
 use scep::{Certificate, Error};
 
 #[path = "common/http_client.rs"]
@@ -260,13 +260,16 @@ fn new_identity(bits: usize, subject: &x509_cert::name::Name) -> Result<RsaKey, 
     getrandom::fill(&mut serial).map_err(|e| format!("random: {e}"))?;
     serial[0] = (serial[0] & 0x7f) | 0x01;
     let now = SystemTime::now();
-    let cert = self_signed_certificate(
-        &private,
+    let sig = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    let cert = builder::self_signed_certificate(
         subject,
+        public_key_info(&private).map_err(lib("public key"))?,
         &serial,
         der_time(now - Duration::from_secs(300))?,
         der_time(now + Duration::from_secs(30 * 86_400))?,
-        SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256),
+        sig,
+        &mut |tbs| sign_with_key(&private, sig, tbs),
+        &PROVIDER,
     )
     .map_err(lib("self-signed certificate"))?;
     RsaKey::new(private, cert).map_err(lib("key"))

@@ -14,7 +14,8 @@ use x509_cert::attr::Attribute;
 use x509_cert::certificate::Version;
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, CrlNumber, CrlReason, KeyUsage, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, CrlNumber, CrlReason, KeyUsage, KeyUsages,
+    SubjectKeyIdentifier,
 };
 use x509_cert::name::Name;
 use x509_cert::time::Time;
@@ -208,6 +209,51 @@ fn signed(tbs: &impl Encode, sig: SignatureAlgorithm, sign: SignFn<'_>) -> Resul
         signature: BitStringRef::from_bytes(&signature).map_err(|_| Error::Encode)?,
     };
     signed.to_der().map_err(|_| Error::Encode)
+}
+
+/// Builds a v3 certificate for `public_key` in which issuer and subject are `subject`, signed by
+/// `sign` with the matching private key: the throw-away signer certificate a SCEP client sends
+/// with its first request (RFC 8894 §2.3).
+///
+/// `serial` is the serial number as an unsigned big-endian integer (leading zero octets are
+/// ignored); it must be non-zero and encode in at most 20 octets (RFC 5280 §4.1.2.2). The
+/// certificate carries basicConstraints (critical, not a CA), keyUsage (critical,
+/// digitalSignature and keyEncipherment) and a subjectKeyIdentifier (SHA-1 of the public key,
+/// RFC 5280 §4.2.1.2 method 1). Times before 2050 are encoded as UTCTime, later ones as
+/// GeneralizedTime.
+///
+/// With the default provider's software key, `sign` is
+/// `&mut |tbs| rustcrypto::sign_with_key(&key, sig, tbs)` and `public_key` is
+/// `rustcrypto::public_key_info(&key)?`.
+///
+/// # Errors
+/// - [`Error::InvalidInput`] for a zero or over-long serial, or `not_after` before `not_before`.
+/// - [`Error::Crypto`] when signing fails (for example SHA-512 with a 512-bit key).
+/// - [`Error::Encode`] when DER encoding fails.
+#[allow(clippy::too_many_arguments)]
+pub fn self_signed_certificate(
+    subject: &Name,
+    public_key: SubjectPublicKeyInfoOwned,
+    serial: &[u8],
+    not_before: der::DateTime,
+    not_after: der::DateTime,
+    sig: SignatureAlgorithm,
+    sign: SignFn<'_>,
+    provider: &CryptoProvider,
+) -> Result<Certificate, Error> {
+    let template = CertificateTemplate {
+        serial: serial.to_vec(),
+        subject: subject.clone(),
+        not_before,
+        not_after,
+        public_key,
+        is_ca: false,
+        key_usage: Some(KeyUsage(
+            KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment,
+        )),
+        extensions: Vec::new(),
+    };
+    certificate(&template, None, sig, sign, provider)
 }
 
 #[derive(Sequence)]

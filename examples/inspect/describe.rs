@@ -11,7 +11,7 @@ use scep::http::{self, HttpLimits, Operation};
 use scep::message::{
     CertRep, CertsOnly, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody,
 };
-use scep::provider::rustcrypto::{PROVIDER, RsaKey, self_signed_certificate};
+use scep::provider::rustcrypto::{PROVIDER, RsaKey, public_key_info, sign_with_key};
 use scep::spki::SubjectPublicKeyInfoOwned;
 use scep::x509_cert::name::Name;
 use scep::{Certificate, oid};
@@ -1051,8 +1051,18 @@ fn decryptor(pem: &[u8], opts: &Options, candidates: &[Certificate]) -> Result<(
         .parse()
         .map_err(|_| "name".to_owned())?;
     let sig = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
-    let cert =
-        self_signed_certificate(&key, &subject, &[1], nb, na, sig).map_err(|e| e.to_string())?;
+    let public_key = public_key_info(&key).map_err(|e| e.to_string())?;
+    let cert = scep::builder::self_signed_certificate(
+        &subject,
+        public_key,
+        &[1],
+        nb,
+        na,
+        sig,
+        &mut |tbs| sign_with_key(&key, sig, tbs),
+        &PROVIDER,
+    )
+    .map_err(|e| e.to_string())?;
     let k = RsaKey::new(key, cert).map_err(|e| e.to_string())?;
     Ok((k, "no --cert, and no certificate at hand matches the key: a stand-in certificate, so the recipient is not matched by identifier".into()))
 }
