@@ -40,7 +40,7 @@ impl Client {
     /// # Errors
     /// [`Error::InvalidInput`] for a CertPoll: it names no key, so poll the CA with
     /// [`Client::poll`] and the [`Transaction`] this method returned for the original
-    /// request. Errors from [`envelope::seal`].
+    /// request. Errors from [`envelope::seal`](crate::envelope::seal).
     pub fn relay(
         &self,
         request: &PkiRequest,

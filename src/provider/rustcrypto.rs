@@ -2,7 +2,7 @@
 //!
 //! - [`PROVIDER`]: digests, RSA PKCS #1 v1.5 signature verification, RSA key transport
 //!   (PKCS #1 v1.5 and OAEP) and the CBC content ciphers.
-//! - [`RsaKey`]: a software RSA key that is both [`Signer`] and [`Decryptor`].
+//! - [`RsaKey`]: a software RSA key that is both [`Signer`](crate::crypto::Signer) and [`Decryptor`](crate::crypto::Decryptor).
 //!
 //! Everything here works without `std`.
 //!

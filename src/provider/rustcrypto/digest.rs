@@ -23,7 +23,7 @@ impl Digests for RustCryptoDigests {
     }
 }
 
-/// [`RustCryptoDigests`] without SHA-384 and SHA-512 (see [`COMPACT_PROVIDER`]).
+/// [`RustCryptoDigests`] without SHA-384 and SHA-512 (see [`COMPACT_PROVIDER`](super::COMPACT_PROVIDER)).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CompactDigests;
 

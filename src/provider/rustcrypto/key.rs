@@ -26,7 +26,7 @@ use super::{digest::*, key_transport::*, rng::*};
 /// A software RSA key with its certificate: a [`Signer`] (RSASSA-PKCS1-v1_5) and a [`Decryptor`]
 /// (RSAES-PKCS1-v1_5 with implicit rejection, and RSAES-OAEP).
 ///
-/// Private-key operations are blinded; see the [module documentation](self#blinding).
+/// Private-key operations are blinded; see the [module documentation](super#blinding).
 #[derive(Clone)]
 pub struct RsaKey {
     key: PrivateKey,

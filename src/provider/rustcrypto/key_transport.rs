@@ -94,8 +94,8 @@ impl OaepOp for OaepDecrypt<'_> {
 // Key transport
 
 /// RSAES-PKCS1-v1_5 and RSAES-OAEP (empty label; SHA-1, SHA-256, SHA-384 or SHA-512 for the
-/// hash and for MGF1, in any combination) to an `rsaEncryption` key of [`MIN_RSA_BITS`] to
-/// [`MAX_RSA_BITS`] bits.
+/// hash and for MGF1, in any combination) to an `rsaEncryption` key of [`MIN_RSA_BITS`](super::MIN_RSA_BITS) to
+/// [`MAX_RSA_BITS`](super::MAX_RSA_BITS) bits.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RsaKeyEncryptor;
 
@@ -111,7 +111,7 @@ impl KeyEncryptor for RsaKeyEncryptor {
     }
 }
 
-/// [`RsaKeyEncryptor`] without SHA-384 and SHA-512 for OAEP (see [`COMPACT_PROVIDER`]).
+/// [`RsaKeyEncryptor`] without SHA-384 and SHA-512 for OAEP (see [`COMPACT_PROVIDER`](super::COMPACT_PROVIDER)).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CompactRsaKeyEncryptor;
 

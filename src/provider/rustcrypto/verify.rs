@@ -33,8 +33,8 @@ pub(super) fn rsa_public_key(spki: &SubjectPublicKeyInfoRef<'_>) -> Option<Publi
     PublicKey::new_with_size_limits(n, e, MIN_RSA_BITS..=MAX_RSA_BITS).ok()
 }
 
-/// RSASSA-PKCS1-v1_5 verification with every [`DigestAlgorithm`], for `rsaEncryption` keys of
-/// [`MIN_RSA_BITS`] to [`MAX_RSA_BITS`] bits.
+/// RSASSA-PKCS1-v1_5 verification with every [`DigestAlgorithm`](crate::crypto::DigestAlgorithm), for `rsaEncryption` keys of
+/// [`MIN_RSA_BITS`](super::MIN_RSA_BITS) to [`MAX_RSA_BITS`](super::MAX_RSA_BITS) bits.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RsaVerifier;
 
@@ -50,7 +50,7 @@ impl Verifier for RsaVerifier {
     }
 }
 
-/// [`RsaVerifier`] without SHA-384 and SHA-512 (see [`COMPACT_PROVIDER`]).
+/// [`RsaVerifier`] without SHA-384 and SHA-512 (see [`COMPACT_PROVIDER`](super::COMPACT_PROVIDER)).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CompactRsaVerifier;
 
