@@ -41,7 +41,7 @@ use scep::builder;
 use scep::caps::{Capabilities, Capability, Policy};
 use scep::client::{Client, ClientOptions, Outcome, Transaction};
 use scep::crypto::{ContentEncryption, DigestAlgorithm, SignatureAlgorithm, Signer};
-use scep::http::{self, Request};
+use scep::http::{self, HttpRequest};
 use scep::limits::Limits;
 use scep::message::{CertsOnly, Csr, IssuerAndSerialNumber};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey, public_key_info, sign_with_key};
@@ -299,9 +299,9 @@ fn run(args: &Args) -> Result<(), Failed> {
     let (http, path) = Http::new(&args.url)?;
 
     // GetCACaps and GetCACert.
-    let reply = http.send(&Request::get_ca_caps(&path, None))?;
+    let reply = http.send(&HttpRequest::get_ca_caps(&path, None))?;
     let mut caps = Capabilities::from_http(reply.status, &reply.body);
-    let reply = http.send(&Request::get_ca_cert(&path, None))?;
+    let reply = http.send(&HttpRequest::get_ca_cert(&path, None))?;
     if reply.status != 200 {
         return Err(Failed::Other(format!(
             "GetCACert: HTTP {}: {}",

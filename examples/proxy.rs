@@ -83,15 +83,14 @@ use scep::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
 use scep::builder;
 use scep::ca_certs::CaCertificates;
 use scep::caps::{Capabilities, Policy};
-use scep::client::{Client, ClientOptions, Outcome, Purpose, Transaction};
+use scep::client::{Client, ClientOptions, Outcome, Transaction};
 use scep::crypto::{DigestAlgorithm, SecureRandom, SignatureAlgorithm, Signer};
-use scep::http::{self, Operation, Request, Response};
+use scep::http::{self, HttpRequest, Operation, Response};
 use scep::limits::Limits;
-use scep::message::Csr;
+use scep::message::{Csr, Request};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{
-    Decision, Incoming, PkiRequest, RequestKind, Server, ServerOptions, SignerKind,
-    challenge_matches,
+    Decision, Incoming, PkiRequest, Server, ServerOptions, SignerKind, challenge_matches,
 };
 use scep::{Certificate, Error};
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
@@ -247,9 +246,9 @@ impl Upstream {
         let mut tries = 0;
         let (caps, ca) = loop {
             let attempt = || -> Result<(Capabilities, CaCertificates), String> {
-                let reply = http.send(&Request::get_ca_caps(&path, None))?;
+                let reply = http.send(&HttpRequest::get_ca_caps(&path, None))?;
                 let caps = Capabilities::from_http(reply.status, &reply.body);
-                let reply = http.send(&Request::get_ca_cert(&path, None))?;
+                let reply = http.send(&HttpRequest::get_ca_cert(&path, None))?;
                 if reply.status != 200 {
                     return Err(format!("GetCACert: HTTP {}", reply.status));
                 }
@@ -301,7 +300,7 @@ impl Upstream {
     /// Sends `request` and reads the reply to `tx`.
     fn exchange(
         &self,
-        request: &Request,
+        request: &HttpRequest,
         tx: &Transaction,
         rng: &mut dyn SecureRandom,
     ) -> Exchanged {
@@ -481,11 +480,7 @@ impl Pending {
                     .map_err(ca::scep_err("CSR"))?;
                 // Only the ID and the key matter for polling; the nonce is drawn afresh.
                 let nonce = Nonce::random(&mut getrandom::SysRng).map_err(ca::scep_err("nonce"))?;
-                let purpose = Purpose::Enroll {
-                    public_key: csr.public_key().clone(),
-                    subject: csr.subject().clone(),
-                };
-                let tx = Transaction::new(id, nonce, MessageType::PkcsReq, purpose);
+                let tx = Transaction::new(id, nonce, MessageType::PkcsReq, Request::PkcsReq(csr));
                 Ok((key, tx))
             })();
             match restored {
@@ -581,7 +576,10 @@ impl Logged {
 
 fn reject(info: FailInfo, why: &str) -> (Decision, String) {
     (
-        Decision::Reject(info, FailInfoText::new(why).ok()),
+        Decision::Rejected {
+            info,
+            text: FailInfoText::new(why).ok(),
+        },
         format!("FAILURE {info} ({why})"),
     )
 }
@@ -631,8 +629,8 @@ impl App {
 
     fn decide(&mut self, req: &PkiRequest, rng: &mut dyn SecureRandom) -> (Decision, String) {
         let key = format!("scep {}", req.transaction_id().as_str());
-        match req.kind() {
-            RequestKind::Enroll(csr) | RequestKind::Renew(csr) => {
+        match req.request() {
+            Request::PkcsReq(csr) | Request::RenewalReq(csr) => {
                 // A renewal signed by a certificate the upstream issued needs no challenge.
                 if req.signer_kind() != SignerKind::IssuedByCa {
                     let got = req.challenge_password();
@@ -654,14 +652,14 @@ impl App {
                 let csr = csr.clone();
                 self.settle(&key, &tx, Some(&csr), outcome, false)
             }
-            RequestKind::Poll(_) => match self.pending.get(&key).cloned() {
+            Request::CertPoll(_) => match self.pending.get(&key).cloned() {
                 Some(tx) => {
                     let outcome = self.upstream.poll(&tx, rng);
                     self.settle(&key, &tx, None, outcome, true)
                 }
                 None => reject(FailInfo::BadCertId, "no pending transaction"),
             },
-            RequestKind::GetCert(_) | RequestKind::GetCrl(_) => {
+            Request::GetCert(_) | Request::GetCrl(_) => {
                 let up = &self.upstream;
                 let (request, tx) = match up.client.relay(req, &up.signer, rng) {
                     Ok(r) => r,
@@ -710,7 +708,7 @@ impl App {
                     ),
                 }
             }
-            Incoming::Respond(r) => {
+            Incoming::Reply(r) => {
                 let log = format!("{} -> HTTP {} {}", op.as_str(), r.status, r.content_type);
                 Logged::new(r, log)
             }

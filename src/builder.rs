@@ -366,7 +366,7 @@ struct RevokedEntry {
 }
 
 /// Builds and signs a v2 CRL (RFC 5280 §5) issued by `issuer`, for answering GetCRL
-/// ([`server::Decision::Crl`](crate::server::Decision::Crl)).
+/// ([`server::Decision::Crls`](crate::server::Decision::Crls)).
 ///
 /// The CRL carries a CRL number and, when the issuer has a subject key identifier, an
 /// authority key identifier. `sign` uses the issuer's key; `sig` names its algorithm. An empty

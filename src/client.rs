@@ -1,7 +1,7 @@
 //! The client side of SCEP, sans I/O: build requests, then check and interpret replies.
 //!
 //! The caller owns sockets and clocks. A [`Client`] holds what GetCACert and GetCACaps told it;
-//! each operation returns an [`http::Request`] to send and a
+//! each operation returns an [`HttpRequest`] to send and a
 //! [`Transaction`] to keep, and [`Client::handle`] turns the reply's bytes into an [`Outcome`].
 //!
 //! Before anything is decrypted, a reply must be signed by one of the CA's certificates, carry
@@ -11,7 +11,6 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::name::Name;
 
 use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
@@ -21,10 +20,10 @@ use crate::cert::Certificate;
 use crate::crypto::{CryptoProvider, Decryptor, KeyTransport, SecureRandom, Signer};
 use crate::envelope::{self, OpenOptions, SealOptions};
 use crate::error::{Error, Structure};
-use crate::http::{self, Request};
+use crate::http::{self, HttpRequest};
 use crate::limits::Limits;
 use crate::message::{
-    CertRep, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
+    CertRep, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage, Request,
 };
 
 /// Client settings.
@@ -73,60 +72,33 @@ pub struct Client {
     options: ClientOptions,
 }
 
-/// What a request was for, so that its reply can be understood.
-#[derive(Clone, Debug, Eq, PartialEq)]
-#[non_exhaustive]
-pub enum Purpose {
-    /// PKCSReq or RenewalReq (and the CertPolls after it): a certificate for this key.
-    Enroll {
-        /// The public key of the CSR.
-        public_key: SubjectPublicKeyInfoOwned,
-        /// The subject of the CSR.
-        subject: Name,
-    },
-    /// GetCert.
-    GetCert(IssuerAndSerialNumber),
-    /// GetCRL.
-    GetCrl(IssuerAndSerialNumber),
-}
-
 /// One request in flight: what must come back.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Transaction {
     transaction_id: TransactionId,
     sender_nonce: Nonce,
     message_type: MessageType,
-    purpose: Purpose,
-}
-
-impl Purpose {
-    /// What a PKCSReq or RenewalReq for `csr` asks for.
-    pub(crate) fn enroll(csr: &Csr) -> Self {
-        Self::Enroll {
-            public_key: csr.public_key().clone(),
-            subject: csr.subject().clone(),
-        }
-    }
+    request: Request,
 }
 
 impl Transaction {
     /// A transaction from its parts: for a caller that keeps transactions outside memory (an
     /// RA waiting for a PENDING upstream CA across restarts) and rebuilds them later.
     ///
-    /// [`Client::poll`] needs only the transaction ID and the purpose; [`Client::handle`]
+    /// [`Client::poll`] needs only the transaction ID and the request; [`Client::handle`]
     /// also checks that the reply echoes `sender_nonce`, so a rebuilt transaction is for
     /// polling, not for reading the reply to the request it was stored from.
     pub fn new(
         transaction_id: TransactionId,
         sender_nonce: Nonce,
         message_type: MessageType,
-        purpose: Purpose,
+        request: Request,
     ) -> Self {
         Self {
             transaction_id,
             sender_nonce,
             message_type,
-            purpose,
+            request,
         }
     }
     /// The transaction ID (the same for an enrollment and all its polls).
@@ -141,9 +113,10 @@ impl Transaction {
     pub fn message_type(&self) -> MessageType {
         self.message_type
     }
-    /// What the request was for.
-    pub fn purpose(&self) -> &Purpose {
-        &self.purpose
+    /// The request the transaction is for: what was sent, or for a CertPoll the PKCSReq or
+    /// RenewalReq it polls for.
+    pub fn request(&self) -> &Request {
+        &self.request
     }
 }
 
@@ -258,29 +231,29 @@ impl Client {
     }
 
     /// RenewalReq when the CA advertises `Renewal`, else PKCSReq.
-    pub(crate) fn renewal_body(&self, csr: &Csr) -> MessageBody {
+    pub(crate) fn renewal_request(&self, csr: &Csr) -> Request {
         if self.caps.supports_renewal() {
-            MessageBody::RenewalReq(csr.clone())
+            Request::RenewalReq(csr.clone())
         } else {
-            MessageBody::PkcsReq(csr.clone())
+            Request::PkcsReq(csr.clone())
         }
     }
 
     pub(crate) fn seal_request(
         &self,
         transaction_id: TransactionId,
-        body: MessageBody,
-        purpose: Purpose,
+        request: Request,
+        polled: Option<&Request>,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let sender_nonce = Nonce::random(rng)?;
-        let message_type = body.message_type();
+        let message_type = request.message_type();
         let msg = PkiMessage {
             transaction_id,
             sender_nonce: Some(sender_nonce),
             recipient_nonce: None,
-            body,
+            body: request.into(),
         };
         let opts = SealOptions {
             content_encryption: self.negotiated.cipher,
@@ -298,14 +271,20 @@ impl Client {
             &self.provider,
             rng,
         )?;
-        let request = Request::pki_operation(&self.options.path, &der, self.negotiated.use_post);
+        let http = HttpRequest::pki_operation(&self.options.path, &der, self.negotiated.use_post);
+        // The request goes back out of the message it was sealed in (no copy); a CertPoll's
+        // transaction keeps the request it polls for.
+        let request = match polled {
+            Some(r) => r.clone(),
+            None => Request::try_from(msg.body).map_err(|_| Error::InvalidInput)?,
+        };
         let tx = Transaction {
             transaction_id: msg.transaction_id,
             sender_nonce,
             message_type,
-            purpose,
+            request,
         };
-        Ok((request, tx))
+        Ok((http, tx))
     }
 
     /// PKCSReq: asks for a certificate for `csr`'s key. For a first enrollment `signer` holds
@@ -320,10 +299,9 @@ impl Client {
         csr: &Csr,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let id = TransactionId::random(rng)?;
-        let purpose = Purpose::enroll(csr);
-        self.seal_request(id, MessageBody::PkcsReq(csr.clone()), purpose, signer, rng)
+        self.seal_request(id, Request::PkcsReq(csr.clone()), None, signer, rng)
     }
 
     /// Renewal: a RenewalReq signed with the existing certificate when the CA advertises
@@ -336,10 +314,9 @@ impl Client {
         csr: &Csr,
         existing: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let id = TransactionId::random(rng)?;
-        let purpose = Purpose::enroll(csr);
-        self.seal_request(id, self.renewal_body(csr), purpose, existing, rng)
+        self.seal_request(id, self.renewal_request(csr), None, existing, rng)
     }
 
     /// CertPoll (GetCertInitial) for a PENDING enrollment: same transaction ID, fresh nonce,
@@ -352,18 +329,18 @@ impl Client {
         tx: &Transaction,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
-        let Purpose::Enroll { subject, .. } = &tx.purpose else {
+    ) -> Result<(HttpRequest, Transaction), Error> {
+        let Some(csr) = tx.request.csr() else {
             return Err(Error::InvalidInput);
         };
-        let body = MessageBody::CertPoll(IssuerAndSubject {
+        let poll = Request::CertPoll(IssuerAndSubject {
             issuer: self.ca_name.clone(),
-            subject: subject.clone(),
+            subject: csr.subject().clone(),
         });
         self.seal_request(
             tx.transaction_id.clone(),
-            body,
-            tx.purpose.clone(),
+            poll,
+            Some(&tx.request),
             signer,
             rng,
         )
@@ -378,15 +355,9 @@ impl Client {
         which: IssuerAndSerialNumber,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let id = TransactionId::random(rng)?;
-        self.seal_request(
-            id,
-            MessageBody::GetCert(which.clone()),
-            Purpose::GetCert(which),
-            signer,
-            rng,
-        )
+        self.seal_request(id, Request::GetCert(which), None, signer, rng)
     }
 
     /// GetCRL: asks for the CRL covering the certificate named by issuer and serial number.
@@ -398,15 +369,9 @@ impl Client {
         which: IssuerAndSerialNumber,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let id = TransactionId::random(rng)?;
-        self.seal_request(
-            id,
-            MessageBody::GetCrl(which.clone()),
-            Purpose::GetCrl(which),
-            signer,
-            rng,
-        )
+        self.seal_request(id, Request::GetCrl(which), None, signer, rng)
     }
 
     /// Checks and interprets the CertRep that answered `tx`.
@@ -458,8 +423,9 @@ impl Client {
         Ok(match rep {
             CertRep::Pending => Outcome::Pending,
             CertRep::Failure { info, text } => Outcome::Rejected { info, text },
-            CertRep::Success(certs) => match &tx.purpose {
-                Purpose::Enroll { public_key, .. } => {
+            CertRep::Success(certs) => match &tx.request {
+                Request::PkcsReq(csr) | Request::RenewalReq(csr) => {
+                    let public_key = csr.public_key();
                     let mut chain = certs.certificates;
                     // Both sides are decoded DER: equal structures are equal encodings.
                     let pos = chain
@@ -469,8 +435,11 @@ impl Client {
                     let certificate = chain.remove(pos);
                     Outcome::Issued { certificate, chain }
                 }
-                Purpose::GetCert(_) => Outcome::Certificates(certs.certificates),
-                Purpose::GetCrl(_) => Outcome::Crls(certs.crls),
+                // A transaction rebuilt around a CertPoll names no key to pick by.
+                Request::GetCert(_) | Request::CertPoll(_) => {
+                    Outcome::Certificates(certs.certificates)
+                }
+                Request::GetCrl(_) => Outcome::Crls(certs.crls),
             },
         })
     }

@@ -191,31 +191,37 @@ pub trait Decryptor {
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError>;
 }
 
-impl<T: Signer + ?Sized> Signer for &T {
-    fn certificate(&self) -> &Certificate {
-        (**self).certificate()
-    }
-    fn signature_algorithm(&self) -> SignatureAlgorithm {
-        (**self).signature_algorithm()
-    }
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        (**self).sign(message)
-    }
+/// Forwarding impls, so that a shared key holder (a `&T`, a `Box<T>`, an `Arc<T>` of an HSM
+/// handle in an async server) is a key holder without a newtype.
+macro_rules! forward_key_holder {
+    ($($ptr:ty),*) => {$(
+        impl<T: Signer + ?Sized> Signer for $ptr {
+            fn certificate(&self) -> &Certificate {
+                (**self).certificate()
+            }
+            fn signature_algorithm(&self) -> SignatureAlgorithm {
+                (**self).signature_algorithm()
+            }
+            fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+                (**self).sign(message)
+            }
+        }
+        impl<T: Decryptor + ?Sized> Decryptor for $ptr {
+            fn certificate(&self) -> &Certificate {
+                (**self).certificate()
+            }
+            fn decrypt_key(
+                &self,
+                alg: KeyTransport,
+                encrypted_key: &[u8],
+                key_len: usize,
+            ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+                (**self).decrypt_key(alg, encrypted_key, key_len)
+            }
+        }
+    )*};
 }
-
-impl<T: Decryptor + ?Sized> Decryptor for &T {
-    fn certificate(&self) -> &Certificate {
-        (**self).certificate()
-    }
-    fn decrypt_key(
-        &self,
-        alg: KeyTransport,
-        encrypted_key: &[u8],
-        key_len: usize,
-    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        (**self).decrypt_key(alg, encrypted_key, key_len)
-    }
-}
+forward_key_holder!(&T, alloc::boxed::Box<T>, alloc::sync::Arc<T>);
 
 /// Message digests.
 pub trait Digests: fmt::Debug + Send + Sync {

@@ -3,16 +3,16 @@
 //!
 //! # Client side
 //!
-//! [`Request`] builders give the method, the request target (path and query), the content type
+//! [`HttpRequest`] builders give the method, the request target (path and query), the content type
 //! and the body of each SCEP request:
 //!
 //! ```
-//! use scep::http::{Method, Request, DEFAULT_PATH};
+//! use scep::http::{Method, HttpRequest, DEFAULT_PATH};
 //!
-//! let caps = Request::get_ca_caps(DEFAULT_PATH, None);
+//! let caps = HttpRequest::get_ca_caps(DEFAULT_PATH, None);
 //! assert_eq!(caps.path_and_query, "/cgi-bin/pkiclient.exe?operation=GetCACaps");
 //!
-//! let get = Request::pki_operation("/scep", &[0xfb, 0xef, 0xbe, 0xff, 0xff, 0xff], false);
+//! let get = HttpRequest::pki_operation("/scep", &[0xfb, 0xef, 0xbe, 0xff, 0xff, 0xff], false);
 //! assert_eq!(get.method, Method::Get);
 //! assert_eq!(get.path_and_query, "/scep?operation=PKIOperation&message=%2B%2B%2B%2B%2F%2F%2F%2F");
 //! ```
@@ -168,7 +168,7 @@ impl fmt::Display for Method {
 
 /// An HTTP request for a client to send.
 #[derive(Clone, Debug, Eq, PartialEq, Hash)]
-pub struct Request {
+pub struct HttpRequest {
     /// The method.
     pub method: Method,
     /// The request target: the path given to the builder plus the query, e.g.
@@ -180,7 +180,7 @@ pub struct Request {
     pub body: Vec<u8>,
 }
 
-impl Request {
+impl HttpRequest {
     /// `GET <path>?operation=GetCACaps`, with `&message=<ca_ident>` when a CA identifier is
     /// given (percent-encoded).
     ///

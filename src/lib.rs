@@ -53,7 +53,7 @@
 //!                        Some("s3cret"), &[], sha256, &mut |m| device.sign(m))?;
 //!
 //! // Client: GetCACaps and GetCACert (the HTTP exchange is the caller's; here, direct calls).
-//! let Incoming::Respond(caps) = server.handle("GET", "/scep?operation=GetCACaps", b"", &mut rng)
+//! let Incoming::Reply(caps) = server.handle("GET", "/scep?operation=GetCACaps", b"", &mut rng)
 //! else { unreachable!() };
 //! let client = Client::new(ca_cert.clone(), vec![ca_cert.clone()],
 //!                          Capabilities::from_http(caps.status, &caps.body), PROVIDER,
@@ -81,9 +81,9 @@
 //!     };
 //!     let issued = builder::certificate(&template, Some(&ca_cert), sha256,
 //!                                       &mut |tbs| ca.sign(tbs), &PROVIDER)?;
-//!     Decision::Issue(vec![issued])
+//!     Decision::Issued { certificate: issued, chain: vec![] }
 //! } else {
-//!     Decision::Reject(scep::attr::FailInfo::BadRequest, None)
+//!     Decision::Rejected { info: scep::attr::FailInfo::BadRequest, text: None }
 //! };
 //! let response = server.reply(&pkcs_req, decision, &mut rng)?;
 //!

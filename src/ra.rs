@@ -6,20 +6,18 @@
 //! [`Client::handle`], and answers the device with [`Server::reply`] and the [`Decision`] made
 //! from the [`Outcome`] (`Decision::from(outcome)`). The [guide](crate::guide) walks through it.
 
-use alloc::vec::Vec;
-
 use crate::attr::FailInfo;
-use crate::client::{Client, Outcome, Purpose, Transaction};
+use crate::client::{Client, Outcome, Transaction};
 use crate::crypto::{SecureRandom, Signer};
 use crate::error::Error;
-use crate::http::Request;
-use crate::message::MessageBody;
+use crate::http::HttpRequest;
+use crate::message::Request;
 #[cfg(doc)]
 use crate::server::Server;
 
 #[cfg(all(test, feature = "rustcrypto"))]
 mod tests;
-use crate::server::{Decision, PkiRequest, RequestKind};
+use crate::server::{Decision, PkiRequest};
 
 impl Client {
     /// Relays a request that a [`Server`] opened to this client's CA,
@@ -46,48 +44,39 @@ impl Client {
         request: &PkiRequest,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let id = request.transaction_id().clone();
-        let (body, purpose) = match request.kind() {
-            RequestKind::Enroll(csr) => (MessageBody::PkcsReq(csr.clone()), Purpose::enroll(csr)),
-            RequestKind::Renew(csr) => (self.renewal_body(csr), Purpose::enroll(csr)),
-            RequestKind::GetCert(which) => (
-                MessageBody::GetCert(which.clone()),
-                Purpose::GetCert(which.clone()),
-            ),
-            RequestKind::GetCrl(which) => (
-                MessageBody::GetCrl(which.clone()),
-                Purpose::GetCrl(which.clone()),
-            ),
+        let forward = match request.request() {
+            Request::PkcsReq(csr) => Request::PkcsReq(csr.clone()),
+            Request::RenewalReq(csr) => self.renewal_request(csr),
+            Request::GetCert(which) => Request::GetCert(which.clone()),
+            Request::GetCrl(which) => Request::GetCrl(which.clone()),
             _ => return Err(Error::InvalidInput),
         };
-        self.seal_request(id, body, purpose, signer, rng)
+        self.seal_request(id, forward, None, signer, rng)
     }
 }
 
 /// An upstream CA's answer, relayed: what an RA tells its device after [`Client::handle`]
 /// read the CA's CertRep to a [`Client::relay`]ed (or polled) request.
 ///
-/// `Issued` becomes [`Decision::Issue`] with the issued certificate first and the CA's
-/// chain after it; `Certificates`, `Pending` and `Rejected` map one to one; `Crls` becomes
-/// [`Decision::Crl`] with the first CRL, or a FAILURE `badCertId` when the CA sent none.
-///
+/// `Issued`, `Certificates`, `Pending` and `Rejected` map one to one (the two enums have the
+/// same shape); `Crls` becomes [`Decision::Crls`] with the first CRL, or a FAILURE `badCertId`
+/// when the CA sent none.
 impl From<Outcome> for Decision {
     fn from(outcome: Outcome) -> Self {
         match outcome {
-            Outcome::Issued { certificate, chain } => {
-                let mut certs = Vec::with_capacity(1 + chain.len());
-                certs.push(certificate);
-                certs.extend(chain);
-                Decision::Issue(certs)
-            }
+            Outcome::Issued { certificate, chain } => Decision::Issued { certificate, chain },
             Outcome::Certificates(certs) => Decision::Certificates(certs),
             Outcome::Crls(crls) => match crls.into_iter().next() {
-                Some(crl) => Decision::Crl(crl),
-                None => Decision::Reject(FailInfo::BadCertId, None),
+                Some(crl) => Decision::Crls(alloc::vec![crl]),
+                None => Decision::Rejected {
+                    info: FailInfo::BadCertId,
+                    text: None,
+                },
             },
             Outcome::Pending => Decision::Pending,
-            Outcome::Rejected { info, text } => Decision::Reject(info, text),
+            Outcome::Rejected { info, text } => Decision::Rejected { info, text },
         }
     }
 }

@@ -24,9 +24,7 @@ use crate::envelope::{self, OpenOptions, Opened, SealOptions, SignatureOid};
 use crate::error::Error;
 use crate::http::{self, HttpLimits, Operation, Response};
 use crate::limits::Limits;
-use crate::message::{
-    CertRep, CertsOnly, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
-};
+use crate::message::{CertRep, CertsOnly, Crl, Csr, MessageBody, PkiMessage, Request};
 
 /// Server settings.
 #[derive(Clone, Copy, Debug)]
@@ -90,24 +88,6 @@ pub struct Server<S, D> {
     options: ServerOptions,
 }
 
-/// What a request asks for, authenticated and decrypted.
-#[derive(Clone, Debug, Eq, PartialEq)]
-#[non_exhaustive]
-pub enum RequestKind {
-    /// PKCSReq: a new certificate. The CSR's self-signature has been verified.
-    Enroll(Csr),
-    /// RenewalReq: a new certificate, the request signed with an existing one. The CSR's
-    /// self-signature has been verified.
-    Renew(Csr),
-    /// CertPoll (GetCertInitial): what happened to a PENDING request? Match it by transaction
-    /// ID (RFC 8894 §3.3.3); the IssuerAndSubject is informational.
-    Poll(IssuerAndSubject),
-    /// GetCert.
-    GetCert(IssuerAndSerialNumber),
-    /// GetCRL.
-    GetCrl(IssuerAndSerialNumber),
-}
-
 /// How the request's signer certificate relates to this CA.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 #[non_exhaustive]
@@ -125,15 +105,15 @@ pub enum SignerKind {
 #[derive(Clone, Debug)]
 pub struct PkiRequest {
     opened: Opened,
-    kind: RequestKind,
+    request: Request,
     signer: Certificate,
     signer_kind: SignerKind,
 }
 
 impl PkiRequest {
-    /// What is asked for.
-    pub fn kind(&self) -> &RequestKind {
-        &self.kind
+    /// What is asked for. A PKCSReq's or RenewalReq's CSR has had its self-signature verified.
+    pub fn request(&self) -> &Request {
+        &self.request
     }
     /// The message type.
     pub fn message_type(&self) -> MessageType {
@@ -149,10 +129,7 @@ impl PkiRequest {
     }
     /// The CSR of an enrollment or renewal.
     pub fn csr(&self) -> Option<&Csr> {
-        match &self.kind {
-            RequestKind::Enroll(c) | RequestKind::Renew(c) => Some(c),
-            _ => None,
-        }
+        self.request.csr()
     }
     /// The CSR's `challengePassword`, if any. Compare it with [`challenge_matches`].
     pub fn challenge_password(&self) -> Option<String> {
@@ -176,9 +153,9 @@ impl PkiRequest {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Incoming {
-    /// Nothing to decide: send this (GetCACaps, GetCACert, or an HTTP-level error such as a
-    /// PKIOperation without a message).
-    Respond(Response),
+    /// Nothing to decide: send this reply (GetCACaps, GetCACert, or an HTTP-level error such as
+    /// a PKIOperation without a message).
+    Reply(Response),
     /// A PKIOperation the library refused before any decision: send `response` and log the
     /// rest. The response is a signed FAILURE when the request was read far enough to answer
     /// it, else an HTTP 400.
@@ -203,20 +180,33 @@ pub enum Incoming {
     Request(Box<PkiRequest>),
 }
 
-/// The application's answer to a [`PkiRequest`].
+/// The application's answer to a [`PkiRequest`], the same shape as the client's
+/// [`Outcome`](crate::client::Outcome) (an RA turns one into the other with `Decision::from`).
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // one per request; boxing buys nothing
 #[non_exhaustive]
 pub enum Decision {
-    /// SUCCESS with the issued certificate first and, optionally, its chain.
-    Issue(Vec<Certificate>),
+    /// SUCCESS for a PKCSReq, RenewalReq or CertPoll: the issued certificate, sent first, and
+    /// the other certificates to send with it (a chain; may be empty).
+    Issued {
+        /// The issued certificate.
+        certificate: Certificate,
+        /// The certificates sent after it.
+        chain: Vec<Certificate>,
+    },
     /// SUCCESS for GetCert: the certificates asked for.
     Certificates(Vec<Certificate>),
-    /// SUCCESS for GetCRL.
-    Crl(Crl),
+    /// SUCCESS for GetCRL: the CRLs (one, usually).
+    Crls(Vec<Crl>),
     /// PENDING: ask again with CertPoll.
     Pending,
     /// FAILURE.
-    Reject(FailInfo, Option<FailInfoText>),
+    Rejected {
+        /// Why (`failInfo`).
+        info: FailInfo,
+        /// An explanation for the requester (`failInfoText`), if any.
+        text: Option<FailInfoText>,
+    },
 }
 
 /// Compares a received challenge password with the expected one in constant time (for equal
@@ -308,15 +298,15 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
     ) -> Incoming {
         let req = match http::parse_request(method, target, body, &self.options.http_limits) {
             Ok(r) => r,
-            Err(e) => return Incoming::Respond(Response::text(e.status_code(), e.as_str())),
+            Err(e) => return Incoming::Reply(Response::text(e.status_code(), e.as_str())),
         };
         match req.operation {
-            Operation::GetCaCaps => Incoming::Respond(Response {
+            Operation::GetCaCaps => Incoming::Reply(Response {
                 status: 200,
                 content_type: http::CONTENT_TYPE_TEXT_PLAIN,
                 body: self.caps.render().into_bytes(),
             }),
-            Operation::GetCaCert => Incoming::Respond(
+            Operation::GetCaCert => Incoming::Reply(
                 self.ca_cert_response()
                     .unwrap_or_else(|_| Response::text(500, "cannot encode CA certificates")),
             ),
@@ -325,7 +315,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             },
             Operation::PkiOperation => match req.message {
                 Some(m) => self.pki_operation(&m, rng),
-                None => Incoming::Respond(Response::text(400, "missing message")),
+                None => Incoming::Reply(Response::text(400, "missing message")),
             },
         }
     }
@@ -387,7 +377,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         let Some(signer) = opened.signer.clone() else {
             return fail(Error::SignerNotFound, rng);
         };
-        let kind = match &opened.message.body {
+        let request = match &opened.message.body {
             MessageBody::PkcsReq(csr) | MessageBody::RenewalReq(csr) => {
                 // The CSR's key arrived in the message: bound it before any work with it.
                 if let Err(e) = check_key_size(csr, &self.options.limits)
@@ -396,14 +386,14 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
                     return fail(e, rng);
                 }
                 if matches!(opened.message.body, MessageBody::PkcsReq(_)) {
-                    RequestKind::Enroll(csr.clone())
+                    Request::PkcsReq(csr.clone())
                 } else {
-                    RequestKind::Renew(csr.clone())
+                    Request::RenewalReq(csr.clone())
                 }
             }
-            MessageBody::CertPoll(ias) => RequestKind::Poll(ias.clone()),
-            MessageBody::GetCert(i) => RequestKind::GetCert(i.clone()),
-            MessageBody::GetCrl(i) => RequestKind::GetCrl(i.clone()),
+            MessageBody::CertPoll(ias) => Request::CertPoll(ias.clone()),
+            MessageBody::GetCert(i) => Request::GetCert(i.clone()),
+            MessageBody::GetCrl(i) => Request::GetCrl(i.clone()),
             _ => {
                 return fail(
                     Error::InvalidAttribute(crate::error::Attribute::MessageType),
@@ -426,7 +416,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         };
         Incoming::Request(Box::new(PkiRequest {
             opened,
-            kind,
+            request,
             signer,
             signer_kind,
         }))
@@ -495,20 +485,25 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         decision: Decision,
         rng: &mut dyn SecureRandom,
     ) -> Result<Response, Error> {
-        let rep = match (decision, &request.kind) {
+        let rep = match (decision, &request.request) {
             (
-                Decision::Issue(certs),
-                RequestKind::Enroll(_) | RequestKind::Renew(_) | RequestKind::Poll(_),
-            )
-            | (Decision::Certificates(certs), RequestKind::GetCert(_)) => {
+                Decision::Issued { certificate, chain },
+                Request::PkcsReq(_) | Request::RenewalReq(_) | Request::CertPoll(_),
+            ) => {
+                let mut certs = Vec::with_capacity(1 + chain.len());
+                certs.push(certificate);
+                certs.extend(chain);
                 CertRep::Success(CertsOnly::from_certificates(certs))
             }
-            (Decision::Crl(crl), RequestKind::GetCrl(_)) => CertRep::Success(CertsOnly {
+            (Decision::Certificates(certs), Request::GetCert(_)) => {
+                CertRep::Success(CertsOnly::from_certificates(certs))
+            }
+            (Decision::Crls(crls), Request::GetCrl(_)) => CertRep::Success(CertsOnly {
                 certificates: Vec::new(),
-                crls: alloc::vec![crl],
+                crls,
             }),
             (Decision::Pending, _) => CertRep::Pending,
-            (Decision::Reject(info, text), _) => CertRep::Failure { info, text },
+            (Decision::Rejected { info, text }, _) => CertRep::Failure { info, text },
             _ => return Err(Error::InvalidInput),
         };
         let o = &request.opened;

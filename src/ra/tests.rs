@@ -4,6 +4,7 @@
 
 extern crate std;
 
+use alloc::vec::Vec;
 use alloc::{format, vec};
 
 use super::*;
@@ -30,7 +31,7 @@ fn key(name: &str) -> RsaKey {
 }
 
 /// Opens `request` with the server of `key` (as the RA and the CA do).
-fn open(key: &RsaKey, request: &Request) -> PkiRequest {
+fn open(key: &RsaKey, request: &HttpRequest) -> PkiRequest {
     let server = Server::new(
         key.clone(),
         key.clone(),
@@ -102,7 +103,7 @@ fn relay_keeps_the_transaction_id_and_the_csr_and_signs_as_the_ra() {
     assert_eq!(tx.transaction_id(), device_tx.transaction_id());
     assert_eq!(tx.message_type(), MessageType::PkcsReq);
     assert_ne!(tx.sender_nonce(), device_tx.sender_nonce());
-    assert_eq!(tx.purpose(), device_tx.purpose());
+    assert_eq!(tx.request(), device_tx.request());
 
     let at_ca = open(&s.ca, &forward);
     assert_eq!(at_ca.transaction_id(), device_tx.transaction_id());
@@ -151,17 +152,17 @@ fn relay_of_get_cert_and_get_crl_and_poll() {
     let (forward, tx) = upstream
         .relay(&open(&s.ra, &request), &s.ra, &mut rng)
         .unwrap();
-    assert_eq!(tx.purpose(), &Purpose::GetCert(which.clone()));
+    assert_eq!(tx.request(), &Request::GetCert(which.clone()));
     assert_eq!(tx.transaction_id(), device_tx.transaction_id());
     let at_ca = open(&s.ca, &forward);
-    assert_eq!(at_ca.kind(), &RequestKind::GetCert(which.clone()));
+    assert_eq!(at_ca.request(), &Request::GetCert(which.clone()));
 
     let (request, _) = to_ra.get_crl(which.clone(), &s.device, &mut rng).unwrap();
     let (forward, tx) = upstream
         .relay(&open(&s.ra, &request), &s.ra, &mut rng)
         .unwrap();
-    assert_eq!(tx.purpose(), &Purpose::GetCrl(which.clone()));
-    assert_eq!(open(&s.ca, &forward).kind(), &RequestKind::GetCrl(which));
+    assert_eq!(tx.request(), &Request::GetCrl(which.clone()));
+    assert_eq!(open(&s.ca, &forward).request(), &Request::GetCrl(which));
 
     // A CertPoll names no key: the RA polls with the stored transaction instead.
     let (_, enroll_tx) = to_ra.enroll(&s.csr, &s.device, &mut rng).unwrap();
@@ -182,7 +183,7 @@ fn a_rebuilt_transaction_polls_like_the_original() {
         tx.transaction_id().clone(),
         *tx.sender_nonce(),
         tx.message_type(),
-        tx.purpose().clone(),
+        tx.request().clone(),
     );
     assert_eq!(rebuilt, tx);
     let (poll, poll_tx) = upstream.poll(&rebuilt, &s.ra, &mut rng).unwrap();
@@ -207,7 +208,9 @@ fn an_upstream_outcome_becomes_the_decision_for_the_device() {
         certificate: issued.clone(),
         chain: vec![ca.clone()],
     });
-    assert!(matches!(&d, Decision::Issue(c) if c == &vec![issued.clone(), ca.clone()]));
+    assert!(
+        matches!(&d, Decision::Issued { certificate, chain } if certificate == &issued && chain == &vec![ca.clone()])
+    );
 
     let d = Decision::from(Outcome::Certificates(vec![issued.clone()]));
     assert!(matches!(&d, Decision::Certificates(c) if c == &vec![issued.clone()]));
@@ -218,9 +221,15 @@ fn an_upstream_outcome_becomes_the_decision_for_the_device() {
     .unwrap();
     let crl = Crl::from_der(&crl_der).unwrap();
     let d = Decision::from(Outcome::Crls(vec![crl.clone()]));
-    assert!(matches!(&d, Decision::Crl(c) if c == &crl));
+    assert!(matches!(&d, Decision::Crls(c) if c == &vec![crl.clone()]));
     let d = Decision::from(Outcome::Crls(Vec::new()));
-    assert!(matches!(d, Decision::Reject(FailInfo::BadCertId, None)));
+    assert!(matches!(
+        d,
+        Decision::Rejected {
+            info: FailInfo::BadCertId,
+            text: None
+        }
+    ));
 
     assert!(matches!(
         Decision::from(Outcome::Pending),
@@ -231,5 +240,7 @@ fn an_upstream_outcome_becomes_the_decision_for_the_device() {
         info: FailInfo::BadRequest,
         text: Some(text.clone()),
     });
-    assert!(matches!(d, Decision::Reject(FailInfo::BadRequest, Some(t)) if t == text));
+    assert!(
+        matches!(d, Decision::Rejected { info: FailInfo::BadRequest, text: Some(t) } if t == text)
+    );
 }

@@ -57,12 +57,12 @@ fn transcript() -> Vec<(&'static str, Vec<u8>)> {
     .unwrap();
     out.push(("csr.der", csr.as_der().to_vec()));
 
-    let Incoming::Respond(caps) = server.handle("GET", "/scep?operation=GetCACaps", b"", &mut rng)
+    let Incoming::Reply(caps) = server.handle("GET", "/scep?operation=GetCACaps", b"", &mut rng)
     else {
         panic!("GetCACaps")
     };
     out.push(("getcacaps.txt", caps.body.clone()));
-    let Incoming::Respond(ca_certs) =
+    let Incoming::Reply(ca_certs) =
         server.handle("GET", "/scep?operation=GetCACert", b"", &mut rng)
     else {
         panic!("GetCACert")
@@ -135,7 +135,10 @@ fn transcript() -> Vec<(&'static str, Vec<u8>)> {
     let success = server
         .reply(
             &cert_poll,
-            Decision::Issue(vec![issued.clone(), ca_cert.clone()]),
+            Decision::Issued {
+                certificate: issued.clone(),
+                chain: vec![ca_cert.clone()],
+            },
             &mut rng,
         )
         .unwrap();
@@ -156,7 +159,10 @@ fn transcript() -> Vec<(&'static str, Vec<u8>)> {
     let failure = server
         .reply(
             &opened,
-            Decision::Reject(FailInfo::BadCertId, None),
+            Decision::Rejected {
+                info: FailInfo::BadCertId,
+                text: None,
+            },
             &mut rng,
         )
         .unwrap();
