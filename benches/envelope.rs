@@ -72,7 +72,10 @@ fn provider_benches<K: Signer + Decryptor + Clone>(
             e.server
                 .reply(
                     &e.pki_request,
-                    Decision::Issue(vec![e.issued.clone()]),
+                    Decision::Issued {
+                        certificate: e.issued.clone(),
+                        chain: vec![],
+                    },
                     &mut rng(),
                 )
                 .unwrap()

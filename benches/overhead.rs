@@ -148,7 +148,10 @@ fn null(c: &mut Criterion) {
         e.server
             .reply(
                 &e.pki_request,
-                Decision::Issue(vec![e.issued.clone()]),
+                Decision::Issued {
+                    certificate: e.issued.clone(),
+                    chain: vec![],
+                },
                 &mut rng(),
             )
             .unwrap()

@@ -49,11 +49,11 @@ use scep::ca_certs::CaCertificates;
 use scep::caps::{Capabilities, Capability, Policy};
 use scep::client::{Client, ClientOptions, Outcome, Transaction};
 use scep::crypto::{ContentEncryption, DigestAlgorithm, SignatureAlgorithm, Signer};
-use scep::envelope::Limits;
 use scep::error::TrustFailure;
-use scep::http::Request;
+use scep::http::HttpRequest;
+use scep::limits::Limits;
 use scep::message::{Csr, IssuerAndSerialNumber};
-use scep::provider::rustcrypto::{PROVIDER, RsaKey, self_signed_certificate};
+use scep::provider::rustcrypto::{PROVIDER, RsaKey, public_key_info, sign_with_key};
 use scep::trust::TrustAnchor;
 use scep::{Certificate, Error};
 
@@ -241,13 +241,16 @@ fn new_identity(bits: usize, subject: &x509_cert::name::Name) -> Result<RsaKey, 
     getrandom::fill(&mut serial).map_err(|e| format!("random: {e}"))?;
     serial[0] = (serial[0] & 0x7f) | 0x01;
     let now = SystemTime::now();
-    let cert = self_signed_certificate(
-        &private,
+    let sig = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    let cert = builder::self_signed_certificate(
         subject,
+        public_key_info(&private).map_err(lib("public key"))?,
         &serial,
         der_time(now - Duration::from_secs(300))?,
         der_time(now + Duration::from_secs(30 * 86_400))?,
-        SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256),
+        sig,
+        &mut |tbs| sign_with_key(&private, sig, tbs),
+        &PROVIDER,
     )
     .map_err(lib("self-signed certificate"))?;
     RsaKey::new(private, cert).map_err(lib("key"))
@@ -277,9 +280,9 @@ fn run(args: &Args) -> Result<(), Failed> {
     let (http, path) = Http::new(&args.url)?;
 
     // GetCACaps and GetCACert.
-    let reply = http.send(&Request::get_ca_caps(&path, None))?;
+    let reply = http.send(&HttpRequest::get_ca_caps(&path, None))?;
     let mut caps = Capabilities::from_http(reply.status, &reply.body);
-    let reply = http.send(&Request::get_ca_cert(&path, None))?;
+    let reply = http.send(&HttpRequest::get_ca_cert(&path, None))?;
     if reply.status != 200 {
         return Err(Failed::Other(format!(
             "GetCACert: HTTP {}: {}",

@@ -83,15 +83,14 @@ use scep::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
 use scep::builder;
 use scep::ca_certs::CaCertificates;
 use scep::caps::{Capabilities, Policy};
-use scep::client::{Client, ClientOptions, Outcome, Purpose, Transaction};
+use scep::client::{Client, ClientOptions, Outcome, Transaction};
 use scep::crypto::{DigestAlgorithm, SecureRandom, SignatureAlgorithm, Signer};
-use scep::envelope::Limits;
-use scep::http::{self, Operation, Request};
-use scep::message::Csr;
+use scep::http::{self, HttpRequest, Operation, Response};
+use scep::limits::Limits;
+use scep::message::{Csr, Request};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{
-    Decision, Incoming, PkiRequest, RequestKind, Response, Server, ServerOptions, SignerKind,
-    challenge_matches,
+    Decision, Incoming, PkiRequest, Server, ServerOptions, SignerKind, challenge_matches,
 };
 use scep::trust::NoneRevoked;
 use scep::{Certificate, Error};
@@ -248,9 +247,9 @@ impl Upstream {
         let mut tries = 0;
         let (caps, ca) = loop {
             let attempt = || -> Result<(Capabilities, CaCertificates), String> {
-                let reply = http.send(&Request::get_ca_caps(&path, None))?;
+                let reply = http.send(&HttpRequest::get_ca_caps(&path, None))?;
                 let caps = Capabilities::from_http(reply.status, &reply.body);
-                let reply = http.send(&Request::get_ca_cert(&path, None))?;
+                let reply = http.send(&HttpRequest::get_ca_cert(&path, None))?;
                 if reply.status != 200 {
                     return Err(format!("GetCACert: HTTP {}", reply.status));
                 }
@@ -305,7 +304,7 @@ impl Upstream {
     /// Sends `request` and reads the reply to `tx`.
     fn exchange(
         &self,
-        request: &Request,
+        request: &HttpRequest,
         tx: &Transaction,
         rng: &mut dyn SecureRandom,
     ) -> Exchanged {
@@ -485,11 +484,7 @@ impl Pending {
                     .map_err(ca::scep_err("CSR"))?;
                 // Only the ID and the key matter for polling; the nonce is drawn afresh.
                 let nonce = Nonce::random(&mut getrandom::SysRng).map_err(ca::scep_err("nonce"))?;
-                let purpose = Purpose::Enroll {
-                    public_key: csr.public_key().clone(),
-                    subject: csr.subject().clone(),
-                };
-                let tx = Transaction::new(id, nonce, MessageType::PkcsReq, purpose);
+                let tx = Transaction::new(id, nonce, MessageType::PkcsReq, Request::PkcsReq(csr));
                 Ok((key, tx))
             })();
             match restored {
@@ -585,7 +580,10 @@ impl Logged {
 
 fn reject(info: FailInfo, why: &str) -> (Decision, String) {
     (
-        Decision::Reject(info, FailInfoText::new(why).ok()),
+        Decision::Rejected {
+            info,
+            text: FailInfoText::new(why).ok(),
+        },
         format!("FAILURE {info} ({why})"),
     )
 }
@@ -635,8 +633,8 @@ impl App {
 
     fn decide(&mut self, req: &PkiRequest, rng: &mut dyn SecureRandom) -> (Decision, String) {
         let key = format!("scep {}", req.transaction_id().as_str());
-        match req.kind() {
-            RequestKind::Enroll(csr) | RequestKind::Renew(csr) => {
+        match req.request() {
+            Request::PkcsReq(csr) | Request::RenewalReq(csr) => {
                 // A renewal signed by a certificate the upstream issued needs no challenge.
                 if req.signer_kind(util::now(), &NoneRevoked) != SignerKind::IssuedByCa {
                     let got = req.challenge_password();
@@ -658,14 +656,14 @@ impl App {
                 let csr = csr.clone();
                 self.settle(&key, &tx, Some(&csr), outcome, false)
             }
-            RequestKind::Poll(_) => match self.pending.get(&key).cloned() {
+            Request::CertPoll(_) => match self.pending.get(&key).cloned() {
                 Some(tx) => {
                     let outcome = self.upstream.poll(&tx, rng);
                     self.settle(&key, &tx, None, outcome, true)
                 }
                 None => reject(FailInfo::BadCertId, "no pending transaction"),
             },
-            RequestKind::GetCert(_) | RequestKind::GetCrl(_) => {
+            Request::GetCert(_) | Request::GetCrl(_) => {
                 let up = &self.upstream;
                 let (request, tx) = match up.client.relay(req, &up.signer, rng) {
                     Ok(r) => r,
@@ -714,7 +712,7 @@ impl App {
                     ),
                 }
             }
-            Incoming::Respond(r) => {
+            Incoming::Reply(r) => {
                 let log = format!("{} -> HTTP {} {}", op.as_str(), r.status, r.content_type);
                 Logged::new(r, log)
             }

@@ -36,12 +36,11 @@ use scep::Certificate;
 use scep::attr::{FailInfo, FailInfoText};
 use scep::caps::{Capabilities, Capability};
 use scep::crypto::SecureRandom;
-use scep::http::{self, Operation};
-use scep::message::Csr;
+use scep::http::{self, Operation, Response};
+use scep::message::{Csr, Request};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{
-    Decision, Incoming, PkiRequest, RequestKind, Response, Server, ServerOptions, SignerKind,
-    challenge_matches,
+    Decision, Incoming, PkiRequest, Server, ServerOptions, SignerKind, challenge_matches,
 };
 use scep::trust::NoneRevoked;
 
@@ -162,7 +161,7 @@ impl App {
                 "HTTP 404: no rollover certificate".into(),
             ),
             _ => match self.server.handle(method, target, body, rng) {
-                Incoming::Respond(r) => {
+                Incoming::Reply(r) => {
                     let outcome = format!("HTTP {} {}", r.status, r.content_type);
                     logged(r, String::new(), outcome)
                 }
@@ -223,8 +222,8 @@ impl App {
 
     fn decide(&mut self, req: &PkiRequest) -> (Decision, String) {
         let tx = req.transaction_id().as_str().to_owned();
-        match req.kind() {
-            RequestKind::Enroll(csr) | RequestKind::Renew(csr) => {
+        match req.request() {
+            Request::PkcsReq(csr) | Request::RenewalReq(csr) => {
                 // A request signed by a certificate this CA issued is a renewal (RenewalReq, or
                 // a PKCSReq signed with the old certificate): no challenge needed.
                 // Valid now and not revoked (this CA revokes nothing: its CRL is empty).
@@ -250,7 +249,7 @@ impl App {
                 let csr = csr.clone();
                 self.issue(tx, &csr)
             }
-            RequestKind::Poll(_) => {
+            Request::CertPoll(_) => {
                 if let Some(csr) = self.waiting.remove(&tx) {
                     return self.issue(tx, &csr);
                 }
@@ -258,14 +257,17 @@ impl App {
                     Some(cert) => {
                         let outcome = format!("SUCCESS again: {}", describe(cert));
                         (
-                            Decision::Issue(vec![cert.clone(), self.ca.certificate().clone()]),
+                            Decision::Issued {
+                                certificate: cert.clone(),
+                                chain: vec![self.ca.certificate().clone()],
+                            },
                             outcome,
                         )
                     }
                     None => reject(FailInfo::BadCertId, "no such transaction"),
                 }
             }
-            RequestKind::GetCert(which) => {
+            Request::GetCert(which) => {
                 match self
                     .ca
                     .find_issued(&which.issuer, which.serial_number.as_bytes())
@@ -277,12 +279,12 @@ impl App {
                     None => reject(FailInfo::BadCertId, "no such certificate"),
                 }
             }
-            RequestKind::GetCrl(which) => {
+            Request::GetCrl(which) => {
                 if &which.issuer != self.ca.certificate().subject() {
                     return reject(FailInfo::BadCertId, "not issued by this CA");
                 }
                 match self.ca.empty_crl() {
-                    Ok(crl) => (Decision::Crl(crl), "SUCCESS: empty CRL".into()),
+                    Ok(crl) => (Decision::Crls(vec![crl]), "SUCCESS: empty CRL".into()),
                     Err(e) => {
                         eprintln!("server: CRL: {e}");
                         reject(FailInfo::BadRequest, "cannot make a CRL")
@@ -299,7 +301,10 @@ impl App {
                 let outcome = format!("SUCCESS: {}", describe(&cert));
                 self.done.insert(tx, cert.clone());
                 (
-                    Decision::Issue(vec![cert, self.ca.certificate().clone()]),
+                    Decision::Issued {
+                        certificate: cert,
+                        chain: vec![self.ca.certificate().clone()],
+                    },
                     outcome,
                 )
             }
@@ -313,7 +318,10 @@ impl App {
 
 fn reject(info: FailInfo, why: &str) -> (Decision, String) {
     (
-        Decision::Reject(info, FailInfoText::new(why).ok()),
+        Decision::Rejected {
+            info,
+            text: FailInfoText::new(why).ok(),
+        },
         format!("FAILURE {info} ({why})"),
     )
 }

@@ -1,7 +1,7 @@
 //! The client side of SCEP, sans I/O: build requests, then check and interpret replies.
 //!
 //! The caller owns sockets and clocks. A [`Client`] holds what GetCACert and GetCACaps told it;
-//! each operation returns an [`http::Request`] to send and a
+//! each operation returns an [`HttpRequest`] to send and a
 //! [`Transaction`] to keep, and [`Client::handle`] turns the reply's bytes into an [`Outcome`].
 //!
 //! Before anything is decrypted, a reply must be signed by one of the CA's certificates, carry
@@ -11,20 +11,19 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::name::Name;
 
 use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
 use crate::caps::{Capabilities, Negotiated, Policy};
 use crate::cert::Certificate;
 use crate::crypto::{CryptoProvider, Decryptor, KeyTransport, SecureRandom, Signer};
-use crate::envelope::{self, Limits, OpenOptions, SealOptions};
+use crate::envelope::{self, OpenOptions, SealOptions};
 use crate::error::{Error, Structure};
-use crate::http::{self, Request};
+use crate::http::{self, HttpRequest};
+use crate::limits::Limits;
 use crate::message::{
-    CertRep, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
+    CertRep, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage, Request,
 };
-use crate::server::{PkiRequest, RequestKind};
 use crate::trust::{TrustedCaCertificates, UnixTime};
 
 /// Client settings.
@@ -58,15 +57,12 @@ impl Default for ClientOptions {
             policy: Policy::default(),
             key_transport: KeyTransport::RsaPkcs1v15,
             signing_time: None,
-            clock_skew: DEFAULT_CLOCK_SKEW,
+            clock_skew: crate::trust::DEFAULT_CLOCK_SKEW,
             #[cfg(feature = "insecure-legacy")]
             allow_legacy: false,
         }
     }
 }
-
-/// The default [`ClientOptions::clock_skew`]: 5 minutes.
-pub const DEFAULT_CLOCK_SKEW: core::time::Duration = core::time::Duration::from_secs(300);
 
 /// A SCEP client for one CA.
 #[derive(Clone, Debug)]
@@ -83,60 +79,33 @@ pub struct Client {
     options: ClientOptions,
 }
 
-/// What a request was for, so that its reply can be understood.
-#[derive(Clone, Debug, Eq, PartialEq)]
-#[non_exhaustive]
-pub enum Purpose {
-    /// PKCSReq or RenewalReq (and the CertPolls after it): a certificate for this key.
-    Enroll {
-        /// The public key of the CSR.
-        public_key: SubjectPublicKeyInfoOwned,
-        /// The subject of the CSR.
-        subject: Name,
-    },
-    /// GetCert.
-    GetCert(IssuerAndSerialNumber),
-    /// GetCRL.
-    GetCrl(IssuerAndSerialNumber),
-}
-
 /// One request in flight: what must come back.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Transaction {
     transaction_id: TransactionId,
     sender_nonce: Nonce,
     message_type: MessageType,
-    purpose: Purpose,
-}
-
-impl Purpose {
-    /// What a PKCSReq or RenewalReq for `csr` asks for.
-    fn enroll(csr: &Csr) -> Self {
-        Self::Enroll {
-            public_key: csr.public_key().clone(),
-            subject: csr.subject().clone(),
-        }
-    }
+    request: Request,
 }
 
 impl Transaction {
     /// A transaction from its parts: for a caller that keeps transactions outside memory (an
     /// RA waiting for a PENDING upstream CA across restarts) and rebuilds them later.
     ///
-    /// [`Client::poll`] needs only the transaction ID and the purpose; [`Client::handle`]
+    /// [`Client::poll`] needs only the transaction ID and the request; [`Client::handle`]
     /// also checks that the reply echoes `sender_nonce`, so a rebuilt transaction is for
     /// polling, not for reading the reply to the request it was stored from.
     pub fn new(
         transaction_id: TransactionId,
         sender_nonce: Nonce,
         message_type: MessageType,
-        purpose: Purpose,
+        request: Request,
     ) -> Self {
         Self {
             transaction_id,
             sender_nonce,
             message_type,
-            purpose,
+            request,
         }
     }
     /// The transaction ID (the same for an enrollment and all its polls).
@@ -151,9 +120,10 @@ impl Transaction {
     pub fn message_type(&self) -> MessageType {
         self.message_type
     }
-    /// What the request was for.
-    pub fn purpose(&self) -> &Purpose {
-        &self.purpose
+    /// The request the transaction is for: what was sent, or for a CertPoll the PKCSReq or
+    /// RenewalReq it polls for.
+    pub fn request(&self) -> &Request {
+        &self.request
     }
 }
 
@@ -280,29 +250,29 @@ impl Client {
     }
 
     /// RenewalReq when the CA advertises `Renewal`, else PKCSReq.
-    fn renewal_body(&self, csr: &Csr) -> MessageBody {
+    pub(crate) fn renewal_request(&self, csr: &Csr) -> Request {
         if self.caps.supports_renewal() {
-            MessageBody::RenewalReq(csr.clone())
+            Request::RenewalReq(csr.clone())
         } else {
-            MessageBody::PkcsReq(csr.clone())
+            Request::PkcsReq(csr.clone())
         }
     }
 
-    fn seal_request(
+    pub(crate) fn seal_request(
         &self,
         transaction_id: TransactionId,
-        body: MessageBody,
-        purpose: Purpose,
+        request: Request,
+        polled: Option<&Request>,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let sender_nonce = Nonce::random(rng)?;
-        let message_type = body.message_type();
+        let message_type = request.message_type();
         let msg = PkiMessage {
             transaction_id,
             sender_nonce: Some(sender_nonce),
             recipient_nonce: None,
-            body,
+            body: request.into(),
         };
         let opts = SealOptions {
             content_encryption: self.negotiated.cipher,
@@ -320,14 +290,20 @@ impl Client {
             &self.provider,
             rng,
         )?;
-        let request = Request::pki_operation(&self.options.path, &der, self.negotiated.use_post);
+        let http = HttpRequest::pki_operation(&self.options.path, &der, self.negotiated.use_post);
+        // The request goes back out of the message it was sealed in (no copy); a CertPoll's
+        // transaction keeps the request it polls for.
+        let request = match polled {
+            Some(r) => r.clone(),
+            None => Request::try_from(msg.body).map_err(|_| Error::InvalidInput)?,
+        };
         let tx = Transaction {
             transaction_id: msg.transaction_id,
             sender_nonce,
             message_type,
-            purpose,
+            request,
         };
-        Ok((request, tx))
+        Ok((http, tx))
     }
 
     /// PKCSReq: asks for a certificate for `csr`'s key. For a first enrollment `signer` holds
@@ -342,10 +318,9 @@ impl Client {
         csr: &Csr,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let id = TransactionId::random(rng)?;
-        let purpose = Purpose::enroll(csr);
-        self.seal_request(id, MessageBody::PkcsReq(csr.clone()), purpose, signer, rng)
+        self.seal_request(id, Request::PkcsReq(csr.clone()), None, signer, rng)
     }
 
     /// Renewal: a RenewalReq signed with the existing certificate when the CA advertises
@@ -358,10 +333,9 @@ impl Client {
         csr: &Csr,
         existing: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let id = TransactionId::random(rng)?;
-        let purpose = Purpose::enroll(csr);
-        self.seal_request(id, self.renewal_body(csr), purpose, existing, rng)
+        self.seal_request(id, self.renewal_request(csr), None, existing, rng)
     }
 
     /// CertPoll (GetCertInitial) for a PENDING enrollment: same transaction ID, fresh nonce,
@@ -374,18 +348,18 @@ impl Client {
         tx: &Transaction,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
-        let Purpose::Enroll { subject, .. } = &tx.purpose else {
+    ) -> Result<(HttpRequest, Transaction), Error> {
+        let Some(csr) = tx.request.csr() else {
             return Err(Error::InvalidInput);
         };
-        let body = MessageBody::CertPoll(IssuerAndSubject {
+        let poll = Request::CertPoll(IssuerAndSubject {
             issuer: self.ca_name.clone(),
-            subject: subject.clone(),
+            subject: csr.subject().clone(),
         });
         self.seal_request(
             tx.transaction_id.clone(),
-            body,
-            tx.purpose.clone(),
+            poll,
+            Some(&tx.request),
             signer,
             rng,
         )
@@ -400,15 +374,9 @@ impl Client {
         which: IssuerAndSerialNumber,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let id = TransactionId::random(rng)?;
-        self.seal_request(
-            id,
-            MessageBody::GetCert(which.clone()),
-            Purpose::GetCert(which),
-            signer,
-            rng,
-        )
+        self.seal_request(id, Request::GetCert(which), None, signer, rng)
     }
 
     /// GetCRL: asks for the CRL covering the certificate named by issuer and serial number.
@@ -420,57 +388,9 @@ impl Client {
         which: IssuerAndSerialNumber,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let id = TransactionId::random(rng)?;
-        self.seal_request(
-            id,
-            MessageBody::GetCrl(which.clone()),
-            Purpose::GetCrl(which),
-            signer,
-            rng,
-        )
-    }
-
-    /// Relays a request that a [`Server`](crate::server::Server) opened to this client's CA,
-    /// as a registration authority does: a new pkiMessage with the request's transaction ID
-    /// and content, signed by `signer` (the RA) and encrypted to this client's recipient.
-    ///
-    /// - PKCSReq: a PKCSReq with the same CSR, unchanged (its signature is the device's, so
-    ///   its challenge password cannot be replaced; the RA's signature is what the CA can
-    ///   authorise instead).
-    /// - RenewalReq: a RenewalReq when the CA advertises `Renewal`, a PKCSReq otherwise, as
-    ///   [`Client::renew`] does.
-    /// - GetCert and GetCRL: the same IssuerAndSerialNumber.
-    ///
-    /// The reply is encrypted to `signer`: read it with [`Client::handle`] and the RA's key,
-    /// then answer the device with [`Server::reply`](crate::server::Server::reply) and the
-    /// [`Decision`](crate::server::Decision) made from the [`Outcome`].
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] for a CertPoll: it names no key, so poll the CA with
-    /// [`Client::poll`] and the [`Transaction`] this method returned for the original
-    /// request. Errors from [`envelope::seal`].
-    pub fn relay(
-        &self,
-        request: &PkiRequest,
-        signer: &dyn Signer,
-        rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
-        let id = request.transaction_id().clone();
-        let (body, purpose) = match request.kind() {
-            RequestKind::Enroll(csr) => (MessageBody::PkcsReq(csr.clone()), Purpose::enroll(csr)),
-            RequestKind::Renew(csr) => (self.renewal_body(csr), Purpose::enroll(csr)),
-            RequestKind::GetCert(which) => (
-                MessageBody::GetCert(which.clone()),
-                Purpose::GetCert(which.clone()),
-            ),
-            RequestKind::GetCrl(which) => (
-                MessageBody::GetCrl(which.clone()),
-                Purpose::GetCrl(which.clone()),
-            ),
-            _ => return Err(Error::InvalidInput),
-        };
-        self.seal_request(id, body, purpose, signer, rng)
+        self.seal_request(id, Request::GetCrl(which), None, signer, rng)
     }
 
     /// Checks and interprets the CertRep that answered `tx`.
@@ -530,8 +450,9 @@ impl Client {
         Ok(match rep {
             CertRep::Pending => Outcome::Pending,
             CertRep::Failure { info, text } => Outcome::Rejected { info, text },
-            CertRep::Success(certs) => match &tx.purpose {
-                Purpose::Enroll { public_key, .. } => {
+            CertRep::Success(certs) => match &tx.request {
+                Request::PkcsReq(csr) | Request::RenewalReq(csr) => {
+                    let public_key = csr.public_key();
                     let mut chain = certs.certificates;
                     // Both sides are decoded DER: equal structures are equal encodings.
                     let pos = chain
@@ -543,7 +464,7 @@ impl Client {
                     crate::trust::check_validity(&certificate, now, self.options.clock_skew)?;
                     Outcome::Issued { certificate, chain }
                 }
-                Purpose::GetCert(which) => {
+                Request::GetCert(which) => {
                     let wanted = certs
                         .certificates
                         .into_iter()
@@ -554,7 +475,19 @@ impl Client {
                     self.check_issued(&wanted)?;
                     Outcome::Certificates(alloc::vec![wanted])
                 }
-                Purpose::GetCrl(_) => Outcome::Crls(certs.crls),
+                // A transaction rebuilt around a CertPoll names no key to pick by: every
+                // certificate that is not one of the CA's must be issued by it and valid now.
+                Request::CertPoll(_) => {
+                    for c in &certs.certificates {
+                        let known = self.trusted.iter().chain(&self.issuers).any(|k| k == c);
+                        if !known {
+                            self.check_issued(c)?;
+                            crate::trust::check_validity(c, now, self.options.clock_skew)?;
+                        }
+                    }
+                    Outcome::Certificates(certs.certificates)
+                }
+                Request::GetCrl(_) => Outcome::Crls(certs.crls),
             },
         })
     }
@@ -566,195 +499,5 @@ impl Client {
         crate::trust::issued_by(certificate, &self.issuers, &self.provider)
             .map(|_| ())
             .ok_or(Error::Untrusted(crate::error::TrustFailure::NotIssuedByCa))
-    }
-}
-
-#[cfg(all(test, feature = "rustcrypto"))]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic)]
-
-    extern crate std;
-
-    use alloc::{format, vec};
-
-    use super::*;
-    use crate::builder;
-    use crate::crypto::{DigestAlgorithm, SignatureAlgorithm};
-    use crate::provider::rustcrypto::{PROVIDER, RsaKey};
-    use crate::server::{Incoming, Server};
-
-    fn data(name: &str) -> Vec<u8> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data")
-            .join(name);
-        std::fs::read(path).unwrap()
-    }
-
-    fn key(name: &str) -> RsaKey {
-        let cert = Certificate::from_pem(&data(&format!("{name}.cert.pem"))).unwrap();
-        RsaKey::from_pem(&data(&format!("{name}.pkcs8.pem")), cert).unwrap()
-    }
-
-    /// Opens `request` with the server of `key` (as the RA and the CA do).
-    fn open(key: &RsaKey, request: &Request) -> PkiRequest {
-        let server = Server::new(
-            key.clone(),
-            key.clone(),
-            vec![key.certificate().clone()],
-            Capabilities::rfc8894_server(),
-            PROVIDER,
-        );
-        let mut rng = getrandom::SysRng;
-        match server.handle(
-            request.method.as_str(),
-            &request.path_and_query,
-            &request.body,
-            &mut rng,
-        ) {
-            Incoming::Request(r) => *r,
-            other => panic!("not opened: {other:?}"),
-        }
-    }
-
-    fn client_for(key: &RsaKey, caps: Capabilities) -> Client {
-        let cert = key.certificate().clone();
-        Client::new(
-            cert.clone(),
-            vec![cert],
-            caps,
-            PROVIDER,
-            ClientOptions::default(),
-        )
-        .unwrap()
-    }
-
-    struct Setup {
-        ra: RsaKey,
-        ca: RsaKey,
-        device: RsaKey,
-        csr: Csr,
-    }
-
-    fn setup() -> Setup {
-        let device = key("client2048");
-        let sha256 = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
-        let csr = builder::csr(
-            device.certificate().subject(),
-            device.certificate().subject_public_key_info(),
-            Some("device-secret"),
-            &[],
-            sha256,
-            &mut |m| device.sign(m),
-        )
-        .unwrap();
-        Setup {
-            ra: key("rsa2048"),
-            ca: key("ra2048"),
-            device,
-            csr,
-        }
-    }
-
-    #[test]
-    fn relay_keeps_the_transaction_id_and_the_csr_and_signs_as_the_ra() {
-        let s = setup();
-        let mut rng = getrandom::SysRng;
-        let to_ra = client_for(&s.ra, Capabilities::rfc8894_server());
-        let (request, device_tx) = to_ra.enroll(&s.csr, &s.device, &mut rng).unwrap();
-        let at_ra = open(&s.ra, &request);
-
-        let upstream = client_for(&s.ca, Capabilities::rfc8894_server());
-        let (forward, tx) = upstream.relay(&at_ra, &s.ra, &mut rng).unwrap();
-        assert_eq!(tx.transaction_id(), device_tx.transaction_id());
-        assert_eq!(tx.message_type(), MessageType::PkcsReq);
-        assert_ne!(tx.sender_nonce(), device_tx.sender_nonce());
-        assert_eq!(tx.purpose(), device_tx.purpose());
-
-        let at_ca = open(&s.ca, &forward);
-        assert_eq!(at_ca.transaction_id(), device_tx.transaction_id());
-        assert_eq!(at_ca.message_type(), MessageType::PkcsReq);
-        assert_eq!(at_ca.csr().unwrap().as_der(), s.csr.as_der());
-        assert_eq!(at_ca.challenge_password().as_deref(), Some("device-secret"));
-        assert_eq!(at_ca.signer_certificate(), s.ra.certificate());
-    }
-
-    #[test]
-    fn relay_of_a_renewal_follows_the_upstream_capabilities() {
-        let s = setup();
-        let mut rng = getrandom::SysRng;
-        let to_ra = client_for(&s.ra, Capabilities::rfc8894_server());
-        let (request, _) = to_ra.renew(&s.csr, &s.device, &mut rng).unwrap();
-        let at_ra = open(&s.ra, &request);
-        assert_eq!(at_ra.message_type(), MessageType::RenewalReq);
-
-        let renewal = client_for(&s.ca, Capabilities::rfc8894_server());
-        let (forward, tx) = renewal.relay(&at_ra, &s.ra, &mut rng).unwrap();
-        assert_eq!(tx.message_type(), MessageType::RenewalReq);
-        assert_eq!(
-            open(&s.ca, &forward).message_type(),
-            MessageType::RenewalReq
-        );
-
-        let mut caps = Capabilities::rfc8894_server();
-        caps.remove(&crate::caps::Capability::Renewal);
-        let no_renewal = client_for(&s.ca, caps);
-        let (forward, tx) = no_renewal.relay(&at_ra, &s.ra, &mut rng).unwrap();
-        assert_eq!(tx.message_type(), MessageType::PkcsReq);
-        let at_ca = open(&s.ca, &forward);
-        assert_eq!(at_ca.message_type(), MessageType::PkcsReq);
-        assert_eq!(at_ca.csr().unwrap().as_der(), s.csr.as_der());
-    }
-
-    #[test]
-    fn relay_of_get_cert_and_get_crl_and_poll() {
-        let s = setup();
-        let mut rng = getrandom::SysRng;
-        let to_ra = client_for(&s.ra, Capabilities::rfc8894_server());
-        let upstream = client_for(&s.ca, Capabilities::rfc8894_server());
-        let which = IssuerAndSerialNumber::for_certificate(s.device.certificate()).unwrap();
-
-        let (request, device_tx) = to_ra.get_cert(which.clone(), &s.device, &mut rng).unwrap();
-        let (forward, tx) = upstream
-            .relay(&open(&s.ra, &request), &s.ra, &mut rng)
-            .unwrap();
-        assert_eq!(tx.purpose(), &Purpose::GetCert(which.clone()));
-        assert_eq!(tx.transaction_id(), device_tx.transaction_id());
-        let at_ca = open(&s.ca, &forward);
-        assert_eq!(at_ca.kind(), &RequestKind::GetCert(which.clone()));
-
-        let (request, _) = to_ra.get_crl(which.clone(), &s.device, &mut rng).unwrap();
-        let (forward, tx) = upstream
-            .relay(&open(&s.ra, &request), &s.ra, &mut rng)
-            .unwrap();
-        assert_eq!(tx.purpose(), &Purpose::GetCrl(which.clone()));
-        assert_eq!(open(&s.ca, &forward).kind(), &RequestKind::GetCrl(which));
-
-        // A CertPoll names no key: the RA polls with the stored transaction instead.
-        let (_, enroll_tx) = to_ra.enroll(&s.csr, &s.device, &mut rng).unwrap();
-        let (request, _) = to_ra.poll(&enroll_tx, &s.device, &mut rng).unwrap();
-        assert!(matches!(
-            upstream.relay(&open(&s.ra, &request), &s.ra, &mut rng),
-            Err(Error::InvalidInput)
-        ));
-    }
-
-    #[test]
-    fn a_rebuilt_transaction_polls_like_the_original() {
-        let s = setup();
-        let mut rng = getrandom::SysRng;
-        let upstream = client_for(&s.ca, Capabilities::rfc8894_server());
-        let (_, tx) = upstream.enroll(&s.csr, &s.ra, &mut rng).unwrap();
-        let rebuilt = Transaction::new(
-            tx.transaction_id().clone(),
-            *tx.sender_nonce(),
-            tx.message_type(),
-            tx.purpose().clone(),
-        );
-        assert_eq!(rebuilt, tx);
-        let (poll, poll_tx) = upstream.poll(&rebuilt, &s.ra, &mut rng).unwrap();
-        assert_eq!(poll_tx.transaction_id(), tx.transaction_id());
-        let at_ca = open(&s.ca, &poll);
-        assert_eq!(at_ca.message_type(), MessageType::CertPoll);
-        assert_eq!(at_ca.transaction_id(), tx.transaction_id());
     }
 }

@@ -68,7 +68,7 @@ pub enum Attribute {
     TransactionId,
 }
 
-/// A configurable limit (see [`Limits`](crate::envelope::Limits)).
+/// A configurable limit (see [`Limits`](crate::limits::Limits)).
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
 #[non_exhaustive]
 pub enum Limit {

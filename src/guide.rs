@@ -121,8 +121,8 @@
 //!   needs [the `insecure-legacy` feature](#the-insecure-legacy-trade-off). Advertise `AES` or
 //!   `DES3` and current releases use them.
 //! - **The CA certificate in the CertRep.** The Cisco VPN client wants the CA certificate in
-//!   the CertRep next to the issued one (some Juniper devices want it absent): the
-//!   certificates you put in [`Decision::Issue`] after the issued one are what it gets.
+//!   the CertRep next to the issued one (some Juniper devices want it absent): the `chain` of
+//!   [`Decision::Issued`] is what it gets.
 //! - Cisco PIX pads its messages with zero octets after the end; they are ignored.
 //!
 //! # The `insecure-legacy` trade-off
@@ -160,7 +160,7 @@
 //!    CSR's self-signature and the envelope are checked before your code sees a
 //!    [`PkiRequest`](crate::server::PkiRequest).
 //! 2. Your policy decides: the challenge, the subject and SANs against your inventory, the
-//!    key size. A rejection becomes [`Decision::Reject`] and never reaches the CA.
+//!    key size. A rejection becomes [`Decision::Rejected`] and never reaches the CA.
 //! 3. An approved request goes upstream with [`Client::relay`]: the device's CSR *unchanged*
 //!    (it is signed by the device's key, so its challenge password cannot be replaced) and
 //!    the device's transaction ID, in a new PKCSReq (or RenewalReq) that the RA signs with its
@@ -171,7 +171,7 @@
 //! 4. The CA's CertRep is encrypted to the RA (the signer of the upstream request).
 //!    [`Client::handle`] verifies it and picks the issued certificate by the device's public
 //!    key; `Decision::from(outcome)` turns the CA's answer into the device's
-//!    ([`Decision::Issue`], [`Decision::Pending`], [`Decision::Reject`] with the CA's
+//!    ([`Decision::Issued`], [`Decision::Pending`], [`Decision::Rejected`] with the CA's
 //!    failInfo), and [`Server::reply`] encrypts it to the device. When the device polls (a
 //!    CertPoll with the same transaction ID, or the same PKCSReq again), the RA polls the CA
 //!    with [`Client::poll`] and the stored upstream transaction.
@@ -266,7 +266,7 @@
 //! };
 //! let issued = builder::certificate(&template, Some(&ca_cert), sha256,
 //!                                   &mut |tbs| ca_key.sign(tbs), &PROVIDER)?;
-//! let ca_reply = ca.reply(&at_ca, Decision::Issue(vec![issued, ca_cert.clone()]), &mut rng)?;
+//! let ca_reply = ca.reply(&at_ca, Decision::Issued { certificate: issued, chain: vec![ca_cert.clone()] }, &mut rng)?;
 //!
 //! // 4. The RA reads the CA's reply and answers the device.
 //! let now = scep::trust::UnixTime::from_secs(1_790_000_000); // 2026-09-21: your clock
@@ -344,8 +344,8 @@
 //! [`Server::reply`]: crate::server::Server::reply
 //! [`ServerOptions`]: crate::server::ServerOptions
 //! [`Decision`]: crate::server::Decision
-//! [`Decision::Issue`]: crate::server::Decision::Issue
-//! [`Decision::Reject`]: crate::server::Decision::Reject
+//! [`Decision::Issued`]: crate::server::Decision::Issued
+//! [`Decision::Rejected`]: crate::server::Decision::Rejected
 //! [`Decision::Pending`]: crate::server::Decision::Pending
 //! [`Client`]: crate::client::Client
 //! [`Client::new`]: crate::client::Client::new

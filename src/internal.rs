@@ -25,6 +25,7 @@ use core::str::FromStr;
 
 use std::sync::OnceLock;
 
+use crate::asn1::enc;
 use crate::attr::{FailInfo, FailInfoText};
 use crate::builder::{self, CertificateTemplate};
 use crate::ca_certs::{CaCertificates, build_next_ca_cert, verify_next_ca_cert};
@@ -32,13 +33,16 @@ use crate::caps::{Capabilities, Capability, Policy};
 use crate::cert::Certificate;
 use crate::client::{Client, ClientOptions, Transaction};
 use crate::crypto::{ContentEncryption, DigestAlgorithm, KeyTransport, SignatureAlgorithm};
-use crate::envelope::{self, Limits, OpenOptions, SealOptions};
+use crate::envelope::{self, OpenOptions, SealOptions};
 use crate::error::Error;
-use crate::http::{self, HttpLimits, Request};
+use crate::http::{self, HttpLimits, HttpRequest};
+use crate::limits::Limits;
+use crate::message::Request;
 use crate::message::{CertsOnly, IssuerAndSerialNumber};
+use crate::oid;
 use crate::provider::fuzzing::{FIXED_LEN, FixedRng, FuzzKey, PROVIDER};
-use crate::server::{Decision, Incoming, RequestKind, Server, ServerOptions};
-use crate::{enc, oid};
+use crate::server::{Decision, Incoming, Server, ServerOptions};
+use crate::trust::{NoneRevoked, RenewalPolicy, TrustAnchor, UnixTime};
 
 /// Everything the entry points share, built once.
 struct Fixture {
@@ -213,33 +217,32 @@ pub fn server(data: &[u8]) -> bool {
     let response = match f.server.pki_operation(data, &mut rng) {
         Incoming::Request(req) => {
             let _ = (req.message_type(), req.transaction_id(), req.sender_nonce());
-            let now = FUZZ_NOW;
+            let _ = (req.challenge_password(), req.opened(), req.signer_issuer());
             let _ = (
-                req.challenge_password(),
-                req.opened(),
+                req.signer_kind(FUZZ_NOW, &NoneRevoked),
                 req.signer_holds_csr_key(),
             );
-            let _ = (
-                req.signer_kind(now, &crate::trust::NoneRevoked),
-                req.signer_issuer(),
-            );
-            let _ = req.check_renewal(&crate::trust::RenewalPolicy::STRICT);
+            let _ = req.check_renewal(&RenewalPolicy::STRICT);
             touch_certificate(req.signer_certificate());
-            let decision = match req.kind() {
-                RequestKind::Enroll(_) | RequestKind::Renew(_) | RequestKind::Poll(_) => {
-                    Decision::Issue(vec![f.device.certificate().clone()])
+            let decision = match req.request() {
+                Request::PkcsReq(_) | Request::RenewalReq(_) | Request::CertPoll(_) => {
+                    Decision::Issued {
+                        certificate: f.device.certificate().clone(),
+                        chain: vec![],
+                    }
                 }
-                RequestKind::GetCert(_) => {
-                    Decision::Certificates(vec![f.device.certificate().clone()])
-                }
-                _ => Decision::Reject(FailInfo::BadCertId, FailInfoText::new("no").ok()),
+                Request::GetCert(_) => Decision::Certificates(vec![f.device.certificate().clone()]),
+                _ => Decision::Rejected {
+                    info: FailInfo::BadCertId,
+                    text: FailInfoText::new("no").ok(),
+                },
             };
             match f.server.reply(&req, decision, &mut rng) {
                 Ok(r) => r,
                 Err(_) => return true,
             }
         }
-        Incoming::Respond(r) | Incoming::Refused { response: r, .. } => r,
+        Incoming::Reply(r) | Incoming::Refused { response: r, .. } => r,
         Incoming::GetNextCaCert { .. } => return true,
     };
     response.content_type != http::CONTENT_TYPE_PKI_MESSAGE
@@ -247,7 +250,7 @@ pub fn server(data: &[u8]) -> bool {
 }
 
 /// The time the fuzz targets check validity at (2027-01-15).
-const FUZZ_NOW: crate::trust::UnixTime = crate::trust::UnixTime::from_secs(1_800_000_000);
+const FUZZ_NOW: UnixTime = UnixTime::from_secs(1_800_000_000);
 
 /// Client open: [`Client::handle`] of a CertRep for the fixed transaction, with the fixed client
 /// key.
@@ -294,11 +297,9 @@ pub fn ca_certs(data: &[u8]) -> bool {
         cc.certificates().iter().for_each(touch_certificate);
         let _ = (cc.encryption_certificate(), cc.ca_certificate(), cc.chain());
         let _ = cc.find_by_fingerprint(DigestAlgorithm::Sha256, &[0; 32], &PROVIDER);
-        // Verification against each of the first certificates as anchor: every certificate of
-        // the reply is either kept or reported dropped, once.
+        // Each of the first certificates as anchor: every certificate is kept or dropped, once.
         for anchor in cc.certificates().iter().take(2) {
-            let a = crate::trust::TrustAnchor::Certificate(anchor.clone());
-            if let Ok(t) = cc.verify(&a, &PROVIDER) {
+            if let Ok(t) = cc.verify(&TrustAnchor::Certificate(anchor.clone()), &PROVIDER) {
                 let _ = (
                     t.encryption_certificate(),
                     t.signing_certificates(),
@@ -396,17 +397,17 @@ pub fn http(data: &[u8]) -> bool {
         .with_max_body_len(usize::MAX);
     let mut ok = true;
     if let Some(m) = &req.message {
-        let get = Request::pki_operation("/scep", m, false);
+        let get = HttpRequest::pki_operation("/scep", m, false);
         ok &= http::parse_request("GET", &get.path_and_query, b"", &unlimited)
             .is_ok_and(|r| r.message.as_ref() == Some(m));
         if m.first() == Some(&0x30) {
-            let post = Request::pki_operation("/scep", m, true);
+            let post = HttpRequest::pki_operation("/scep", m, true);
             ok &= http::parse_request("POST", &post.path_and_query, &post.body, &unlimited)
                 .is_ok_and(|r| r.message.as_ref() == Some(m));
         }
     }
     if let Some(ident) = &req.ca_ident {
-        let get = Request::get_ca_cert("/scep", Some(ident));
+        let get = HttpRequest::get_ca_cert("/scep", Some(ident));
         ok &= http::parse_request("GET", &get.path_and_query, b"", &unlimited)
             .is_ok_and(|r| r.ca_ident.as_ref() == Some(ident));
     }
@@ -515,13 +516,19 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     }
     let mut replies: Vec<(&str, Vec<u8>)> = Vec::new();
     if let Incoming::Request(req) = f.server.pki_operation(&f.request, &mut rng) {
-        let certs = vec![f.device.certificate().clone(), f.ra.certificate().clone()];
+        let issued = Decision::Issued {
+            certificate: f.device.certificate().clone(),
+            chain: vec![f.ra.certificate().clone()],
+        };
         for (name, decision) in [
-            ("certrep-success", Decision::Issue(certs)),
+            ("certrep-success", issued),
             ("certrep-pending", Decision::Pending),
             (
                 "certrep-failure",
-                Decision::Reject(FailInfo::BadRequest, FailInfoText::new("refused").ok()),
+                Decision::Rejected {
+                    info: FailInfo::BadRequest,
+                    text: FailInfoText::new("refused").ok(),
+                },
             ),
         ] {
             if let Ok(r) = f.server.reply(&req, decision, &mut rng) {
@@ -536,11 +543,11 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     }
     for (name, bytes) in &requests {
         out.push(("server", alloc::format!("fuzz-{name}"), bytes.clone()));
-        let get = Request::pki_operation("/scep", bytes, false);
+        let get = HttpRequest::pki_operation("/scep", bytes, false);
         let mut g = vec![0u8];
         g.extend_from_slice(get.path_and_query.as_bytes());
         out.push(("http", alloc::format!("fuzz-get-{name}"), g));
-        let post = Request::pki_operation("/scep", bytes, true);
+        let post = HttpRequest::pki_operation("/scep", bytes, true);
         let mut p = vec![1u8];
         p.extend_from_slice(post.path_and_query.as_bytes());
         p.push(0);
@@ -551,12 +558,15 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         out.push(("client", alloc::format!("fuzz-{name}"), bytes.clone()));
     }
     for (name, op) in [
-        ("getcacaps", Request::get_ca_caps("/scep", None)),
+        ("getcacaps", HttpRequest::get_ca_caps("/scep", None)),
         (
             "getcacert",
-            Request::get_ca_cert("/scep", Some("ca ident/1")),
+            HttpRequest::get_ca_cert("/scep", Some("ca ident/1")),
         ),
-        ("getnextcacert", Request::get_next_ca_cert("/scep", None)),
+        (
+            "getnextcacert",
+            HttpRequest::get_next_ca_cert("/scep", None),
+        ),
     ] {
         let mut g = vec![0u8];
         g.extend_from_slice(op.path_and_query.as_bytes());

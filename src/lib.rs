@@ -53,7 +53,7 @@
 //!                        Some("s3cret"), &[], sha256, &mut |m| device.sign(m))?;
 //!
 //! // Client: GetCACaps and GetCACert (the HTTP exchange is the caller's; here, direct calls).
-//! let Incoming::Respond(caps) = server.handle("GET", "/scep?operation=GetCACaps", b"", &mut rng)
+//! let Incoming::Reply(caps) = server.handle("GET", "/scep?operation=GetCACaps", b"", &mut rng)
 //! else { unreachable!() };
 //! let client = Client::new(ca_cert.clone(), vec![ca_cert.clone()],
 //!                          Capabilities::from_http(caps.status, &caps.body), PROVIDER,
@@ -81,9 +81,9 @@
 //!     };
 //!     let issued = builder::certificate(&template, Some(&ca_cert), sha256,
 //!                                       &mut |tbs| ca.sign(tbs), &PROVIDER)?;
-//!     Decision::Issue(vec![issued])
+//!     Decision::Issued { certificate: issued, chain: vec![] }
 //! } else {
-//!     Decision::Reject(scep::attr::FailInfo::BadRequest, None)
+//!     Decision::Rejected { info: scep::attr::FailInfo::BadRequest, text: None }
 //! };
 //! let response = server.reply(&pkcs_req, decision, &mut rng)?;
 //!
@@ -119,15 +119,14 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod asn1;
 pub mod attr;
-pub(crate) mod ber;
 pub mod builder;
 pub mod ca_certs;
 pub mod caps;
 pub mod cert;
 pub mod client;
 pub mod crypto;
-pub(crate) mod enc;
 pub mod envelope;
 pub mod error;
 pub mod guide;
@@ -135,10 +134,11 @@ pub mod http;
 #[cfg(feature = "__fuzzing")]
 #[doc(hidden)]
 pub mod internal;
+pub mod limits;
 pub mod message;
 pub mod oid;
-pub(crate) mod pem;
 pub mod provider;
+pub mod ra;
 pub mod server;
 pub mod trust;
 

@@ -17,38 +17,17 @@ use alloc::vec::Vec;
 use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
 use crate::caps::Capabilities;
 use crate::cert::Certificate;
-use crate::client::Outcome;
 use crate::crypto::{
     ContentEncryption, CryptoProvider, Decryptor, KeyTransport, SecureRandom, Signer,
 };
-use crate::envelope::{self, Limits, OpenOptions, Opened, SealOptions, SignatureOid};
+use crate::envelope::{self, OpenOptions, Opened, SealOptions, SignatureOid};
 use crate::error::Error;
-use crate::http::{self, HttpLimits, Operation};
-use crate::message::{
-    CertRep, CertsOnly, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
-};
-use crate::trust::{Revocation, UnixTime};
+use crate::http::{self, HttpLimits, Operation, Response};
+use crate::limits::Limits;
+use crate::message::{CertRep, CertsOnly, Crl, Csr, MessageBody, PkiMessage, Request};
 
-/// An HTTP response to send.
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct Response {
-    /// HTTP status code.
-    pub status: u16,
-    /// `Content-Type`.
-    pub content_type: &'static str,
-    /// Body.
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    fn text(status: u16, text: &str) -> Self {
-        Self {
-            status,
-            content_type: http::CONTENT_TYPE_TEXT_PLAIN,
-            body: text.as_bytes().to_vec(),
-        }
-    }
-}
+mod signer;
+pub use signer::SignerKind;
 
 /// Server settings.
 #[derive(Clone, Copy, Debug)]
@@ -81,7 +60,7 @@ impl Default for ServerOptions {
             signature_oid: SignatureOid::Combined,
             default_cipher: ContentEncryption::Aes128Cbc,
             allow_unmatched_recipient: false,
-            clock_skew: crate::client::DEFAULT_CLOCK_SKEW,
+            clock_skew: crate::trust::DEFAULT_CLOCK_SKEW,
             #[cfg(feature = "insecure-legacy")]
             allow_legacy: false,
         }
@@ -116,54 +95,11 @@ pub struct Server<S, D> {
     options: ServerOptions,
 }
 
-/// What a request asks for, authenticated and decrypted.
-#[derive(Clone, Debug, Eq, PartialEq)]
-#[non_exhaustive]
-pub enum RequestKind {
-    /// PKCSReq: a new certificate. The CSR's self-signature has been verified.
-    Enroll(Csr),
-    /// RenewalReq: a new certificate, the request signed with an existing one. The CSR's
-    /// self-signature has been verified.
-    Renew(Csr),
-    /// CertPoll (GetCertInitial): what happened to a PENDING request? Match it by transaction
-    /// ID (RFC 8894 §3.3.3); the IssuerAndSubject is informational.
-    Poll(IssuerAndSubject),
-    /// GetCert.
-    GetCert(IssuerAndSerialNumber),
-    /// GetCRL.
-    GetCrl(IssuerAndSerialNumber),
-}
-
-/// How the request's signer certificate relates to this CA, at a given time
-/// ([`PkiRequest::signer_kind`]).
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-#[non_exhaustive]
-pub enum SignerKind {
-    /// A self-signed certificate: proves only possession of its key (RFC 8894 §2.4: never
-    /// authenticate a client by it alone). Whether the key is the CSR's:
-    /// [`PkiRequest::signer_holds_csr_key`].
-    SelfSigned,
-    /// A certificate issued (and signature-checked) by one of the server's CA certificates,
-    /// valid at the time given and not revoked: a renewal may be authorised by it
-    /// (RFC 8894 §3.3.1.2).
-    IssuedByCa,
-    /// Issued (and signature-checked) by one of the server's CA certificates, but outside its
-    /// validity period at the time given (expired, not yet valid, or an unreadable validity).
-    /// Not a proof of anything by itself: the application decides (a grace period, or a new
-    /// enrollment with a challenge).
-    IssuedByCaExpired,
-    /// Issued by one of the server's CA certificates, but the application's [`Revocation`]
-    /// reports it revoked.
-    IssuedByCaRevoked,
-    /// Anything else (issued by another CA, or not verifiable).
-    Other,
-}
-
 /// An authenticated, decrypted PKIOperation for the application to decide on.
 #[derive(Clone, Debug)]
 pub struct PkiRequest {
     opened: Opened,
-    kind: RequestKind,
+    request: Request,
     signer: Certificate,
     /// The server's CA certificate whose key verified the signer certificate.
     signer_issuer: Option<Certificate>,
@@ -173,9 +109,9 @@ pub struct PkiRequest {
 }
 
 impl PkiRequest {
-    /// What is asked for.
-    pub fn kind(&self) -> &RequestKind {
-        &self.kind
+    /// What is asked for. A PKCSReq's or RenewalReq's CSR has had its self-signature verified.
+    pub fn request(&self) -> &Request {
+        &self.request
     }
     /// The message type.
     pub fn message_type(&self) -> MessageType {
@@ -191,10 +127,7 @@ impl PkiRequest {
     }
     /// The CSR of an enrollment or renewal.
     pub fn csr(&self) -> Option<&Csr> {
-        match &self.kind {
-            RequestKind::Enroll(c) | RequestKind::Renew(c) => Some(c),
-            _ => None,
-        }
+        self.request.csr()
     }
     /// The CSR's `challengePassword`, if any. Compare it with [`challenge_matches`].
     pub fn challenge_password(&self) -> Option<String> {
@@ -203,61 +136,6 @@ impl PkiRequest {
     /// The certificate that signed the request (the reply is encrypted to it).
     pub fn signer_certificate(&self) -> &Certificate {
         &self.signer
-    }
-    /// How the signer certificate relates to this CA at `now` (within
-    /// [`ServerOptions::clock_skew`]; the crate has no clock): [`SignerKind::IssuedByCa`] only
-    /// when one of the server's CA certificates signed it, it is valid at `now`, and
-    /// `revocation` does not report it revoked; otherwise `IssuedByCaExpired` or
-    /// `IssuedByCaRevoked` for a certificate this CA did issue, `SelfSigned`, or `Other`.
-    ///
-    /// Pass [`NoneRevoked`](crate::trust::NoneRevoked) when you keep no revocation list, a
-    /// closure `|cert: &Certificate| -> bool`, or
-    /// [`RevokedSerials`](crate::trust::RevokedSerials).
-    pub fn signer_kind(&self, now: UnixTime, revocation: &dyn Revocation) -> SignerKind {
-        if self.signer_issuer.is_some() {
-            if crate::trust::check_validity(&self.signer, now, self.clock_skew).is_err() {
-                SignerKind::IssuedByCaExpired
-            } else if revocation.is_revoked(&self.signer) {
-                SignerKind::IssuedByCaRevoked
-            } else {
-                SignerKind::IssuedByCa
-            }
-        } else if self.self_signed {
-            SignerKind::SelfSigned
-        } else {
-            SignerKind::Other
-        }
-    }
-
-    /// The server's CA certificate that issued the signer certificate (its signature checked),
-    /// if any; whether that certificate is still good is [`PkiRequest::signer_kind`]'s answer.
-    pub fn signer_issuer(&self) -> Option<&Certificate> {
-        self.signer_issuer.as_ref()
-    }
-
-    /// Whether the signer certificate's public key is the CSR's (for an enrollment or
-    /// renewal). A first enrollment normally signs with a self-signed certificate for the CSR's
-    /// key; some NDES-style clients sign with a throw-away key instead, which is allowed
-    /// (this is information for the application's policy, not a check the library makes).
-    pub fn signer_holds_csr_key(&self) -> bool {
-        self.csr()
-            .is_some_and(|csr| csr.public_key() == self.signer.subject_public_key_info())
-    }
-
-    /// Checks a renewal's CSR against the signer certificate (the one being renewed) with
-    /// [`trust::check_renewal`](crate::trust::check_renewal): same subject and
-    /// subjectAltName unless `policy` allows a change. Meaningful when
-    /// [`signer_kind`](Self::signer_kind) is `IssuedByCa`.
-    ///
-    /// # Errors
-    /// The change the policy does not allow; [`RenewalChange::Subject`](crate::trust::RenewalChange)
-    /// also for a request without a CSR.
-    pub fn check_renewal(
-        &self,
-        policy: &crate::trust::RenewalPolicy,
-    ) -> Result<(), crate::trust::RenewalChange> {
-        let csr = self.csr().ok_or(crate::trust::RenewalChange::Subject)?;
-        crate::trust::check_renewal(&self.signer, csr, policy)
     }
     /// Everything the envelope layer learnt (algorithms, all certificates, signingTime).
     pub fn opened(&self) -> &Opened {
@@ -269,9 +147,9 @@ impl PkiRequest {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Incoming {
-    /// Nothing to decide: send this (GetCACaps, GetCACert, or an HTTP-level error such as a
-    /// PKIOperation without a message).
-    Respond(Response),
+    /// Nothing to decide: send this reply (GetCACaps, GetCACert, or an HTTP-level error such as
+    /// a PKIOperation without a message).
+    Reply(Response),
     /// A PKIOperation the library refused before any decision: send `response` and log the
     /// rest. The response is a signed FAILURE when the request was read far enough to answer
     /// it, else an HTTP 400.
@@ -296,49 +174,33 @@ pub enum Incoming {
     Request(Box<PkiRequest>),
 }
 
-/// The application's answer to a [`PkiRequest`].
+/// The application's answer to a [`PkiRequest`], the same shape as the client's
+/// [`Outcome`](crate::client::Outcome) (an RA turns one into the other with `Decision::from`).
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // one per request; boxing buys nothing
 #[non_exhaustive]
 pub enum Decision {
-    /// SUCCESS with the issued certificate first and, optionally, its chain.
-    Issue(Vec<Certificate>),
+    /// SUCCESS for a PKCSReq, RenewalReq or CertPoll: the issued certificate, sent first, and
+    /// the other certificates to send with it (a chain; may be empty).
+    Issued {
+        /// The issued certificate.
+        certificate: Certificate,
+        /// The certificates sent after it.
+        chain: Vec<Certificate>,
+    },
     /// SUCCESS for GetCert: the certificates asked for.
     Certificates(Vec<Certificate>),
-    /// SUCCESS for GetCRL.
-    Crl(Crl),
+    /// SUCCESS for GetCRL: the CRLs (one, usually).
+    Crls(Vec<Crl>),
     /// PENDING: ask again with CertPoll.
     Pending,
     /// FAILURE.
-    Reject(FailInfo, Option<FailInfoText>),
-}
-
-/// An upstream CA's answer, relayed: what an RA tells its device after [`Client::handle`]
-/// read the CA's CertRep to a [`Client::relay`]ed (or polled) request.
-///
-/// `Issued` becomes [`Decision::Issue`] with the issued certificate first and the CA's
-/// chain after it; `Certificates`, `Pending` and `Rejected` map one to one; `Crls` becomes
-/// [`Decision::Crl`] with the first CRL, or a FAILURE `badCertId` when the CA sent none.
-///
-/// [`Client::handle`]: crate::client::Client::handle
-/// [`Client::relay`]: crate::client::Client::relay
-impl From<Outcome> for Decision {
-    fn from(outcome: Outcome) -> Self {
-        match outcome {
-            Outcome::Issued { certificate, chain } => {
-                let mut certs = Vec::with_capacity(1 + chain.len());
-                certs.push(certificate);
-                certs.extend(chain);
-                Decision::Issue(certs)
-            }
-            Outcome::Certificates(certs) => Decision::Certificates(certs),
-            Outcome::Crls(crls) => match crls.into_iter().next() {
-                Some(crl) => Decision::Crl(crl),
-                None => Decision::Reject(FailInfo::BadCertId, None),
-            },
-            Outcome::Pending => Decision::Pending,
-            Outcome::Rejected { info, text } => Decision::Reject(info, text),
-        }
-    }
+    Rejected {
+        /// Why (`failInfo`).
+        info: FailInfo,
+        /// An explanation for the requester (`failInfoText`), if any.
+        text: Option<FailInfoText>,
+    },
 }
 
 /// Compares a received challenge password with the expected one in constant time (for equal
@@ -430,15 +292,15 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
     ) -> Incoming {
         let req = match http::parse_request(method, target, body, &self.options.http_limits) {
             Ok(r) => r,
-            Err(e) => return Incoming::Respond(Response::text(e.status_code(), e.as_str())),
+            Err(e) => return Incoming::Reply(Response::text(e.status_code(), e.as_str())),
         };
         match req.operation {
-            Operation::GetCaCaps => Incoming::Respond(Response {
+            Operation::GetCaCaps => Incoming::Reply(Response {
                 status: 200,
                 content_type: http::CONTENT_TYPE_TEXT_PLAIN,
                 body: self.caps.render().into_bytes(),
             }),
-            Operation::GetCaCert => Incoming::Respond(
+            Operation::GetCaCert => Incoming::Reply(
                 self.ca_cert_response()
                     .unwrap_or_else(|_| Response::text(500, "cannot encode CA certificates")),
             ),
@@ -447,7 +309,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             },
             Operation::PkiOperation => match req.message {
                 Some(m) => self.pki_operation(&m, rng),
-                None => Incoming::Respond(Response::text(400, "missing message")),
+                None => Incoming::Reply(Response::text(400, "missing message")),
             },
         }
     }
@@ -509,7 +371,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         let Some(signer) = opened.signer.clone() else {
             return fail(Error::SignerNotFound, rng);
         };
-        let kind = match &opened.message.body {
+        let request = match &opened.message.body {
             MessageBody::PkcsReq(csr) | MessageBody::RenewalReq(csr) => {
                 // The CSR's key arrived in the message: bound it before any work with it.
                 if let Err(e) = check_key_size(csr, &self.options.limits)
@@ -518,14 +380,14 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
                     return fail(e, rng);
                 }
                 if matches!(opened.message.body, MessageBody::PkcsReq(_)) {
-                    RequestKind::Enroll(csr.clone())
+                    Request::PkcsReq(csr.clone())
                 } else {
-                    RequestKind::Renew(csr.clone())
+                    Request::RenewalReq(csr.clone())
                 }
             }
-            MessageBody::CertPoll(ias) => RequestKind::Poll(ias.clone()),
-            MessageBody::GetCert(i) => RequestKind::GetCert(i.clone()),
-            MessageBody::GetCrl(i) => RequestKind::GetCrl(i.clone()),
+            MessageBody::CertPoll(ias) => Request::CertPoll(ias.clone()),
+            MessageBody::GetCert(i) => Request::GetCert(i.clone()),
+            MessageBody::GetCrl(i) => Request::GetCrl(i.clone()),
             _ => {
                 return fail(
                     Error::InvalidAttribute(crate::error::Attribute::MessageType),
@@ -546,7 +408,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             && signer.verify_issued_by(&signer, &self.provider).is_ok();
         Incoming::Request(Box::new(PkiRequest {
             opened,
-            kind,
+            request,
             signer,
             signer_issuer,
             self_signed,
@@ -617,20 +479,25 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         decision: Decision,
         rng: &mut dyn SecureRandom,
     ) -> Result<Response, Error> {
-        let rep = match (decision, &request.kind) {
+        let rep = match (decision, &request.request) {
             (
-                Decision::Issue(certs),
-                RequestKind::Enroll(_) | RequestKind::Renew(_) | RequestKind::Poll(_),
-            )
-            | (Decision::Certificates(certs), RequestKind::GetCert(_)) => {
+                Decision::Issued { certificate, chain },
+                Request::PkcsReq(_) | Request::RenewalReq(_) | Request::CertPoll(_),
+            ) => {
+                let mut certs = Vec::with_capacity(1 + chain.len());
+                certs.push(certificate);
+                certs.extend(chain);
                 CertRep::Success(CertsOnly::from_certificates(certs))
             }
-            (Decision::Crl(crl), RequestKind::GetCrl(_)) => CertRep::Success(CertsOnly {
+            (Decision::Certificates(certs), Request::GetCert(_)) => {
+                CertRep::Success(CertsOnly::from_certificates(certs))
+            }
+            (Decision::Crls(crls), Request::GetCrl(_)) => CertRep::Success(CertsOnly {
                 certificates: Vec::new(),
-                crls: alloc::vec![crl],
+                crls,
             }),
             (Decision::Pending, _) => CertRep::Pending,
-            (Decision::Reject(info, text), _) => CertRep::Failure { info, text },
+            (Decision::Rejected { info, text }, _) => CertRep::Failure { info, text },
             _ => return Err(Error::InvalidInput),
         };
         let o = &request.opened;
@@ -649,7 +516,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
 /// [`Limits::max_rsa_bits`] for the public key of a received CSR.
 fn check_key_size(csr: &Csr, limits: &Limits) -> Result<(), Error> {
     use spki::der::referenced::OwnedToRef;
-    let bits = envelope::parse::rsa_modulus_bits(&csr.public_key().owned_to_ref())?;
+    let bits = crate::crypto::rsa_modulus_bits(&csr.public_key().owned_to_ref())?;
     if bits > limits.max_rsa_bits {
         return Err(Error::LimitExceeded(crate::error::Limit::RsaModulus));
     }
@@ -662,58 +529,5 @@ fn error_text(e: Error) -> &'static str {
         Error::InvalidAttribute(crate::error::Attribute::MessageType) => "unknown message type",
         Error::LegacyAlgorithm | Error::UnsupportedAlgorithm(_) => "unsupported algorithm",
         _ => "malformed pkiMessage",
-    }
-}
-
-#[cfg(all(test, feature = "rustcrypto"))]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic)]
-
-    extern crate std;
-
-    use alloc::vec;
-
-    use super::*;
-
-    fn cert(name: &str) -> Certificate {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data")
-            .join(name);
-        Certificate::from_pem(&std::fs::read(path).unwrap()).unwrap()
-    }
-
-    #[test]
-    fn an_upstream_outcome_becomes_the_decision_for_the_device() {
-        let issued = cert("client2048.cert.pem");
-        let ca = cert("ra2048.cert.pem");
-        let d = Decision::from(Outcome::Issued {
-            certificate: issued.clone(),
-            chain: vec![ca.clone()],
-        });
-        assert!(matches!(&d, Decision::Issue(c) if c == &vec![issued.clone(), ca.clone()]));
-
-        let d = Decision::from(Outcome::Certificates(vec![issued.clone()]));
-        assert!(matches!(&d, Decision::Certificates(c) if c == &vec![issued.clone()]));
-
-        let crl_der = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ra2048.crl.der"),
-        )
-        .unwrap();
-        let crl = Crl::from_der(&crl_der).unwrap();
-        let d = Decision::from(Outcome::Crls(vec![crl.clone()]));
-        assert!(matches!(&d, Decision::Crl(c) if c == &crl));
-        let d = Decision::from(Outcome::Crls(Vec::new()));
-        assert!(matches!(d, Decision::Reject(FailInfo::BadCertId, None)));
-
-        assert!(matches!(
-            Decision::from(Outcome::Pending),
-            Decision::Pending
-        ));
-        let text = FailInfoText::new("no").unwrap();
-        let d = Decision::from(Outcome::Rejected {
-            info: FailInfo::BadRequest,
-            text: Some(text.clone()),
-        });
-        assert!(matches!(d, Decision::Reject(FailInfo::BadRequest, Some(t)) if t == text));
     }
 }

@@ -25,7 +25,7 @@ use scep::Certificate;
 use scep::caps::Capabilities;
 use scep::client::{Client, ClientOptions, Transaction};
 use scep::crypto::{CryptoProvider, Decryptor, Signer};
-use scep::http::Request;
+use scep::http::HttpRequest;
 use scep::message::Csr;
 use scep::server::{Decision, Incoming, PkiRequest, Server};
 
@@ -126,7 +126,7 @@ pub struct Enrolment<K> {
     pub device: K,
     pub csr: Csr,
     pub issued: Certificate,
-    pub request: Request,
+    pub request: HttpRequest,
     pub transaction: Transaction,
     pub pki_request: Box<PkiRequest>,
     pub reply: Vec<u8>,
@@ -186,7 +186,10 @@ impl<K: Signer + Decryptor + Clone> Enrolment<K> {
         let reply = server
             .reply(
                 &pki_request,
-                Decision::Issue(vec![issued.clone()]),
+                Decision::Issued {
+                    certificate: issued.clone(),
+                    chain: vec![],
+                },
                 &mut rng,
             )
             .unwrap()

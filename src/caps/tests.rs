@@ -11,6 +11,8 @@ use crate::crypto::{
     BadSignature, ContentCipher, CryptoError, DecryptFailed, DigestOutput, Digests, KeyEncryptor,
     KeyTransport, SecureRandom, SignatureAlgorithm, Verifier,
 };
+use crate::crypto::{ContentEncryption, CryptoProvider, DigestAlgorithm};
+use crate::error::{AlgorithmKind, Error};
 
 // ---- A fake provider: supports what its lists say, does no crypto. ----
 

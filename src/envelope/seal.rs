@@ -4,10 +4,10 @@ use alloc::vec::Vec;
 
 use zeroize::Zeroizing;
 
+use crate::asn1::enc::{self, CTX0_CONS, CTX0_PRIM, OCTET_STRING, SEQUENCE, SET};
 use crate::attr::is_printable;
 use crate::cert::Certificate;
 use crate::crypto::{ContentEncryption, CryptoProvider, KeyTransport, SecureRandom, Signer};
-use crate::enc::{self, CTX0_CONS, CTX0_PRIM, OCTET_STRING, SEQUENCE, SET};
 use crate::error::{AlgorithmKind, Error};
 use crate::message::{CertRep, MessageBody, PkiMessage};
 use crate::oid;
@@ -263,7 +263,7 @@ pub(crate) fn signed_data(
     if let Some(t) = signing_time {
         // RFC 5652 §11.3: UTCTime through 2049, GeneralizedTime after.
         attrs.push(&oid::SIGNING_TIME, |v| {
-            enc::value(v, &crate::builder::x509_time(t))
+            enc::value(v, &crate::asn1::time::x509_time(t))
         })?;
     }
 

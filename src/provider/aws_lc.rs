@@ -139,7 +139,7 @@ fn rsa_public_key<'a>(spki: &SubjectPublicKeyInfoRef<'a>) -> Option<(&'a [u8], u
     {
         return None;
     }
-    let bits = crate::envelope::parse::rsa_modulus_bits(spki).ok()?;
+    let bits = crate::crypto::rsa_modulus_bits(spki).ok()?;
     Some((spki.subject_public_key.as_bytes()?, bits))
 }
 

@@ -26,10 +26,13 @@ use std::{eprintln, fs};
 use super::*;
 use crate::attr::{MessageType, Nonce};
 use crate::builder::{self, CertificateTemplate};
+use crate::ca_certs::{CaCertificates, fingerprint};
 use crate::caps::Capabilities;
 use crate::client::{Client, ClientOptions, Outcome, Transaction};
+use crate::crypto::DigestAlgorithm;
 use crate::crypto::{SignatureAlgorithm, Signer};
-use crate::envelope::{Limits, SealOptions};
+use crate::envelope::SealOptions;
+use crate::limits::Limits;
 use crate::message::{CertRep, CertsOnly, IssuerAndSerialNumber, MessageBody, PkiMessage};
 use crate::provider::rustcrypto::{PROVIDER, RsaKey};
 use crate::server::{Decision, Incoming, PkiRequest, Server, SignerKind};
@@ -667,7 +670,10 @@ fn issued_certificate_must_be_signed_by_the_ca_and_valid_now() {
         let reply = server
             .reply(
                 &at_ca,
-                Decision::Issue(vec![cert.clone()]),
+                Decision::Issued {
+                    certificate: cert.clone(),
+                    chain: vec![],
+                },
                 &mut getrandom::SysRng,
             )
             .unwrap();
@@ -689,7 +695,7 @@ fn validity_with_and_without_skew() {
     let ca = Certificate::from_pem(&fs::read(data_path("ra2048.cert.pem")).unwrap()).unwrap();
     let (from, to) = ca.validity().unwrap();
     assert!(from < to);
-    let skew = crate::client::DEFAULT_CLOCK_SKEW;
+    let skew = DEFAULT_CLOCK_SKEW;
     let before = UnixTime::from_secs(from.as_secs() - 60);
     assert_eq!(check_validity(&ca, before, skew), Ok(()));
     assert_eq!(

@@ -1,8 +1,9 @@
 //! Limits are checked before the work they bound, and every error maps to a failInfo.
 
 use scep::attr::FailInfo;
-use scep::envelope::{self, Limits, OpenOptions, SealOptions};
+use scep::envelope::{self, OpenOptions, SealOptions};
 use scep::error::{AlgorithmKind, Attribute, Error, Limit, Structure};
+use scep::limits::Limits;
 use scep::message::{CertRep, CertsOnly, MessageBody};
 use scep::provider::rustcrypto::PROVIDER;
 

@@ -11,10 +11,11 @@ use scep::client::{Client, ClientOptions, Outcome, Transaction};
 use scep::crypto::{ContentEncryption, KeyTransport, Signer};
 use scep::envelope::{self, OpenOptions, SealOptions};
 use scep::error::Error;
-use scep::http::Request;
+use scep::http::HttpRequest;
+use scep::message::Request;
 use scep::message::{Csr, IssuerAndSubject, MessageBody, PkiMessage};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
-use scep::server::{Decision, Incoming, PkiRequest, RequestKind, Server, SignerKind};
+use scep::server::{Decision, Incoming, PkiRequest, Server, SignerKind};
 
 use crate::roundtrip::{data, key};
 use crate::support;
@@ -116,7 +117,14 @@ fn success_reply() -> (Vec<u8>, Transaction) {
     let req = expect_request(s.pki_operation(&bytes, &mut support::rng()));
     let issued = issued();
     let reply = s
-        .reply(&req, Decision::Issue(vec![issued]), &mut support::rng())
+        .reply(
+            &req,
+            Decision::Issued {
+                certificate: issued,
+                chain: vec![],
+            },
+            &mut support::rng(),
+        )
         .unwrap();
     (reply.body, tx)
 }
@@ -410,8 +418,8 @@ fn swapped_issuer_and_subject_in_cert_poll_is_answered() {
     let s = server();
     let req = expect_request(s.pki_operation(&bytes, &mut rng));
     assert_eq!(req.transaction_id(), &tx);
-    let RequestKind::Poll(ias) = req.kind() else {
-        panic!("{:?}", req.kind())
+    let Request::CertPoll(ias) = req.request() else {
+        panic!("{:?}", req.request())
     };
     assert_eq!(&ias.issuer, client.certificate().subject());
     let reply = s.reply(&req, Decision::Pending, &mut rng).unwrap();
@@ -447,7 +455,7 @@ fn get_encodings_of_real_clients_reach_the_application() {
     let variants = [
         (
             "rfc8894",
-            Request::pki_operation("/scep", &bytes, false).path_and_query,
+            HttpRequest::pki_operation("/scep", &bytes, false).path_and_query,
         ),
         (
             "macos",
@@ -518,7 +526,14 @@ fn rsa_oaep_key_transport_from_windows() {
     let opened = expect_request(s.pki_operation(&req.body, &mut rng));
     assert_eq!(opened.opened().key_transport, Some(KeyTransport::OAEP_SHA1));
     let reply = s
-        .reply(&opened, Decision::Issue(vec![issued()]), &mut rng)
+        .reply(
+            &opened,
+            Decision::Issued {
+                certificate: issued(),
+                chain: vec![],
+            },
+            &mut rng,
+        )
         .unwrap();
     match c
         .handle(
@@ -586,13 +601,23 @@ fn every_aes_key_size_is_read_and_mirrored() {
         let req = expect_request(s.pki_operation(&bytes, &mut rng));
         assert_eq!(req.message_type(), MessageType::PkcsReq);
         let reply = s
-            .reply(&req, Decision::Reject(FailInfo::BadRequest, None), &mut rng)
+            .reply(
+                &req,
+                Decision::Rejected {
+                    info: FailInfo::BadRequest,
+                    text: None,
+                },
+                &mut rng,
+            )
             .unwrap();
         assert_eq!(reply.status, 200);
         let ok = s
             .reply(
                 &req,
-                Decision::Issue(vec![client.certificate().clone()]),
+                Decision::Issued {
+                    certificate: client.certificate().clone(),
+                    chain: vec![],
+                },
                 &mut rng,
             )
             .unwrap();
