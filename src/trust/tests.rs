@@ -688,6 +688,55 @@ fn issued_certificate_must_be_signed_by_the_ca_and_valid_now() {
     }
 }
 
+/// A transaction rebuilt around a CertPoll (an RA that kept only the poll) names no key: every
+/// certificate of the SUCCESS that is not the CA's must still be one the CA signed, valid now.
+#[test]
+fn certificates_of_a_rebuilt_poll_are_checked_too() {
+    let ca = RsaKey::from_pem(
+        &fs::read(data_path("ra2048.pkcs8.pem")).unwrap(),
+        Certificate::from_pem(&fs::read(data_path("ra2048.cert.pem")).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let impostor = RsaKey::from_pem(
+        &fs::read(data_path("rsa2048.pkcs8.pem")).unwrap(),
+        Certificate::from_pem(&fs::read(data_path("rsa2048.cert.pem")).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let server = server_for(&ca);
+    for (signer, want_ok) in [(&ca, true), (&impostor, false)] {
+        let (client, device, csr, tx, _) = enrolled_client(&ca);
+        let (poll, poll_tx) = client.poll(&tx, &device, &mut getrandom::SysRng).unwrap();
+        let ias = crate::message::IssuerAndSubject {
+            issuer: ca.certificate().subject().clone(),
+            subject: csr.subject().clone(),
+        };
+        let rebuilt = Transaction::new(
+            poll_tx.transaction_id().clone(),
+            *poll_tx.sender_nonce(),
+            MessageType::CertPoll,
+            crate::message::Request::CertPoll(ias),
+        );
+        let at_ca = open(&server, &poll.body);
+        let cert = issue_named(ca.certificate(), signer, &csr, 8, 2025, 2049);
+        let decision = Decision::Issued {
+            certificate: cert.clone(),
+            chain: vec![ca.certificate().clone()],
+        };
+        let reply = server
+            .reply(&at_ca, decision, &mut getrandom::SysRng)
+            .unwrap();
+        let got = client.handle(&rebuilt, &reply.body, &device, NOW, &mut getrandom::SysRng);
+        if want_ok {
+            assert_eq!(
+                got,
+                Ok(Outcome::Certificates(vec![cert, ca.certificate().clone()]))
+            );
+        } else {
+            assert_eq!(got, Err(Error::Untrusted(TrustFailure::NotIssuedByCa)));
+        }
+    }
+}
+
 /// The skew: a certificate that starts a minute after `now` is accepted with the default skew
 /// and refused without one.
 #[test]
