@@ -46,7 +46,10 @@
 //! - **Issuers** (who may sign an issued certificate): the anchor and every kept CA
 //!   certificate that may issue.
 //!
-//! Ties are broken by DER, so the same set always gives the same answer.
+//! Ties are broken by DER, so the same set always gives the same answer. Validity periods of
+//! the CA and RA certificates are not checked here (a CA rollover goes through GetNextCACert,
+//! [`verify_next_ca_cert`](crate::ca_certs::verify_next_ca_cert)); revocation of RA
+//! certificates is the application's business.
 //!
 //! ## Trust on first use
 //!
