@@ -82,7 +82,7 @@ fn provider_benches<K: Signer + Decryptor + Clone>(
         };
         let handle = || {
             e.client
-                .handle(&e.transaction, &e.reply, &e.device, &mut rng())
+                .handle(&e.transaction, 200, None, &e.reply, &e.device, &mut rng())
                 .unwrap()
         };
         support::report_allocs(&format!("pkcsreq_build/{name}/{size}"), build);

@@ -158,7 +158,7 @@ fn null(c: &mut Criterion) {
     };
     let handle = || {
         e.client
-            .handle(&e.transaction, &e.reply, &e.device, &mut rng())
+            .handle(&e.transaction, 200, None, &e.reply, &e.device, &mut rng())
             .unwrap()
     };
     support::report_allocs("pkcsreq_build/null/rsa2048", build);

@@ -29,6 +29,8 @@
 //!
 //! ```
 //! use scep::builder;
+//! use scep::ca_certs::CaCertificates;
+//! use scep::limits::Limits;
 //! use scep::caps::Capabilities;
 //! use scep::client::{Client, ClientOptions, Outcome};
 //! use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
@@ -55,9 +57,11 @@
 //! // Client: GetCACaps and GetCACert (the HTTP exchange is the caller's; here, direct calls).
 //! let Incoming::Reply(caps) = server.handle("GET", "/scep?operation=GetCACaps", b"", &mut rng)
 //! else { unreachable!() };
-//! let client = Client::new(ca_cert.clone(), vec![ca_cert.clone()],
-//!                          Capabilities::from_http(caps.status, &caps.body), PROVIDER,
-//!                          ClientOptions { path: "/scep".into(), ..Default::default() })?;
+//! let Incoming::Reply(ca_reply) = server.handle("GET", "/scep?operation=GetCACert", b"", &mut rng)
+//! else { unreachable!() };
+//! let client = Client::new(CaCertificates::parse(&ca_reply.body, &Limits::DEFAULT)?,
+//!                          Capabilities::from_http(caps.status, &caps.body), PROVIDER)?
+//!     .with_options(ClientOptions::default().with_endpoint("/scep"))?;
 //!
 //! // Client: PKCSReq. `request` is what goes over HTTP (POST, since the CA supports it).
 //! let (request, transaction) = client.enroll(&csr, &device, &mut rng)?;
@@ -88,7 +92,7 @@
 //! let response = server.reply(&pkcs_req, decision, &mut rng)?;
 //!
 //! // Client: the reply is verified (signer, transaction ID, nonce) before it is decrypted.
-//! match client.handle(&transaction, &response.body, &device, &mut rng)? {
+//! match client.handle(&transaction, response.status, Some(response.content_type), &response.body, &device, &mut rng)? {
 //!     Outcome::Issued { certificate, .. } => {
 //!         assert_eq!(certificate.subject(), csr.subject());
 //!     }

@@ -72,11 +72,10 @@ fn discover<B: Backend, S: Signer, D: Decryptor>(
     }
     let ca_resp = respond(send(server, &HttpRequest::get_ca_cert("/scep", None), rng));
     let ca = scep::ca_certs::CaCertificates::parse(&ca_resp.body, &Default::default()).unwrap();
-    let options = ClientOptions {
-        path: "/scep".into(),
-        ..ClientOptions::default()
-    };
-    Client::from_ca_certificates(&ca, caps, B::PROVIDER, options).unwrap()
+    let options = ClientOptions::default().with_endpoint("/scep");
+    Client::new(ca, caps, B::PROVIDER)
+        .and_then(|c| c.with_options(options))
+        .unwrap()
 }
 
 fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key) {
@@ -112,7 +111,16 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             )
             .unwrap();
         assert_eq!(resp.content_type, "application/x-pki-message");
-        let out = client.handle(&tx, &resp.body, &device, &mut rng).unwrap();
+        let out = client
+            .handle(
+                &tx,
+                resp.status,
+                Some(resp.content_type),
+                &resp.body,
+                &device,
+                &mut rng,
+            )
+            .unwrap();
         let Outcome::Issued { certificate, chain } = out else {
             panic!("{out:?}")
         };
@@ -126,7 +134,16 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
         };
         let resp = server.reply(&r, Decision::Pending, &mut rng).unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &device, &mut rng).unwrap(),
+            client
+                .handle(
+                    &tx,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &device,
+                    &mut rng
+                )
+                .unwrap(),
             Outcome::Pending
         );
         let (req, poll) = client.poll(&tx, &device, &mut rng).unwrap();
@@ -152,12 +169,30 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             )
             .unwrap();
         assert!(matches!(
-            client.handle(&poll, &resp.body, &device, &mut rng).unwrap(),
+            client
+                .handle(
+                    &poll,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &device,
+                    &mut rng
+                )
+                .unwrap(),
             Outcome::Issued { .. }
         ));
         // The first transaction's nonce does not fit the poll's reply.
         assert_eq!(
-            client.handle(&tx, &resp.body, &device, &mut rng).err(),
+            client
+                .handle(
+                    &tx,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &device,
+                    &mut rng
+                )
+                .err(),
             Some(scep::Error::Mismatch)
         );
 
@@ -178,7 +213,16 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             )
             .unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &device, &mut rng).unwrap(),
+            client
+                .handle(
+                    &tx,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &device,
+                    &mut rng
+                )
+                .unwrap(),
             Outcome::Rejected {
                 info: FailInfo::BadRequest,
                 text: Some(text)
@@ -205,7 +249,16 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
                 &mut rng,
             )
             .unwrap();
-        let out = client.handle(&tx, &resp.body, &renewing, &mut rng).unwrap();
+        let out = client
+            .handle(
+                &tx,
+                resp.status,
+                Some(resp.content_type),
+                &resp.body,
+                &renewing,
+                &mut rng,
+            )
+            .unwrap();
         assert!(matches!(out, Outcome::Issued { ref certificate, .. } if *certificate == renewed));
 
         // GetCert and GetCRL.
@@ -219,7 +272,16 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             .reply(&r, Decision::Certificates(vec![issued.clone()]), &mut rng)
             .unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &renewing, &mut rng).unwrap(),
+            client
+                .handle(
+                    &tx,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &renewing,
+                    &mut rng
+                )
+                .unwrap(),
             Outcome::Certificates(vec![issued.clone()])
         );
         let (req, tx) = client.get_crl(which.clone(), &renewing, &mut rng).unwrap();
@@ -238,7 +300,16 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             .reply(&r, Decision::Crls(vec![crl.clone()]), &mut rng)
             .unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &renewing, &mut rng).unwrap(),
+            client
+                .handle(
+                    &tx,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &renewing,
+                    &mut rng
+                )
+                .unwrap(),
             Outcome::Crls(vec![crl])
         );
     }
@@ -310,7 +381,16 @@ fn a_reply_from_anyone_but_the_ca_is_refused_before_decryption<B: Backend>() {
         )
         .unwrap();
     assert_eq!(
-        client.handle(&tx, &resp.body, &device, &mut rng).err(),
+        client
+            .handle(
+                &tx,
+                resp.status,
+                Some(resp.content_type),
+                &resp.body,
+                &device,
+                &mut rng
+            )
+            .err(),
         Some(scep::Error::SignerNotFound)
     );
     assert_eq!(device.decrypts.get(), 0);
@@ -395,7 +475,16 @@ fn a_wrong_key_gives_a_signed_failure_with_bad_message_check<B: Backend>() {
     };
     assert_eq!(reason, scep::Error::BadSignature);
     assert_eq!(resp.status, 200);
-    let out = client.handle(&tx, &resp.body, &device, &mut rng).unwrap();
+    let out = client
+        .handle(
+            &tx,
+            resp.status,
+            Some(resp.content_type),
+            &resp.body,
+            &device,
+            &mut rng,
+        )
+        .unwrap();
     assert_eq!(
         out,
         Outcome::Rejected {
