@@ -84,6 +84,8 @@ fn provider_benches<K: Signer + Decryptor + Clone>(
             e.client
                 .handle(
                     &e.transaction,
+                    200,
+                    None,
                     &e.reply,
                     &e.device,
                     support::now(),

@@ -160,6 +160,8 @@ fn null(c: &mut Criterion) {
         e.client
             .handle(
                 &e.transaction,
+                200,
+                None,
                 &e.reply,
                 &e.device,
                 support::now(),

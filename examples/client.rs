@@ -48,7 +48,7 @@ use scep::builder;
 use scep::ca_certs::CaCertificates;
 use scep::caps::{Capabilities, Capability, Policy};
 use scep::client::{Client, ClientOptions, Outcome, Transaction};
-use scep::crypto::{ContentEncryption, DigestAlgorithm, SignatureAlgorithm, Signer};
+use scep::crypto::{ContentEncryption, DigestAlgorithm, Legacy, SignatureAlgorithm, Signer};
 use scep::error::TrustFailure;
 use scep::http::HttpRequest;
 use scep::limits::Limits;
@@ -334,14 +334,10 @@ fn run(args: &Args) -> Result<(), Failed> {
             d.reason
         );
     }
-    let ca_certs: Vec<Certificate> = trusted.chain().to_vec();
 
     // Algorithms: negotiated from the capabilities, unless forced.
-    let mut policy = Policy::default();
-    #[cfg(feature = "insecure-legacy")]
-    {
-        policy.allow_legacy = args.insecure_legacy;
-    }
+    let mut policy = Policy::default()
+        .with_legacy(Legacy::allow_if(args.insecure_legacy).map_err(lib("legacy"))?);
     if args.get {
         caps.remove(&Capability::PostPkiOperation);
         caps.remove(&Capability::ScepStandard);
@@ -352,18 +348,13 @@ fn run(args: &Args) -> Result<(), Failed> {
     if let Some(d) = &args.digest {
         policy.digest = Some(parse_digest(d)?);
     }
-    #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
-    let mut options = ClientOptions {
-        path: path.clone(),
-        policy,
-        signing_time: Some(der_time(SystemTime::now())?),
-        ..ClientOptions::default()
-    };
-    #[cfg(feature = "insecure-legacy")]
-    {
-        options.allow_legacy = args.insecure_legacy;
-    }
-    let client = Client::from_ca_certificates(&trusted, caps, PROVIDER, options)
+    let options = ClientOptions::default()
+        .with_endpoint(&path)
+        .with_policy(policy)
+        .with_signing_time(Some(der_time(SystemTime::now())?));
+    let ca_list = trusted.chain().to_vec();
+    let client = Client::new(trusted, caps, PROVIDER)
+        .and_then(|c| c.with_options(options))
         .map_err(lib("negotiation"))?;
     let negotiated = client.negotiated();
     let digest = negotiated.digest;
@@ -430,7 +421,15 @@ fn run(args: &Args) -> Result<(), Failed> {
                 String::from_utf8_lossy(&reply.body)
             )));
         }
-        let outcome = client.handle(&current, &reply.body, &signer, util::now(), &mut rng);
+        let outcome = client.handle(
+            &current,
+            reply.status,
+            Some(&*reply.content_type),
+            &reply.body,
+            &signer,
+            util::now(),
+            &mut rng,
+        );
         match outcome.map_err(|e| match e {
             Error::LegacyAlgorithm => Failed::Other(
                 "reply: the CA answered with single DES or MD5; --insecure-legacy accepts it"
@@ -439,7 +438,7 @@ fn run(args: &Args) -> Result<(), Failed> {
             e => Failed::Other(format!("reply: {e}")),
         })? {
             Outcome::Issued { certificate, chain } => {
-                return save(args, &key, &certificate, &chain, &ca_certs);
+                return save(args, &key, &certificate, &chain, &ca_list);
             }
             Outcome::Pending => {
                 if polls >= args.max_polls {
@@ -536,7 +535,15 @@ fn fetch(
         )));
     }
     match client
-        .handle(&tx, &reply.body, &id, util::now(), rng)
+        .handle(
+            &tx,
+            reply.status,
+            Some(&*reply.content_type),
+            &reply.body,
+            &id,
+            util::now(),
+            rng,
+        )
         .map_err(lib("reply"))?
     {
         Outcome::Certificates(certs) => {

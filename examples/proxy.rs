@@ -84,7 +84,7 @@ use scep::builder;
 use scep::ca_certs::CaCertificates;
 use scep::caps::{Capabilities, Policy};
 use scep::client::{Client, ClientOptions, Outcome, Transaction};
-use scep::crypto::{DigestAlgorithm, SecureRandom, SignatureAlgorithm, Signer};
+use scep::crypto::{DigestAlgorithm, Legacy, SecureRandom, SignatureAlgorithm, Signer};
 use scep::http::{self, HttpRequest, Operation, Response};
 use scep::limits::Limits;
 use scep::message::{Csr, Request};
@@ -267,25 +267,16 @@ impl Upstream {
                 Err(e) => return Err(format!("upstream {url}: {e}")),
             }
         };
-        #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
-        let mut options = ClientOptions {
-            path,
-            policy: Policy::default(),
-            signing_time: Some(util::der_time(SystemTime::now())?),
-            ..ClientOptions::default()
-        };
-        #[cfg(feature = "insecure-legacy")]
-        {
-            options.allow_legacy = legacy;
-            options.policy.allow_legacy = legacy;
-        }
-        #[cfg(not(feature = "insecure-legacy"))]
-        let _ = legacy;
+        let legacy = Legacy::allow_if(legacy).map_err(|e| format!("{e}"))?;
+        let options = ClientOptions::default()
+            .with_endpoint(&path)
+            .with_policy(Policy::default().with_legacy(legacy))
+            .with_signing_time(Some(util::der_time(SystemTime::now())?));
         // Trust on first use: pinning the upstream (`--upstream-fingerprint`) is the tools'
         // part of issue #12, with `CaCertificates::verify`.
-        let client =
-            Client::from_ca_certificates(&ca.trust_on_first_use(), caps, PROVIDER, options)
-                .map_err(ca::scep_err("upstream capabilities"))?;
+        let client = Client::new(ca.trust_on_first_use(), caps, PROVIDER)
+            .and_then(|c| c.with_options(options))
+            .map_err(ca::scep_err("upstream capabilities"))?;
         let sig = SignatureAlgorithm::RsaPkcs1v15(client.negotiated().digest);
         eprintln!(
             "proxy: upstream {url}: {:?}, {:?}, encrypting to {}",
@@ -318,7 +309,15 @@ impl Upstream {
         }
         let outcome = self
             .client
-            .handle(tx, &reply.body, &self.signer, util::now(), rng)
+            .handle(
+                tx,
+                reply.status,
+                Some(&*reply.content_type),
+                &reply.body,
+                &self.signer,
+                util::now(),
+                rng,
+            )
             .map_err(|e| match e {
                 Error::LegacyAlgorithm => {
                     "the upstream answered with single DES or MD5 (--insecure-legacy)".to_owned()
@@ -683,7 +682,7 @@ impl App {
         body: &[u8],
         rng: &mut dyn SecureRandom,
     ) -> Logged {
-        let limits = self.server.options().http_limits;
+        let limits = self.server.options().http_limits();
         let op = match http::parse_request(method, target, body, &limits) {
             Ok(p) => p.operation,
             Err(e) => return Logged::text(e.status_code(), e.as_str(), format!("HTTP error: {e}")),
@@ -873,12 +872,8 @@ fn run(args: Args) -> Result<(), String> {
     // Devices see the RA certificate and the upstream's.
     let mut ca_certs = vec![ra.certificate().clone()];
     ca_certs.extend(upstream.certificates.iter().cloned());
-    #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
-    let mut options = ServerOptions::default();
-    #[cfg(feature = "insecure-legacy")]
-    {
-        options.allow_legacy = args.insecure_legacy;
-    }
+    let legacy = Legacy::allow_if(args.insecure_legacy).map_err(|e| format!("{e}"))?;
+    let options = ServerOptions::default().with_legacy(legacy);
     let server = Server::new(
         ra.clone(),
         ra.clone(),
@@ -917,7 +912,7 @@ fn run(args: Args) -> Result<(), String> {
         challenge: args.challenge,
         pending,
     };
-    let max_body = app.server.options().http_limits.max_body_len;
+    let max_body = app.server.options().http_limits().max_body_len;
     for mut req in http.incoming_requests() {
         let method = req.method().as_str().to_owned();
         let target = req.url().to_owned();

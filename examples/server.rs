@@ -35,7 +35,7 @@ use std::process::ExitCode;
 use scep::Certificate;
 use scep::attr::{FailInfo, FailInfoText};
 use scep::caps::{Capabilities, Capability};
-use scep::crypto::SecureRandom;
+use scep::crypto::{Legacy, SecureRandom};
 use scep::http::{self, Operation, Response};
 use scep::message::{Csr, Request};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
@@ -143,7 +143,7 @@ impl App {
         body: &[u8],
         rng: &mut dyn SecureRandom,
     ) -> (String, Logged) {
-        let limits = self.server.options().http_limits;
+        let limits = self.server.options().http_limits();
         let parsed = match http::parse_request(method, target, body, &limits) {
             Ok(p) => p,
             Err(e) => {
@@ -378,12 +378,8 @@ fn run(args: Args) -> Result<(), String> {
         caps.remove(&Capability::PostPkiOperation);
         caps.remove(&Capability::ScepStandard);
     }
-    #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
-    let mut options = ServerOptions::default();
-    #[cfg(feature = "insecure-legacy")]
-    {
-        options.allow_legacy = args.insecure_legacy;
-    }
+    let legacy = Legacy::allow_if(args.insecure_legacy).map_err(|e| format!("{e}"))?;
+    let options = ServerOptions::default().with_legacy(legacy);
     let server = Server::new(
         ca.key().clone(),
         ca.key().clone(),
@@ -422,7 +418,7 @@ fn run(args: Args) -> Result<(), String> {
         waiting: HashMap::new(),
         done: HashMap::new(),
     };
-    let max_body = app.server.options().http_limits.max_body_len;
+    let max_body = app.server.options().http_limits().max_body_len;
     let mut rng = getrandom::SysRng;
     for mut req in http.incoming_requests() {
         let method = req.method().as_str().to_owned();

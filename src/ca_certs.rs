@@ -14,7 +14,7 @@
 //! man in the middle can claim anything. A client believes a reply through
 //! [`CaCertificates::verify`] (the certificates whose signatures chain to a trust anchor, with
 //! the roles chosen among those; see [`trust`](crate::trust)), or, explicitly, through
-//! [`CaCertificates::trust_on_first_use`]. [`Client::from_ca_certificates`](crate::client::Client::from_ca_certificates)
+//! [`CaCertificates::trust_on_first_use`]. [`Client::new`](crate::client::Client::new)
 //! takes only the result of one of the two.
 //!
 //! # Selection rules

@@ -26,41 +26,92 @@ use crate::message::{
 };
 use crate::trust::{TrustedCaCertificates, UnixTime};
 
-/// Client settings.
+/// Client settings. Build them with the `with_*` methods from `ClientOptions::default()`; the
+/// struct is `#[non_exhaustive]`.
+///
+/// ```
+/// use scep::client::ClientOptions;
+/// let options = ClientOptions::default().with_endpoint("http://ca.example/scep");
+/// assert_eq!(options.endpoint, "http://ca.example/scep");
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ClientOptions {
-    /// The URL path of the SCEP endpoint (default [`http::DEFAULT_PATH`]).
-    pub path: String,
-    /// Limits for parsing replies.
+    /// Where the SCEP endpoint is: its URL path (`/scep`, default [`http::DEFAULT_PATH`]) or its
+    /// base URL (`http://ca.example/scep`). Every [`HttpRequest::path_and_query`] starts with
+    /// it, so with a base URL it is the absolute URL to fetch.
+    pub endpoint: String,
+    /// Limits for parsing replies (also the largest reply accepted).
     pub limits: Limits,
-    /// How to read GetCACaps.
+    /// How to read GetCACaps, including the client's one [`Legacy`](crate::crypto::Legacy)
+    /// setting ([`Policy::legacy`]), which also governs sealing requests and opening replies
+    /// (micromdm's server sends single DES).
     pub policy: Policy,
     /// Key transport for requests (default RSA PKCS #1 v1.5, which every CA reads).
     pub key_transport: KeyTransport,
     /// `signingTime` to put in requests; the crate has no clock.
     pub signing_time: Option<der::DateTime>,
     /// How far the `now` given to [`Client::handle`] may be off when an issued certificate's
-    /// validity is checked (default 5 minutes): a device whose clock is slow still accepts a
-    /// certificate whose notBefore is the CA's "now".
+    /// validity is checked (default [`DEFAULT_CLOCK_SKEW`](crate::trust::DEFAULT_CLOCK_SKEW),
+    /// 5 minutes): a device whose clock is slow still accepts a certificate whose notBefore is
+    /// the CA's "now".
     pub clock_skew: core::time::Duration,
-    /// Accept single DES and MD5 in replies (micromdm's server sends single DES). Only with
-    /// the `insecure-legacy` feature.
-    #[cfg(feature = "insecure-legacy")]
-    pub allow_legacy: bool,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
         Self {
-            path: String::from(http::DEFAULT_PATH),
+            endpoint: String::from(http::DEFAULT_PATH),
             limits: Limits::DEFAULT,
             policy: Policy::default(),
             key_transport: KeyTransport::RsaPkcs1v15,
             signing_time: None,
             clock_skew: crate::trust::DEFAULT_CLOCK_SKEW,
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: false,
         }
+    }
+}
+
+impl ClientOptions {
+    /// Sets [`endpoint`](Self::endpoint): a path or a base URL.
+    #[must_use]
+    pub fn with_endpoint(mut self, endpoint: &str) -> Self {
+        self.endpoint = String::from(endpoint);
+        self
+    }
+
+    /// Sets [`limits`](Self::limits).
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets [`policy`](Self::policy).
+    #[must_use]
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets [`key_transport`](Self::key_transport).
+    #[must_use]
+    pub fn with_key_transport(mut self, key_transport: KeyTransport) -> Self {
+        self.key_transport = key_transport;
+        self
+    }
+
+    /// Sets [`signing_time`](Self::signing_time).
+    #[must_use]
+    pub fn with_signing_time(mut self, signing_time: Option<der::DateTime>) -> Self {
+        self.signing_time = signing_time;
+        self
+    }
+
+    /// Sets [`clock_skew`](Self::clock_skew).
+    #[must_use]
+    pub fn with_clock_skew(mut self, clock_skew: core::time::Duration) -> Self {
+        self.clock_skew = clock_skew;
+        self
     }
 }
 
@@ -155,82 +206,65 @@ pub enum Outcome {
 }
 
 impl Client {
-    /// A client for the CA whose certificates are `ca_certs`, encrypting requests to
-    /// `recipient` (the RA or CA encryption certificate), with the capabilities from
-    /// GetCACaps.
+    /// A client for the CA described by its GetCACert reply, as believed
+    /// ([`CaCertificates::verify`](crate::ca_certs::CaCertificates::verify) against a trust
+    /// anchor, or, as an explicit opt-out,
+    /// [`CaCertificates::trust_on_first_use`](crate::ca_certs::CaCertificates::trust_on_first_use)),
+    /// and its GetCACaps reply (`capabilities`, read with [`Capabilities::from_http`]), with
+    /// default [`ClientOptions`] (change them with [`Client::with_options`]).
     ///
-    /// **Every certificate given is believed as it is**: replies must be signed by one of
-    /// `ca_certs` (or `recipient`), and an issued certificate by one of `ca_certs`. Use it for
-    /// certificates you configured yourself; for a GetCACert reply use
-    /// [`Client::from_ca_certificates`] with a [verified](crate::ca_certs::CaCertificates::verify)
-    /// set.
+    /// Requests are encrypted to the
+    /// [encryption certificate](TrustedCaCertificates::encryption_certificate); replies must be
+    /// signed by one of the [signing certificates](TrustedCaCertificates::signing_certificates)
+    /// (for a set trusted on first use, also the chain and the encryption certificate, as
+    /// before anchors); an issued certificate must be signed by one of the
+    /// [issuers](TrustedCaCertificates::issuers).
     ///
     /// # Errors
     /// From [`Capabilities::negotiate`] when no common algorithm exists.
     pub fn new(
-        recipient: Certificate,
-        ca_certs: Vec<Certificate>,
-        caps: Capabilities,
+        ca_certificates: TrustedCaCertificates,
+        capabilities: Capabilities,
         provider: CryptoProvider,
-        options: ClientOptions,
     ) -> Result<Self, Error> {
-        let negotiated = caps.negotiate(&options.policy, &provider)?;
-        // The CA's name for CertPoll: the issuing CA (a CA certificate or a self-issued one),
-        // else the recipient's issuer.
-        let ca_name = ca_certs
-            .iter()
-            .find(|c| c.is_ca())
-            .or_else(|| ca_certs.iter().find(|c| c.is_self_issued()))
-            .map_or_else(|| recipient.issuer().clone(), |c| c.subject().clone());
-        let issuers = ca_certs.clone();
-        let mut trusted = ca_certs;
-        if !trusted.iter().any(|c| c.as_der() == recipient.as_der()) {
+        let options = ClientOptions::default();
+        let negotiated = capabilities.negotiate(&options.policy, &provider)?;
+        let ca = &ca_certificates;
+        let recipient = ca.encryption_certificate().clone();
+        let mut trusted: Vec<Certificate> = ca.signing_certificates().to_vec();
+        if ca.is_first_use() && !trusted.iter().any(|c| c.as_der() == recipient.as_der()) {
+            // Trusted on first use: the recipient may sign too, as before anchors.
             trusted.push(recipient.clone());
         }
+        // The CA's name for CertPoll: the issuing CA, else the recipient's issuer.
+        let ca_name = ca
+            .ca_certificate()
+            .map_or_else(|| recipient.issuer().clone(), |c| c.subject().clone());
         Ok(Self {
             recipient,
             trusted,
-            issuers,
+            issuers: ca.issuers().to_vec(),
             ca_name,
-            caps,
+            caps: capabilities,
             negotiated,
             provider,
             options,
         })
     }
 
-    /// A client for the CA described by a GetCACert reply that was
-    /// [verified](crate::ca_certs::CaCertificates::verify) against a trust anchor (or, as an
-    /// explicit opt-out, [trusted on first use](crate::ca_certs::CaCertificates::trust_on_first_use)):
-    /// requests are encrypted to its
-    /// [encryption certificate](TrustedCaCertificates::encryption_certificate), replies must be
-    /// signed by one of its [signing certificates](TrustedCaCertificates::signing_certificates),
-    /// and an issued certificate by one of its [issuers](TrustedCaCertificates::issuers).
+    /// Replaces the options, negotiating again with the new [`Policy`].
     ///
     /// # Errors
     /// From [`Capabilities::negotiate`].
-    pub fn from_ca_certificates(
-        ca: &TrustedCaCertificates,
-        caps: Capabilities,
-        provider: CryptoProvider,
-        options: ClientOptions,
-    ) -> Result<Self, Error> {
-        let mut client = Self::new(
-            ca.encryption_certificate().clone(),
-            ca.signing_certificates().to_vec(),
-            caps,
-            provider,
-            options,
-        )?;
-        client.issuers = ca.issuers().to_vec();
-        if !ca.is_first_use() {
-            // Only what the key usage allows signs (not an encryption-only RA).
-            client.trusted = ca.signing_certificates().to_vec();
-        }
-        if let Some(c) = ca.ca_certificate() {
-            client.ca_name = c.subject().clone();
-        }
-        Ok(client)
+    pub fn with_options(mut self, options: ClientOptions) -> Result<Self, Error> {
+        self.negotiated = self.caps.negotiate(&options.policy, &self.provider)?;
+        self.options = options;
+        Ok(self)
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
     }
 
     /// The algorithms chosen from the capabilities. Configure the signer's digest to match
@@ -274,14 +308,13 @@ impl Client {
             recipient_nonce: None,
             body: request.into(),
         };
-        let opts = SealOptions {
-            content_encryption: self.negotiated.cipher,
-            key_transport: self.options.key_transport,
-            signing_time: self.options.signing_time,
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: self.options.allow_legacy,
-            ..SealOptions::DEFAULT
-        };
+        // Signed with the negotiated digest: asked of the signer when it is not its own.
+        let opts = SealOptions::DEFAULT
+            .with_content_encryption(self.negotiated.cipher)
+            .with_key_transport(self.options.key_transport)
+            .with_signing_time(self.options.signing_time)
+            .with_legacy(self.options.policy.legacy)
+            .with_digest(Some(self.negotiated.digest));
         let der = envelope::seal(
             &msg,
             signer,
@@ -290,7 +323,8 @@ impl Client {
             &self.provider,
             rng,
         )?;
-        let http = HttpRequest::pki_operation(&self.options.path, &der, self.negotiated.use_post);
+        let http =
+            HttpRequest::pki_operation(&self.options.endpoint, &der, self.negotiated.use_post);
         // The request goes back out of the message it was sealed in (no copy); a CertPoll's
         // transaction keeps the request it polls for.
         let request = match polled {
@@ -393,9 +427,13 @@ impl Client {
         self.seal_request(id, Request::GetCrl(which), None, signer, rng)
     }
 
-    /// Checks and interprets the CertRep that answered `tx`.
+    /// Checks and interprets the HTTP reply to `tx`: its status, `Content-Type` (when the
+    /// HTTP client gives one) and body, as [`Capabilities::from_http`] takes GetCACaps.
     ///
-    /// In order: the reply is a CertRep; it is signed by one of the CA's certificates (found in
+    /// In order: the status is 200 (anything else is [`Error::HttpStatus`], 503 included: the
+    /// server asks to retry later); the content type is not a `text/...` error page
+    /// ([`Error::ContentTypeMismatch`]; others are not checked, servers mislabel
+    /// pkiMessages); the body is a CertRep; it is signed by one of the CA's certificates (found in
     /// the reply or among those the client was built with); its transaction ID and
     /// `recipientNonce` match `tx`; only then is the envelope decrypted with `decryptor` (the
     /// key that signed the request). The issued certificate is picked by its public key and
@@ -411,22 +449,32 @@ impl Client {
     /// certificate asked for; [`Error::Untrusted`] for an issued (or fetched) certificate the
     /// CA did not sign (`NotIssuedByCa`) or that is not valid at `now` (`Expired`,
     /// `NotYetValid`, `UnreadableValidity`).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the reply as HTTP gave it, the key, the time and randomness: all needed, none optional"
+    )]
     pub fn handle(
         &self,
         tx: &Transaction,
+        status: u16,
+        content_type: Option<&str>,
         response: &[u8],
         decryptor: &dyn Decryptor,
         now: UnixTime,
         rng: &mut dyn SecureRandom,
     ) -> Result<Outcome, Error> {
+        if status != 200 {
+            return Err(Error::HttpStatus(status));
+        }
+        if content_type.is_some_and(|t| t.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("text/")))
+        {
+            return Err(Error::ContentTypeMismatch);
+        }
         let trusted = &self.trusted;
-        let opts = OpenOptions {
-            limits: self.options.limits,
-            extra_certificates: trusted,
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: self.options.allow_legacy,
-            ..OpenOptions::DEFAULT
-        };
+        let opts = OpenOptions::DEFAULT
+            .with_limits(self.options.limits)
+            .with_extra_certificates(trusted)
+            .with_legacy(self.options.policy.legacy);
         let parsed = envelope::parse(response, &opts)?;
         if parsed.message_type() != MessageType::CertRep {
             return Err(Error::Mismatch);

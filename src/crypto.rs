@@ -27,7 +27,9 @@ use crate::cert::Certificate;
 mod alg;
 mod verify;
 
-pub use alg::{ContentEncryption, DigestAlgorithm, KeyTransport, SignatureAlgorithm, digest_info};
+pub use alg::{
+    ContentEncryption, DigestAlgorithm, KeyTransport, Legacy, SignatureAlgorithm, digest_info,
+};
 pub(crate) use alg::{params_absent_or_null, rsa_modulus_bits};
 
 /// A digest value held inline (no allocation), up to 64 bytes.
@@ -166,6 +168,22 @@ pub trait Signer {
     /// # Errors
     /// [`CryptoError`] when the key or device fails.
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError>;
+
+    /// Signs `message` with `alg` instead of [`signature_algorithm`](Self::signature_algorithm):
+    /// what a client asks for when the CA's capabilities negotiated another digest (sealing
+    /// never silently signs with a digest other than the negotiated one). The default signs
+    /// with its own algorithm only and refuses any other.
+    ///
+    /// # Errors
+    /// [`CryptoError::UnsupportedAlgorithm`] for an algorithm the key holder cannot use; as
+    /// [`sign`](Self::sign) otherwise.
+    fn sign_with(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if alg == self.signature_algorithm() {
+            self.sign(message)
+        } else {
+            Err(CryptoError::UnsupportedAlgorithm)
+        }
+    }
 }
 
 /// A key holder that decrypts content-encryption keys sent to it.
@@ -204,6 +222,13 @@ macro_rules! forward_key_holder {
             }
             fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
                 (**self).sign(message)
+            }
+            fn sign_with(
+                &self,
+                alg: SignatureAlgorithm,
+                message: &[u8],
+            ) -> Result<Vec<u8>, CryptoError> {
+                (**self).sign_with(alg, message)
             }
         }
         impl<T: Decryptor + ?Sized> Decryptor for $ptr {

@@ -172,6 +172,14 @@ pub enum Error {
     Crypto(CryptoError),
     /// DER encoding of an outgoing message failed.
     Encode,
+    /// A run-time opt-in to single DES and MD5 ([`Legacy::allow`](crate::crypto::Legacy::allow))
+    /// in a build without the `insecure-legacy` feature.
+    LegacyNotCompiled,
+    /// A reply came with this HTTP status instead of 200 (503: the server asks to retry later).
+    HttpStatus(u16),
+    /// A reply's `Content-Type` is not one the operation can have (a `text/...` error page
+    /// with status 200).
+    ContentTypeMismatch,
 }
 
 impl Error {
@@ -195,7 +203,10 @@ impl Error {
             | Self::UnexpectedContent
             | Self::InvalidInput
             | Self::Crypto(_)
-            | Self::Encode => FailInfo::BadRequest,
+            | Self::Encode
+            | Self::LegacyNotCompiled
+            | Self::HttpStatus(_)
+            | Self::ContentTypeMismatch => FailInfo::BadRequest,
         }
     }
 }
@@ -239,6 +250,11 @@ impl fmt::Display for Error {
             Self::Untrusted(t) => write!(f, "certificate not trusted: {t:?}"),
             Self::Crypto(e) => write!(f, "crypto: {e}"),
             Self::Encode => f.write_str("DER encoding failed"),
+            Self::LegacyNotCompiled => {
+                f.write_str("single DES and MD5 need the insecure-legacy feature")
+            }
+            Self::HttpStatus(s) => write!(f, "HTTP status {s}"),
+            Self::ContentTypeMismatch => f.write_str("unexpected HTTP Content-Type"),
         }
     }
 }

@@ -45,7 +45,7 @@
 //!   issuing CA. Verify the reply against the issuing CA (its certificate or SHA-256
 //!   fingerprint, from your PKI) with
 //!   [`CaCertificates::verify`](crate::ca_certs::CaCertificates::verify) and build the client
-//!   with [`Client::from_ca_certificates`]: the encryption RA becomes the recipient and the
+//!   with [`Client::new`]: the encryption RA becomes the recipient and the
 //!   signing RA a signer, both because the CA signed them (see [Trust](#trust)).
 //! - **Replies carry no certificates.** An NDES CertRep names its signer but does not include
 //!   it; [`Client::handle`] finds it among the verified signing certificates, so keep the
@@ -128,11 +128,13 @@
 //! # The `insecure-legacy` trade-off
 //!
 //! RFC 8894 §2.9 forbids single DES and MD5, and the crate refuses both unless it is built
-//! with the `insecure-legacy` feature **and** each use opts in at run time
-//! ([`ClientOptions`]`::allow_legacy`, [`ServerOptions`]`::allow_legacy`,
-//! [`OpenOptions`](crate::envelope::OpenOptions)`::allow_legacy`, and the client
-//! [`Policy`](crate::caps::Policy)`::allow_legacy` that picks DES when a CA advertises no
-//! cipher).
+//! with the `insecure-legacy` feature **and** the application opts in at run time with one
+//! [`Legacy`](crate::crypto::Legacy) value: `Legacy::allow()?`, which is an error in a build
+//! without the feature. A client takes it in its [`Policy`](crate::caps::Policy)`::legacy`
+//! (which also picks DES when a CA advertises no cipher, and governs sealing requests and
+//! opening replies), a server in [`ServerOptions`]`::legacy`, the envelope functions in
+//! [`OpenOptions`](crate::envelope::OpenOptions)`::legacy` and
+//! [`SealOptions`](crate::envelope::SealOptions)`::legacy`.
 //!
 //! What you give up by turning it on: a 56-bit DES key can be searched exhaustively, and the
 //! envelope it protects holds the challenge password, so anyone who records a request can
@@ -207,7 +209,9 @@
 //! ```
 //! use scep::builder::{self, CertificateTemplate};
 //! use scep::caps::Capabilities;
-//! use scep::client::{Client, ClientOptions, Outcome};
+//! use scep::ca_certs::CaCertificates;
+//! use scep::trust::TrustAnchor;
+//! use scep::client::{Client, Outcome};
 //! use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
 //! use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 //! use scep::server::{Decision, Incoming, Server, challenge_matches};
@@ -227,8 +231,9 @@
 //! let ra_key = RsaKey::from_pem(&pem("rsa2048.pkcs8.pem"), ra_cert.clone())?;
 //! let ra = Server::new(ra_key.clone(), ra_key.clone(),
 //!                      vec![ra_cert.clone(), ca_cert.clone()], caps(), PROVIDER);
-//! let upstream = Client::new(ca_cert.clone(), vec![ca_cert.clone()], caps(), PROVIDER,
-//!                            ClientOptions::default())?;
+//! let anchor = TrustAnchor::Certificate(ca_cert.clone());
+//! let upstream = Client::new(CaCertificates::new(vec![ca_cert.clone()])?.verify(&anchor, &PROVIDER)?,
+//!                            caps(), PROVIDER)?;
 //!
 //! // A device enrolls with the RA.
 //! let device = RsaKey::from_pem(&pem("client2048.pkcs8.pem"),
@@ -236,8 +241,10 @@
 //! let csr = builder::csr(device.certificate().subject(),
 //!                        device.certificate().subject_public_key_info(),
 //!                        Some("s3cret"), &[], sha256, &mut |m| device.sign(m))?;
-//! let to_ra = Client::new(ra_cert.clone(), vec![ra_cert.clone(), ca_cert.clone()], caps(),
-//!                         PROVIDER, ClientOptions::default())?;
+//! // Here the RA's certificate is self-signed, so the device is configured with both and
+//! // trusts them as given; with an RA certificate the CA issued, `verify` against the CA.
+//! let to_ra = Client::new(CaCertificates::new(vec![ra_cert.clone(), ca_cert.clone()])?
+//!                             .trust_on_first_use(), caps(), PROVIDER)?;
 //! let (request, device_tx) = to_ra.enroll(&csr, &device, &mut rng)?;
 //!
 //! // 1-2. The RA opens the request and applies its policy.
@@ -270,11 +277,11 @@
 //!
 //! // 4. The RA reads the CA's reply and answers the device.
 //! let now = scep::trust::UnixTime::from_secs(1_790_000_000); // 2026-09-21: your clock
-//! let outcome = upstream.handle(&upstream_tx, &ca_reply.body, &ra_key, now, &mut rng)?;
+//! let outcome = upstream.handle(&upstream_tx, ca_reply.status, Some(ca_reply.content_type), &ca_reply.body, &ra_key, now, &mut rng)?;
 //! assert!(matches!(outcome, Outcome::Issued { .. }));
 //! let reply = ra.reply(&at_ra, Decision::from(outcome), &mut rng)?;
 //!
-//! let Outcome::Issued { certificate, .. } = to_ra.handle(&device_tx, &reply.body, &device, now, &mut rng)?
+//! let Outcome::Issued { certificate, .. } = to_ra.handle(&device_tx, reply.status, Some(&*reply.content_type), &reply.body, &device, now, &mut rng)?
 //! else { unreachable!() };
 //! assert_eq!(certificate.subject(), csr.subject());
 //! assert_eq!(certificate.issuer(), ca_cert.subject());
@@ -349,7 +356,6 @@
 //! [`Decision::Pending`]: crate::server::Decision::Pending
 //! [`Client`]: crate::client::Client
 //! [`Client::new`]: crate::client::Client::new
-//! [`Client::from_ca_certificates`]: crate::client::Client::from_ca_certificates
 //! [`Client::enroll`]: crate::client::Client::enroll
 //! [`Client::handle`]: crate::client::Client::handle
 //! [`Client::poll`]: crate::client::Client::poll

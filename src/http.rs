@@ -50,6 +50,9 @@ use core::fmt;
 use core::str::FromStr;
 
 mod encoding;
+mod limits;
+
+pub use limits::HttpLimits;
 
 use encoding::{
     base64_decode_lenient, base64_encode, form_decode, percent_decode, percent_encode_into,
@@ -342,52 +345,6 @@ pub fn decode_message(value: &[u8]) -> Result<Vec<u8>, HttpError> {
         return Err(HttpError::MissingMessage);
     }
     Ok(der)
-}
-
-/// Size limits for [`parse_request`], checked before any decoding.
-///
-/// The defaults (256 KiB each) leave room for a GET of a request with a 4096-bit key and a
-/// certificate chain, several times over.
-#[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
-#[non_exhaustive]
-pub struct HttpLimits {
-    /// Longest request target (path and query, as passed to [`parse_request`]) in bytes.
-    pub max_query_len: usize,
-    /// Longest POST body in bytes.
-    pub max_body_len: usize,
-}
-
-impl HttpLimits {
-    /// The defaults: 256 KiB for the request target and for the body.
-    pub const DEFAULT: Self = Self {
-        max_query_len: 256 * 1024,
-        max_body_len: 256 * 1024,
-    };
-
-    /// The defaults ([`HttpLimits::DEFAULT`]).
-    pub const fn new() -> Self {
-        Self::DEFAULT
-    }
-
-    /// Sets [`max_query_len`](Self::max_query_len).
-    #[must_use]
-    pub const fn with_max_query_len(mut self, len: usize) -> Self {
-        self.max_query_len = len;
-        self
-    }
-
-    /// Sets [`max_body_len`](Self::max_body_len).
-    #[must_use]
-    pub const fn with_max_body_len(mut self, len: usize) -> Self {
-        self.max_body_len = len;
-        self
-    }
-}
-
-impl Default for HttpLimits {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
 }
 
 /// A SCEP request as received by a server, from [`parse_request`].

@@ -120,24 +120,24 @@ fn build_fixture() -> Result<Fixture, Error> {
         Capabilities::rfc8894_server(),
         PROVIDER,
     )
-    .with_options(ServerOptions {
-        allow_unmatched_recipient: true,
-        #[cfg(feature = "insecure-legacy")]
-        allow_legacy: true,
-        ..ServerOptions::default()
-    });
-    let client = Client::new(
-        ra_cert,
-        ca_certs.clone(),
-        Capabilities::rfc8894_server(),
-        PROVIDER,
-        ClientOptions {
-            path: String::from("/scep"),
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: true,
-            ..ClientOptions::default()
-        },
-    )?;
+    .with_options(
+        ServerOptions::default()
+            .with_allow_unmatched_recipient(true)
+            .with_legacy(crate::crypto::Legacy::allow_if(true).unwrap_or_default()),
+    );
+    let client = CaCertificates::new(ca_certs.clone()).and_then(|ca| {
+        Client::new(
+            ca.trust_on_first_use(),
+            Capabilities::rfc8894_server(),
+            PROVIDER,
+        )?
+        .with_options(
+            ClientOptions::default().with_endpoint("/scep").with_policy(
+                Policy::default()
+                    .with_legacy(crate::crypto::Legacy::allow_if(true).unwrap_or_default()),
+            ),
+        )
+    })?;
     let csr = device_csr(&device_cert)?;
     let (request, tx) = client.enroll(&csr, &device, &mut FixedRng::new(0))?;
     Ok(Fixture {
@@ -165,13 +165,10 @@ fn device_csr(cert: &Certificate) -> Result<crate::message::Csr, Error> {
 
 impl Fixture {
     fn open_options(&self) -> OpenOptions<'_> {
-        OpenOptions {
-            extra_certificates: &self.ca_certs,
-            allow_unmatched_recipient: true,
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: true,
-            ..OpenOptions::DEFAULT
-        }
+        OpenOptions::DEFAULT
+            .with_extra_certificates(&self.ca_certs)
+            .with_allow_unmatched_recipient(true)
+            .with_legacy(crate::crypto::Legacy::allow_if(true).unwrap_or_default())
     }
 }
 
@@ -256,9 +253,15 @@ const FUZZ_NOW: UnixTime = UnixTime::from_secs(1_800_000_000);
 /// key.
 pub fn client(data: &[u8]) -> bool {
     let Some(f) = fixture() else { return true };
-    let _ = f
-        .client
-        .handle(&f.tx, data, &f.device, FUZZ_NOW, &mut FixedRng::new(3));
+    let _ = f.client.handle(
+        &f.tx,
+        200,
+        None,
+        data,
+        &f.device,
+        FUZZ_NOW,
+        &mut FixedRng::new(3),
+    );
     true
 }
 
@@ -283,14 +286,8 @@ pub fn ca_certs(data: &[u8]) -> bool {
         ok &= c.to_der().is_ok_and(|der| {
             CertsOnly::from_ber(&der, &relaxed).is_ok_and(|again| sorted(&again) == sorted(&c))
         });
-        if let Some(first) = c.certificates.first() {
-            let _ = Client::new(
-                first.clone(),
-                c.certificates.clone(),
-                Capabilities::new(),
-                PROVIDER,
-                ClientOptions::default(),
-            );
+        if let Ok(ca) = CaCertificates::new(c.certificates.clone()) {
+            let _ = Client::new(ca.trust_on_first_use(), Capabilities::new(), PROVIDER);
         }
     }
     if let Ok(cc) = CaCertificates::parse(data, &Limits::DEFAULT) {
@@ -426,15 +423,14 @@ pub fn roundtrip(data: &[u8]) -> bool {
     if first.message.sender_nonce.is_none() {
         return true; // seal requires one; some peers omit it in replies
     }
-    let seal_opts = SealOptions {
-        content_encryption: first
-            .content_encryption
-            .unwrap_or(ContentEncryption::Aes128Cbc),
-        key_transport: first.key_transport.unwrap_or(KeyTransport::RsaPkcs1v15),
-        #[cfg(feature = "insecure-legacy")]
-        allow_legacy: true,
-        ..SealOptions::DEFAULT
-    };
+    let seal_opts = SealOptions::DEFAULT
+        .with_content_encryption(
+            first
+                .content_encryption
+                .unwrap_or(ContentEncryption::Aes128Cbc),
+        )
+        .with_key_transport(first.key_transport.unwrap_or(KeyTransport::RsaPkcs1v15))
+        .with_legacy(crate::crypto::Legacy::allow_if(true).unwrap_or_default());
     let seal = |m: &crate::message::PkiMessage| {
         envelope::seal(
             m,

@@ -29,6 +29,9 @@
 //!
 //! ```
 //! use scep::builder;
+//! use scep::ca_certs::CaCertificates;
+//! use scep::trust::TrustAnchor;
+//! use scep::limits::Limits;
 //! use scep::caps::Capabilities;
 //! use scep::client::{Client, ClientOptions, Outcome};
 //! use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
@@ -55,9 +58,13 @@
 //! // Client: GetCACaps and GetCACert (the HTTP exchange is the caller's; here, direct calls).
 //! let Incoming::Reply(caps) = server.handle("GET", "/scep?operation=GetCACaps", b"", &mut rng)
 //! else { unreachable!() };
-//! let client = Client::new(ca_cert.clone(), vec![ca_cert.clone()],
-//!                          Capabilities::from_http(caps.status, &caps.body), PROVIDER,
-//!                          ClientOptions { path: "/scep".into(), ..Default::default() })?;
+//! let Incoming::Reply(ca_reply) = server.handle("GET", "/scep?operation=GetCACert", b"", &mut rng)
+//! else { unreachable!() };
+//! // Only what chains to the CA certificate the device was configured with is believed.
+//! let anchor = TrustAnchor::Certificate(ca_cert.clone());
+//! let ca_certs = CaCertificates::parse(&ca_reply.body, &Limits::DEFAULT)?.verify(&anchor, &PROVIDER)?;
+//! let client = Client::new(ca_certs, Capabilities::from_http(caps.status, &caps.body), PROVIDER)?
+//!     .with_options(ClientOptions::default().with_endpoint("/scep"))?;
 //!
 //! // Client: PKCSReq. `request` is what goes over HTTP (POST, since the CA supports it).
 //! let (request, transaction) = client.enroll(&csr, &device, &mut rng)?;
@@ -91,7 +98,7 @@
 //! // The issued certificate must be signed by the CA and valid now (the caller's clock; here
 //! // a fixed time within the certificate's validity).
 //! let now = scep::trust::UnixTime::from_secs(1_790_000_000); // 2026-09-21
-//! match client.handle(&transaction, &response.body, &device, now, &mut rng)? {
+//! match client.handle(&transaction, response.status, Some(response.content_type), &response.body, &device, now, &mut rng)? {
 //!     Outcome::Issued { certificate, .. } => {
 //!         assert_eq!(certificate.subject(), csr.subject());
 //!     }

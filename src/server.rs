@@ -18,7 +18,7 @@ use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
 use crate::caps::Capabilities;
 use crate::cert::Certificate;
 use crate::crypto::{
-    ContentEncryption, CryptoProvider, Decryptor, KeyTransport, SecureRandom, Signer,
+    ContentEncryption, CryptoProvider, Decryptor, KeyTransport, Legacy, SecureRandom, Signer,
 };
 use crate::envelope::{self, OpenOptions, Opened, SealOptions, SignatureOid};
 use crate::error::Error;
@@ -29,13 +29,22 @@ use crate::message::{CertRep, CertsOnly, Crl, Csr, MessageBody, PkiMessage, Requ
 mod signer;
 pub use signer::SignerKind;
 
-/// Server settings.
+/// Server settings. Build them with the `with_*` methods from `ServerOptions::default()`; the
+/// struct is `#[non_exhaustive]`.
+///
+/// ```
+/// use scep::limits::Limits;
+/// use scep::server::ServerOptions;
+/// let options = ServerOptions::default()
+///     .with_limits(Limits { max_message_size: 64 * 1024, ..Limits::DEFAULT });
+/// assert!(options.http_limits().max_body_len >= 64 * 1024);
+/// ```
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct ServerOptions {
-    /// Limits for parsing requests.
+    /// Limits for reading requests. [`Limits::max_message_size`] is the one size limit: the
+    /// HTTP layer's limits follow from it ([`ServerOptions::http_limits`]).
     pub limits: Limits,
-    /// Limits for the HTTP layer.
-    pub http_limits: HttpLimits,
     /// How the reply's signature algorithm is named.
     pub signature_oid: SignatureOid,
     /// Content encryption for replies when the request's cannot be mirrored.
@@ -44,39 +53,77 @@ pub struct ServerOptions {
     /// certificate) and try the first RA key on it. Default off.
     pub allow_unmatched_recipient: bool,
     /// How far the `now` given to [`PkiRequest::signer_kind`] may be off when the signer
-    /// certificate's validity is checked (default 5 minutes).
+    /// certificate's validity is checked (default
+    /// [`DEFAULT_CLOCK_SKEW`](crate::trust::DEFAULT_CLOCK_SKEW), 5 minutes).
     pub clock_skew: core::time::Duration,
-    /// Accept (and answer with) single DES and MD5. Only with the `insecure-legacy` feature;
-    /// micromdm's `scepclient` needs it.
-    #[cfg(feature = "insecure-legacy")]
-    pub allow_legacy: bool,
+    /// Accept (and answer with) single DES and MD5; micromdm's `scepclient` needs it.
+    pub legacy: Legacy,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
         Self {
             limits: Limits::DEFAULT,
-            http_limits: HttpLimits::default(),
             signature_oid: SignatureOid::Combined,
             default_cipher: ContentEncryption::Aes128Cbc,
             allow_unmatched_recipient: false,
             clock_skew: crate::trust::DEFAULT_CLOCK_SKEW,
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: false,
+            legacy: Legacy::REFUSE,
         }
     }
 }
 
 impl ServerOptions {
-    fn legacy(&self) -> bool {
-        #[cfg(feature = "insecure-legacy")]
-        {
-            self.allow_legacy
-        }
-        #[cfg(not(feature = "insecure-legacy"))]
-        {
-            false
-        }
+    fn legacy_allowed(&self) -> bool {
+        self.legacy.is_allowed()
+    }
+
+    /// The HTTP layer's limits, following from [`Limits::max_message_size`]
+    /// ([`HttpLimits::for_message_size`]): what an HTTP server in front should allow too.
+    pub const fn http_limits(&self) -> HttpLimits {
+        HttpLimits::for_message_size(self.limits.max_message_size)
+    }
+
+    /// Sets [`limits`](Self::limits).
+    #[must_use]
+    pub const fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets [`signature_oid`](Self::signature_oid).
+    #[must_use]
+    pub const fn with_signature_oid(mut self, oid: SignatureOid) -> Self {
+        self.signature_oid = oid;
+        self
+    }
+
+    /// Sets [`default_cipher`](Self::default_cipher).
+    #[must_use]
+    pub const fn with_default_cipher(mut self, cipher: ContentEncryption) -> Self {
+        self.default_cipher = cipher;
+        self
+    }
+
+    /// Sets [`clock_skew`](Self::clock_skew).
+    #[must_use]
+    pub const fn with_clock_skew(mut self, clock_skew: core::time::Duration) -> Self {
+        self.clock_skew = clock_skew;
+        self
+    }
+
+    /// Sets [`allow_unmatched_recipient`](Self::allow_unmatched_recipient).
+    #[must_use]
+    pub const fn with_allow_unmatched_recipient(mut self, on: bool) -> Self {
+        self.allow_unmatched_recipient = on;
+        self
+    }
+
+    /// Sets [`legacy`](Self::legacy).
+    #[must_use]
+    pub const fn with_legacy(mut self, legacy: Legacy) -> Self {
+        self.legacy = legacy;
+        self
     }
 }
 
@@ -290,7 +337,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         body: &[u8],
         rng: &mut dyn SecureRandom,
     ) -> Incoming {
-        let req = match http::parse_request(method, target, body, &self.options.http_limits) {
+        let req = match http::parse_request(method, target, body, &self.options.http_limits()) {
             Ok(r) => r,
             Err(e) => return Incoming::Reply(Response::text(e.status_code(), e.as_str())),
         };
@@ -315,13 +362,10 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
     }
 
     fn open_options(&self) -> OpenOptions<'_> {
-        OpenOptions {
-            limits: self.options.limits,
-            allow_unmatched_recipient: self.options.allow_unmatched_recipient,
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: self.options.allow_legacy,
-            ..OpenOptions::DEFAULT
-        }
+        OpenOptions::DEFAULT
+            .with_limits(self.options.limits)
+            .with_allow_unmatched_recipient(self.options.allow_unmatched_recipient)
+            .with_legacy(self.options.legacy)
     }
 
     /// Opens a PKIOperation body (DER or BER pkiMessage).
@@ -447,17 +491,14 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             body,
         };
         let mut cipher = cipher.unwrap_or(self.options.default_cipher);
-        if cipher.is_legacy() && !self.options.legacy() {
+        if cipher.is_legacy() && !self.options.legacy_allowed() {
             cipher = self.options.default_cipher;
         }
-        let opts = SealOptions {
-            content_encryption: cipher,
-            key_transport: key_transport.unwrap_or(KeyTransport::RsaPkcs1v15),
-            signature_oid: self.options.signature_oid,
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: self.options.allow_legacy,
-            ..SealOptions::DEFAULT
-        };
+        let opts = SealOptions::DEFAULT
+            .with_content_encryption(cipher)
+            .with_key_transport(key_transport.unwrap_or(KeyTransport::RsaPkcs1v15))
+            .with_signature_oid(self.options.signature_oid)
+            .with_legacy(self.options.legacy);
         let der = envelope::seal(&msg, &self.signer, recipient, &opts, &self.provider, rng)?;
         Ok(Response {
             status: 200,

@@ -145,17 +145,12 @@ impl<K: Signer + Decryptor + Clone> Enrolment<K> {
             provider,
         );
         let caps = Capabilities::parse(Capabilities::rfc8894_server().render().as_bytes());
-        let client = Client::new(
-            ra_cert.clone(),
-            vec![ra_cert],
-            caps,
-            provider,
-            ClientOptions {
-                path: "/scep".into(),
-                ..ClientOptions::default()
-            },
-        )
-        .unwrap();
+        let client = scep::ca_certs::CaCertificates::new(vec![ra_cert])
+            .and_then(|ca| {
+                Client::new(ca.trust_on_first_use(), caps, provider)?
+                    .with_options(ClientOptions::default().with_endpoint("/scep"))
+            })
+            .unwrap();
         let csr = Csr::from_der(&data(&format!("client{bits}.csr.der"))).unwrap();
         let (request, transaction) = client.enroll(&csr, &device, &mut rng).unwrap();
         let pki_request = match server.pki_operation(&request.body, &mut rng) {

@@ -370,13 +370,10 @@ fn first_value<'t, 'a>(s: &'t cms::Signer<'t, 'a>, o: &ObjectIdentifier) -> Opti
 }
 
 fn open_options<'a>(extra: &'a [Certificate], unmatched: bool) -> OpenOptions<'a> {
-    OpenOptions {
-        extra_certificates: extra,
-        allow_unmatched_recipient: unmatched,
-        #[cfg(feature = "insecure-legacy")]
-        allow_legacy: true,
-        ..OpenOptions::DEFAULT
-    }
+    OpenOptions::DEFAULT
+        .with_extra_certificates(extra)
+        .with_allow_unmatched_recipient(unmatched)
+        .with_legacy(scep::crypto::Legacy::allow_if(true).unwrap_or_default())
 }
 
 fn library_error(e: &Error) -> String {

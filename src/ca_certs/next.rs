@@ -42,6 +42,7 @@ pub fn build_next_ca_cert(
         crate::envelope::Attributes::new(),
         signing_time,
         signer,
+        signer.signature_algorithm(),
         provider,
         &[],
         SignatureOid::Combined,

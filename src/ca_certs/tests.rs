@@ -999,10 +999,8 @@ fn micromdm_getcacert_capture() {
     // Its CertRep is signed by that CA: the signer is found among the signing certificates
     // and the signature verifies.
     let rep = data("peers/scepserver-certrep-success.der");
-    let opts = crate::envelope::OpenOptions {
-        extra_certificates: cc.signing_certificates(),
-        ..crate::envelope::OpenOptions::DEFAULT
-    };
+    let opts =
+        crate::envelope::OpenOptions::DEFAULT.with_extra_certificates(cc.signing_certificates());
     let parsed = parse_pki_message(&rep, &opts).unwrap();
     let signer = parsed.signer_certificate().unwrap().clone();
     assert!(cc.signing_certificates().contains(&signer));

@@ -4,7 +4,7 @@
 use alloc::vec::Vec;
 
 use super::{Capabilities, Capability};
-use crate::crypto::{ContentEncryption, CryptoProvider, DigestAlgorithm};
+use crate::crypto::{ContentEncryption, CryptoProvider, DigestAlgorithm, Legacy};
 use crate::error::{AlgorithmKind, Error};
 
 impl Capabilities {
@@ -76,7 +76,7 @@ impl Capabilities {
                 // Nothing advertised: every known server does 3DES (RFC 8894 §7.5). Single DES
                 // only when compiled in and the policy opts in.
                 #[cfg(feature = "insecure-legacy")]
-                if policy.allow_legacy {
+                if policy.legacy_allowed() {
                     candidates.push(ContentEncryption::DesCbc);
                 }
                 candidates.push(DesEde3Cbc);
@@ -123,7 +123,7 @@ impl Capabilities {
                 // Nothing advertised: SHA-1 (RFC 8894 §7.5); MD5 only when compiled in and the
                 // policy opts in.
                 #[cfg(feature = "insecure-legacy")]
-                if policy.allow_legacy {
+                if policy.legacy_allowed() {
                     candidates.push(DigestAlgorithm::Md5);
                 }
                 candidates.push(Sha1);
@@ -144,7 +144,7 @@ fn forced_choice<A: Copy>(
     supported: impl Fn(A) -> bool,
     kind: AlgorithmKind,
 ) -> Result<A, Error> {
-    if legacy && !policy.legacy() {
+    if legacy && !policy.legacy_allowed() {
         Err(Error::LegacyAlgorithm)
     } else if supported(alg) {
         Ok(alg)
@@ -181,19 +181,19 @@ pub struct Policy {
     /// cannot be decrypted. Never turned on automatically (a client may set it when the server
     /// identifies as `Microsoft-IIS`). Default `false`.
     pub ndes_quirks: bool,
-    /// When the CA advertises no cipher (neither `AES` nor `DES3`), use single DES-CBC rather
-    /// than 3DES; when it advertises no digest, use MD5 rather than SHA-1. This is what draft-era
-    /// peers (old Cisco IOS CAs) expect; RFC 8894 forbids both algorithms. Default `false`.
-    #[cfg(feature = "insecure-legacy")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "insecure-legacy")))]
-    pub allow_legacy: bool,
+    /// Single DES and MD5, which RFC 8894 forbids. When allowed, and the CA advertises no
+    /// cipher (neither `AES` nor `DES3`), single DES-CBC is used rather than 3DES, and when it
+    /// advertises no digest, MD5 rather than SHA-1: what draft-era peers (old Cisco IOS CAs)
+    /// expect. A [`Client`](crate::client::Client) also seals and opens with this setting.
+    /// Default [`Legacy::REFUSE`].
+    pub legacy: Legacy,
     /// Use this content encryption whatever the CA advertises (a CA whose GetCACaps is wrong,
     /// or testing a CA with a cipher it does not announce, such as AES-192). Takes precedence
     /// over every other switch; the provider must implement it, and single DES also needs
-    /// [`allow_legacy`](Self::allow_legacy). Default `None`.
+    /// [`legacy`](Self::legacy). Default `None`.
     pub cipher: Option<ContentEncryption>,
     /// Use this digest whatever the CA advertises; as for [`cipher`](Self::cipher), MD5 also
-    /// needs [`allow_legacy`](Self::allow_legacy). Default `None`.
+    /// needs [`legacy`](Self::legacy). Default `None`.
     pub digest: Option<DigestAlgorithm>,
 }
 
@@ -205,23 +205,15 @@ impl Policy {
             require_scep_standard: false,
             assume_scep_standard: false,
             ndes_quirks: false,
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: false,
+            legacy: Legacy::REFUSE,
             cipher: None,
             digest: None,
         }
     }
 
     /// Whether the policy admits single DES and MD5.
-    const fn legacy(&self) -> bool {
-        #[cfg(feature = "insecure-legacy")]
-        {
-            self.allow_legacy
-        }
-        #[cfg(not(feature = "insecure-legacy"))]
-        {
-            false
-        }
+    const fn legacy_allowed(&self) -> bool {
+        self.legacy.is_allowed()
     }
 
     /// The profile for Microsoft NDES: [`ndes_quirks`](Self::ndes_quirks) set.
@@ -257,12 +249,10 @@ impl Policy {
         self
     }
 
-    /// Sets [`allow_legacy`](Self::allow_legacy).
-    #[cfg(feature = "insecure-legacy")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "insecure-legacy")))]
+    /// Sets [`legacy`](Self::legacy).
     #[must_use]
-    pub const fn with_allow_legacy(mut self, on: bool) -> Self {
-        self.allow_legacy = on;
+    pub const fn with_legacy(mut self, legacy: Legacy) -> Self {
+        self.legacy = legacy;
         self
     }
 

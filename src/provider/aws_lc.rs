@@ -485,6 +485,15 @@ impl Signer for AwsLcRsaKey {
         Signer::signature_algorithm(&self.fallback)
     }
 
+    /// Any digest, through the RustCrypto key for one other than the key's own.
+    fn sign_with(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if alg == self.signature_algorithm() {
+            self.sign(message)
+        } else {
+            self.fallback.sign_with(alg, message)
+        }
+    }
+
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let SignatureAlgorithm::RsaPkcs1v15(digest) = self.signature_algorithm();
         let encoding: &'static dyn signature::RsaEncoding = match digest {

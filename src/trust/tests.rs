@@ -28,7 +28,7 @@ use crate::attr::{MessageType, Nonce};
 use crate::builder::{self, CertificateTemplate};
 use crate::ca_certs::{CaCertificates, fingerprint};
 use crate::caps::Capabilities;
-use crate::client::{Client, ClientOptions, Outcome, Transaction};
+use crate::client::{Client, Outcome, Transaction};
 use crate::crypto::DigestAlgorithm;
 use crate::crypto::{SignatureAlgorithm, Signer};
 use crate::envelope::SealOptions;
@@ -358,13 +358,7 @@ fn rogue_ra_next_to_a_lone_ca_is_dropped_and_its_reply_refused() {
 
     // The client built from the verified set encrypts to the CA: the CA's key opens the request.
     let t = set.verify(&sha256(&ca.cert), &PROVIDER).unwrap();
-    let client = Client::from_ca_certificates(
-        &t,
-        Capabilities::rfc8894_server(),
-        PROVIDER,
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let client = Client::new(t.clone(), Capabilities::rfc8894_server(), PROVIDER).unwrap();
     assert_eq!(client.recipient(), &ca.cert);
     let device = device();
     let csr = csr_for(&device, device.certificate().subject());
@@ -384,7 +378,15 @@ fn rogue_ra_next_to_a_lone_ca_is_dropped_and_its_reply_refused() {
         vec![fake, rogue.cert.clone()],
     );
     assert_eq!(
-        client.handle(&tx, &forged, &device, NOW, &mut getrandom::SysRng),
+        client.handle(
+            &tx,
+            200,
+            None,
+            &forged,
+            &device,
+            NOW,
+            &mut getrandom::SysRng
+        ),
         Err(Error::SignerNotFound)
     );
 }
@@ -607,13 +609,7 @@ fn enrolled_client(ca: &RsaKey) -> (Client, RsaKey, Csr, Transaction, PkiRequest
             &PROVIDER,
         )
         .unwrap();
-    let client = Client::from_ca_certificates(
-        &t,
-        Capabilities::rfc8894_server(),
-        PROVIDER,
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let client = Client::new(t.clone(), Capabilities::rfc8894_server(), PROVIDER).unwrap();
     let device = device();
     let csr = csr_for(&device, device.certificate().subject());
     let (request, tx) = client
@@ -677,7 +673,15 @@ fn issued_certificate_must_be_signed_by_the_ca_and_valid_now() {
                 &mut getrandom::SysRng,
             )
             .unwrap();
-        let got = client.handle(&tx, &reply.body, &device, NOW, &mut getrandom::SysRng);
+        let got = client.handle(
+            &tx,
+            200,
+            None,
+            &reply.body,
+            &device,
+            NOW,
+            &mut getrandom::SysRng,
+        );
         match want {
             Ok(()) => assert!(
                 matches!(&got, Ok(Outcome::Issued { certificate, .. }) if *certificate == cert),
@@ -725,7 +729,15 @@ fn certificates_of_a_rebuilt_poll_are_checked_too() {
         let reply = server
             .reply(&at_ca, decision, &mut getrandom::SysRng)
             .unwrap();
-        let got = client.handle(&rebuilt, &reply.body, &device, NOW, &mut getrandom::SysRng);
+        let got = client.handle(
+            &rebuilt,
+            200,
+            None,
+            &reply.body,
+            &device,
+            NOW,
+            &mut getrandom::SysRng,
+        );
         if want_ok {
             assert_eq!(
                 got,
@@ -789,7 +801,15 @@ fn get_cert_reply_must_be_the_certificate_asked_for() {
             .reply(&at_ca, Decision::Certificates(sent), &mut getrandom::SysRng)
             .unwrap();
         assert_eq!(
-            client.handle(&tx, &reply.body, &device, NOW, &mut getrandom::SysRng),
+            client.handle(
+                &tx,
+                200,
+                None,
+                &reply.body,
+                &device,
+                NOW,
+                &mut getrandom::SysRng
+            ),
             want
         );
     }
@@ -818,12 +838,12 @@ fn renewal_signed_by_an_expired_or_revoked_certificate_is_not_waved_through() {
     let server = server_for(&ca);
     let device = device();
     let csr = csr_for(&device, device.certificate().subject());
+    let anchor = TrustAnchor::Certificate(ca.certificate().clone());
+    let set = CaCertificates::new(vec![ca.certificate().clone()]).unwrap();
     let client = Client::new(
-        ca.certificate().clone(),
-        vec![ca.certificate().clone()],
+        set.verify(&anchor, &PROVIDER).unwrap(),
         Capabilities::rfc8894_server(),
         PROVIDER,
-        ClientOptions::default(),
     )
     .unwrap();
     let renew_with = |cert: &Certificate| {

@@ -79,11 +79,10 @@ fn discover<B: Backend, S: Signer, D: Decryptor>(
     let pin = TrustAnchor::Sha256Fingerprint(fp.as_bytes().try_into().unwrap());
     let ca = ca.verify(&pin, &B::PROVIDER).unwrap();
     assert!(ca.dropped().is_empty());
-    let options = ClientOptions {
-        path: "/scep".into(),
-        ..ClientOptions::default()
-    };
-    Client::from_ca_certificates(&ca, caps, B::PROVIDER, options).unwrap()
+    let options = ClientOptions::default().with_endpoint("/scep");
+    Client::new(ca, caps, B::PROVIDER)
+        .and_then(|c| c.with_options(options))
+        .unwrap()
 }
 
 fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key) {
@@ -123,7 +122,15 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             .unwrap();
         assert_eq!(resp.content_type, "application/x-pki-message");
         let out = client
-            .handle(&tx, &resp.body, &device, support::now(), &mut rng)
+            .handle(
+                &tx,
+                resp.status,
+                Some(resp.content_type),
+                &resp.body,
+                &device,
+                support::now(),
+                &mut rng,
+            )
             .unwrap();
         let Outcome::Issued { certificate, chain } = out else {
             panic!("{out:?}")
@@ -139,7 +146,15 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
         let resp = server.reply(&r, Decision::Pending, &mut rng).unwrap();
         assert_eq!(
             client
-                .handle(&tx, &resp.body, &device, support::now(), &mut rng)
+                .handle(
+                    &tx,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &device,
+                    support::now(),
+                    &mut rng
+                )
                 .unwrap(),
             Outcome::Pending
         );
@@ -167,14 +182,30 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             .unwrap();
         assert!(matches!(
             client
-                .handle(&poll, &resp.body, &device, support::now(), &mut rng)
+                .handle(
+                    &poll,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &device,
+                    support::now(),
+                    &mut rng
+                )
                 .unwrap(),
             Outcome::Issued { .. }
         ));
         // The first transaction's nonce does not fit the poll's reply.
         assert_eq!(
             client
-                .handle(&tx, &resp.body, &device, support::now(), &mut rng)
+                .handle(
+                    &tx,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &device,
+                    support::now(),
+                    &mut rng
+                )
                 .err(),
             Some(scep::Error::Mismatch)
         );
@@ -197,7 +228,15 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             .unwrap();
         assert_eq!(
             client
-                .handle(&tx, &resp.body, &device, support::now(), &mut rng)
+                .handle(
+                    &tx,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &device,
+                    support::now(),
+                    &mut rng
+                )
                 .unwrap(),
             Outcome::Rejected {
                 info: FailInfo::BadRequest,
@@ -229,7 +268,15 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             )
             .unwrap();
         let out = client
-            .handle(&tx, &resp.body, &renewing, support::now(), &mut rng)
+            .handle(
+                &tx,
+                resp.status,
+                Some(resp.content_type),
+                &resp.body,
+                &renewing,
+                support::now(),
+                &mut rng,
+            )
             .unwrap();
         assert!(matches!(out, Outcome::Issued { ref certificate, .. } if *certificate == renewed));
 
@@ -245,7 +292,15 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             .unwrap();
         assert_eq!(
             client
-                .handle(&tx, &resp.body, &renewing, support::now(), &mut rng)
+                .handle(
+                    &tx,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &renewing,
+                    support::now(),
+                    &mut rng
+                )
                 .unwrap(),
             Outcome::Certificates(vec![issued.clone()])
         );
@@ -266,7 +321,15 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             .unwrap();
         assert_eq!(
             client
-                .handle(&tx, &resp.body, &renewing, support::now(), &mut rng)
+                .handle(
+                    &tx,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &renewing,
+                    support::now(),
+                    &mut rng
+                )
                 .unwrap(),
             Outcome::Crls(vec![crl])
         );
@@ -340,7 +403,15 @@ fn a_reply_from_anyone_but_the_ca_is_refused_before_decryption<B: Backend>() {
         .unwrap();
     assert_eq!(
         client
-            .handle(&tx, &resp.body, &device, support::now(), &mut rng)
+            .handle(
+                &tx,
+                resp.status,
+                Some(resp.content_type),
+                &resp.body,
+                &device,
+                support::now(),
+                &mut rng
+            )
             .err(),
         Some(scep::Error::SignerNotFound)
     );
@@ -427,7 +498,15 @@ fn a_wrong_key_gives_a_signed_failure_with_bad_message_check<B: Backend>() {
     assert_eq!(reason, scep::Error::BadSignature);
     assert_eq!(resp.status, 200);
     let out = client
-        .handle(&tx, &resp.body, &device, support::now(), &mut rng)
+        .handle(
+            &tx,
+            resp.status,
+            Some(resp.content_type),
+            &resp.body,
+            &device,
+            support::now(),
+            &mut rng,
+        )
         .unwrap();
     assert_eq!(
         out,

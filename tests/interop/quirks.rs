@@ -36,18 +36,20 @@ pub fn server() -> Server<RsaKey, RsaKey> {
 
 fn client_for(key_transport: KeyTransport) -> Client {
     let ra = key("ra2048").certificate().clone();
-    Client::new(
-        ra.clone(),
-        vec![ra],
-        Capabilities::rfc8894_server(),
-        PROVIDER,
-        ClientOptions {
-            path: "/scep".into(),
-            key_transport,
-            ..ClientOptions::default()
-        },
-    )
-    .unwrap()
+    scep::ca_certs::CaCertificates::new(vec![ra])
+        .and_then(|ca| {
+            Client::new(
+                ca.trust_on_first_use(),
+                Capabilities::rfc8894_server(),
+                PROVIDER,
+            )?
+            .with_options(
+                ClientOptions::default()
+                    .with_endpoint("/scep")
+                    .with_key_transport(key_transport),
+            )
+        })
+        .unwrap()
 }
 
 fn csr() -> Csr {
@@ -133,6 +135,8 @@ fn client_accepts(reply: &[u8], tx: &Transaction) {
     let c = client_for(KeyTransport::RsaPkcs1v15);
     match c.handle(
         tx,
+        200,
+        None,
         reply,
         &key("client2048"),
         support::now(),
@@ -538,6 +542,8 @@ fn rsa_oaep_key_transport_from_windows() {
     match c
         .handle(
             &tx,
+            reply.status,
+            Some(reply.content_type),
             &reply.body,
             &key("client2048"),
             support::now(),
@@ -555,10 +561,7 @@ fn rsa_oaep_key_transport_from_windows() {
         return;
     };
     let bytes = support::read(&dir, "smallstep-scep/CertRep_success_ndes_nocerts.der");
-    let o = OpenOptions {
-        allow_unmatched_recipient: true,
-        ..OpenOptions::DEFAULT
-    };
+    let o = OpenOptions::DEFAULT.with_allow_unmatched_recipient(true);
     let err = envelope::parse(&bytes, &o)
         .unwrap()
         .decrypt_unverified(&key("client2048"), &PROVIDER, &mut rng)
@@ -585,10 +588,7 @@ fn every_aes_key_size_is_read_and_mirrored() {
             recipient_nonce: None,
             body: MessageBody::PkcsReq(csr()),
         };
-        let opts = SealOptions {
-            content_encryption: cipher,
-            ..SealOptions::DEFAULT
-        };
+        let opts = SealOptions::DEFAULT.with_content_encryption(cipher);
         let bytes = envelope::seal(
             &msg,
             &client,

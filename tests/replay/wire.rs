@@ -79,17 +79,16 @@ fn transcript() -> Vec<(&'static str, Vec<u8>)> {
             .body,
     ));
 
-    let client = Client::new(
-        ca_cert.clone(),
-        vec![ca_cert.clone()],
-        Capabilities::from_http(caps.status, &caps.body),
-        PROVIDER,
-        ClientOptions {
-            path: "/scep".into(),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let client = scep::ca_certs::CaCertificates::new(vec![ca_cert.clone()])
+        .and_then(|ca| {
+            Client::new(
+                ca.trust_on_first_use(),
+                Capabilities::from_http(caps.status, &caps.body),
+                PROVIDER,
+            )?
+            .with_options(ClientOptions::default().with_endpoint("/scep"))
+        })
+        .unwrap();
     let open = |body: &[u8], rng: &mut FixedRng| {
         let target = "/scep?operation=PKIOperation";
         match server.handle("POST", target, body, rng) {
@@ -109,7 +108,15 @@ fn transcript() -> Vec<(&'static str, Vec<u8>)> {
     out.push(("certrep-pending.der", pending.body.clone()));
     assert_eq!(
         client
-            .handle(&tx, &pending.body, &device, NOW, &mut rng)
+            .handle(
+                &tx,
+                pending.status,
+                Some(pending.content_type),
+                &pending.body,
+                &device,
+                NOW,
+                &mut rng
+            )
             .unwrap(),
         Outcome::Pending
     );
@@ -147,7 +154,15 @@ fn transcript() -> Vec<(&'static str, Vec<u8>)> {
         .unwrap();
     out.push(("certrep-success.der", success.body.clone()));
     match client
-        .handle(&poll_tx, &success.body, &device, NOW, &mut rng)
+        .handle(
+            &poll_tx,
+            success.status,
+            Some(success.content_type),
+            &success.body,
+            &device,
+            NOW,
+            &mut rng,
+        )
         .unwrap()
     {
         Outcome::Issued { certificate, .. } => assert_eq!(certificate, issued),
@@ -174,14 +189,16 @@ fn transcript() -> Vec<(&'static str, Vec<u8>)> {
     out.push(("getcrl.der", get_crl.body.clone()));
 
     // The same PKCSReq in a GET query, for a CA without POSTPKIOperation.
-    let get_client = Client::new(
-        ca_cert.clone(),
-        vec![ca_cert],
-        Capabilities::from_http(200, b"SHA-256\nAES\n"),
-        PROVIDER,
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let get_client = scep::ca_certs::CaCertificates::new(vec![ca_cert])
+        .and_then(|ca| {
+            Client::new(
+                ca.trust_on_first_use(),
+                Capabilities::from_http(200, b"SHA-256\nAES\n"),
+                PROVIDER,
+            )?
+            .with_options(ClientOptions::default())
+        })
+        .unwrap();
     let (get, _) = get_client.enroll(&csr, &device, &mut rng).unwrap();
     assert_eq!(get.method, http::Method::Get);
     out.push(("pkcsreq-get.txt", get.path_and_query.into_bytes()));

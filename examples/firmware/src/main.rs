@@ -125,13 +125,11 @@ fn enroll() -> Result<usize, scep::Error> {
     let mut rng = Trng;
 
     let caps = Capabilities::parse(&http_exchange("GET", "/scep?operation=GetCACaps", &[]));
-    let client = Client::new(
-        ca.clone(),
-        alloc::vec![ca],
-        caps,
-        PROVIDER,
-        ClientOptions::default(),
-    )?;
+    // The device was provisioned with its CA's certificate: the trust anchor.
+    let anchor = scep::trust::TrustAnchor::Certificate(ca.clone());
+    let trusted =
+        scep::ca_certs::CaCertificates::new(alloc::vec![ca])?.verify(&anchor, &PROVIDER)?;
+    let client = Client::new(trusted, caps, PROVIDER)?.with_options(ClientOptions::default())?;
 
     let subject = device.certificate.subject().clone();
     let public_key = device.certificate.subject_public_key_info().clone();
@@ -152,7 +150,7 @@ fn enroll() -> Result<usize, scep::Error> {
     );
     // The device's real-time clock (stand-in): the issued certificate must be valid now.
     let now = scep::trust::UnixTime::from_secs(black_box(1_790_000_000));
-    match client.handle(&transaction, &reply, &device, now, &mut rng)? {
+    match client.handle(&transaction, 200, None, &reply, &device, now, &mut rng)? {
         Outcome::Issued { certificate, .. } => Ok(certificate.as_der().len()),
         _ => Ok(0),
     }

@@ -174,6 +174,11 @@ impl Signer for RsaKey {
             message,
         )
     }
+
+    /// Any digest: the key is software.
+    fn sign_with(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        sign_pkcs1v15(&self.key, &self.blinding_seed, alg, message)
+    }
 }
 
 impl Decryptor for RsaKey {
