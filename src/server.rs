@@ -328,6 +328,12 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
 
     /// Turns an HTTP request into an [`Incoming`]. `target` is the request target (path and
     /// query, as received).
+    ///
+    /// For a PKIOperation this does blocking CPU work: an RSA signature verification and an
+    /// RSA decryption (a few milliseconds at 2048 bits, tens at 4096), and [`Server::reply`]
+    /// an RSA signature. An async server runs both off its reactor (for example in
+    /// `tokio::task::spawn_blocking`); a `Server` holding `Arc<...>` key holders is cheap to
+    /// share with such a task.
     pub fn handle(
         &self,
         method: &str,
