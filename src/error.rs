@@ -112,6 +112,8 @@ pub enum AlgorithmKind {
 pub enum TrustFailure {
     /// No CA certificate of the GetCACert reply has the pinned fingerprint.
     AnchorNotFound,
+    /// No trust anchor was configured, and trust on first use was not chosen.
+    NoAnchor,
     /// The trust anchor is not a CA certificate (basicConstraints `cA` FALSE, or a
     /// certificate that is neither a CA nor a self-issued v1 root).
     AnchorNotCa,

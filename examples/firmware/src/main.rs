@@ -24,14 +24,16 @@ use core::mem::MaybeUninit;
 
 use cortex_m_rt::entry;
 use embedded_alloc::LlffHeap as Heap;
+use scep::ca_certs::CaCertificates;
 use scep::caps::Capabilities;
-use scep::client::{Client, ClientOptions, Outcome};
+use scep::client::{Client, Outcome};
 use scep::crypto::{
     CryptoError, Decryptor, DigestAlgorithm, KeyTransport, RngError, SecureRandom,
     SignatureAlgorithm, Signer, digest_info,
 };
 // SHA-1 and SHA-256 are all a device needs; leaving SHA-384/512 out saves 31 KiB of flash.
 use scep::provider::rustcrypto::COMPACT_PROVIDER as PROVIDER;
+use scep::trust::TrustAnchor;
 use scep::{Certificate, builder};
 use zeroize::Zeroizing;
 
@@ -126,10 +128,9 @@ fn enroll() -> Result<usize, scep::Error> {
 
     let caps = Capabilities::parse(&http_exchange("GET", "/scep?operation=GetCACaps", &[]));
     // The device was provisioned with its CA's certificate: the trust anchor.
-    let anchor = scep::trust::TrustAnchor::Certificate(ca.clone());
-    let trusted =
-        scep::ca_certs::CaCertificates::new(alloc::vec![ca])?.verify(&anchor, &PROVIDER)?;
-    let client = Client::new(trusted, caps, PROVIDER)?.with_options(ClientOptions::default())?;
+    let anchor = TrustAnchor::Certificate(ca.clone());
+    let trusted = CaCertificates::new(alloc::vec![ca])?.verify(&anchor, &PROVIDER)?;
+    let client = Client::new(trusted, caps, PROVIDER)?;
 
     let subject = device.certificate.subject().clone();
     let public_key = device.certificate.subject_public_key_info().clone();
