@@ -283,14 +283,18 @@ fn select(nodes: &[Node], anchor: &Certificate, dropped: Vec<Dropped>) -> Truste
             2
         }
     };
-    ras.sort_by(|&a, &b| tier(a).cmp(&tier(b)).then_with(|| der(a).cmp(der(b))));
+    sort(&mut ras, &|a, b| {
+        tier(a).cmp(&tier(b)).then_with(|| der(a).cmp(der(b)))
+    });
 
     // The issuing CA: the issuer of the best RA; without RAs the deepest issuer.
     let ca = match ras.first() {
         Some(&r) => parent(r).unwrap_or(0),
         None => {
             let mut issuers: Vec<usize> = (0..n).filter(|&i| is_issuer(i)).collect();
-            issuers.sort_by(|&a, &b| depth(b).cmp(&depth(a)).then_with(|| der(a).cmp(der(b))));
+            sort(&mut issuers, &|a, b| {
+                depth(b).cmp(&depth(a)).then_with(|| der(a).cmp(der(b)))
+            });
             issuers.first().copied().unwrap_or(0)
         }
     };
@@ -303,7 +307,7 @@ fn select(nodes: &[Node], anchor: &Certificate, dropped: Vec<Dropped>) -> Truste
 
     // Signers: RAs (digitalSignature asserted first), the issuing CA, other CAs, the anchor.
     let mut signing: Vec<usize> = ras.iter().copied().filter(|&i| usage(i).sign()).collect();
-    signing.sort_by(|&a, &b| {
+    sort(&mut signing, &|a, b| {
         (!usage(a).sign_asserted())
             .cmp(&!usage(b).sign_asserted())
             .then_with(|| der(a).cmp(der(b)))
@@ -314,7 +318,7 @@ fn select(nodes: &[Node], anchor: &Certificate, dropped: Vec<Dropped>) -> Truste
     let mut cas: Vec<usize> = (1..n)
         .filter(|&i| node(i).is_some() && !is_ra(i) && i != ca && usage(i).sign())
         .collect();
-    cas.sort_by(|&a, &b| der(a).cmp(der(b)));
+    sort(&mut cas, &|a, b| der(a).cmp(der(b)));
     signing.extend(cas);
     if !signing.contains(&0) {
         signing.push(0);
@@ -333,7 +337,9 @@ fn select(nodes: &[Node], anchor: &Certificate, dropped: Vec<Dropped>) -> Truste
     let mut rest: Vec<usize> = (0..n)
         .filter(|&i| node(i).is_some() && !is_ra(i) && !chain.contains(&i))
         .collect();
-    rest.sort_by(|&a, &b| depth(a).cmp(&depth(b)).then_with(|| der(a).cmp(der(b))));
+    sort(&mut rest, &|a, b| {
+        depth(a).cmp(&depth(b)).then_with(|| der(a).cmp(der(b)))
+    });
     chain.extend(rest);
 
     let issuers: Vec<usize> = (0..n).filter(|&i| is_issuer(i)).collect();
@@ -341,7 +347,8 @@ fn select(nodes: &[Node], anchor: &Certificate, dropped: Vec<Dropped>) -> Truste
     let pick = |i: usize| node(i).map(|k| k.cert.clone());
     let many = |v: &[usize]| v.iter().filter_map(|&i| pick(i)).collect::<Vec<_>>();
     let mut by_position: Vec<usize> = (0..n).filter(|&i| node(i).is_some()).collect();
-    by_position.sort_by_key(|&i| node(i).map_or(0, |k| k.position.wrapping_add(1)));
+    let position = |i: usize| node(i).map_or(0, |k| k.position.wrapping_add(1));
+    sort(&mut by_position, &|a, b| position(a).cmp(&position(b)));
     TrustedCaCertificates {
         anchor: Some(anchor.clone()),
         certificates: many(&by_position),
@@ -352,4 +359,10 @@ fn select(nodes: &[Node], anchor: &Certificate, dropped: Vec<Dropped>) -> Truste
         issuers: many(&issuers),
         dropped,
     }
+}
+
+/// Sorts indices with one comparator type (one copy of the sort in the binary, which matters
+/// in firmware).
+fn sort(v: &mut [usize], cmp: &dyn Fn(usize, usize) -> core::cmp::Ordering) {
+    v.sort_by(|a, b| cmp(*a, *b));
 }
