@@ -23,6 +23,8 @@ mod oracle_cases;
 mod quirks;
 #[path = "interop/roundtrip.rs"]
 mod roundtrip;
+#[path = "interop/rustcrypto.rs"]
+mod rustcrypto;
 #[path = "interop/support.rs"]
 mod support;
 #[path = "interop/surgery.rs"]
