@@ -11,6 +11,8 @@
     clippy::std_instead_of_alloc
 )]
 
+#[path = "interop/ca_certs.rs"]
+mod ca_certs;
 #[path = "interop/flows.rs"]
 mod flows;
 #[path = "interop/openssl.rs"]
