@@ -79,13 +79,12 @@ use crate::http::{CONTENT_TYPE_CA_CERT, CONTENT_TYPE_CA_RA_CERT};
 use crate::limits::Limits;
 
 mod next;
+#[cfg(all(test, feature = "rustcrypto"))]
+mod tests;
 
 use crate::message::CertsOnly;
 use crate::oid;
 pub use next::{build_next_ca_cert, verify_next_ca_cert};
-
-#[cfg(all(test, feature = "rustcrypto"))]
-mod tests;
 
 /// keyUsage bits as read by [`key_usage_bits`]: X.509 bit `n` is `0x8000 >> n`.
 const DIGITAL_SIGNATURE: u16 = 0x8000;
