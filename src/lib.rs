@@ -14,6 +14,7 @@
 //! |---|---|---|
 //! | RA | [`ra`] | a server to devices and a client to the CA: the relay, `Decision` from `Outcome` |
 //! | flows | [`client`], [`server`] | what to send next, what a reply means; [`client::driver`] enrolls in one call |
+//! | trust | [`trust`] | which GetCACert certificates chain to the anchor, issued certificates and renewal signers at a given time |
 //! | HTTP | [`ca_certs`], [`http`], [`caps`] | GetCACert; operations, query strings, GET/POST encodings; GetCACaps |
 //! | messages | [`builder`], [`envelope`], [`message`], [`attr`] | certificates and CSRs; CMS [`envelope::open`] and [`envelope::seal`]; `PkiMessage`, `Request`, `CertRep`; attributes |
 //! | crypto | [`provider`], [`crypto`], [`cert`] | implementations; traits and algorithms; certificates |
