@@ -26,6 +26,9 @@ use zeroize::Zeroizing;
 use crate::cert::Certificate;
 use crate::oid;
 
+pub mod ec;
+pub use ec::EcCurve;
+
 /// A digest algorithm.
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
 #[non_exhaustive]
@@ -153,19 +156,24 @@ pub fn digest_info(alg: DigestAlgorithm, hash: &[u8]) -> Vec<u8> {
 pub enum SignatureAlgorithm {
     /// RSASSA-PKCS1-v1_5 with the given digest.
     RsaPkcs1v15(DigestAlgorithm),
+    /// ECDSA (FIPS 186-5) with the given digest, on the curve of the key (RFC 5758 §3.2); the
+    /// signature is the DER `ECDSA-Sig-Value` (RFC 5480 §2.2). MD5 is not an ECDSA digest: no
+    /// OID names it, and every verifier and signer here refuses it.
+    Ecdsa(DigestAlgorithm),
 }
 
 impl SignatureAlgorithm {
     /// The digest the signature is computed with.
     pub const fn digest(self) -> DigestAlgorithm {
         match self {
-            Self::RsaPkcs1v15(d) => d,
+            Self::RsaPkcs1v15(d) | Self::Ecdsa(d) => d,
         }
     }
 
-    /// The `<digest>WithRSAEncryption` OID.
+    /// The `<digest>WithRSAEncryption` or `ecdsa-with-<digest>` OID.
     pub const fn oid(self) -> ObjectIdentifier {
         match self {
+            Self::Ecdsa(d) => ec::ecdsa_oid(d),
             Self::RsaPkcs1v15(d) => match d {
                 #[cfg(feature = "insecure-legacy")]
                 DigestAlgorithm::Md5 => oid::MD5_WITH_RSA,
@@ -178,12 +186,21 @@ impl SignatureAlgorithm {
         }
     }
 
-    /// The `AlgorithmIdentifier` we emit (parameters NULL, RFC 4055 §5).
+    /// The `AlgorithmIdentifier` we emit: parameters NULL for RSA (RFC 4055 §5), absent for
+    /// ECDSA (RFC 5758 §3.2).
     pub fn to_algorithm_identifier(self) -> AlgorithmIdentifierOwned {
         AlgorithmIdentifierOwned {
             oid: self.oid(),
-            parameters: Some(der::Any::null()),
+            parameters: match self {
+                Self::RsaPkcs1v15(_) => Some(der::Any::null()),
+                Self::Ecdsa(_) => None,
+            },
         }
+    }
+
+    /// Whether the `AlgorithmIdentifier` carries NULL parameters (RSA) or none (ECDSA).
+    pub(crate) const fn null_parameters(self) -> bool {
+        matches!(self, Self::RsaPkcs1v15(_))
     }
 
     /// Interprets a SignerInfo's `signatureAlgorithm`, given its `digestAlgorithm`.
@@ -210,6 +227,9 @@ impl SignatureAlgorithm {
         if *oid == oid::RSA_ENCRYPTION {
             return Some(Self::RsaPkcs1v15(digest));
         }
+        if let Some(d) = ec::ecdsa_digest(oid) {
+            return (d == digest).then_some(Self::Ecdsa(digest));
+        }
         (rsa_signature_digest(oid)? == digest).then_some(Self::RsaPkcs1v15(digest))
     }
 }
@@ -229,8 +249,8 @@ fn rsa_signature_digest(oid: &ObjectIdentifier) -> Option<DigestAlgorithm> {
 }
 
 impl SignatureAlgorithm {
-    /// Interprets an X.509 or PKCS #10 `signatureAlgorithm` (a combined OID with absent or
-    /// NULL parameters).
+    /// Interprets an X.509 or PKCS #10 `signatureAlgorithm` (a combined RSA or ECDSA OID with
+    /// absent or NULL parameters).
     ///
     /// # Errors
     /// [`Error::UnsupportedAlgorithm`](crate::Error::UnsupportedAlgorithm) otherwise.
@@ -242,6 +262,7 @@ impl SignatureAlgorithm {
         }
         rsa_signature_digest(&alg.oid)
             .map(Self::RsaPkcs1v15)
+            .or_else(|| ec::ecdsa_digest(&alg.oid).map(Self::Ecdsa))
             .ok_or(unsupported)
     }
 }

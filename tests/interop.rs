@@ -11,6 +11,8 @@
     clippy::std_instead_of_alloc
 )]
 
+#[path = "interop/ec.rs"]
+mod ec;
 #[path = "interop/flows.rs"]
 mod flows;
 #[path = "interop/openssl.rs"]

@@ -315,11 +315,17 @@ pub(crate) fn signed_data(
                             *tag = CTX0_CONS;
                         }
                         enc::nested(si, SEQUENCE, |a| {
-                            match signature_oid {
-                                SignatureOid::Combined => enc::oid(a, &sig_alg.oid()),
-                                SignatureOid::RsaEncryption => enc::oid(a, &oid::RSA_ENCRYPTION),
+                            // `rsaEncryption` names RSA keys only: an ECDSA signer always
+                            // gets its combined OID, with absent parameters (RFC 5758 §3.2).
+                            match (signature_oid, sig_alg.null_parameters()) {
+                                (SignatureOid::RsaEncryption, true) => {
+                                    enc::oid(a, &oid::RSA_ENCRYPTION);
+                                }
+                                _ => enc::oid(a, &sig_alg.oid()),
                             }
-                            enc::tlv(a, enc::NULL, &[]);
+                            if sig_alg.null_parameters() {
+                                enc::tlv(a, enc::NULL, &[]);
+                            }
                             Ok(())
                         })?;
                         enc::tlv(si, OCTET_STRING, &signature);

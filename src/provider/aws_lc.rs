@@ -14,7 +14,7 @@
 //! | operation | native (AWS-LC) | RustCrypto fallback |
 //! |---|---|---|
 //! | digests | SHA-1, SHA-224, SHA-256, SHA-384, SHA-512 | MD5 (`insecure-legacy`) |
-//! | signature verification | PKCS #1 v1.5 with SHA-1, SHA-256, SHA-512 for 1024–8192-bit keys; SHA-384 for 2048–8192 bits | SHA-224, MD5, smaller keys (512–1023 bits; SHA-384 below 2048) |
+//! | signature verification | PKCS #1 v1.5 with SHA-1, SHA-256, SHA-512 for 1024–8192-bit keys; SHA-384 for 2048–8192 bits; ECDSA P-256 with SHA-1/256/384/512, P-384 with SHA-256/384/512 | SHA-224, MD5, smaller keys (512–1023 bits; SHA-384 below 2048); ECDSA P-384 with SHA-1, SHA-224 |
 //! | key transport (encrypt) | PKCS #1 v1.5; OAEP with the same hash for OAEP and MGF1 (SHA-1/256/384/512); 2048–8192-bit keys | OAEP with different hashes, keys below 2048 bits |
 //! | content cipher | AES-128/192/256-CBC | DES-EDE3-CBC, DES-CBC (`insecure-legacy`) |
 //! | [`AwsLcRsaKey`] signing | PKCS #1 v1.5 with SHA-256, SHA-384, SHA-512 | SHA-1, SHA-224, MD5; keys below 2048 bits |
@@ -77,6 +77,8 @@ use crate::oid;
 
 #[cfg(test)]
 mod tests;
+
+mod ec;
 
 /// The AWS-LC provider: [`AwsLcDigests`], [`AwsLcVerifier`], [`AwsLcKeyEncryptor`] and
 /// [`AwsLcCipher`], each falling back to the RustCrypto part for what AWS-LC lacks (see the
@@ -159,8 +161,9 @@ fn verify_params(digest: DigestAlgorithm, bits: usize) -> Option<&'static RsaPar
     }
 }
 
-/// RSASSA-PKCS1-v1_5 verification in AWS-LC, and in the RustCrypto [`RsaVerifier`] for the
-/// digests and key sizes AWS-LC lacks. Accepts what [`RsaVerifier`] accepts.
+/// RSASSA-PKCS1-v1_5 and ECDSA (P-256, P-384) verification in AWS-LC, and in the RustCrypto
+/// [`RsaVerifier`] for the digests and key sizes AWS-LC lacks. Accepts what [`RsaVerifier`]
+/// accepts.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AwsLcVerifier;
 
@@ -172,8 +175,11 @@ impl Verifier for AwsLcVerifier {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), BadSignature> {
+        let digest = match alg {
+            SignatureAlgorithm::RsaPkcs1v15(d) => d,
+            SignatureAlgorithm::Ecdsa(d) => return ec::verify(d, spki, message, signature),
+        };
         let (key, bits) = rsa_public_key(&spki).ok_or(BadSignature)?;
-        let SignatureAlgorithm::RsaPkcs1v15(digest) = alg;
         match verify_params(digest, bits) {
             Some(params) => signature::UnparsedPublicKey::new(params, key)
                 .verify(message, signature)
@@ -486,7 +492,9 @@ impl Signer for AwsLcRsaKey {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let SignatureAlgorithm::RsaPkcs1v15(digest) = self.signature_algorithm();
+        let SignatureAlgorithm::RsaPkcs1v15(digest) = self.signature_algorithm() else {
+            return Signer::sign(&self.fallback, message);
+        };
         let encoding: &'static dyn signature::RsaEncoding = match digest {
             DigestAlgorithm::Sha256 => &signature::RSA_PKCS1_SHA256,
             DigestAlgorithm::Sha384 => &signature::RSA_PKCS1_SHA384,

@@ -53,6 +53,10 @@ use crate::oid;
 #[cfg(test)]
 mod tests;
 
+mod ec;
+#[cfg(any(feature = "p256", feature = "p384"))]
+pub use ec::{EcKey, EcPrivateKey};
+
 /// The RustCrypto provider: [`RustCryptoDigests`], [`RsaVerifier`], [`RsaKeyEncryptor`] and
 /// [`CbcCipher`].
 pub const PROVIDER: CryptoProvider = CryptoProvider {
@@ -182,7 +186,8 @@ fn rsa_public_key(spki: &SubjectPublicKeyInfoRef<'_>) -> Option<PublicKey> {
 }
 
 /// RSASSA-PKCS1-v1_5 verification with every [`DigestAlgorithm`], for `rsaEncryption` keys of
-/// [`MIN_RSA_BITS`] to [`MAX_RSA_BITS`] bits.
+/// [`MIN_RSA_BITS`] to [`MAX_RSA_BITS`] bits; and ECDSA on the curves built in (features `p256`,
+/// `p384`) with SHA-1 and SHA-2 (see [`EcKey`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RsaVerifier;
 
@@ -220,6 +225,9 @@ fn verify_in<const WIDE: bool>(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), BadSignature> {
+    if let SignatureAlgorithm::Ecdsa(digest) = alg {
+        return ec::verify::<WIDE>(digest, &spki, message, signature);
+    }
     let key = rsa_public_key(&spki).ok_or(BadSignature)?;
     match alg {
         SignatureAlgorithm::RsaPkcs1v15(digest) => {
@@ -230,6 +238,7 @@ fn verify_in<const WIDE: bool>(
             key.verify(pkcs1v15_scheme(digest), hashed.as_bytes(), signature)
                 .map_err(|_| BadSignature)
         }
+        SignatureAlgorithm::Ecdsa(_) => Err(BadSignature),
     }
 }
 
@@ -796,6 +805,7 @@ fn sign_pkcs1v15(
             key.sign_with_rng(&mut rng, pkcs1v15_scheme(digest), hashed.as_bytes())
                 .map_err(|_| CryptoError::Failed)
         }
+        SignatureAlgorithm::Ecdsa(_) => Err(CryptoError::UnsupportedAlgorithm),
     }
 }
 
