@@ -36,7 +36,8 @@ pub struct ClientOptions {
     pub limits: Limits,
     /// How to read GetCACaps.
     pub policy: Policy,
-    /// Key transport for requests (default RSA PKCS #1 v1.5, which every CA reads).
+    /// Key transport for requests (default RSA PKCS #1 v1.5, which every CA reads). To an RA
+    /// certificate with an EC key the request goes by key agreement whatever this says.
     pub key_transport: KeyTransport,
     /// `signingTime` to put in requests; the crate has no clock.
     pub signing_time: Option<der::DateTime>,
@@ -469,10 +470,29 @@ impl Client {
         decryptor: &dyn Decryptor,
         rng: &mut dyn SecureRandom,
     ) -> Result<Outcome, Error> {
+        self.handle_with_password(tx, response, decryptor, None, rng)
+    }
+
+    /// As [`handle`](Self::handle), and a reply sealed to a password recipient (RFC 3211,
+    /// RFC 8894 §3.1: a server sends one when the device's key cannot decrypt, see
+    /// [`PasswordReplies`](crate::server::PasswordReplies)) is opened with `password` (the
+    /// request's challenge password). A wrong password is the one [`Error::Decrypt`].
+    ///
+    /// # Errors
+    /// As [`handle`](Self::handle).
+    pub fn handle_with_password(
+        &self,
+        tx: &Transaction,
+        response: &[u8],
+        decryptor: &dyn Decryptor,
+        password: Option<&[u8]>,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<Outcome, Error> {
         let trusted = &self.trusted;
         let opts = OpenOptions {
             limits: self.options.limits,
             extra_certificates: trusted,
+            password: password.map(envelope::Password),
             #[cfg(feature = "insecure-legacy")]
             allow_legacy: self.options.allow_legacy,
             ..OpenOptions::DEFAULT

@@ -27,7 +27,9 @@ use crate::cert::Certificate;
 use crate::oid;
 
 pub mod ec;
-pub use ec::EcCurve;
+pub mod wrap;
+pub use ec::{EcCurve, KeyAgreement};
+pub use wrap::KeyWrap;
 
 /// A digest algorithm.
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
@@ -287,6 +289,20 @@ pub enum KeyTransport {
         /// The hash of the MGF1 mask generation function (RFC 4055 default: SHA-1).
         mgf1: DigestAlgorithm,
     },
+    /// Not key transport but key agreement (`KeyAgreeRecipientInfo`, RFC 5753 §3.1, RFC 8894
+    /// §3.1): ephemeral-static ECDH (`dhSinglePass-stdDH-<kdf>kdf-scheme`), the ANSI X9.63 KDF
+    /// over `kdf`, and AES key wrap (RFC 3394) sized to the content key, as `openssl cms` does.
+    /// For EC recipients; [`seal`](crate::envelope::seal) picks it by itself (with the curve's
+    /// digest) when the recipient's certificate holds an EC key.
+    EcdhKeyAgree {
+        /// The X9.63 KDF's hash (SHA-1 is OpenSSL's default; RFC 8418 recommends SHA-256 for
+        /// P-256 and SHA-384 for P-384).
+        kdf: DigestAlgorithm,
+    },
+    /// A password recipient (`PasswordRecipientInfo`, RFC 3211, RFC 8894 §3.1): PBKDF2 with
+    /// HMAC-SHA-256 and the PWRI-KEK key wrap, keyed from a shared password (the challenge
+    /// password); for requesters whose key cannot decrypt.
+    Password,
 }
 
 impl KeyTransport {
@@ -529,6 +545,10 @@ pub trait Decryptor {
     /// `key_len` random bytes and fails later with the same error as every other decryption
     /// failure (RFC 3218 §2.3.2).
     ///
+    /// The default refuses: a key holder that only does key agreement (an ECDH-only secure
+    /// element) implements [`certificate`](Self::certificate) and [`agree`](Self::agree) and
+    /// nothing else.
+    ///
     /// # Errors
     /// [`CryptoError`] on any failure.
     fn decrypt_key(
@@ -536,7 +556,29 @@ pub trait Decryptor {
         alg: KeyTransport,
         encrypted_key: &[u8],
         key_len: usize,
-    ) -> Result<Zeroizing<Vec<u8>>, CryptoError>;
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let _ = (alg, encrypted_key, key_len);
+        Err(CryptoError::UnsupportedAlgorithm)
+    }
+
+    /// ECDH (SEC 1 §3.3.1) of the private key with `public_point`, an uncompressed or
+    /// compressed SEC1 point on `curve` sent by the originator; returns the shared secret `Z`
+    /// (the x-coordinate, [`EcCurve::field_len`] bytes). The only private operation a
+    /// `KeyAgreeRecipientInfo` needs: what a secure element offers, and the key never leaves it.
+    /// The KDF and key unwrap happen outside, in the envelope layer.
+    ///
+    /// The default refuses (an RSA key holder).
+    ///
+    /// # Errors
+    /// [`CryptoError`] for a point not on the curve, another curve, or a device failure.
+    fn agree(
+        &self,
+        curve: EcCurve,
+        public_point: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let _ = (curve, public_point);
+        Err(CryptoError::UnsupportedAlgorithm)
+    }
 }
 
 impl<T: Signer + ?Sized> Signer for &T {
@@ -562,6 +604,13 @@ impl<T: Decryptor + ?Sized> Decryptor for &T {
         key_len: usize,
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         (**self).decrypt_key(alg, encrypted_key, key_len)
+    }
+    fn agree(
+        &self,
+        curve: EcCurve,
+        public_point: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        (**self).agree(curve, public_point)
     }
 }
 
@@ -637,7 +686,8 @@ pub trait ContentCipher: fmt::Debug + Send + Sync {
     ) -> Result<Zeroizing<Vec<u8>>, DecryptFailed>;
 }
 
-/// The stateless half of the crypto: digests, verification, key transport and content cipher.
+/// The stateless half of the crypto: digests, verification, key transport, content cipher, key
+/// agreement and key wrap.
 ///
 /// Replace one part with struct update syntax:
 /// `CryptoProvider { verifier: &MY_VERIFIER, ..scep::provider::rustcrypto::PROVIDER }`.
@@ -651,4 +701,8 @@ pub struct CryptoProvider {
     pub key_encryptor: &'static dyn KeyEncryptor,
     /// Content encryption and decryption.
     pub cipher: &'static dyn ContentCipher,
+    /// Ephemeral ECDH to a recipient's EC public key (sealing `KeyAgreeRecipientInfo`).
+    pub key_agreement: &'static dyn KeyAgreement,
+    /// AES key wrap, the CBC steps of PWRI-KEK, and PBKDF2.
+    pub key_wrap: &'static dyn KeyWrap,
 }

@@ -9,11 +9,14 @@
 //! nonce of a reply *before* it decrypts anything ([`parse`] → [`Parsed::verify`] →
 //! [`Verified::decrypt`]); [`open`] does all three.
 
+mod kari;
 mod open;
 pub(crate) mod parse;
+mod pwri;
 mod seal;
 
 pub use open::{Opened, Parsed, Verified, decrypt_enveloped, open, parse};
+pub use pwri::{Password, SEAL_ITERATIONS};
 pub(crate) use seal::{Attributes, signed_data};
 pub use seal::{SealOptions, SignatureOid, seal};
 
@@ -40,6 +43,9 @@ pub struct Limits {
     pub max_rsa_bits: usize,
     /// Deepest BER nesting (default 32; certificates need about 10).
     pub max_depth: u8,
+    /// Most PBKDF2 iterations a `PasswordRecipientInfo` may ask for (default 100 000;
+    /// OpenSSL writes 2048, [`seal`] 10 000).
+    pub max_pbkdf2_iterations: u32,
 }
 
 impl Limits {
@@ -53,6 +59,7 @@ impl Limits {
         max_attributes: 32,
         max_rsa_bits: 8192,
         max_depth: 32,
+        max_pbkdf2_iterations: 100_000,
     };
 }
 
@@ -80,6 +87,10 @@ pub struct OpenOptions<'a> {
     /// key-transport recipient, try the decryptor on it anyway. Some old clients address the
     /// envelope to a stale CA certificate. Off by default.
     pub allow_unmatched_recipient: bool,
+    /// The shared password (the challenge password) that opens a `PasswordRecipientInfo`
+    /// (RFC 3211, RFC 8894 §3.1), tried when no key-transport or key-agreement recipient names a
+    /// decryptor. `None` by default.
+    pub password: Option<Password<'a>>,
 }
 
 impl OpenOptions<'_> {
@@ -90,6 +101,7 @@ impl OpenOptions<'_> {
         #[cfg(feature = "insecure-legacy")]
         allow_legacy: false,
         allow_unmatched_recipient: false,
+        password: None,
     };
 
     pub(crate) fn legacy_allowed(&self) -> bool {

@@ -63,10 +63,32 @@ pub struct ServerOptions {
     /// Accept requests whose only recipient names another certificate (a stale CA
     /// certificate) and try the first RA key on it. Default off.
     pub allow_unmatched_recipient: bool,
+    /// When a CertRep SUCCESS goes to a password recipient keyed from the request's challenge
+    /// password instead of the signer's key (RFC 8894 §3.1). Default
+    /// [`PasswordReplies::Never`].
+    pub password_replies: PasswordReplies,
     /// Accept (and answer with) single DES and MD5. Only with the `insecure-legacy` feature;
     /// micromdm's `scepclient` needs it.
     #[cfg(feature = "insecure-legacy")]
     pub allow_legacy: bool,
+}
+
+/// When [`Server::reply`] seals a SUCCESS to a `PasswordRecipientInfo` (RFC 3211) keyed from
+/// the request's challenge password, instead of to the signer certificate's key (key transport
+/// for RSA, key agreement for EC). Only requests that carry a CSR with a challenge password
+/// (PKCSReq, RenewalReq) can get one; the client opens it with
+/// [`Client::handle_with_password`](crate::client::Client::handle_with_password).
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum PasswordReplies {
+    /// Never (the default).
+    #[default]
+    Never,
+    /// When the signer's key can neither be encrypted to (RSA) nor agreed with (an EC curve the
+    /// provider has): for example an Ed25519 or sign-only key.
+    WhenKeyCannotDecrypt,
+    /// Always, when there is a challenge password.
+    Always,
 }
 
 impl Default for ServerOptions {
@@ -77,6 +99,7 @@ impl Default for ServerOptions {
             signature_oid: SignatureOid::Combined,
             default_cipher: ContentEncryption::Aes128Cbc,
             allow_unmatched_recipient: false,
+            password_replies: PasswordReplies::Never,
             #[cfg(feature = "insecure-legacy")]
             allow_legacy: false,
         }
@@ -491,8 +514,17 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         rng: &mut dyn SecureRandom,
     ) -> Response {
         let body = MessageBody::CertRep(CertRep::Failure { info, text: None });
-        self.cert_rep(transaction_id, recipient_nonce, body, None, None, None, rng)
-            .unwrap_or_else(|e| Response::text(500, error_text(e)))
+        self.cert_rep(
+            transaction_id,
+            recipient_nonce,
+            body,
+            None,
+            None,
+            None,
+            None,
+            rng,
+        )
+        .unwrap_or_else(|e| Response::text(500, error_text(e)))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -504,6 +536,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         recipient: Option<&Certificate>,
         cipher: Option<ContentEncryption>,
         key_transport: Option<KeyTransport>,
+        password: Option<&[u8]>,
         rng: &mut dyn SecureRandom,
     ) -> Result<Response, Error> {
         let msg = PkiMessage {
@@ -518,7 +551,13 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         }
         let opts = SealOptions {
             content_encryption: cipher,
-            key_transport: key_transport.unwrap_or(KeyTransport::RsaPkcs1v15),
+            key_transport: match (password, key_transport) {
+                (Some(_), _) => KeyTransport::Password,
+                // The request's password recipient is no key transport for the reply.
+                (None, Some(KeyTransport::Password) | None) => KeyTransport::RsaPkcs1v15,
+                (None, Some(kt)) => kt,
+            },
+            password: password.map(envelope::Password),
             signature_oid: self.options.signature_oid,
             #[cfg(feature = "insecure-legacy")]
             allow_legacy: self.options.allow_legacy,
@@ -561,6 +600,16 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             (Decision::Reject(info, text), _) => CertRep::Failure { info, text },
             _ => return Err(Error::InvalidInput),
         };
+        let challenge = match (&rep, self.options.password_replies) {
+            (CertRep::Success(_), PasswordReplies::Always) => request.challenge_password(),
+            (CertRep::Success(_), PasswordReplies::WhenKeyCannotDecrypt)
+                if !self.can_decrypt(&request.signer) =>
+            {
+                request.challenge_password()
+            }
+            _ => None,
+        }
+        .map(zeroize::Zeroizing::new);
         let o = &request.opened;
         self.cert_rep(
             o.message.transaction_id.clone(),
@@ -569,8 +618,18 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             Some(&request.signer),
             o.content_encryption,
             o.key_transport,
+            challenge.as_ref().map(|c| c.as_bytes()),
             rng,
         )
+    }
+
+    /// Whether a reply can be sealed to `cert`'s key: RSA (key transport) or an EC curve the
+    /// provider agrees on.
+    fn can_decrypt(&self, cert: &Certificate) -> bool {
+        let spki = cert.public_key();
+        spki.algorithm.oid == crate::oid::RSA_ENCRYPTION
+            || crate::crypto::EcCurve::from_spki(&spki)
+                .is_some_and(|(c, _)| self.provider.key_agreement.supports(c))
     }
 }
 

@@ -102,3 +102,54 @@ pub(crate) fn ecdsa_digest(oid: &ObjectIdentifier) -> Option<DigestAlgorithm> {
         _ => return None,
     })
 }
+
+/// Ephemeral-static ECDH for sealing a `KeyAgreeRecipientInfo` (RFC 5753 §3.1.1): the
+/// originator's half, which needs no private key of ours.
+pub trait KeyAgreement: core::fmt::Debug + Send + Sync {
+    /// Whether `curve` is implemented.
+    fn supports(&self, curve: EcCurve) -> bool;
+
+    /// Generates an ephemeral key pair on `curve` and agrees with `recipient` (a SEC1 point);
+    /// returns the ephemeral public key as an uncompressed SEC1 point and the shared secret `Z`
+    /// (the x-coordinate). The ephemeral private key is gone when this returns.
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidKey`](super::CryptoError::InvalidKey) for a point not on the
+    /// curve, [`CryptoError::UnsupportedAlgorithm`](super::CryptoError::UnsupportedAlgorithm)
+    /// for a curve not built in, [`CryptoError::Rng`](super::CryptoError::Rng).
+    fn ephemeral_agree(
+        &self,
+        curve: EcCurve,
+        recipient: &[u8],
+        rng: &mut dyn super::SecureRandom,
+    ) -> Result<(alloc::vec::Vec<u8>, zeroize::Zeroizing<alloc::vec::Vec<u8>>), super::CryptoError>;
+}
+
+/// The ANSI X9.63 KDF (SEC 1 §3.6.1, as RFC 5753 §7.2 uses it): `Hash(Z || counter || info)` for
+/// counter = 1, 2, ... (32-bit big-endian), concatenated and cut to `out.len()`.
+pub(crate) fn x963_kdf(
+    digests: &dyn super::Digests,
+    digest: DigestAlgorithm,
+    z: &[u8],
+    shared_info: &[u8],
+    out: &mut [u8],
+) -> Result<(), super::CryptoError> {
+    let mut input = zeroize::Zeroizing::new(alloc::vec::Vec::with_capacity(
+        z.len() + 4 + shared_info.len(),
+    ));
+    let mut counter: u32 = 1;
+    for chunk in out.chunks_mut(digest.output_len()) {
+        input.clear();
+        input.extend_from_slice(z);
+        input.extend_from_slice(&counter.to_be_bytes());
+        input.extend_from_slice(shared_info);
+        let h = digests.digest(digest, &input)?;
+        let h = h
+            .as_bytes()
+            .get(..chunk.len())
+            .ok_or(super::CryptoError::Failed)?;
+        chunk.copy_from_slice(h);
+        counter = counter.checked_add(1).ok_or(super::CryptoError::Failed)?;
+    }
+    Ok(())
+}

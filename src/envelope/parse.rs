@@ -20,7 +20,7 @@ use crate::error::{AlgorithmKind, Attribute, Error, Limit, Structure};
 use crate::message::Crl;
 use crate::oid;
 
-fn malformed(s: Structure) -> impl Fn(Error) -> Error {
+pub(crate) fn malformed(s: Structure) -> impl Fn(Error) -> Error {
     move |e| match e {
         Error::LimitExceeded(l) => Error::LimitExceeded(l),
         _ => Error::Malformed(s),
@@ -307,7 +307,7 @@ impl CertId<'_> {
     }
 }
 
-fn issuer_serial<'a>(
+pub(crate) fn issuer_serial<'a>(
     parent: &Reader<'a>,
     tlv: &Tlv<'a>,
     s: Structure,
@@ -658,6 +658,10 @@ pub(crate) fn parse_time(v: &Tlv<'_>) -> Option<der::DateTime> {
 /// A received `EnvelopedData` with one key-transport recipient chosen later.
 pub(crate) struct EnvelopedView<'a> {
     pub recipients: Vec<(CertId<'a>, AlgId<'a>, Cow<'a, [u8]>)>,
+    /// `KeyAgreeRecipientInfo`s (`[1]`).
+    pub key_agree: Vec<super::kari::KariView<'a>>,
+    /// `PasswordRecipientInfo`s (`[3]`).
+    pub password: Vec<super::pwri::PwriView<'a>>,
     pub content_type: ObjectIdentifier,
     pub content_alg: AlgId<'a>,
     pub encrypted_content: Option<Cow<'a, [u8]>>,
@@ -692,6 +696,8 @@ pub(crate) fn enveloped_data<'a>(
 
     let fr = malformed(Structure::RecipientInfo);
     let mut recipients = Vec::new();
+    let mut key_agree = Vec::new();
+    let mut password = Vec::new();
     let mut ri_reader = e.children(&ris).map_err(&fr)?;
     let mut n = 0usize;
     while !ri_reader.is_empty() {
@@ -700,8 +706,22 @@ pub(crate) fn enveloped_data<'a>(
         if n > limits.max_recipient_infos {
             return Err(Error::LimitExceeded(Limit::RecipientInfos));
         }
+        if ri.tag == Tag::context(1, true) {
+            key_agree.push(super::kari::parse(
+                &ri_reader,
+                &ri,
+                limits.max_depth,
+                &mut n,
+                limits.max_recipient_infos,
+            )?);
+            continue;
+        }
+        if ri.tag == Tag::context(3, true) {
+            password.push(super::pwri::parse(&ri_reader, &ri, limits.max_depth)?);
+            continue;
+        }
         if ri.tag != Tag::SEQUENCE {
-            continue; // kari, kekri, pwri, ori: not for us
+            continue; // kekri, ori: not for us
         }
         let mut k = ri_reader.children(&ri).map_err(&fr)?;
         let _v = ber::small_uint(&k.read_expect(Tag::INTEGER).map_err(&fr)?).map_err(&fr)?;
@@ -741,6 +761,8 @@ pub(crate) fn enveloped_data<'a>(
     };
     Ok(EnvelopedView {
         recipients,
+        key_agree,
+        password,
         content_type,
         content_alg,
         encrypted_content,

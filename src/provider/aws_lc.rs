@@ -17,6 +17,8 @@
 //! | signature verification | PKCS #1 v1.5 with SHA-1, SHA-256, SHA-512 for 1024–8192-bit keys; SHA-384 for 2048–8192 bits; ECDSA P-256 with SHA-1/256/384/512, P-384 with SHA-256/384/512 | SHA-224, MD5, smaller keys (512–1023 bits; SHA-384 below 2048); ECDSA P-384 with SHA-1, SHA-224 |
 //! | key transport (encrypt) | PKCS #1 v1.5; OAEP with the same hash for OAEP and MGF1 (SHA-1/256/384/512); 2048–8192-bit keys | OAEP with different hashes, keys below 2048 bits |
 //! | content cipher | AES-128/192/256-CBC | DES-EDE3-CBC, DES-CBC (`insecure-legacy`) |
+//! | key agreement (ephemeral ECDH, sealing) | P-256, P-384 ([`AwsLcKeyAgreement`]) | — |
+//! | AES key wrap, PWRI-KEK CBC, PBKDF2 | — | all ([`RustCryptoKeyWrap`](rustcrypto::RustCryptoKeyWrap)) |
 //! | [`AwsLcRsaKey`] signing | PKCS #1 v1.5 with SHA-256, SHA-384, SHA-512 | SHA-1, SHA-224, MD5; keys below 2048 bits |
 //! | [`AwsLcRsaKey`] decryption | PKCS #1 v1.5; OAEP with the same hash for OAEP and MGF1 | OAEP with different hashes; keys below 2048 bits |
 //!
@@ -79,6 +81,7 @@ use crate::oid;
 mod tests;
 
 mod ec;
+pub use ec::AwsLcKeyAgreement;
 
 /// The AWS-LC provider: [`AwsLcDigests`], [`AwsLcVerifier`], [`AwsLcKeyEncryptor`] and
 /// [`AwsLcCipher`], each falling back to the RustCrypto part for what AWS-LC lacks (see the
@@ -88,6 +91,8 @@ pub const PROVIDER: CryptoProvider = CryptoProvider {
     verifier: &AwsLcVerifier,
     key_encryptor: &AwsLcKeyEncryptor,
     cipher: &AwsLcCipher,
+    key_agreement: &AwsLcKeyAgreement,
+    key_wrap: &rustcrypto::RustCryptoKeyWrap,
 };
 
 /// Smallest RSA modulus, in bits, AWS-LC takes for signing, decryption and key transport.
@@ -225,6 +230,7 @@ impl AwsLcKeyEncryptor {
         let oaep = match alg {
             KeyTransport::RsaPkcs1v15 => None,
             KeyTransport::RsaOaep { hash, mgf1 } => Some(oaep_algorithm(hash, mgf1)?),
+            _ => return None,
         };
         let encrypt = || -> Result<Vec<u8>, CryptoError> {
             let spki = der::Encode::to_der(recipient).map_err(|_| CryptoError::InvalidKey)?;
@@ -555,6 +561,7 @@ impl Decryptor for AwsLcRsaKey {
                 }
                 None => self.fallback.decrypt_key(alg, encrypted_key, key_len),
             },
+            _ => Err(CryptoError::UnsupportedAlgorithm),
         }
     }
 }

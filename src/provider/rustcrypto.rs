@@ -54,16 +54,21 @@ use crate::oid;
 mod tests;
 
 mod ec;
+mod wrap;
+pub use ec::EcdhKeyAgreement;
 #[cfg(any(feature = "p256", feature = "p384"))]
 pub use ec::{EcKey, EcPrivateKey};
+pub use wrap::RustCryptoKeyWrap;
 
-/// The RustCrypto provider: [`RustCryptoDigests`], [`RsaVerifier`], [`RsaKeyEncryptor`] and
-/// [`CbcCipher`].
+/// The RustCrypto provider: [`RustCryptoDigests`], [`RsaVerifier`], [`RsaKeyEncryptor`],
+/// [`CbcCipher`], [`EcdhKeyAgreement`] and [`RustCryptoKeyWrap`].
 pub const PROVIDER: CryptoProvider = CryptoProvider {
     digests: &RustCryptoDigests,
     verifier: &RsaVerifier,
     key_encryptor: &RsaKeyEncryptor,
     cipher: &CbcCipher,
+    key_agreement: &EcdhKeyAgreement,
+    key_wrap: &RustCryptoKeyWrap,
 };
 
 /// [`PROVIDER`] without SHA-384 and SHA-512 ([`CompactDigests`], [`CompactRsaVerifier`],
@@ -76,6 +81,8 @@ pub const COMPACT_PROVIDER: CryptoProvider = CryptoProvider {
     verifier: &CompactRsaVerifier,
     key_encryptor: &CompactRsaKeyEncryptor,
     cipher: &CbcCipher,
+    key_agreement: &EcdhKeyAgreement,
+    key_wrap: &RustCryptoKeyWrap,
 };
 
 /// Smallest RSA modulus, in bits, that [`RsaVerifier`] and [`RsaKeyEncryptor`] accept (old SCEP
@@ -477,6 +484,7 @@ fn encrypt_key_in<const WIDE: bool>(
             };
             with_oaep::<WIDE, _>(hash, mgf1, op).ok_or(CryptoError::UnsupportedAlgorithm)?
         }
+        _ => return Err(CryptoError::UnsupportedAlgorithm),
     };
     result.map_err(|e| match e {
         rsa::Error::Rng => CryptoError::Rng,
@@ -783,6 +791,7 @@ impl Decryptor for RsaKey {
                 };
                 with_oaep::<true, _>(hash, mgf1, op).ok_or(CryptoError::UnsupportedAlgorithm)?
             }
+            _ => return Err(CryptoError::UnsupportedAlgorithm),
         };
         let plain = Zeroizing::new(result.map_err(|_| CryptoError::Failed)?);
         if plain.len() != key_len {

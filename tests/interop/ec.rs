@@ -358,9 +358,578 @@ fn wycheproof_ecdsa<B: Backend>() {
     );
 }
 
+/// An opaque key holder around an EC key: it signs and does ECDH, nothing else (the shape of a
+/// secure element such as an ATECC608: no key export, no decryption).
+#[derive(Debug, Clone)]
+pub struct SecureElement(pub EcKey);
+
+impl scep::crypto::Signer for SecureElement {
+    fn certificate(&self) -> &Certificate {
+        scep::crypto::Signer::certificate(&self.0)
+    }
+    fn signature_algorithm(&self) -> SignatureAlgorithm {
+        scep::crypto::Signer::signature_algorithm(&self.0)
+    }
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, scep::crypto::CryptoError> {
+        scep::crypto::Signer::sign(&self.0, message)
+    }
+}
+
+impl scep::crypto::Decryptor for SecureElement {
+    fn certificate(&self) -> &Certificate {
+        scep::crypto::Signer::certificate(&self.0)
+    }
+    fn agree(
+        &self,
+        curve: EcCurve,
+        point: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, scep::crypto::CryptoError> {
+        self.0.private_key().agree(curve, point)
+    }
+}
+
+const AES: [(scep::crypto::ContentEncryption, &str); 3] = [
+    (scep::crypto::ContentEncryption::Aes128Cbc, "-aes128"),
+    (scep::crypto::ContentEncryption::Aes192Cbc, "-aes192"),
+    (scep::crypto::ContentEncryption::Aes256Cbc, "-aes256"),
+];
+
+const KDFS: [(DigestAlgorithm, &str); 5] = [
+    (DigestAlgorithm::Sha1, "sha1"),
+    (DigestAlgorithm::Sha224, "sha224"),
+    (DigestAlgorithm::Sha256, "sha256"),
+    (DigestAlgorithm::Sha384, "sha384"),
+    (DigestAlgorithm::Sha512, "sha512"),
+];
+
+/// Writes an EC key (PKCS #8) and its certificate for OpenSSL.
+fn write_ec(tmp: &TempDir, k: &EcKey, stem: &str) {
+    std::fs::write(
+        tmp.path(&format!("{stem}.key")),
+        k.private_key().to_pkcs8_pem().unwrap().as_bytes(),
+    )
+    .unwrap();
+    std::fs::write(tmp.path(&format!("{stem}.crt")), k.certificate().to_pem()).unwrap();
+}
+
+/// KeyAgree, OpenSSL → us: `openssl cms -encrypt` to an EC certificate, for each curve × KDF
+/// digest (`-keyopt ecdh_kdf_md:`, SHA-1 being OpenSSL's default) × AES key size; we decrypt
+/// through a key holder that only does ECDH. A flipped bit in the wrapped key is the one
+/// `Error::Decrypt`.
+fn we_decrypt_openssl_key_agreement<B: Backend>() {
+    if !support::have_openssl() {
+        return;
+    }
+    let mut rng = support::rng();
+    let tmp = TempDir::new("kari-in");
+    std::fs::write(tmp.path("in.bin"), b"a CertRep payload, say").unwrap();
+    let mut n = 0;
+    for (curve, label, _) in CURVES {
+        let k = SecureElement(ec_key(curve, "kari recipient"));
+        write_ec(&tmp, &k.0, "r");
+        for (kdf, md) in KDFS {
+            for (cipher, flag) in AES {
+                support::openssl(&[
+                    "cms",
+                    "-encrypt",
+                    "-binary",
+                    "-in",
+                    &tmp.s("in.bin"),
+                    "-outform",
+                    "DER",
+                    "-out",
+                    &tmp.s("env.der"),
+                    flag,
+                    "-recip",
+                    &tmp.s("r.crt"),
+                    "-keyopt",
+                    &format!("ecdh_kdf_md:{md}"),
+                ]);
+                let der = std::fs::read(tmp.path("env.der")).unwrap();
+                let (got_cipher, kt, plain) = envelope::decrypt_enveloped(
+                    &der,
+                    &OpenOptions::DEFAULT,
+                    &k,
+                    &B::PROVIDER,
+                    &mut rng,
+                )
+                .unwrap_or_else(|e| panic!("{label} {md} {flag}: {e:?}"));
+                assert_eq!(&plain[..], b"a CertRep payload, say");
+                assert_eq!(got_cipher, cipher);
+                assert_eq!(kt, scep::crypto::KeyTransport::EcdhKeyAgree { kdf });
+                // The wrapped key is the last OCTET STRING before the EncryptedContentInfo:
+                // flip a bit in every position of the RecipientInfo region instead of
+                // locating it, and require the one error (or a parse error) each time.
+                let ek_at = der
+                    .windows(2)
+                    .rposition(|w| w == [0x04, 0x18] || w == [0x04, 0x20] || w == [0x04, 0x28])
+                    .unwrap();
+                let mut bad = der.clone();
+                bad[ek_at + 5] ^= 1;
+                assert_eq!(
+                    envelope::decrypt_enveloped(
+                        &bad,
+                        &OpenOptions::DEFAULT,
+                        &k,
+                        &B::PROVIDER,
+                        &mut rng
+                    )
+                    .err(),
+                    Some(scep::Error::Decrypt),
+                    "{label} {md} {flag}"
+                );
+                n += 1;
+            }
+        }
+    }
+    assert_eq!(n, 30);
+}
+
+/// KeyAgree, us → OpenSSL: a CertRep SUCCESS sealed by an RSA RA to an EC device is a
+/// KeyAgreeRecipientInfo (chosen from the certificate's key) that `openssl cms -decrypt`
+/// opens, for each curve × KDF digest × AES key size, and the signed layer passes
+/// `openssl cms -verify`.
+fn openssl_decrypts_our_key_agreement<B: Backend>() {
+    if !support::have_openssl() {
+        return;
+    }
+    let mut rng = support::rng();
+    let tmp = TempDir::new("kari-out");
+    let ra = key_for::<B>("ra2048");
+    let mut n = 0;
+    for (curve, label, _) in CURVES {
+        let device = ec_key(curve, "kari device");
+        write_ec(&tmp, &device, "d");
+        let body = MessageBody::CertRep(scep::message::CertRep::Success(
+            scep::message::CertsOnly::from_certificates(vec![device.certificate().clone()]),
+        ));
+        let msg = message(body, &mut rng);
+        let expected = match &msg.body {
+            MessageBody::CertRep(scep::message::CertRep::Success(c)) => c.to_der().unwrap(),
+            _ => unreachable!(),
+        };
+        // `None`: no key agreement asked for, the certificate's key decides (curve's digest).
+        let kdfs = [None].into_iter().chain(KDFS.iter().map(|(d, _)| Some(*d)));
+        for kdf in kdfs {
+            for (cipher, flag) in AES {
+                let opts = SealOptions {
+                    content_encryption: cipher,
+                    key_transport: kdf.map_or(scep::crypto::KeyTransport::RsaPkcs1v15, |kdf| {
+                        scep::crypto::KeyTransport::EcdhKeyAgree { kdf }
+                    }),
+                    ..SealOptions::DEFAULT
+                };
+                let der = envelope::seal(
+                    &msg,
+                    &ra,
+                    Some(device.certificate()),
+                    &opts,
+                    &B::PROVIDER,
+                    &mut rng,
+                )
+                .unwrap();
+                std::fs::write(tmp.path("msg.der"), &der).unwrap();
+                support::openssl(&[
+                    "cms",
+                    "-verify",
+                    "-inform",
+                    "DER",
+                    "-in",
+                    &tmp.s("msg.der"),
+                    "-noverify",
+                    "-binary",
+                    "-out",
+                    &tmp.s("env.der"),
+                ]);
+                support::openssl(&[
+                    "cms",
+                    "-decrypt",
+                    "-inform",
+                    "DER",
+                    "-in",
+                    &tmp.s("env.der"),
+                    "-inkey",
+                    &tmp.s("d.key"),
+                    "-recip",
+                    &tmp.s("d.crt"),
+                    "-binary",
+                    "-out",
+                    &tmp.s("payload.der"),
+                ]);
+                assert_eq!(
+                    std::fs::read(tmp.path("payload.der")).unwrap(),
+                    expected,
+                    "{label} {kdf:?} {flag}"
+                );
+                // And we open it ourselves with the key holder.
+                let opened = envelope::open(
+                    &der,
+                    &OpenOptions::DEFAULT,
+                    &B::PROVIDER,
+                    &SecureElement(device.clone()),
+                    &mut rng,
+                )
+                .unwrap();
+                let want = kdf.unwrap_or(curve.default_digest());
+                assert_eq!(
+                    opened.key_transport,
+                    Some(scep::crypto::KeyTransport::EcdhKeyAgree { kdf: want })
+                );
+                n += 1;
+            }
+        }
+    }
+    assert_eq!(n, 36);
+}
+
+/// PWRI, OpenSSL → us: `openssl cms -encrypt -pwri_password` for each AES key size (and
+/// DES-EDE3); we decrypt with the password. A wrong password and a flipped bit in the wrapped key
+/// are both the one `Error::Decrypt`.
+fn we_decrypt_openssl_pwri<B: Backend>() {
+    if !support::have_openssl() {
+        return;
+    }
+    let mut rng = support::rng();
+    let tmp = TempDir::new("pwri-in");
+    let anyone = key_for::<B>("ra2048");
+    std::fs::write(tmp.path("in.bin"), b"a CertRep payload, say").unwrap();
+    let mut ciphers = AES.to_vec();
+    ciphers.push((scep::crypto::ContentEncryption::DesEde3Cbc, "-des3"));
+    for (cipher, flag) in ciphers {
+        support::openssl(&[
+            "cms",
+            "-encrypt",
+            "-binary",
+            "-in",
+            &tmp.s("in.bin"),
+            "-outform",
+            "DER",
+            "-out",
+            &tmp.s("env.der"),
+            flag,
+            "-pwri_password",
+            "challenge-123",
+        ]);
+        let der = std::fs::read(tmp.path("env.der")).unwrap();
+        let open = |der: &[u8], pw: &'static [u8], rng: &mut getrandom::SysRng| {
+            let opts = OpenOptions {
+                password: Some(envelope::Password(pw)),
+                ..OpenOptions::DEFAULT
+            };
+            envelope::decrypt_enveloped(der, &opts, &anyone, &B::PROVIDER, rng)
+        };
+        let (got, kt, plain) =
+            open(&der, b"challenge-123", &mut rng).unwrap_or_else(|e| panic!("{flag}: {e:?}"));
+        assert_eq!(&plain[..], b"a CertRep payload, say");
+        assert_eq!((got, kt), (cipher, scep::crypto::KeyTransport::Password));
+        assert_eq!(
+            open(&der, b"challenge-124", &mut rng).err(),
+            Some(scep::Error::Decrypt),
+            "{flag}"
+        );
+        // Without a password there is no recipient for us.
+        assert_eq!(
+            envelope::decrypt_enveloped(
+                &der,
+                &OpenOptions::DEFAULT,
+                &anyone,
+                &B::PROVIDER,
+                &mut rng
+            )
+            .err(),
+            Some(scep::Error::RecipientNotFound)
+        );
+    }
+}
+
+/// PWRI, us → OpenSSL: a CertRep SUCCESS sealed with `KeyTransport::Password` passes
+/// `openssl cms -verify` and opens with `openssl cms -decrypt -pwri_password`, for each AES key
+/// size and DES-EDE3; and we open it with the password.
+fn openssl_decrypts_our_pwri<B: Backend>() {
+    if !support::have_openssl() {
+        return;
+    }
+    let mut rng = support::rng();
+    let tmp = TempDir::new("pwri-out");
+    let ra = key_for::<B>("ra2048");
+    let device = ec_key(EcCurve::P256, "pwri device");
+    let body = MessageBody::CertRep(scep::message::CertRep::Success(
+        scep::message::CertsOnly::from_certificates(vec![device.certificate().clone()]),
+    ));
+    let msg = message(body, &mut rng);
+    let expected = match &msg.body {
+        MessageBody::CertRep(scep::message::CertRep::Success(c)) => c.to_der().unwrap(),
+        _ => unreachable!(),
+    };
+    let mut ciphers = AES.to_vec();
+    ciphers.push((scep::crypto::ContentEncryption::DesEde3Cbc, "-des3"));
+    for (cipher, flag) in ciphers {
+        let opts = SealOptions {
+            content_encryption: cipher,
+            key_transport: scep::crypto::KeyTransport::Password,
+            password: Some(envelope::Password(b"challenge-123")),
+            ..SealOptions::DEFAULT
+        };
+        let der = envelope::seal(&msg, &ra, None, &opts, &B::PROVIDER, &mut rng).unwrap();
+        std::fs::write(tmp.path("msg.der"), &der).unwrap();
+        support::openssl(&[
+            "cms",
+            "-verify",
+            "-inform",
+            "DER",
+            "-in",
+            &tmp.s("msg.der"),
+            "-noverify",
+            "-binary",
+            "-out",
+            &tmp.s("env.der"),
+        ]);
+        support::openssl(&[
+            "cms",
+            "-decrypt",
+            "-inform",
+            "DER",
+            "-in",
+            &tmp.s("env.der"),
+            "-pwri_password",
+            "challenge-123",
+            "-binary",
+            "-out",
+            &tmp.s("payload.der"),
+        ]);
+        assert_eq!(
+            std::fs::read(tmp.path("payload.der")).unwrap(),
+            expected,
+            "{flag}"
+        );
+        let oo = OpenOptions {
+            password: Some(envelope::Password(b"challenge-123")),
+            ..OpenOptions::DEFAULT
+        };
+        let opened = envelope::open(&der, &oo, &B::PROVIDER, &device, &mut rng).unwrap();
+        assert_eq!(
+            opened.key_transport,
+            Some(scep::crypto::KeyTransport::Password)
+        );
+        assert_eq!(opened.content_encryption, Some(cipher));
+    }
+}
+
+/// Issues a certificate for `csr`'s key (any key type) signed by `ca`.
+fn issue_ec<B: Backend>(ca: &dyn scep::crypto::Signer, csr: &Csr, serial: u8) -> Certificate {
+    use scep::x509_cert::ext::pkix::{KeyUsage, KeyUsages};
+    let t = builder::CertificateTemplate {
+        serial: vec![serial],
+        subject: csr.subject().clone(),
+        not_before: time(2025),
+        not_after: time(2049),
+        public_key: csr.public_key().clone(),
+        is_ca: false,
+        key_usage: Some(KeyUsage(
+            KeyUsages::DigitalSignature | KeyUsages::KeyAgreement,
+        )),
+        extensions: vec![],
+    };
+    builder::certificate(
+        &t,
+        Some(ca.certificate()),
+        ca.signature_algorithm(),
+        &mut |m| ca.sign(m),
+        &B::PROVIDER,
+    )
+    .unwrap()
+}
+
+/// One enrollment of an EC device whose key sits in an opaque holder (sign + ECDH only)
+/// against `server`; returns the issued certificate. With `password` the server answers with
+/// a password recipient, which the client opens with the challenge password.
+fn enroll_ec<B: Backend, S: scep::crypto::Signer, D: scep::crypto::Decryptor>(
+    server: &scep::server::Server<S, D>,
+    ca: &dyn scep::crypto::Signer,
+    device: &SecureElement,
+    expect_request: scep::crypto::KeyTransport,
+    password: bool,
+    rng: &mut getrandom::SysRng,
+) -> Certificate {
+    use scep::client::{Client, ClientOptions, Outcome};
+    use scep::server::{Decision, Incoming};
+    let respond = |i: Incoming| match i {
+        Incoming::Respond(r) => r,
+        other => panic!("{other:?}"),
+    };
+    let caps = respond(server.handle("GET", "/scep?operation=GetCACaps", &[], rng));
+    let caps = scep::caps::Capabilities::from_http(caps.status, &caps.body);
+    let cacert = respond(server.handle("GET", "/scep?operation=GetCACert", &[], rng));
+    let ca_certs =
+        scep::ca_certs::CaCertificates::parse(&cacert.body, &Default::default()).unwrap();
+    let options = ClientOptions {
+        path: "/scep".into(),
+        ..ClientOptions::default()
+    };
+    let client = Client::from_ca_certificates(&ca_certs, caps, B::PROVIDER, options).unwrap();
+    let csr = ec_csr(device.0.private_key(), "ec device", Some("s3cret"));
+    let (req, tx) = client.enroll(&csr, device, rng).unwrap();
+    let Incoming::Request(r) =
+        server.handle(req.method.as_str(), &req.path_and_query, &req.body, rng)
+    else {
+        panic!("not a request")
+    };
+    assert_eq!(r.opened().key_transport, Some(expect_request));
+    assert_eq!(r.challenge_password().as_deref(), Some("s3cret"));
+    r.csr().unwrap().verify_signature(&B::PROVIDER).unwrap();
+    let issued = issue_ec::<B>(ca, r.csr().unwrap(), 10);
+    let resp = server
+        .reply(&r, Decision::Issue(vec![issued.clone()]), rng)
+        .unwrap();
+    let out = if password {
+        // Without the password the reply cannot be opened.
+        assert_eq!(
+            client.handle(&tx, &resp.body, device, rng).err(),
+            Some(scep::Error::RecipientNotFound)
+        );
+        assert_eq!(
+            client
+                .handle_with_password(&tx, &resp.body, device, Some(b"wrong"), rng)
+                .err(),
+            Some(scep::Error::Decrypt)
+        );
+        client
+            .handle_with_password(&tx, &resp.body, device, Some(b"s3cret"), rng)
+            .unwrap()
+    } else {
+        client.handle(&tx, &resp.body, device, rng).unwrap()
+    };
+    let Outcome::Issued { certificate, .. } = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(certificate, issued);
+    certificate
+}
+
+/// Full enrollments: EC device (P-256, P-384; key behind a sign + ECDH holder) → RSA CA
+/// (request by RSA key transport, reply by key agreement), → EC CA (P-256 and P-384: no RSA at
+/// all, key agreement both ways), and → RSA CA answering with a password recipient. Each
+/// issued certificate passes `openssl verify` against the CA.
+fn ec_enrollments<B: Backend>() {
+    use scep::crypto::KeyTransport;
+    use scep::server::{PasswordReplies, Server, ServerOptions};
+    let mut rng = support::rng();
+    let tmp = TempDir::new("ec-enroll");
+    let rsa_ca = key_for::<B>("ra2048");
+    for (curve, label, _) in CURVES {
+        let device = SecureElement(ec_key(curve, "ec device"));
+        // EC device → RSA CA.
+        let server = Server::new(
+            rsa_ca.clone(),
+            rsa_ca.clone(),
+            vec![scep::crypto::Signer::certificate(&rsa_ca).clone()],
+            scep::caps::Capabilities::rfc8894_server(),
+            B::PROVIDER,
+        );
+        let issued = enroll_ec::<B, _, _>(
+            &server,
+            &rsa_ca,
+            &device,
+            KeyTransport::RsaPkcs1v15,
+            false,
+            &mut rng,
+        );
+        check_with_openssl(&tmp, scep::crypto::Signer::certificate(&rsa_ca), &issued);
+        // The same with PWRI replies.
+        let server = server.with_options(ServerOptions {
+            password_replies: PasswordReplies::Always,
+            ..ServerOptions::default()
+        });
+        enroll_ec::<B, _, _>(
+            &server,
+            &rsa_ca,
+            &device,
+            KeyTransport::RsaPkcs1v15,
+            true,
+            &mut rng,
+        );
+        // EC device → EC CA, on each curve.
+        for (ca_curve, ca_label, _) in CURVES {
+            let ca = ec_ca(ca_curve);
+            let server = Server::new(
+                ca.clone(),
+                ca.clone(),
+                vec![ca.certificate().clone()],
+                scep::caps::Capabilities::rfc8894_server(),
+                B::PROVIDER,
+            );
+            let issued = enroll_ec::<B, _, _>(
+                &server,
+                &ca,
+                &device,
+                KeyTransport::EcdhKeyAgree {
+                    kdf: ca_curve.default_digest(),
+                },
+                false,
+                &mut rng,
+            );
+            issued
+                .verify_issued_by(ca.certificate(), &B::PROVIDER)
+                .unwrap_or_else(|e| panic!("{label} device, {ca_label} CA: {e:?}"));
+            check_with_openssl(&tmp, ca.certificate(), &issued);
+        }
+    }
+}
+
+/// An EC CA: a self-signed CA certificate (keyCertSign, digitalSignature, keyAgreement) made
+/// by the crate's builder.
+fn ec_ca(curve: EcCurve) -> EcKey {
+    use scep::x509_cert::ext::pkix::{KeyUsage, KeyUsages};
+    let mut rng = support::rng();
+    let key = EcPrivateKey::generate(curve, &mut rng).unwrap();
+    let t = builder::CertificateTemplate {
+        serial: vec![1],
+        subject: name("ec ca"),
+        not_before: time(2020),
+        not_after: time(2060),
+        public_key: key.public_key_info().unwrap(),
+        is_ca: true,
+        key_usage: Some(KeyUsage(
+            KeyUsages::KeyCertSign | KeyUsages::DigitalSignature | KeyUsages::KeyAgreement,
+        )),
+        extensions: vec![],
+    };
+    let alg = key.default_signature_algorithm();
+    let cert = builder::certificate(
+        &t,
+        None,
+        alg,
+        &mut |m| key.sign(alg, m),
+        &scep::provider::rustcrypto::PROVIDER,
+    )
+    .unwrap();
+    EcKey::new(key, cert).unwrap()
+}
+
+fn check_with_openssl(tmp: &TempDir, ca: &Certificate, issued: &Certificate) {
+    if !support::have_openssl() {
+        return;
+    }
+    std::fs::write(tmp.path("ca.pem"), ca.to_pem()).unwrap();
+    std::fs::write(tmp.path("issued.pem"), issued.to_pem()).unwrap();
+    support::openssl(&[
+        "verify",
+        "-CAfile",
+        &tmp.s("ca.pem"),
+        "-attime",
+        "1800000000",
+        &tmp.s("issued.pem"),
+    ]);
+}
+
 crate::per_provider!(
+    ec_enrollments,
+    we_decrypt_openssl_pwri,
+    openssl_decrypts_our_pwri,
     openssl_verifies_our_ecdsa,
     we_verify_openssl_ecdsa,
     malformed_ecdsa_signatures_are_refused,
     wycheproof_ecdsa,
+    we_decrypt_openssl_key_agreement,
+    openssl_decrypts_our_key_agreement,
 );

@@ -39,3 +39,44 @@ pub(super) fn verify(
         None => RsaVerifier.verify(SignatureAlgorithm::Ecdsa(digest), spki, message, sig),
     }
 }
+
+/// Ephemeral-static ECDH in AWS-LC (P-256, P-384) for sealing `KeyAgreeRecipientInfo`s. The
+/// ephemeral key comes from AWS-LC's own generator, not from the `rng` passed in (`aws-lc-rs`
+/// takes none).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AwsLcKeyAgreement;
+
+impl crate::crypto::KeyAgreement for AwsLcKeyAgreement {
+    fn supports(&self, curve: EcCurve) -> bool {
+        matches!(curve, EcCurve::P256 | EcCurve::P384)
+    }
+
+    fn ephemeral_agree(
+        &self,
+        curve: EcCurve,
+        recipient: &[u8],
+        _rng: &mut dyn crate::crypto::SecureRandom,
+    ) -> Result<
+        (alloc::vec::Vec<u8>, zeroize::Zeroizing<alloc::vec::Vec<u8>>),
+        crate::crypto::CryptoError,
+    > {
+        use crate::crypto::CryptoError;
+        use aws_lc_rs::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey};
+        let alg = match curve {
+            EcCurve::P256 => &agreement::ECDH_P256,
+            EcCurve::P384 => &agreement::ECDH_P384,
+        };
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let eph = EphemeralPrivateKey::generate(alg, &rng).map_err(|_| CryptoError::Rng)?;
+        let public = eph
+            .compute_public_key()
+            .map_err(|_| CryptoError::Failed)?
+            .as_ref()
+            .to_vec();
+        let peer = UnparsedPublicKey::new(alg, recipient);
+        let z = agreement::agree_ephemeral(eph, peer, CryptoError::InvalidKey, |z| {
+            Ok(zeroize::Zeroizing::new(z.to_vec()))
+        })?;
+        Ok((public, z))
+    }
+}

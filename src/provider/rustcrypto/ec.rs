@@ -7,11 +7,53 @@
 #[cfg(any(feature = "p256", feature = "p384"))]
 pub use keys::{EcKey, EcPrivateKey};
 
-use spki::SubjectPublicKeyInfoRef;
+use alloc::vec::Vec;
 
-#[cfg(any(feature = "p256", feature = "p384"))]
-use crate::crypto::EcCurve;
-use crate::crypto::{BadSignature, DigestAlgorithm};
+use spki::SubjectPublicKeyInfoRef;
+use zeroize::Zeroizing;
+
+use crate::crypto::{
+    BadSignature, CryptoError, DigestAlgorithm, EcCurve, KeyAgreement, SecureRandom,
+};
+
+/// Ephemeral-static ECDH on the curves built in (features `p256`, `p384`), for sealing
+/// `KeyAgreeRecipientInfo`s: the ephemeral key comes from the `rng` passed in.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EcdhKeyAgreement;
+
+impl KeyAgreement for EcdhKeyAgreement {
+    fn supports(&self, curve: EcCurve) -> bool {
+        match curve {
+            EcCurve::P256 => cfg!(feature = "p256"),
+            EcCurve::P384 => cfg!(feature = "p384"),
+        }
+    }
+
+    fn ephemeral_agree(
+        &self,
+        curve: EcCurve,
+        recipient: &[u8],
+        rng: &mut dyn SecureRandom,
+    ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>), CryptoError> {
+        #[cfg(any(feature = "p256", feature = "p384"))]
+        {
+            if !self.supports(curve) {
+                return Err(CryptoError::UnsupportedAlgorithm);
+            }
+            let eph = EcPrivateKey::generate(curve, rng).map_err(|e| match e {
+                crate::Error::Crypto(c) => c,
+                _ => CryptoError::UnsupportedAlgorithm,
+            })?;
+            let z = eph.agree(curve, recipient)?;
+            Ok((eph.public_point(), z))
+        }
+        #[cfg(not(any(feature = "p256", feature = "p384")))]
+        {
+            let _ = (curve, recipient, rng);
+            Err(CryptoError::UnsupportedAlgorithm)
+        }
+    }
+}
 
 /// ECDSA verification of `signature` (DER `ECDSA-Sig-Value`) over `message` hashed with
 /// `digest`, with the EC key in `spki`. Every failure is the one [`BadSignature`]: a key that is
@@ -28,7 +70,7 @@ pub(super) fn verify<const WIDE: bool>(
     }
     #[cfg(any(feature = "p256", feature = "p384"))]
     {
-        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        use ecdsa::signature::hazmat::PrehashVerifier;
 
         let (curve, point) = EcCurve::from_spki(spki).ok_or(BadSignature)?;
         let hashed = super::hash_in::<WIDE>(digest, message).map_err(|_| BadSignature)?;
@@ -66,15 +108,19 @@ mod keys {
     use core::fmt;
 
     use der::Decode;
-    use p256::ecdsa::signature::hazmat::PrehashSigner;
-    use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+    use ecdsa::elliptic_curve::pkcs8::{
+        DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding,
+    };
+    use ecdsa::signature::hazmat::PrehashSigner;
     use spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
     use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
     use x509_cert::name::Name;
     use zeroize::Zeroizing;
 
     use crate::cert::Certificate;
-    use crate::crypto::{CryptoError, EcCurve, SecureRandom, SignatureAlgorithm, Signer};
+    use crate::crypto::{
+        CryptoError, Decryptor, EcCurve, SecureRandom, SignatureAlgorithm, Signer,
+    };
     use crate::error::Error;
 
     #[derive(Clone)]
@@ -291,6 +337,40 @@ mod keys {
             Ok(der)
         }
 
+        /// ECDH with `public_point` (SEC1, compressed or uncompressed) on `curve`: the shared
+        /// secret `Z`, the x-coordinate of the product.
+        ///
+        /// # Errors
+        /// [`CryptoError::InvalidKey`] for another curve or a point not on the curve.
+        pub fn agree(
+            &self,
+            curve: EcCurve,
+            public_point: &[u8],
+        ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+            if curve != self.curve() {
+                return Err(CryptoError::InvalidKey);
+            }
+            let z = match &self.0 {
+                #[cfg(feature = "p256")]
+                Inner::P256(k) => {
+                    let peer = p256::PublicKey::from_sec1_bytes(public_point)
+                        .map_err(|_| CryptoError::InvalidKey)?;
+                    let shared =
+                        p256::ecdh::diffie_hellman(k.as_nonzero_scalar(), peer.as_affine());
+                    Zeroizing::new(shared.raw_secret_bytes().to_vec())
+                }
+                #[cfg(feature = "p384")]
+                Inner::P384(k) => {
+                    let peer = p384::PublicKey::from_sec1_bytes(public_point)
+                        .map_err(|_| CryptoError::InvalidKey)?;
+                    let shared =
+                        p384::ecdh::diffie_hellman(k.as_nonzero_scalar(), peer.as_affine());
+                    Zeroizing::new(shared.raw_secret_bytes().to_vec())
+                }
+            };
+            Ok(z)
+        }
+
         /// Builds a v3 certificate for this key in which issuer and subject are `subject`,
         /// signed by the key itself (ECDSA with the curve's digest): the signer certificate a
         /// SCEP client sends with its first request. As
@@ -330,7 +410,8 @@ mod keys {
     }
 
     /// A software EC key with its certificate: a [`Signer`] (ECDSA, by default with the curve's
-    /// digest). The software counterpart of a secure element's key slot.
+    /// digest) and a [`Decryptor`] that only does key agreement ([`Decryptor::agree`], ECDH).
+    /// The software counterpart of a secure element's key slot.
     #[derive(Clone)]
     pub struct EcKey {
         key: EcPrivateKey,
@@ -404,6 +485,20 @@ mod keys {
 
         fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
             self.key.sign(self.signature_algorithm, message)
+        }
+    }
+
+    impl Decryptor for EcKey {
+        fn certificate(&self) -> &Certificate {
+            &self.cert
+        }
+
+        fn agree(
+            &self,
+            curve: EcCurve,
+            public_point: &[u8],
+        ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+            self.key.agree(curve, public_point)
         }
     }
 }

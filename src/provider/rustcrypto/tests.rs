@@ -875,6 +875,7 @@ fn key_transport_matches_openssl_pkeyutl() {
         let opts = match alg {
             KeyTransport::RsaPkcs1v15 => vec!["-pkeyopt".into(), "rsa_padding_mode:pkcs1".into()],
             KeyTransport::RsaOaep { hash, mgf1 } => openssl_oaep_opts(hash, mgf1),
+            _ => continue, // RSA cases only
         };
         let opts: Vec<&str> = opts.iter().map(String::as_str).collect();
 
