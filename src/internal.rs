@@ -164,6 +164,8 @@ impl Fixture {
         OpenOptions {
             extra_certificates: &self.ca_certs,
             allow_unmatched_recipient: true,
+            // Lets password recipients (PWRI) through to the key unwrap.
+            password: Some(envelope::Password(b"fuzz")),
             #[cfg(feature = "insecure-legacy")]
             allow_legacy: true,
             ..OpenOptions::DEFAULT
