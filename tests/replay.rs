@@ -30,6 +30,8 @@
 
 #[path = "replay/mutation.rs"]
 mod mutation;
+#[path = "replay/wire.rs"]
+mod wire;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -226,14 +228,18 @@ pub fn ec_seeds() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     for (curve, label) in [(EcCurve::P256, "p256"), (EcCurve::P384, "p384")] {
         let key = EcPrivateKey::generate(curve, &mut rng).unwrap();
-        let cert = key
-            .self_signed_certificate(
-                &"CN=seed".parse().unwrap(),
-                &[1],
-                der::DateTime::new(2020, 1, 1, 0, 0, 0).unwrap(),
-                der::DateTime::new(2060, 1, 1, 0, 0, 0).unwrap(),
-            )
-            .unwrap();
+        let alg = key.default_signature_algorithm();
+        let cert = scep::builder::self_signed_certificate(
+            &"CN=seed".parse().unwrap(),
+            key.public_key_info().unwrap(),
+            &[1],
+            der::DateTime::new(2020, 1, 1, 0, 0, 0).unwrap(),
+            der::DateTime::new(2060, 1, 1, 0, 0, 0).unwrap(),
+            alg,
+            &mut |m| key.sign(alg, m),
+            &PROVIDER,
+        )
+        .unwrap();
         std::fs::write(p("r.crt"), cert.to_pem()).unwrap();
         for md in ["sha1", "sha256", "sha384"] {
             assert!(run(&[
@@ -274,11 +280,9 @@ pub fn ec_seeds() -> Vec<(String, Vec<u8>)> {
             ),
             ("pwri", KeyTransport::Password),
         ] {
-            let opts = SealOptions {
-                key_transport: kt,
-                password: Some(Password(b"fuzz")),
-                ..SealOptions::DEFAULT
-            };
+            let opts = SealOptions::DEFAULT
+                .with_key_transport(kt)
+                .with_password(Some(Password(b"fuzz")));
             let bytes = envelope::seal(&msg, &ra, Some(&cert), &opts, &PROVIDER, &mut rng).unwrap();
             out.push((format!("rustcrypto-certrep-{kind}-{label}.der"), bytes));
         }

@@ -24,13 +24,13 @@ use alloc::vec::Vec;
 
 use zeroize::Zeroizing;
 
-use super::parse::{AlgId, CertId, alg_id, issuer_serial, malformed, oid_of};
-use crate::ber::{self, Class, Reader, Tag, Tlv};
+use crate::asn1::ber::{self, Class, Reader, Tag, Tlv};
+use crate::asn1::cms::{AlgId, CertId, alg_id, issuer_serial, malformed, oid_of};
+use crate::asn1::enc::{self, CTX0_CONS, OCTET_STRING, SEQUENCE};
 use crate::cert::Certificate;
 use crate::crypto::{
     CryptoProvider, Decryptor, DigestAlgorithm, EcCurve, KeyTransport, SecureRandom,
 };
-use crate::enc::{self, CTX0_CONS, OCTET_STRING, SEQUENCE};
 use crate::error::{AlgorithmKind, Error, Limit, Structure};
 use crate::oid;
 
@@ -47,17 +47,17 @@ pub(crate) struct KariView<'a> {
     pub recipients: Vec<(CertId<'a>, Cow<'a, [u8]>)>,
 }
 
-/// Parses the content of a `[1]` RecipientInfo. `count` is the running number of recipients in
-/// the EnvelopedData, bounded by `max_recipients`.
+/// Parses a `[1]` RecipientInfo. Each `RecipientEncryptedKey` takes one from `budget` (what
+/// is left of [`Limits::max_recipient_infos`](crate::limits::Limits::max_recipient_infos)).
 pub(crate) fn parse<'a>(
-    parent: &Reader<'a>,
     ri: &Tlv<'a>,
     max_depth: u8,
-    count: &mut usize,
-    max_recipients: usize,
+    budget: &mut usize,
 ) -> Result<KariView<'a>, Error> {
     let f = malformed(Structure::RecipientInfo);
-    let mut k = parent.children(ri).map_err(&f)?;
+    let mut top = Reader::new(ri.raw, max_depth);
+    let ri = top.read().map_err(&f)?;
+    let mut k = top.children(&ri).map_err(&f)?;
     let version = ber::small_uint(&k.read_expect(Tag::INTEGER).map_err(&f)?).map_err(&f)?;
     if version != 3 {
         return Err(Error::Malformed(Structure::RecipientInfo));
@@ -113,10 +113,9 @@ pub(crate) fn parse<'a>(
     let mut r = k.children(&reks).map_err(&f)?;
     let mut recipients = Vec::new();
     while !r.is_empty() {
-        *count += 1;
-        if *count > max_recipients {
-            return Err(Error::LimitExceeded(Limit::RecipientInfos));
-        }
+        *budget = budget
+            .checked_sub(1)
+            .ok_or(Error::LimitExceeded(Limit::RecipientInfos))?;
         let rek = r.read_expect(Tag::SEQUENCE).map_err(&f)?;
         let mut e = r.children(&rek).map_err(&f)?;
         let rid_tlv = e.read().map_err(&f)?;
@@ -252,7 +251,7 @@ pub(crate) fn select<'v, 'a, 'd>(
         karis.iter().find_map(|k| {
             k.recipients
                 .iter()
-                .find(|(rid, _)| rid.matches(ours, depth))
+                .find(|(rid, _)| ours.is_named_by(rid, depth))
                 .map(|(_, ek)| (*d, k, ek.as_ref()))
         })
     })

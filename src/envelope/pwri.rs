@@ -26,10 +26,10 @@ use core::fmt;
 
 use zeroize::Zeroizing;
 
-use super::parse::{AlgId, alg_id, content_encryption, malformed, oid_of};
-use crate::ber::{self, Reader, Tag, Tlv};
+use crate::asn1::ber::{self, Reader, Tag, Tlv};
+use crate::asn1::cms::{AlgId, alg_id, malformed, oid_of};
+use crate::asn1::enc::{self, CTX0_CONS, OCTET_STRING, SEQUENCE};
 use crate::crypto::{ContentEncryption, CryptoProvider, DigestAlgorithm, SecureRandom};
-use crate::enc::{self, CTX0_CONS, OCTET_STRING, SEQUENCE};
 use crate::error::{AlgorithmKind, Error, Limit, Structure};
 use crate::oid;
 
@@ -55,13 +55,11 @@ pub(crate) struct PwriView<'a> {
 }
 
 /// Parses the content of a `[3]` RecipientInfo.
-pub(crate) fn parse<'a>(
-    parent: &Reader<'a>,
-    ri: &Tlv<'a>,
-    depth: u8,
-) -> Result<PwriView<'a>, Error> {
+pub(crate) fn parse<'a>(ri: &Tlv<'a>, depth: u8) -> Result<PwriView<'a>, Error> {
     let f = malformed(Structure::RecipientInfo);
-    let mut k = parent.children(ri).map_err(&f)?;
+    let mut top = Reader::new(ri.raw, depth);
+    let ri = top.read().map_err(&f)?;
+    let mut k = top.children(&ri).map_err(&f)?;
     let version = ber::small_uint(&k.read_expect(Tag::INTEGER).map_err(&f)?).map_err(&f)?;
     if version != 0 {
         return Err(Error::Malformed(Structure::RecipientInfo));
@@ -186,7 +184,7 @@ pub(crate) fn unwrap_key(
         let r = Reader::new(inner.raw, depth);
         alg_id(&r, inner)?
     };
-    let (kek_alg, iv) = content_encryption(depth, &inner_alg)?;
+    let (kek_alg, iv) = ContentEncryption::from_alg_id(depth, &inner_alg)?;
     if kek_alg.is_legacy() || !provider.cipher.supports(kek_alg) {
         return Err(Error::UnsupportedAlgorithm(
             AlgorithmKind::ContentEncryption,

@@ -113,8 +113,6 @@ mod keys {
     };
     use ecdsa::signature::hazmat::PrehashSigner;
     use spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
-    use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
-    use x509_cert::name::Name;
     use zeroize::Zeroizing;
 
     use crate::cert::Certificate;
@@ -370,43 +368,6 @@ mod keys {
             };
             Ok(z)
         }
-
-        /// Builds a v3 certificate for this key in which issuer and subject are `subject`,
-        /// signed by the key itself (ECDSA with the curve's digest): the signer certificate a
-        /// SCEP client sends with its first request. As
-        /// [`self_signed_certificate`](super::super::self_signed_certificate), with keyUsage
-        /// digitalSignature and keyAgreement.
-        ///
-        /// # Errors
-        /// As [`self_signed_certificate`](super::super::self_signed_certificate).
-        pub fn self_signed_certificate(
-            &self,
-            subject: &Name,
-            serial: &[u8],
-            not_before: der::DateTime,
-            not_after: der::DateTime,
-        ) -> Result<Certificate, Error> {
-            let template = crate::builder::CertificateTemplate {
-                serial: serial.to_vec(),
-                subject: subject.clone(),
-                not_before,
-                not_after,
-                public_key: self.public_key_info()?,
-                is_ca: false,
-                key_usage: Some(KeyUsage(
-                    KeyUsages::DigitalSignature | KeyUsages::KeyAgreement,
-                )),
-                extensions: Vec::new(),
-            };
-            let alg = self.default_signature_algorithm();
-            crate::builder::certificate(
-                &template,
-                None,
-                alg,
-                &mut |tbs| self.sign(alg, tbs),
-                &super::super::PROVIDER,
-            )
-        }
     }
 
     /// A software EC key with its certificate: a [`Signer`] (ECDSA, by default with the curve's
@@ -485,6 +446,15 @@ mod keys {
 
         fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
             self.key.sign(self.signature_algorithm, message)
+        }
+
+        /// ECDSA with any SHA-1/SHA-2 digest (the one negotiated with the CA).
+        fn sign_with(
+            &self,
+            alg: SignatureAlgorithm,
+            message: &[u8],
+        ) -> Result<Vec<u8>, CryptoError> {
+            self.key.sign(alg, message)
         }
     }
 
