@@ -5,9 +5,10 @@ use alloc::string::String;
 
 use zeroize::Zeroizing;
 
-use super::PkiRequest;
+use super::{PkiRequest, ServerOptions};
 use crate::cert::Certificate;
 use crate::crypto::{CryptoProvider, EcCurve, KeyTransport};
+use crate::message::CertRep;
 
 /// When [`Server::reply`](super::Server::reply) seals a SUCCESS to a `PasswordRecipientInfo`
 /// (RFC 3211) keyed from the request's challenge password, instead of to the signer
@@ -35,15 +36,25 @@ fn can_decrypt(cert: &Certificate, provider: &CryptoProvider) -> bool {
         || EcCurve::from_spki(&spki).is_some_and(|(c, _)| provider.key_agreement.supports(c))
 }
 
-/// The password a SUCCESS reply to `request` is sealed to, if `when` says so and the request
-/// carries a challenge password.
-pub(super) fn reply_password(
-    when: PasswordReplies,
-    success: bool,
+impl ServerOptions {
+    /// Sets [`password_replies`](Self::password_replies).
+    #[must_use]
+    pub const fn with_password_replies(mut self, when: PasswordReplies) -> Self {
+        self.password_replies = when;
+        self
+    }
+}
+
+/// The password the reply `rep` to `request` is sealed to: a SUCCESS, when the options say so
+/// and the request carries a challenge password.
+pub(super) fn for_reply(
+    options: &ServerOptions,
+    rep: &CertRep,
     request: &PkiRequest,
     provider: &CryptoProvider,
 ) -> Option<Zeroizing<String>> {
-    let wanted = match when {
+    let success = matches!(rep, CertRep::Success(_));
+    let wanted = match options.password_replies {
         PasswordReplies::Always => true,
         PasswordReplies::WhenKeyCannotDecrypt => {
             !can_decrypt(request.signer_certificate(), provider)
