@@ -730,6 +730,17 @@ fn openssl_decrypts_our_pwri<B: Backend>() {
             Some(scep::crypto::KeyTransport::Password)
         );
         assert_eq!(opened.content_encryption, Some(cipher));
+        // More PBKDF2 iterations than the limit allows: refused before any derivation.
+        let strict = oo.with_limits(Limits {
+            max_pbkdf2_iterations: envelope::SEAL_ITERATIONS - 1,
+            ..Limits::DEFAULT
+        });
+        assert_eq!(
+            envelope::open(&der, &strict, &B::PROVIDER, &device, &mut rng).err(),
+            Some(scep::Error::LimitExceeded(
+                scep::error::Limit::Pbkdf2Iterations
+            ))
+        );
     }
 }
 
