@@ -13,6 +13,8 @@
 
 #[path = "interop/ca_certs.rs"]
 mod ca_certs;
+#[path = "interop/ec.rs"]
+mod ec;
 #[path = "interop/flows.rs"]
 mod flows;
 #[path = "interop/openssl.rs"]
