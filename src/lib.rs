@@ -101,7 +101,7 @@
 //!
 //! | feature | default | what |
 //! |---|---|---|
-//! | `std` | yes | `std::error::Error` integration (the crate itself needs only `alloc`) |
+//! | `std` | yes | [`time`]: the system clock as the `DateTime`s the API takes (the crate itself needs only `alloc`; [`Error`] implements `core::error::Error` either way) |
 //! | `rustcrypto` | yes | [`provider::rustcrypto`], the default provider (works without `std`) |
 //! | `aws-lc-rs` | no | `provider::aws_lc`, a native-speed provider on AWS-LC (needs `std` and a C compiler) |
 //! | `insecure-legacy` | no | single DES and MD5, which RFC 8894 forbids but micromdm's server and old Cisco devices use; even compiled in, each use needs a run-time opt-in |
@@ -137,11 +137,21 @@ pub mod oid;
 pub(crate) mod pem;
 pub mod provider;
 pub mod server;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub mod time;
 
 pub use cert::Certificate;
 pub use error::Error;
 
-pub use cms;
+// The crates whose types appear in this crate's API, so that callers name the same versions.
+// (`rsa`, for the default provider's keys, is re-exported as `provider::rustcrypto::rsa`.)
 pub use der;
+pub use rand_core;
 pub use spki;
 pub use x509_cert;
+
+// The README's crates.io part, compiled and run as a doctest.
+#[cfg(all(doctest, feature = "std", feature = "rustcrypto"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -32,7 +32,7 @@ use der::Decode;
 use rsa::pkcs1::{DecodeRsaPrivateKey, RsaPublicKeyRef};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
-use rsa::{BoxedUint, Oaep, Pkcs1v15Encrypt, Pkcs1v15Sign, PrivateKey, PublicKey};
+use rsa::{BoxedUint, Oaep, Pkcs1v15Encrypt, Pkcs1v15Sign, PublicKey};
 use sha1::Sha1;
 use sha2::digest::FixedOutputReset;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
@@ -52,6 +52,13 @@ use crate::oid;
 
 #[cfg(test)]
 mod tests;
+
+/// The `rsa` crate (0.10) this provider is built on, so that callers use the same version
+/// without depending on it themselves.
+pub use rsa;
+/// An RSA private key: what [`RsaKey::new`], [`sign_with_key`], [`public_key_info`] and
+/// [`self_signed_certificate`] take, and what [`generate_key`] makes.
+pub use rsa::PrivateKey;
 
 /// The RustCrypto provider: [`RustCryptoDigests`], [`RsaVerifier`], [`RsaKeyEncryptor`] and
 /// [`CbcCipher`].
@@ -697,6 +704,42 @@ impl RsaKey {
         }
     }
 
+    /// A new key of `bits` bits ([`generate_key`]) with a self-signed certificate for `subject`
+    /// ([`self_signed_certificate`], SHA-256, a random 16-octet serial number) valid from an
+    /// hour before `now` to 30 days after it: the identity a device signs its first request
+    /// with. `now` comes from the caller (the crate has no clock; with `std`,
+    /// [`time::now`](crate::time::now)).
+    ///
+    /// # Errors
+    /// As [`generate_key`] and [`self_signed_certificate`]; [`Error::InvalidInput`] when the
+    /// validity would end after 9999.
+    pub fn generate(
+        bits: usize,
+        subject: &Name,
+        now: der::DateTime,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<Self, Error> {
+        const HOUR: u64 = 3600;
+        const DAYS_30: u64 = 30 * 24 * HOUR;
+        let key = generate_key(bits, rng)?;
+        let mut serial = [0u8; 16];
+        rng.fill(&mut serial)?;
+        // Positive and non-zero whatever the generator said (RFC 5280 §4.1.2.2).
+        if let Some(first) = serial.first_mut() {
+            *first = (*first & 0x7f) | 0x01;
+        }
+        let at = |secs: u64| {
+            der::DateTime::from_unix_duration(core::time::Duration::from_secs(secs))
+                .map_err(|_| Error::InvalidInput)
+        };
+        let t = now.unix_duration().as_secs();
+        let not_before = at(t.saturating_sub(HOUR))?;
+        let not_after = at(t.saturating_add(DAYS_30))?;
+        let sig = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+        let cert = self_signed_certificate(&key, subject, &serial, not_before, not_after, sig)?;
+        Self::new(key, cert)
+    }
+
     /// Signs with `alg` from now on.
     #[must_use]
     pub fn with_signature_algorithm(mut self, alg: SignatureAlgorithm) -> Self {
@@ -846,6 +889,29 @@ fn pem_block(text: &[u8], label: &str) -> Option<Zeroizing<Vec<u8>>> {
     let len = decoder.decode(&mut out).ok()?.len();
     out.truncate(len);
     Some(out)
+}
+
+/// Smallest key size [`generate_key`] makes.
+pub const MIN_GENERATED_RSA_BITS: usize = 2048;
+
+/// A new RSA private key of `bits` bits (public exponent 65537), from `rng`.
+///
+/// Generation takes a while: about a second for 2048 bits in a release build, much longer for
+/// 4096 or in a debug build, and far longer on a microcontroller.
+///
+/// # Errors
+/// - [`Error::InvalidInput`] when `bits` is below [`MIN_GENERATED_RSA_BITS`], above
+///   [`MAX_RSA_BITS`] or not a multiple of 8.
+/// - [`Error::Crypto`] ([`CryptoError::Rng`]) when the generator fails.
+pub fn generate_key(bits: usize, rng: &mut dyn SecureRandom) -> Result<PrivateKey, Error> {
+    if !(MIN_GENERATED_RSA_BITS..=MAX_RSA_BITS).contains(&bits) || !bits.is_multiple_of(8) {
+        return Err(Error::InvalidInput);
+    }
+    let mut adapter = RngAdapter { inner: rng };
+    PrivateKey::new(&mut adapter, bits).map_err(|e| match e {
+        rsa::Error::Rng => Error::Crypto(CryptoError::Rng),
+        _ => Error::Crypto(CryptoError::Failed),
+    })
 }
 
 /// The `SubjectPublicKeyInfo` (`rsaEncryption`) of `key`'s public half: what a

@@ -1708,3 +1708,78 @@ fn compact_provider_is_the_provider_without_sha384_and_sha512() {
         ))
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Key generation
+
+#[test]
+fn generate_key_refuses_sizes_out_of_range_and_a_failing_generator() {
+    let mut rng = TestRng(7);
+    for bits in [0, 512, 1024, 2047, 2056 + 1, MAX_RSA_BITS + 8] {
+        assert_eq!(
+            generate_key(bits, &mut rng).err(),
+            Some(Error::InvalidInput),
+            "{bits}"
+        );
+    }
+    assert_eq!(
+        generate_key(2048, &mut FailingRng).err(),
+        Some(Error::Crypto(CryptoError::Rng))
+    );
+}
+
+#[test]
+fn generated_identity_signs_decrypts_and_openssl_reads_it() {
+    let mut rng = TestRng(11);
+    let now = date(2026, 6, 1);
+    let device = RsaKey::generate(2048, &name("generated"), now, &mut rng).unwrap();
+    assert_eq!(device.private_key().n().bit_width(), 2048);
+    let cert = device.certificate();
+    assert_eq!(cert.subject(), &name("generated"));
+    assert!(cert.is_self_issued());
+    // Valid from an hour before `now` to 30 days after.
+    let parsed = x509_cert::Certificate::from_der(cert.as_der()).unwrap();
+    let validity = parsed.tbs_certificate().validity();
+    let secs = |t: Time| t.to_unix_duration().as_secs();
+    let now_secs = now.unix_duration().as_secs();
+    assert_eq!(secs(validity.not_before), now_secs - 3600);
+    assert_eq!(secs(validity.not_after), now_secs + 30 * 86_400);
+    // The key works as both halves: a signature the verifier accepts, a key it can unwrap.
+    let sig = device.sign(b"message").unwrap();
+    let alg = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    assert!(
+        RsaVerifier
+            .verify(alg, cert.public_key(), b"message", &sig)
+            .is_ok()
+    );
+    let wrapped = RsaKeyEncryptor
+        .encrypt_key(
+            KeyTransport::RsaPkcs1v15,
+            cert.public_key(),
+            &[0x42; 16],
+            &mut rng,
+        )
+        .unwrap();
+    let unwrapped = device
+        .decrypt_key(KeyTransport::RsaPkcs1v15, &wrapped, 16)
+        .unwrap();
+    assert_eq!(&unwrapped[..], &[0x42; 16]);
+    // OpenSSL: the certificate verifies against itself and its key is the private key's.
+    let dir = TempDir::new("generate");
+    let cert_file = dir.file("c.pem", cert.to_pem().as_bytes());
+    let key_file = dir.file("k.pem", device.to_pkcs8_pem().unwrap().as_bytes());
+    let Some(out) = openssl_ok(&[
+        "verify",
+        "-no_check_time",
+        "-CAfile",
+        &cert_file,
+        "-partial_chain",
+        &cert_file,
+    ]) else {
+        return;
+    };
+    assert!(String::from_utf8_lossy(&out).contains(": OK"), "{out:?}");
+    let from_cert = openssl_ok(&["x509", "-in", &cert_file, "-noout", "-pubkey"]).unwrap();
+    let from_key = openssl_ok(&["pkey", "-in", &key_file, "-pubout"]).unwrap();
+    assert_eq!(from_cert, from_key);
+}
