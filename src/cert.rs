@@ -257,18 +257,52 @@ impl Certificate {
     /// subject and the signature verifies with `issuer`'s key. (Validity periods and the
     /// rest of path validation are the caller's.)
     ///
+    /// An MD5 signature, which RFC 8894 forbids, is refused as [`Error::LegacyAlgorithm`]
+    /// without being checked, as it is in CMS; with the `insecure-legacy` feature,
+    /// [`verify_issued_by_allowing_legacy`](Self::verify_issued_by_allowing_legacy) is the
+    /// run-time opt-in.
+    ///
     /// # Errors
-    /// [`Error::SignerNotFound`] when the names differ, [`Error::UnsupportedAlgorithm`] for a
-    /// signature algorithm we do not know, [`Error::BadSignature`].
+    /// [`Error::SignerNotFound`] when the names differ, [`Error::LegacyAlgorithm`] for MD5,
+    /// [`Error::UnsupportedAlgorithm`] for a signature algorithm we do not know,
+    /// [`Error::BadSignature`].
     pub fn verify_issued_by(
         &self,
         issuer: &Certificate,
         provider: &crate::crypto::CryptoProvider,
     ) -> Result<(), Error> {
+        self.verify_issued_by_with(issuer, provider, false)
+    }
+
+    /// [`verify_issued_by`](Self::verify_issued_by), accepting an MD5 signature: the run-time
+    /// opt-in of the `insecure-legacy` feature, like
+    /// [`ServerOptions::allow_legacy`](crate::server::ServerOptions).
+    ///
+    /// # Errors
+    /// As [`verify_issued_by`](Self::verify_issued_by), without [`Error::LegacyAlgorithm`].
+    #[cfg(feature = "insecure-legacy")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "insecure-legacy")))]
+    pub fn verify_issued_by_allowing_legacy(
+        &self,
+        issuer: &Certificate,
+        provider: &crate::crypto::CryptoProvider,
+    ) -> Result<(), Error> {
+        self.verify_issued_by_with(issuer, provider, true)
+    }
+
+    pub(crate) fn verify_issued_by_with(
+        &self,
+        issuer: &Certificate,
+        provider: &crate::crypto::CryptoProvider,
+        allow_legacy: bool,
+    ) -> Result<(), Error> {
         if self.issuer() != issuer.subject() {
             return Err(Error::SignerNotFound);
         }
-        let alg = crate::crypto::SignatureAlgorithm::from_x509(self.signature_algorithm())?;
+        let alg = crate::crypto::SignatureAlgorithm::from_x509_with_policy(
+            self.signature_algorithm(),
+            allow_legacy,
+        )?;
         provider
             .verifier
             .verify(alg, issuer.public_key(), self.tbs_der(), self.signature())

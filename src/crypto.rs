@@ -163,6 +163,11 @@ impl SignatureAlgorithm {
         }
     }
 
+    /// Whether RFC 8894 forbids the algorithm (a signature with MD5).
+    pub const fn is_legacy(self) -> bool {
+        self.digest().is_legacy()
+    }
+
     /// The `<digest>WithRSAEncryption` OID.
     pub const fn oid(self) -> ObjectIdentifier {
         match self {
@@ -243,6 +248,24 @@ impl SignatureAlgorithm {
         rsa_signature_digest(&alg.oid)
             .map(Self::RsaPkcs1v15)
             .ok_or(unsupported)
+    }
+
+    /// [`from_x509`](Self::from_x509) under the rule CMS signatures follow
+    /// ([`OpenOptions::allow_legacy`](crate::envelope::OpenOptions)): `md5WithRSAEncryption`
+    /// is [`Error::LegacyAlgorithm`](crate::Error::LegacyAlgorithm) unless the
+    /// `insecure-legacy` feature is compiled in **and** `allow_legacy` is set.
+    pub(crate) fn from_x509_with_policy(
+        alg: &AlgorithmIdentifierOwned,
+        allow_legacy: bool,
+    ) -> Result<Self, crate::Error> {
+        if alg.oid == oid::MD5_WITH_RSA && !(cfg!(feature = "insecure-legacy") && allow_legacy) {
+            return Err(crate::Error::LegacyAlgorithm);
+        }
+        let parsed = Self::from_x509(alg)?;
+        if parsed.is_legacy() && !allow_legacy {
+            return Err(crate::Error::LegacyAlgorithm);
+        }
+        Ok(parsed)
     }
 }
 

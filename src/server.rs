@@ -271,6 +271,7 @@ impl From<Outcome> for Decision {
 
 /// Compares a received challenge password with the expected one in constant time (for equal
 /// lengths; the length itself is not secret-dependent).
+#[must_use = "a challenge that is compared but not acted on authorises nothing"]
 pub fn challenge_matches(received: &str, expected: &str) -> bool {
     let (a, b) = (received.as_bytes(), expected.as_bytes());
     let mut diff = u8::from(a.len() != b.len());
@@ -441,7 +442,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             MessageBody::PkcsReq(csr) | MessageBody::RenewalReq(csr) => {
                 // The CSR's key arrived in the message: bound it before any work with it.
                 if let Err(e) = check_key_size(csr, &self.options.limits)
-                    .and_then(|()| csr.verify_signature(&self.provider))
+                    .and_then(|()| csr.verify_signature_with(&self.provider, self.options.legacy()))
                 {
                     return fail(e, rng);
                 }
@@ -461,14 +462,16 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
                 );
             }
         };
-        let signer_kind = if self
-            .ca_certs
-            .iter()
-            .any(|ca| signer.verify_issued_by(ca, &self.provider).is_ok())
-        {
+        let signer_kind = if self.ca_certs.iter().any(|ca| {
+            signer
+                .verify_issued_by_with(ca, &self.provider, self.options.legacy())
+                .is_ok()
+        }) {
             SignerKind::IssuedByCa
         } else if signer.is_self_issued()
-            && signer.verify_issued_by(&signer, &self.provider).is_ok()
+            && signer
+                .verify_issued_by_with(&signer, &self.provider, self.options.legacy())
+                .is_ok()
         {
             SignerKind::SelfSigned
         } else {

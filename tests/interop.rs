@@ -13,6 +13,8 @@
 
 #[path = "interop/flows.rs"]
 mod flows;
+#[path = "interop/hardening.rs"]
+mod hardening;
 #[path = "interop/openssl.rs"]
 mod openssl;
 #[path = "interop/oracle.rs"]
