@@ -1,7 +1,9 @@
 //! Server-side time of the decryption failure paths against a valid request: bad PKCS #1
-//! padding, a key of the wrong length, bad CBC padding, an undecodable plaintext. A split
-//! between the failure paths would be a timing oracle; `tests/interop/oracle.rs` checks that
-//! their answers are identical.
+//! padding, a key of the wrong length, bad CBC padding (after junk, and after a real CSR), and
+//! good padding around a plaintext that does not decode (a truncated CSR, junk, DER of another
+//! type). A split between the failure paths would be a timing oracle (bad against good CBC
+//! padding is the classic one); `tests/interop/oracle.rs` checks that their answers are
+//! identical.
 //!
 //! ```text
 //! cargo bench --bench oracle
@@ -9,7 +11,7 @@
 //!
 //! The valid request ends where the application takes over (no reply is signed), while every
 //! failure is answered with a signed CertRep FAILURE, so the valid path is the faster one; what
-//! matters is that the four failure paths take the same time.
+//! matters is that the failure paths take the same time.
 
 #![allow(
     clippy::unwrap_used,
