@@ -28,6 +28,9 @@ pub fn test_key(name: &str) -> RsaKey {
     RsaKey::from_pem(&data(&format!("{name}.pkcs8.pem")), cert).unwrap()
 }
 
+/// The content key of every rebuilt envelope (AES-128).
+pub const CONTENT_KEY: [u8; 16] = [0x4b; 16];
+
 pub struct Cases {
     pub server: Server<RsaKey, RsaKey>,
     pub client: RsaKey,
@@ -85,7 +88,7 @@ pub fn cases() -> Cases {
     let valid = valid.body;
     let aes = ContentEncryption::Aes128Cbc;
     let iv = [0x17u8; 16];
-    let key = [0x4bu8; 16];
+    let key = CONTENT_KEY;
     let wrap = |k: &[u8]| {
         PROVIDER
             .key_encryptor
