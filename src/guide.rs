@@ -128,7 +128,10 @@
 //! ([`ClientOptions`]`::allow_legacy`, [`ServerOptions`]`::allow_legacy`,
 //! [`OpenOptions`](crate::envelope::OpenOptions)`::allow_legacy`, and the client
 //! [`Policy`](crate::caps::Policy)`::allow_legacy` that picks DES when a CA advertises no
-//! cipher).
+//! cipher). MD5 in a CSR's or a certificate's own signature follows the same rule:
+//! `Csr::verify_signature` and `Certificate::verify_issued_by` refuse it, their
+//! `_allowing_legacy` twins (feature `insecure-legacy`) are the opt-in, and the server uses
+//! them when `ServerOptions::allow_legacy` is set.
 //!
 //! What you give up by turning it on: a 56-bit DES key can be searched exhaustively, and the
 //! envelope it protects holds the challenge password, so anyone who records a request can
