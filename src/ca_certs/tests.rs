@@ -339,7 +339,7 @@ fn tree(b: &[u8]) -> Node {
 fn encode(n: &Node, indefinite: bool) -> Vec<u8> {
     let mut out = Vec::new();
     match n {
-        Node::Prim(tag, content) => crate::enc::tlv(&mut out, *tag, content),
+        Node::Prim(tag, content) => crate::asn1::enc::tlv(&mut out, *tag, content),
         Node::Cons(tag, children) => {
             let content: Vec<u8> = children
                 .iter()
@@ -351,7 +351,7 @@ fn encode(n: &Node, indefinite: bool) -> Vec<u8> {
                 out.extend_from_slice(&content);
                 out.extend_from_slice(&[0, 0]);
             } else {
-                crate::enc::tlv(&mut out, *tag, &content);
+                crate::asn1::enc::tlv(&mut out, *tag, &content);
             }
         }
     }
@@ -398,7 +398,7 @@ fn attr_value<'a>(attrs: &'a mut [Node], id: &ObjectIdentifier) -> &'a mut Node 
 // ---------------------------------------------------------------------------------------------
 // Selection rules
 
-/// A CA and one RA for both signing and encryption (the RFC 8894 / Apple shape, quirk 30).
+/// A CA and one RA for both signing and encryption (the RFC 8894 / Apple shape).
 #[test]
 fn ca_with_a_combined_ra() {
     let Some(pki) = Pki::new("combined") else {
@@ -934,10 +934,10 @@ fn bad_replies_are_typed_errors() {
         bad_cert
     );
     // A ContentInfo of another type.
-    let enveloped = crate::enc::wrap(crate::enc::SEQUENCE, |ci| {
-        crate::enc::oid(ci, &oid::ID_ENVELOPED_DATA);
-        crate::enc::nested(ci, crate::enc::CTX0_CONS, |x| {
-            crate::enc::tlv(x, crate::enc::SEQUENCE, &[]);
+    let enveloped = crate::asn1::enc::wrap(crate::asn1::enc::SEQUENCE, |ci| {
+        crate::asn1::enc::oid(ci, &oid::ID_ENVELOPED_DATA);
+        crate::asn1::enc::nested(ci, crate::asn1::enc::CTX0_CONS, |x| {
+            crate::asn1::enc::tlv(x, crate::asn1::enc::SEQUENCE, &[]);
             Ok(())
         })
     })
@@ -999,10 +999,8 @@ fn micromdm_getcacert_capture() {
     // Its CertRep is signed by that CA: the signer is found among the signing certificates
     // and the signature verifies.
     let rep = data("peers/scepserver-certrep-success.der");
-    let opts = crate::envelope::OpenOptions {
-        extra_certificates: cc.signing_certificates(),
-        ..crate::envelope::OpenOptions::DEFAULT
-    };
+    let opts =
+        crate::envelope::OpenOptions::DEFAULT.with_extra_certificates(cc.signing_certificates());
     let parsed = parse_pki_message(&rep, &opts).unwrap();
     let signer = parsed.signer_certificate().unwrap().clone();
     assert!(cc.signing_certificates().contains(&signer));
@@ -1334,7 +1332,7 @@ fn next_ca_cert_signers_follow_the_key_usage() {
     }
 }
 
-/// The signer certificate may be left out of the message (L-14): the current one is used.
+/// The signer certificate may be left out of the message (RFC 2315 §9.1 allows it; micromdm and smallstep CertReps do): the current one is used.
 #[test]
 fn next_ca_cert_without_the_signer_certificate() {
     let signer = current_ca();

@@ -11,6 +11,8 @@ use crate::crypto::{
     BadSignature, ContentCipher, CryptoError, DecryptFailed, DigestOutput, Digests, KeyEncryptor,
     KeyTransport, SecureRandom, SignatureAlgorithm, Verifier,
 };
+use crate::crypto::{ContentEncryption, CryptoProvider, DigestAlgorithm};
+use crate::error::{AlgorithmKind, Error};
 
 // ---- A fake provider: supports what its lists say, does no crypto. ----
 
@@ -157,7 +159,7 @@ fn keyword_spelling_round_trips() {
     assert_eq!(C::from_keyword("SHA-256x"), C::Other("SHA-256x".into()));
 }
 
-// ---- Parsing: R-3.5.2-c, -d, -e, -f, -h ----
+// ---- Parsing: RFC 8894 §3.5.2 ----
 
 #[test]
 fn parse_lf_crlf_cr_and_mixed() {
@@ -267,7 +269,7 @@ fn parse_render_parse_is_stable_with_byte_order_marks() {
     }
 }
 
-// ---- from_http: R-3.5.2-g ----
+// ---- from_http: RFC 8894 §3.5.2 (an old CA answers with an error or nothing) ----
 
 #[test]
 fn from_http_errors_and_empty_mean_nothing() {
@@ -285,7 +287,7 @@ fn from_http_errors_and_empty_mean_nothing() {
     assert_eq!(pair(n), (DesEde3Cbc, Sha1, false));
 }
 
-// ---- Rendering: R-3.5.2-e, quirks 41, 42 ----
+// ---- Rendering: RFC 8894 §3.5.2 (one keyword per line, as the RFC spells them) ----
 
 #[test]
 fn render_server_default_exactly() {
@@ -342,7 +344,7 @@ fn iter_and_into_iter_agree() {
     assert_eq!(e, c);
 }
 
-// ---- Transport: R-3.5.2-i, R-4.1-c ----
+// ---- Transport: RFC 8894 §3.5.2, §4.1 (POSTPKIOperation) ----
 
 #[test]
 fn supports_predicates() {
@@ -356,11 +358,11 @@ fn supports_predicates() {
     assert!(!caps("GetNextCACertificate").supports_get_next_ca_cert());
 }
 
-// ---- Negotiation: R-3.5.2-a, R-7.5-a, R-7.5-b, R-3.5.2-i, -j ----
+// ---- Negotiation: RFC 8894 §3.5.2, §7.5 ----
 
 #[test]
 fn rfc_preferences() {
-    // R-3.5.2-a: AES-128 and SHA-256 preferred.
+    // RFC 8894 §3.5.2: AES-128 and SHA-256 preferred.
     assert_eq!(
         pair(nego("AES\nDES3\nSHA-1\nSHA-256")),
         (Aes128Cbc, Sha256, false)
@@ -406,7 +408,7 @@ fn scep_standard_implies_aes_post_sha256() {
 
 #[test]
 fn empty_caps_fallback_is_3des_sha1() {
-    // R-7.5-a: never DES/MD5 by default, even with the feature compiled in.
+    // RFC 8894 §2.9, §7.5: never DES/MD5 by default, even with the feature compiled in.
     assert_eq!(pair(nego("")), (DesEde3Cbc, Sha1, false));
 }
 
@@ -461,7 +463,7 @@ fn assume_scep_standard() {
 
 #[test]
 fn ndes_profile() {
-    // R-3.5.2-j: NDES advertises AES/SHA-2 but only 3DES/SHA-1 works.
+    // RFC 8894 §3.5.2 (NDES note): NDES advertises AES/SHA-2 but only 3DES/SHA-1 works.
     let p = Policy::ndes();
     assert!(p.ndes_quirks);
     let n = caps("AES\nSHA-256\nSHA-512\nPOSTPKIOperation\nRenewal")
@@ -569,7 +571,7 @@ mod legacy {
 
     #[test]
     fn allow_legacy_only_when_nothing_better_is_advertised() {
-        let p = Policy::new().with_allow_legacy(true);
+        let p = Policy::new().with_legacy(crate::crypto::Legacy::allow().unwrap());
         let n = Capabilities::new().negotiate(&p, &FULL).unwrap();
         assert_eq!(
             (n.cipher, n.digest),
@@ -600,7 +602,7 @@ mod legacy {
     fn legacy_falls_back_to_3des_when_provider_lacks_des() {
         static NO_DES: [ContentEncryption; 1] = [DesEde3Cbc];
         static NO_MD5: [DigestAlgorithm; 1] = [Sha1];
-        let p = Policy::new().with_allow_legacy(true);
+        let p = Policy::new().with_legacy(crate::crypto::Legacy::allow().unwrap());
         assert_eq!(
             Capabilities::new()
                 .negotiate(&p, &with_ciphers(&NO_DES))
@@ -619,7 +621,7 @@ mod legacy {
 
     #[test]
     fn legacy_off_by_default_even_when_compiled() {
-        assert!(!Policy::default().allow_legacy);
+        assert!(!Policy::default().legacy.is_allowed());
         let n = Capabilities::new()
             .negotiate(&Policy::default(), &FULL)
             .unwrap();
@@ -690,11 +692,17 @@ fn forced_legacy_algorithms_need_the_opt_in() {
     assert_eq!(caps("").negotiate(&des, &FULL), Err(Error::LegacyAlgorithm));
     assert_eq!(caps("").negotiate(&md5, &FULL), Err(Error::LegacyAlgorithm));
     let n = caps("AES")
-        .negotiate(&des.with_allow_legacy(true), &FULL)
+        .negotiate(
+            &des.with_legacy(crate::crypto::Legacy::allow().unwrap()),
+            &FULL,
+        )
         .unwrap();
     assert_eq!(n.cipher, ContentEncryption::DesCbc);
     let n = caps("SHA-256")
-        .negotiate(&md5.with_allow_legacy(true), &FULL)
+        .negotiate(
+            &md5.with_legacy(crate::crypto::Legacy::allow().unwrap()),
+            &FULL,
+        )
         .unwrap();
     assert_eq!(n.digest, DigestAlgorithm::Md5);
 }

@@ -2,15 +2,24 @@
 
 use alloc::vec::Vec;
 
+use crate::asn1::ber::{self, Reader, Tag};
+use crate::asn1::cms::{SignedDataView, malformed};
+use crate::asn1::enc;
 use crate::attr::{FailInfo, FailInfoText, PkiStatus};
-use crate::ber::{Reader, Tag};
 use crate::cert::Certificate;
-use crate::enc;
-use crate::envelope::Limits;
 use crate::error::{Error, Limit, Structure};
+use crate::limits::Limits;
 use crate::oid;
 
-/// The reply to every SCEP request.
+/// The reply to every SCEP request, by `pkiStatus`.
+///
+/// ```text
+/// pkiStatus  PrintableString  -- "0" SUCCESS, "2" FAILURE, "3" PENDING
+/// SUCCESS:   pkcsPKIEnvelope { SignedData (certs-only): certificates / crls }
+/// FAILURE:   failInfo PrintableString, failInfoText UTF8String OPTIONAL; no envelope
+/// PENDING:   no envelope
+/// ```
+/// [RFC 8894 §3.3.2](https://www.rfc-editor.org/rfc/rfc8894#section-3.3.2).
 #[derive(Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
 pub enum CertRep {
@@ -38,7 +47,15 @@ impl CertRep {
     }
 }
 
-/// A CRL, kept as DER.
+/// A CRL, kept as DER: what a CertRep SUCCESS to GetCRL carries.
+///
+/// ```text
+/// CertificateList ::= SEQUENCE {            -- RFC 5280 §5.1
+///     tbsCertList          TBSCertList,
+///     signatureAlgorithm   AlgorithmIdentifier,
+///     signatureValue       BIT STRING }
+/// ```
+/// [RFC 8894 §3.3.2](https://www.rfc-editor.org/rfc/rfc8894#section-3.3.2).
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Crl {
     der: Vec<u8>,
@@ -75,7 +92,8 @@ impl Crl {
 }
 
 /// A degenerate certificates-only `SignedData` (RFC 8894 §3.4): no signers, no content, just
-/// certificates and CRLs. SCEP uses it for CertRep SUCCESS payloads and GetCACert replies.
+/// certificates and CRLs. SCEP uses it for CertRep SUCCESS payloads and GetCACert replies
+/// ([RFC 8894 §3.4](https://www.rfc-editor.org/rfc/rfc8894#section-3.4)).
 ///
 /// ```text
 /// SignedData ::= SEQUENCE {
@@ -163,10 +181,34 @@ impl CertsOnly {
             .read_expect(Tag::SEQUENCE)
             .map_err(|_| Error::Malformed(Structure::CertsOnly))?;
         top.finish_lenient()?;
-        let sd = crate::envelope::parse::signed_data_of(&top, &ci)?;
+        let sd = crate::asn1::cms::signed_data_of(&top, &ci)?;
         let mut out = Self::default();
-        sd.collect_certificates(&mut out.certificates, limits, &[])?;
-        sd.collect_crls(&mut out.crls, limits)?;
+        crate::cert::collect_certificates(&sd, &mut out.certificates, limits, &[])?;
+        collect_crls(&sd, &mut out.crls, limits)?;
         Ok(out)
     }
+}
+
+/// Appends every CRL (other RevocationInfoChoices are skipped).
+pub(crate) fn collect_crls(
+    sd: &SignedDataView<'_>,
+    out: &mut Vec<Crl>,
+    limits: &Limits,
+) -> Result<(), Error> {
+    let Some(set) = &sd.crls else { return Ok(()) };
+    let f = malformed(Structure::Crl);
+    let mut r = sd.reader.children(set).map_err(&f)?;
+    let mut n = 0usize;
+    while !r.is_empty() {
+        let c = r.read().map_err(&f)?;
+        n += 1;
+        if n > limits.max_crls {
+            return Err(Error::LimitExceeded(Limit::Crls));
+        }
+        if c.tag == Tag::SEQUENCE {
+            let der = ber::to_der(&c, limits.max_depth).map_err(&f)?;
+            out.push(Crl::from_der(&der)?);
+        }
+    }
+    Ok(())
 }

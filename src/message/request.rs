@@ -13,11 +13,11 @@ use x509_cert::attr::Attribute;
 use x509_cert::name::Name;
 
 use crate::cert::Certificate;
-use crate::crypto::{CryptoProvider, SignatureAlgorithm};
+use crate::crypto::{CryptoProvider, Legacy, SignatureAlgorithm};
 use crate::error::{Error, Structure};
 use crate::oid;
 
-/// `IssuerAndSubject`, the CertPoll (GetCertInitial) payload (RFC 8894 §3.3.3).
+/// `IssuerAndSubject`, the CertPoll (GetCertInitial) payload ([RFC 8894 §3.3.3](https://www.rfc-editor.org/rfc/rfc8894#section-3.3.3)).
 ///
 /// ```text
 /// IssuerAndSubject ::= SEQUENCE {
@@ -33,7 +33,8 @@ pub struct IssuerAndSubject {
 }
 
 /// `IssuerAndSerialNumber` (RFC 5652 §10.2.4), the GetCert/GetCRL payload. The serial number
-/// is kept as INTEGER content octets, without RFC 5280's 20-octet limit.
+/// is kept as INTEGER content octets, without RFC 5280's 20-octet limit
+/// ([RFC 8894 §3.3.4](https://www.rfc-editor.org/rfc/rfc8894#section-3.3.4)).
 ///
 /// ```text
 /// IssuerAndSerialNumber ::= SEQUENCE {
@@ -64,6 +65,18 @@ impl IssuerAndSerialNumber {
 
 /// A PKCS #10 certification request (RFC 2986), parsed leniently: Apple clients send
 /// `version` 2 where RFC 2986 wants 0, so the version is kept as a number rather than refused.
+///
+/// ```text
+/// CertificationRequest ::= SEQUENCE {
+///     certificationRequestInfo SEQUENCE {
+///         version       INTEGER,
+///         subject       Name,
+///         subjectPKInfo SubjectPublicKeyInfo,
+///         attributes    [0] Attributes }  -- challengePassword, extensionRequest
+///     signatureAlgorithm AlgorithmIdentifier,
+///     signature          BIT STRING }
+/// ```
+/// [RFC 8894 §3.3.1](https://www.rfc-editor.org/rfc/rfc8894#section-3.3.1) (PKCSReq and RenewalReq carry it).
 ///
 /// Cloning is cheap: the parsed request is shared (reference-counted).
 ///
@@ -146,7 +159,7 @@ impl Csr {
         }
         // The info is the first element of the outer SEQUENCE: its octets as received are the
         // signed ones, so they are located, not re-encoded.
-        let mut top = crate::ber::Reader::new(der, 2);
+        let mut top = crate::asn1::ber::Reader::new(der, 2);
         let malformed = |_| Error::Malformed(Structure::CertReq);
         let outer_tlv = top.read().map_err(malformed)?;
         let info_tlv = top
@@ -178,8 +191,8 @@ impl Csr {
     /// # Errors
     /// [`Error::Malformed`]`(CertReq)`.
     pub fn from_pem(pem: &[u8]) -> Result<Self, Error> {
-        let der = crate::pem::decode_first(pem, "CERTIFICATE REQUEST")
-            .or_else(|| crate::pem::decode_first(pem, "NEW CERTIFICATE REQUEST"))
+        let der = crate::asn1::pem::decode_first(pem, "CERTIFICATE REQUEST")
+            .or_else(|| crate::asn1::pem::decode_first(pem, "NEW CERTIFICATE REQUEST"))
             .map(|(_, d)| d)
             .ok_or(Error::Malformed(Structure::CertReq))?;
         Self::from_der(&der)
@@ -256,39 +269,29 @@ impl Csr {
     /// Verifies the request's self-signature (proof of possession) with `provider`.
     ///
     /// An MD5 signature, which RFC 8894 forbids, is refused as [`Error::LegacyAlgorithm`]
-    /// without being checked, as it is in CMS; with the `insecure-legacy` feature,
-    /// [`verify_signature_allowing_legacy`](Self::verify_signature_allowing_legacy) is the
-    /// run-time opt-in.
+    /// without being checked, as it is in CMS;
+    /// [`verify_signature_with`](Self::verify_signature_with) takes the run-time opt-in.
     ///
     /// # Errors
     /// [`Error::LegacyAlgorithm`] for MD5, [`Error::UnsupportedAlgorithm`] for a signature
     /// algorithm we do not know, [`Error::BadSignature`] when it does not verify.
     pub fn verify_signature(&self, provider: &CryptoProvider) -> Result<(), Error> {
-        self.verify_signature_with(provider, false)
+        self.verify_signature_with(provider, Legacy::REFUSE)
     }
 
     /// [`verify_signature`](Self::verify_signature), accepting an MD5 signature (old Cisco
-    /// devices, OpenSCEP and sscep sign their requests with it): the run-time opt-in of the
-    /// `insecure-legacy` feature, like
-    /// [`ServerOptions::allow_legacy`](crate::server::ServerOptions).
+    /// devices, OpenSCEP and sscep sign their requests with it) when `legacy` allows it
+    /// ([`Legacy::allow`], feature `insecure-legacy`).
     ///
     /// # Errors
-    /// As [`verify_signature`](Self::verify_signature), without [`Error::LegacyAlgorithm`].
-    #[cfg(feature = "insecure-legacy")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "insecure-legacy")))]
-    pub fn verify_signature_allowing_legacy(&self, provider: &CryptoProvider) -> Result<(), Error> {
-        self.verify_signature_with(provider, true)
-    }
-
-    pub(crate) fn verify_signature_with(
+    /// As [`verify_signature`](Self::verify_signature).
+    pub fn verify_signature_with(
         &self,
         provider: &CryptoProvider,
-        allow_legacy: bool,
+        legacy: Legacy,
     ) -> Result<(), Error> {
-        let alg = SignatureAlgorithm::from_x509_with_policy(
-            &self.inner.signature_algorithm,
-            allow_legacy,
-        )?;
+        let alg =
+            SignatureAlgorithm::from_x509_with_policy(&self.inner.signature_algorithm, legacy)?;
         let sig = self.inner.signature.as_bytes().ok_or(Error::BadSignature)?;
         // A borrowed view of the decoded key: nothing is re-encoded.
         let spki = self.inner.public_key.owned_to_ref();
@@ -344,11 +347,11 @@ pub(crate) fn assemble_csr(
 ) -> Result<Csr, Error> {
     let mut content = Vec::with_capacity(info_der.len() + signature.len() + 32);
     content.extend_from_slice(info_der);
-    crate::enc::value(&mut content, &alg.to_algorithm_identifier())?;
+    crate::asn1::enc::value(&mut content, &alg.to_algorithm_identifier())?;
     let bits = BitString::from_bytes(signature).map_err(|_| Error::Encode)?;
-    crate::enc::value(&mut content, &bits)?;
+    crate::asn1::enc::value(&mut content, &bits)?;
     let mut der = Vec::with_capacity(content.len() + 4);
-    crate::enc::tlv(&mut der, crate::enc::SEQUENCE, &content);
+    crate::asn1::enc::tlv(&mut der, crate::asn1::enc::SEQUENCE, &content);
     Csr::from_der(&der)
 }
 

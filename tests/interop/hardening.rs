@@ -6,9 +6,10 @@
 
 use scep::Certificate;
 use scep::builder;
+use scep::ca_certs::CaCertificates;
 use scep::caps::Capabilities;
 use scep::client::{Client, ClientOptions, Outcome};
-use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
+use scep::crypto::{DigestAlgorithm, Legacy, SignatureAlgorithm, Signer};
 use scep::envelope::{self, OpenOptions};
 use scep::error::Error;
 use scep::message::{Csr, MessageBody};
@@ -35,13 +36,7 @@ const MD5_CSRS: &[(&str, &str)] = &[
 const SHA256: SignatureAlgorithm = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
 
 fn server(ra: &RsaKey, legacy: bool) -> Server<RsaKey, RsaKey> {
-    #[allow(unused_mut)]
-    let mut options = ServerOptions::default();
-    #[cfg(feature = "insecure-legacy")]
-    {
-        options.allow_legacy = legacy;
-    }
-    let _ = legacy;
+    let options = ServerOptions::default().with_legacy(Legacy::allow_if(legacy).unwrap());
     Server::new(
         ra.clone(),
         ra.clone(),
@@ -53,18 +48,15 @@ fn server(ra: &RsaKey, legacy: bool) -> Server<RsaKey, RsaKey> {
 }
 
 fn client(ra: &RsaKey) -> Client {
-    Client::new(
-        ra.certificate().clone(),
-        vec![ra.certificate().clone()],
-        Capabilities::rfc8894_server(),
-        PROVIDER,
-        ClientOptions::default(),
-    )
-    .unwrap()
+    let ca = CaCertificates::new(vec![ra.certificate().clone()]).unwrap();
+    Client::new(ca, Capabilities::rfc8894_server(), PROVIDER)
+        .unwrap()
+        .with_options(ClientOptions::default())
+        .unwrap()
 }
 
 /// What the server makes of a POSTed request.
-fn handle(server: &Server<RsaKey, RsaKey>, request: &scep::http::Request) -> Incoming {
+fn handle(server: &Server<RsaKey, RsaKey>, request: &scep::http::HttpRequest) -> Incoming {
     server.handle(
         "POST",
         &request.path_and_query,
@@ -90,7 +82,7 @@ fn md5_csr_signatures_need_the_run_time_opt_in() {
         );
         #[cfg(feature = "insecure-legacy")]
         assert_eq!(
-            csr.verify_signature_allowing_legacy(&PROVIDER),
+            csr.verify_signature_with(&PROVIDER, Legacy::allow().unwrap()),
             Ok(()),
             "{name}"
         );
@@ -115,7 +107,14 @@ fn server_refuses_an_md5_signed_csr_without_the_opt_in() {
         } => {
             assert_eq!(reason, Error::LegacyAlgorithm);
             let outcome = client
-                .handle(&tx, &response.body, &device, &mut support::rng())
+                .handle(
+                    &tx,
+                    response.status,
+                    Some(response.content_type),
+                    &response.body,
+                    &device,
+                    &mut support::rng(),
+                )
                 .unwrap();
             assert_eq!(
                 outcome,
@@ -186,7 +185,7 @@ fn md5_signed_certificates_need_the_run_time_opt_in() {
     );
     #[cfg(feature = "insecure-legacy")]
     assert_eq!(
-        md5_cert.verify_issued_by_allowing_legacy(ra.certificate(), &PROVIDER),
+        md5_cert.verify_issued_by_with(ra.certificate(), &PROVIDER, Legacy::allow().unwrap()),
         Ok(())
     );
 
@@ -266,7 +265,7 @@ fn debug_never_shows_the_challenge_password() {
     assert_eq!(req.challenge_password().as_deref(), Some(SECRET));
     assert_hidden(&format!("{req:?}"), SECRET, "PkiRequest");
     assert_hidden(&format!("{req:#?}"), SECRET, "PkiRequest (alternate)");
-    assert_hidden(&format!("{:?}", req.kind()), SECRET, "RequestKind");
+    assert_hidden(&format!("{:?}", req.request()), SECRET, "Request");
     assert_hidden(&format!("{:?}", req.opened()), SECRET, "Opened");
     assert_hidden(&format!("{:?}", req.opened().message), SECRET, "PkiMessage");
 

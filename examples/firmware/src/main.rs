@@ -24,8 +24,9 @@ use core::mem::MaybeUninit;
 
 use cortex_m_rt::entry;
 use embedded_alloc::LlffHeap as Heap;
+use scep::ca_certs::CaCertificates;
 use scep::caps::Capabilities;
-use scep::client::{Client, ClientOptions, Outcome};
+use scep::client::{Client, Outcome};
 use scep::crypto::{
     CryptoError, Decryptor, DigestAlgorithm, KeyTransport, RngError, SecureRandom,
     SignatureAlgorithm, Signer, digest_info,
@@ -125,13 +126,7 @@ fn enroll() -> Result<usize, scep::Error> {
     let mut rng = Trng;
 
     let caps = Capabilities::parse(&http_exchange("GET", "/scep?operation=GetCACaps", &[]));
-    let client = Client::new(
-        ca.clone(),
-        alloc::vec![ca],
-        caps,
-        PROVIDER,
-        ClientOptions::default(),
-    )?;
+    let client = Client::new(CaCertificates::new(alloc::vec![ca])?, caps, PROVIDER)?;
 
     let subject = device.certificate.subject().clone();
     let public_key = device.certificate.subject_public_key_info().clone();
@@ -150,7 +145,7 @@ fn enroll() -> Result<usize, scep::Error> {
         &request.path_and_query,
         &request.body,
     );
-    match client.handle(&transaction, &reply, &device, &mut rng)? {
+    match client.handle(&transaction, 200, None, &reply, &device, &mut rng)? {
         Outcome::Issued { certificate, .. } => Ok(certificate.as_der().len()),
         _ => Ok(0),
     }

@@ -12,6 +12,7 @@
 extern crate std;
 
 use alloc::string::ToString;
+use core::str::FromStr;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use std::format;
 use std::path::{Path, PathBuf};
@@ -26,7 +27,52 @@ use spki::AlgorithmIdentifierRef;
 use x509_cert::certificate::Version;
 use x509_cert::time::Time;
 
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::convert::Infallible;
+
+use der::Decode;
+use rsa::pkcs1::RsaPublicKeyRef;
+use rsa::traits::PublicKeyParts;
+use rsa::{Pkcs1v15Encrypt, Pkcs1v15Sign, PrivateKey};
+use sha1::Sha1;
+use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
+use spki::SubjectPublicKeyInfoRef;
+use x509_cert::name::Name;
+use zeroize::Zeroizing;
+
+use crate::cert::Certificate;
+use crate::crypto::{
+    BadSignature, ContentEncryption, CryptoError, DecryptFailed, Decryptor, DigestAlgorithm,
+    KeyTransport, RngError, SecureRandom, SignatureAlgorithm, Signer,
+};
+use crate::error::Error;
+use crate::oid;
+
 use super::*;
+
+/// The self-signed signer certificate of `key`, as a client makes it with [`crate::builder`].
+fn self_signed_certificate(
+    key: &PrivateKey,
+    subject: &Name,
+    serial: &[u8],
+    not_before: der::DateTime,
+    not_after: der::DateTime,
+    sig: SignatureAlgorithm,
+) -> Result<Certificate, Error> {
+    crate::builder::self_signed_certificate(
+        subject,
+        public_key_info(key)?,
+        serial,
+        not_before,
+        not_after,
+        sig,
+        &mut |tbs| sign_with_key(key, sig, tbs),
+        &PROVIDER,
+    )
+}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -1069,7 +1115,6 @@ fn pkcs8_pem_export_round_trips() {
 // Self-signed certificates
 
 fn name(cn: &str) -> Name {
-    use core::str::FromStr;
     Name::from_str(&format!("CN={cn},O=scep tests")).unwrap()
 }
 
@@ -1730,20 +1775,24 @@ fn generate_key_refuses_sizes_out_of_range_and_a_failing_generator() {
 
 #[test]
 fn generated_identity_signs_decrypts_and_openssl_reads_it() {
+    use crate::crypto::{KeyEncryptor, Verifier};
     let mut rng = TestRng(11);
     let now = date(2026, 6, 1);
-    let device = RsaKey::generate(2048, &name("generated"), now, &mut rng).unwrap();
+    let later = date(2026, 7, 1);
+    let key = generate_key(2048, &mut rng).unwrap();
+    let sha256 = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    let cert =
+        self_signed_certificate(&key, &name("generated"), &[0x42], now, later, sha256).unwrap();
+    let device = RsaKey::new(key, cert).unwrap();
     assert_eq!(device.private_key().n().bit_width(), 2048);
     let cert = device.certificate();
     assert_eq!(cert.subject(), &name("generated"));
     assert!(cert.is_self_issued());
-    // Valid from an hour before `now` to 30 days after.
     let parsed = x509_cert::Certificate::from_der(cert.as_der()).unwrap();
     let validity = parsed.tbs_certificate().validity();
     let secs = |t: Time| t.to_unix_duration().as_secs();
-    let now_secs = now.unix_duration().as_secs();
-    assert_eq!(secs(validity.not_before), now_secs - 3600);
-    assert_eq!(secs(validity.not_after), now_secs + 30 * 86_400);
+    assert_eq!(secs(validity.not_before), now.unix_duration().as_secs());
+    assert_eq!(secs(validity.not_after), later.unix_duration().as_secs());
     // The key works as both halves: a signature the verifier accepts, a key it can unwrap.
     let sig = device.sign(b"message").unwrap();
     let alg = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
