@@ -2,7 +2,7 @@
 //!
 //! The library has no clock: whatever depends on the time (a certificate's validity in
 //! [`builder`](crate::builder) and
-//! [`self_signed_certificate`](crate::provider::rustcrypto::self_signed_certificate), the
+//! [`self_signed_certificate`](crate::builder::self_signed_certificate), the
 //! `signingTime` of [`ClientOptions`](crate::client::ClientOptions)) takes a `DateTime` from the
 //! caller, so that firmware without a clock can use it. With `std`, these helpers read and
 //! convert [`SystemTime`].
