@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 # Top to bottom. Modules on one line are peers and may not use each other.
 layers=(
-  "ra"
+  "ra time"
   "client server"
   "trust"
   "ca_certs"

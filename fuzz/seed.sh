@@ -5,4 +5,4 @@
 # tests/replay.rs replays them from there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --test replay -- --ignored write_seed_corpus
+cargo test --features __fuzzing --test replay -- --ignored write_seed_corpus

@@ -232,35 +232,190 @@ impl From<crate::crypto::RngError> for Error {
     }
 }
 
+impl fmt::Display for Structure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Ber => "BER encoding",
+            Self::ContentInfo => "CMS ContentInfo",
+            Self::SignedData => "CMS SignedData",
+            Self::SignerInfo => "CMS SignerInfo",
+            Self::SignedAttributes => "signed attributes",
+            Self::Certificate => "certificate",
+            Self::Crl => "CRL",
+            Self::EnvelopedData => "CMS EnvelopedData",
+            Self::RecipientInfo => "CMS RecipientInfo",
+            Self::AlgorithmIdentifier => "algorithm identifier",
+            Self::CertsOnly => "certificates-only SignedData",
+            Self::CertReq => "certification request (PKCS #10)",
+            Self::IssuerAndSubject => "IssuerAndSubject",
+            Self::IssuerAndSerialNumber => "IssuerAndSerialNumber",
+            Self::PublicKey => "public key",
+        })
+    }
+}
+
+impl fmt::Display for Attribute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::ContentType => "contentType",
+            Self::MessageDigest => "messageDigest",
+            Self::SigningTime => "signingTime",
+            Self::MessageType => "messageType",
+            Self::PkiStatus => "pkiStatus",
+            Self::FailInfo => "failInfo",
+            Self::FailInfoText => "failInfoText",
+            Self::SenderNonce => "senderNonce",
+            Self::RecipientNonce => "recipientNonce",
+            Self::TransactionId => "transactionID",
+        })
+    }
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::MessageSize => "the message size",
+            Self::Certificates => "the number of certificates",
+            Self::Crls => "the number of CRLs",
+            Self::RecipientInfos => "the number of recipient infos",
+            Self::SignerInfos => "the number of signer infos",
+            Self::Attributes => "the number of signed attributes",
+            Self::RsaModulus => "the RSA modulus size",
+            Self::Depth => "the nesting depth",
+            Self::Pbkdf2Iterations => "the PBKDF2 iteration count",
+        })
+    }
+}
+
+impl fmt::Display for TrustFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::AnchorNotFound => "no CA certificate of the reply matches the trust anchor",
+            Self::NoAnchor => {
+                "no trust anchor was configured (and trust on first use was not chosen)"
+            }
+            Self::AnchorNotCa => "the trust anchor is not a CA certificate",
+            Self::NotIssuedByCa => "it is not signed by the CA",
+            Self::NotYetValid => "it is not valid yet",
+            Self::Expired => "it has expired",
+            Self::UnreadableValidity => "its validity period cannot be read",
+        })
+    }
+}
+
+impl fmt::Display for AlgorithmKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Digest => "digest",
+            Self::Signature => "signature",
+            Self::KeyTransport => "key transport",
+            Self::ContentEncryption => "content encryption",
+            Self::PublicKey => "public key",
+        })
+    }
+}
+
+/// One sentence for a person: what was wrong, in words (the variant names are for code). A
+/// wrapped error is not repeated here; it is the [`source`](core::error::Error::source).
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::LimitExceeded(l) => write!(f, "limit exceeded: {l:?}"),
-            Self::Malformed(s) => write!(f, "malformed {s:?}"),
-            Self::MissingAttribute(a) => write!(f, "missing signed attribute {a:?}"),
-            Self::DuplicateAttribute(a) => write!(f, "signed attribute {a:?} is not single-valued"),
-            Self::InvalidAttribute(a) => write!(f, "invalid signed attribute {a:?}"),
-            Self::UnsupportedAlgorithm(k) => write!(f, "unsupported {k:?} algorithm"),
-            Self::LegacyAlgorithm => f.write_str("single DES or MD5 refused by policy"),
-            Self::ContentType => f.write_str("unexpected CMS content type"),
-            Self::SignerNotFound => f.write_str("no certificate matches the signer"),
-            Self::DigestMismatch => f.write_str("messageDigest does not match the content"),
-            Self::BadSignature => f.write_str("signature verification failed"),
-            Self::RecipientNotFound => f.write_str("no recipient info for this key"),
-            Self::Decrypt => f.write_str("envelope decryption failed"),
-            Self::UnexpectedContent => f.write_str("message content does not fit its type"),
-            Self::Mismatch => f.write_str("reply does not match the request"),
-            Self::InvalidInput => f.write_str("invalid input value"),
-            Self::Untrusted(t) => write!(f, "certificate not trusted: {t:?}"),
-            Self::Crypto(e) => write!(f, "crypto: {e}"),
-            Self::Encode => f.write_str("DER encoding failed"),
-            Self::LegacyNotCompiled => {
-                f.write_str("single DES and MD5 need the insecure-legacy feature")
+            Self::LimitExceeded(l) => write!(f, "{l} exceeds the configured limit"),
+            Self::Malformed(s) => write!(f, "the {s} could not be decoded"),
+            Self::MissingAttribute(a) => write!(f, "the signed attribute {a} is missing"),
+            Self::DuplicateAttribute(a) => {
+                write!(
+                    f,
+                    "the signed attribute {a} does not have exactly one value"
+                )
             }
-            Self::HttpStatus(s) => write!(f, "HTTP status {s}"),
-            Self::ContentTypeMismatch => f.write_str("unexpected HTTP Content-Type"),
+            Self::InvalidAttribute(a) => write!(f, "the signed attribute {a} has an invalid value"),
+            Self::UnsupportedAlgorithm(k) => write!(f, "the {k} algorithm is not supported"),
+            Self::LegacyAlgorithm => f.write_str(
+                "single DES or MD5 (forbidden by RFC 8894) is not allowed by the current policy",
+            ),
+            Self::ContentType => f.write_str("the CMS content type is not the one SCEP requires"),
+            Self::SignerNotFound => f.write_str("no known certificate matches the signer"),
+            Self::DigestMismatch => f.write_str("the messageDigest does not match the content"),
+            Self::BadSignature => f.write_str("the signature does not verify"),
+            Self::RecipientNotFound => {
+                f.write_str("the message is not encrypted to the decrypting key")
+            }
+            Self::Decrypt => f.write_str("the envelope could not be decrypted"),
+            Self::UnexpectedContent => f.write_str("the message content does not fit its type"),
+            Self::Mismatch => f.write_str("the reply does not belong to the request"),
+            Self::InvalidInput => f.write_str("a value given to the library is invalid"),
+            Self::Untrusted(t) => write!(f, "the certificate is not trusted: {t}"),
+            Self::Crypto(_) => f.write_str("the crypto provider or key holder failed"),
+            Self::Encode => f.write_str("the outgoing message could not be DER-encoded"),
+            Self::LegacyNotCompiled => f.write_str(
+                "single DES and MD5 need the insecure-legacy feature, which this build lacks",
+            ),
+            Self::HttpStatus(s) => write!(f, "the server answered with HTTP status {s}"),
+            Self::ContentTypeMismatch => {
+                f.write_str("the reply's HTTP Content-Type does not fit the request")
+            }
         }
     }
 }
 
-impl core::error::Error for Error {}
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Crypto(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use alloc::format;
+    use alloc::string::ToString;
+    use core::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn display_is_a_sentence_not_a_variant_name() {
+        assert_eq!(
+            Error::Malformed(Structure::Certificate).to_string(),
+            "the certificate could not be decoded"
+        );
+        assert_eq!(
+            Error::LimitExceeded(Limit::MessageSize).to_string(),
+            "the message size exceeds the configured limit"
+        );
+        assert_eq!(
+            Error::MissingAttribute(Attribute::TransactionId).to_string(),
+            "the signed attribute transactionID is missing"
+        );
+        // No Debug-style names (`CertReq`, `RsaModulus`, `KeyTransport`) in any message.
+        for e in [
+            Error::Malformed(Structure::CertReq),
+            Error::LimitExceeded(Limit::RsaModulus),
+            Error::UnsupportedAlgorithm(AlgorithmKind::KeyTransport),
+            Error::DuplicateAttribute(Attribute::SenderNonce),
+        ] {
+            let text = e.to_string();
+            assert_ne!(text, format!("{e:?}"));
+            for name in ["CertReq", "RsaModulus", "KeyTransport", "SenderNonce"] {
+                assert!(!text.contains(name), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn crypto_errors_are_the_source() {
+        let e = Error::Crypto(CryptoError::Rng);
+        let source = e.source().expect("a source");
+        assert_eq!(
+            source.downcast_ref::<CryptoError>(),
+            Some(&CryptoError::Rng)
+        );
+        assert_eq!(source.to_string(), "random number generator failed");
+        assert!(Error::Malformed(Structure::Certificate).source().is_none());
+    }
+}

@@ -135,6 +135,9 @@
 //! opening replies), a server in [`ServerOptions`]`::legacy`, the envelope functions in
 //! [`OpenOptions`](crate::envelope::OpenOptions)`::legacy` and
 //! [`SealOptions`](crate::envelope::SealOptions)`::legacy`.
+//! MD5 in a CSR's or a certificate's own signature follows the same rule:
+//! `Csr::verify_signature` and `Certificate::verify_issued_by` refuse it, their `_with` twins
+//! take the `Legacy` value, and the server passes its own.
 //!
 //! What you give up by turning it on: a 56-bit DES key can be searched exhaustively, and the
 //! envelope it protects holds the challenge password, so anyone who records a request can

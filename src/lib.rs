@@ -116,7 +116,7 @@
 //!
 //! | feature | default | what |
 //! |---|---|---|
-//! | `std` | yes | `std::error::Error` integration (the crate itself needs only `alloc`) |
+//! | `std` | yes | [`time`]: the system clock as the `DateTime`s the API takes (the crate itself needs only `alloc`; [`Error`] implements `core::error::Error` either way) |
 //! | `rustcrypto` | yes | [`provider::rustcrypto`], the default provider (works without `std`) |
 //! | `aws-lc-rs` | no | `provider::aws_lc`, a native-speed provider on AWS-LC (needs `std` and a C compiler) |
 //! | `http` | no | conversions to and from the `http` crate's `Request` and `Response` ([`http`] module; needs `std`) |
@@ -153,12 +153,22 @@ pub mod oid;
 pub mod provider;
 pub mod ra;
 pub mod server;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub mod time;
 pub mod trust;
 
 pub use cert::Certificate;
 pub use error::Error;
 
-pub use cms;
+// The crates whose types appear in this crate's API, so that callers name the same versions.
+// (`rsa`, for the default provider's keys, is re-exported as `provider::rustcrypto::rsa`.)
 pub use der;
+pub use rand_core;
 pub use spki;
 pub use x509_cert;
+
+// The README's crates.io part, compiled and run as a doctest.
+#[cfg(all(doctest, feature = "std", feature = "rustcrypto"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -20,12 +20,14 @@ use crate::cert::Certificate;
 use crate::crypto::{
     ContentEncryption, CryptoProvider, Decryptor, KeyTransport, Legacy, SecureRandom, Signer,
 };
-use crate::envelope::{self, OpenOptions, Opened, SealOptions, SignatureOid};
+use crate::envelope::{self, OpenOptions, SealOptions, SignatureOid};
 use crate::error::Error;
 use crate::http::{self, HttpLimits, Operation, Response};
 use crate::limits::Limits;
 use crate::message::{CertRep, CertsOnly, Crl, Csr, MessageBody, PkiMessage, Request};
 
+mod pki_request;
+pub use pki_request::PkiRequest;
 mod signer;
 pub use signer::SignerKind;
 mod password;
@@ -158,54 +160,6 @@ pub struct Server<S, D> {
     options: ServerOptions,
 }
 
-/// An authenticated, decrypted PKIOperation for the application to decide on.
-#[derive(Clone, Debug)]
-pub struct PkiRequest {
-    opened: Opened,
-    request: Request,
-    signer: Certificate,
-    /// The server's CA certificate whose key verified the signer certificate.
-    signer_issuer: Option<Certificate>,
-    /// The signer certificate is self-issued and its own key verifies it.
-    self_signed: bool,
-    clock_skew: core::time::Duration,
-}
-
-impl PkiRequest {
-    /// What is asked for. A PKCSReq's or RenewalReq's CSR has had its self-signature verified.
-    pub fn request(&self) -> &Request {
-        &self.request
-    }
-    /// The message type.
-    pub fn message_type(&self) -> MessageType {
-        self.opened.message.message_type()
-    }
-    /// The transaction ID (polls carry the original request's).
-    pub fn transaction_id(&self) -> &TransactionId {
-        &self.opened.message.transaction_id
-    }
-    /// The request's `senderNonce`.
-    pub fn sender_nonce(&self) -> Option<&Nonce> {
-        self.opened.message.sender_nonce.as_ref()
-    }
-    /// The CSR of an enrollment or renewal.
-    pub fn csr(&self) -> Option<&Csr> {
-        self.request.csr()
-    }
-    /// The CSR's `challengePassword`, if any. Compare it with [`challenge_matches`].
-    pub fn challenge_password(&self) -> Option<String> {
-        self.csr().and_then(Csr::challenge_password)
-    }
-    /// The certificate that signed the request (the reply is encrypted to it).
-    pub fn signer_certificate(&self) -> &Certificate {
-        &self.signer
-    }
-    /// Everything the envelope layer learnt (algorithms, all certificates, signingTime).
-    pub fn opened(&self) -> &Opened {
-        &self.opened
-    }
-}
-
 /// What [`Server::handle`] made of an HTTP request.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -268,6 +222,7 @@ pub enum Decision {
 
 /// Compares a received challenge password with the expected one in constant time (for equal
 /// lengths; the length itself is not secret-dependent).
+#[must_use = "a challenge that is compared but not acted on authorises nothing"]
 pub fn challenge_matches(received: &str, expected: &str) -> bool {
     let (a, b) = (received.as_bytes(), expected.as_bytes());
     let mut diff = u8::from(a.len() != b.len());
@@ -440,7 +395,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             MessageBody::PkcsReq(csr) | MessageBody::RenewalReq(csr) => {
                 // The CSR's key arrived in the message: bound it before any work with it.
                 if let Err(e) = check_key_size(csr, &self.options.limits)
-                    .and_then(|()| csr.verify_signature(&self.provider))
+                    .and_then(|()| csr.verify_signature_with(&self.provider, self.options.legacy))
                 {
                     return fail(e, rng);
                 }
@@ -460,17 +415,24 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
                 );
             }
         };
-        // Only a CA certificate (not an RA certificate of the GetCACert set) issues.
-        let issuers: Vec<Certificate> = self
+        // Only a CA certificate (not an RA certificate of the GetCACert set) issues. MD5
+        // signatures count only with the run-time legacy opt-in, as in CMS.
+        let legacy = self.options.legacy;
+        let signer_issuer = self
             .ca_certs
             .iter()
             .filter(|c| c.is_ca() || c.is_self_issued())
-            .cloned()
-            .collect();
-        let signer_issuer = crate::trust::issued_by(&signer, &issuers, &self.provider).cloned();
+            .find(|ca| {
+                signer
+                    .verify_issued_by_with(ca, &self.provider, legacy)
+                    .is_ok()
+            })
+            .cloned();
         let self_signed = signer_issuer.is_none()
             && signer.is_self_issued()
-            && signer.verify_issued_by(&signer, &self.provider).is_ok();
+            && signer
+                .verify_issued_by_with(&signer, &self.provider, legacy)
+                .is_ok();
         Incoming::Request(Box::new(PkiRequest {
             opened,
             request,

@@ -17,6 +17,8 @@ mod ca_certs;
 mod ec;
 #[path = "interop/flows.rs"]
 mod flows;
+#[path = "interop/hardening.rs"]
+mod hardening;
 #[path = "interop/openssl.rs"]
 mod openssl;
 #[path = "interop/oracle.rs"]

@@ -8,15 +8,17 @@
 //!   captures or a fuzzer's output at the crate:
 //!
 //! ```text
-//! SCEP_EXTRA_CORPUS=dir cargo test --release --test replay
+//! SCEP_EXTRA_CORPUS=dir cargo test --release --features __fuzzing --test replay
 //! ```
 //!
 //! A panic fails the test; an error from the crate is fine. A broken property (our own output
 //! does not parse, decode → encode → decode changes a message) fails too.
 //!
 //! The same binary holds the mutation sweep (`mutation.rs`): every prefix and single-bit flip of
-//! real messages. `cargo test --test replay -- --ignored write_seed_corpus` regenerates the
-//! seeds in `fuzz/corpus/` (see `fuzz/README.md`).
+//! real messages. It needs the private `__fuzzing` feature (`required-features` in Cargo.toml),
+//! so it runs in `cargo test --all-features` and not in a plain `cargo test`.
+//! `cargo test --features __fuzzing --test replay -- --ignored write_seed_corpus` regenerates
+//! the seeds in `fuzz/corpus/` (see `fuzz/README.md`).
 
 #![allow(
     clippy::unwrap_used,

@@ -376,6 +376,15 @@ fn open_options<'a>(extra: &'a [Certificate], unmatched: bool) -> OpenOptions<'a
         .with_legacy(scep::crypto::Legacy::allow_if(true).unwrap_or_default())
 }
 
+/// The CSR's self-signature, MD5 included when the build has `insecure-legacy` (the tool
+/// describes what it is given, as `open_options` does for CMS).
+fn csr_signature(c: &Csr) -> core::result::Result<(), Error> {
+    c.verify_signature_with(
+        &PROVIDER,
+        scep::crypto::Legacy::allow_if(true).unwrap_or_default(),
+    )
+}
+
 fn library_error(e: &Error) -> String {
     match e {
         Error::LegacyAlgorithm if cfg!(not(feature = "insecure-legacy")) => {
@@ -1207,9 +1216,9 @@ fn csr_obj(c: &Csr, opts: &Options) -> Obj {
     );
     o.s(
         "self_signature",
-        match c.verify_signature(&PROVIDER) {
+        match csr_signature(c) {
             Ok(()) => "valid".to_owned(),
-            Err(e) => format!("INVALID: {e}"),
+            Err(e) => format!("INVALID: {}", library_error(&e)),
         },
     );
     let challenge = match c.challenge_password() {

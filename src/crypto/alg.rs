@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use der::asn1::{AnyRef, ObjectIdentifier};
 use spki::{AlgorithmIdentifierOwned, AlgorithmIdentifierRef};
 
+use super::Legacy;
 use crate::asn1::ber::{self, Reader, Tag, Tlv};
 use crate::asn1::cms::{AlgId, alg_id};
 use crate::error::{AlgorithmKind, Error, Structure};
@@ -248,6 +249,28 @@ impl SignatureAlgorithm {
             .or_else(|| super::ec::ecdsa_digest(&alg.oid).map(Self::Ecdsa))
             .ok_or(unsupported)
     }
+
+    /// Whether RFC 8894 forbids the algorithm (a signature with MD5).
+    pub const fn is_legacy(self) -> bool {
+        self.digest().is_legacy()
+    }
+
+    /// [`from_x509`](Self::from_x509) under the rule CMS signatures follow: an
+    /// `md5WithRSAEncryption` signature is [`Error::LegacyAlgorithm`] unless `legacy` allows
+    /// it (which needs the `insecure-legacy` feature).
+    pub(crate) fn from_x509_with_policy(
+        alg: &AlgorithmIdentifierOwned,
+        legacy: Legacy,
+    ) -> Result<Self, Error> {
+        if alg.oid == oid::MD5_WITH_RSA && !legacy.is_allowed() {
+            return Err(Error::LegacyAlgorithm);
+        }
+        let parsed = Self::from_x509(alg)?;
+        if parsed.is_legacy() && !legacy.is_allowed() {
+            return Err(Error::LegacyAlgorithm);
+        }
+        Ok(parsed)
+    }
 }
 
 pub(crate) fn params_absent_or_null(p: Option<AnyRef<'_>>) -> bool {
@@ -372,55 +395,6 @@ impl ContentEncryption {
             Self::DesCbc => true,
             _ => false,
         }
-    }
-}
-
-/// Whether single DES and MD5, which RFC 8894 forbids but micromdm's server and old Cisco
-/// devices use, are accepted and used: one policy value, set once (in the client's
-/// [`Policy`](crate::caps::Policy), in [`ServerOptions`](crate::server::ServerOptions), or in
-/// the envelope options) and passed down.
-///
-/// The default refuses them. [`Legacy::allow`] opts in at run time, and succeeds only when the
-/// `insecure-legacy` feature is compiled in: without it the opt-in itself is the typed error
-/// [`Error::LegacyNotCompiled`], so a cargo feature never adds or removes a public field.
-///
-/// ```
-/// use scep::crypto::Legacy;
-/// assert!(!Legacy::default().is_allowed());
-/// assert_eq!(Legacy::allow().is_ok(), cfg!(feature = "insecure-legacy"));
-/// ```
-#[derive(Clone, Copy, Debug, Default, Eq, PartialEq, Hash)]
-pub struct Legacy {
-    allowed: bool,
-}
-
-impl Legacy {
-    /// Refuse single DES and MD5 (the default).
-    pub const REFUSE: Self = Self { allowed: false };
-
-    /// Accept and use single DES and MD5.
-    ///
-    /// # Errors
-    /// [`Error::LegacyNotCompiled`] without the `insecure-legacy` feature.
-    pub const fn allow() -> Result<Self, Error> {
-        if cfg!(feature = "insecure-legacy") {
-            Ok(Self { allowed: true })
-        } else {
-            Err(Error::LegacyNotCompiled)
-        }
-    }
-
-    /// [`Legacy::allow`] when `on`, else [`Legacy::REFUSE`] (for a command-line switch).
-    ///
-    /// # Errors
-    /// As [`Legacy::allow`], when `on`.
-    pub const fn allow_if(on: bool) -> Result<Self, Error> {
-        if on { Self::allow() } else { Ok(Self::REFUSE) }
-    }
-
-    /// Whether single DES and MD5 are admitted.
-    pub const fn is_allowed(self) -> bool {
-        self.allowed
     }
 }
 

@@ -332,11 +332,17 @@ fn decrypt(
                 .filter(|c| !c.is_empty())
                 .ok_or(Error::UnexpectedContent)?;
             let limits = &parsed.opts.limits;
-            let (alg, kt, plaintext) =
+            let (alg, kt, content) =
                 open_enveloped(econtent, &parsed.opts, decryptors, provider, rng)?;
             content_encryption = Some(alg);
             key_transport = Some(kt);
-            decode_payload(ty, status, &plaintext, limits).map_err(|_| Error::Decrypt)?
+            // Bad padding goes on like good padding: its substitute plaintext is decoded all
+            // the same, and only then does it fail, so the time does not tell the two apart.
+            let decoded = decode_payload(ty, status, &content.plaintext, limits);
+            match (content.padding_ok, decoded) {
+                (true, Ok(body)) => body,
+                _ => return Err(Error::Decrypt),
+            }
         }
     };
     let (sender_nonce, recipient_nonce, signing_time) = (
@@ -380,7 +386,20 @@ pub fn decrypt_enveloped(
     if bytes.len() > opts.limits.max_message_size {
         return Err(Error::LimitExceeded(Limit::MessageSize));
     }
-    open_enveloped(bytes, opts, &[decryptor], provider, rng)
+    let (alg, kt, content) = open_enveloped(bytes, opts, &[decryptor], provider, rng)?;
+    if !content.padding_ok {
+        return Err(Error::Decrypt);
+    }
+    Ok((alg, kt, content.plaintext))
+}
+
+/// What the content decryption gave.
+struct Content {
+    /// The plaintext when the padding was good; otherwise a substitute of the same kind (the
+    /// decrypted blocks with the bad padding still on them), to be decoded and then refused.
+    plaintext: Zeroizing<Vec<u8>>,
+    /// Whether the PKCS #7 padding was good.
+    padding_ok: bool,
 }
 
 fn open_enveloped(
@@ -389,7 +408,7 @@ fn open_enveloped(
     decryptors: &[&dyn Decryptor],
     provider: &CryptoProvider,
     rng: &mut dyn SecureRandom,
-) -> Result<(ContentEncryption, KeyTransport, Zeroizing<Vec<u8>>), Error> {
+) -> Result<(ContentEncryption, KeyTransport, Content), Error> {
     let limits = &opts.limits;
     let env = cms::enveloped_data(econtent, limits)?;
     if env.content_type != oid::ID_DATA {
@@ -484,11 +503,62 @@ fn open_enveloped(
         };
         (kt, key)
     };
-    let plaintext = provider
-        .cipher
-        .decrypt(alg, &key, &iv, ciphertext)
-        .map_err(|_| Error::Decrypt)?;
-    Ok((alg, kt, plaintext))
+    let content = decrypt_content(provider, alg, &key, &iv, ciphertext);
+    Ok((alg, kt, content))
+}
+
+/// Decrypts `ciphertext` without returning early on bad padding, so that bad and good padding
+/// take the same path (the padding-oracle split the RFC 3218 random key does not cover).
+///
+/// For CBC with PKCS #7 padding (every cipher of RFC 8894) one block of pure padding,
+/// encrypted with the last ciphertext block as its IV, is chained after the ciphertext: the
+/// provider then strips that block and hands back every block of `ciphertext` decrypted, its
+/// own padding still on, which is checked here in constant time. Bad padding yields those
+/// blocks as the substitute plaintext: the same length and the same beginning as with good
+/// padding. A cipher that is not CBC (the fuzzing provider) is asked to decrypt as usual.
+fn decrypt_content(
+    provider: &CryptoProvider,
+    alg: ContentEncryption,
+    key: &[u8],
+    iv: &[u8],
+    ciphertext: &[u8],
+) -> Content {
+    let block = alg.block_len();
+    let last_block = ciphertext
+        .len()
+        .checked_sub(block)
+        .and_then(|at| ciphertext.get(at..));
+    if let Some(last_block) = last_block {
+        if let Ok(padding_block) = provider.cipher.encrypt(alg, key, last_block, &[]) {
+            if padding_block.len() == block {
+                let mut chained = Vec::with_capacity(ciphertext.len() + block);
+                chained.extend_from_slice(ciphertext);
+                chained.extend_from_slice(&padding_block);
+                if let Ok(mut blocks) = provider.cipher.decrypt(alg, key, iv, &chained) {
+                    if blocks.len() == ciphertext.len() {
+                        let unpadded = crate::crypto::pkcs7_unpadded_len(&blocks, block);
+                        let padding_ok = unpadded.is_some();
+                        blocks.truncate(unpadded.unwrap_or(ciphertext.len()));
+                        return Content {
+                            plaintext: blocks,
+                            padding_ok,
+                        };
+                    }
+                }
+            }
+        }
+    }
+    match provider.cipher.decrypt(alg, key, iv, ciphertext) {
+        Ok(plaintext) => Content {
+            plaintext,
+            padding_ok: true,
+        },
+        // A length that is no whole number of blocks (public, so no oracle): zeros to decode.
+        Err(_) => Content {
+            plaintext: Zeroizing::new(alloc::vec![0u8; ciphertext.len()]),
+            padding_ok: false,
+        },
+    }
 }
 
 /// Go's pkcs7 encoder (smallstep, mozilla) writes OAEP parameters with a SHA-256 hash and no

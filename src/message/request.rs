@@ -13,7 +13,7 @@ use x509_cert::attr::Attribute;
 use x509_cert::name::Name;
 
 use crate::cert::Certificate;
-use crate::crypto::{CryptoProvider, SignatureAlgorithm};
+use crate::crypto::{CryptoProvider, Legacy, SignatureAlgorithm};
 use crate::error::{Error, Structure};
 use crate::oid;
 
@@ -79,12 +79,45 @@ impl IssuerAndSerialNumber {
 /// [RFC 8894 §3.3.1](https://www.rfc-editor.org/rfc/rfc8894#section-3.3.1) (PKCSReq and RenewalReq carry it).
 ///
 /// Cloning is cheap: the parsed request is shared (reference-counted).
-#[derive(Clone, Debug, Eq, PartialEq)]
+///
+/// `Debug` shows the subject, the key's algorithm, the attribute types and the signature
+/// algorithm, never an attribute's value or the encoding: the `challengePassword` is a secret
+/// (it shows as `"<redacted>"`) and must not reach a log through `{:?}`.
+#[derive(Clone, Eq, PartialEq)]
 pub struct Csr {
     inner: Arc<CsrInner>,
 }
 
-#[derive(Debug, Eq, PartialEq)]
+impl core::fmt::Debug for Csr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        struct Oids<'a>(&'a [Attribute]);
+        impl core::fmt::Debug for Oids<'_> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_list()
+                    .entries(self.0.iter().map(|a| a.oid))
+                    .finish()
+            }
+        }
+        let has_challenge = self
+            .inner
+            .attributes
+            .iter()
+            .any(|a| a.oid == oid::CHALLENGE_PASSWORD);
+        f.debug_struct("Csr")
+            .field("version", &self.inner.version)
+            .field("subject", &format_args!("{}", self.inner.subject))
+            .field("public_key", &self.inner.public_key.algorithm.oid)
+            .field("attributes", &Oids(&self.inner.attributes))
+            .field(
+                "challenge_password",
+                &has_challenge.then_some(format_args!("<redacted>")),
+            )
+            .field("signature_algorithm", &self.inner.signature_algorithm.oid)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Eq, PartialEq)]
 struct CsrInner {
     der: Vec<u8>,
     /// `CertificationRequestInfo` as received, within `der`.
@@ -235,11 +268,30 @@ impl Csr {
 
     /// Verifies the request's self-signature (proof of possession) with `provider`.
     ///
+    /// An MD5 signature, which RFC 8894 forbids, is refused as [`Error::LegacyAlgorithm`]
+    /// without being checked, as it is in CMS;
+    /// [`verify_signature_with`](Self::verify_signature_with) takes the run-time opt-in.
+    ///
     /// # Errors
-    /// [`Error::UnsupportedAlgorithm`] for a signature algorithm we do not know,
-    /// [`Error::BadSignature`] when it does not verify.
+    /// [`Error::LegacyAlgorithm`] for MD5, [`Error::UnsupportedAlgorithm`] for a signature
+    /// algorithm we do not know, [`Error::BadSignature`] when it does not verify.
     pub fn verify_signature(&self, provider: &CryptoProvider) -> Result<(), Error> {
-        let alg = SignatureAlgorithm::from_x509(&self.inner.signature_algorithm)?;
+        self.verify_signature_with(provider, Legacy::REFUSE)
+    }
+
+    /// [`verify_signature`](Self::verify_signature), accepting an MD5 signature (old Cisco
+    /// devices, OpenSCEP and sscep sign their requests with it) when `legacy` allows it
+    /// ([`Legacy::allow`], feature `insecure-legacy`).
+    ///
+    /// # Errors
+    /// As [`verify_signature`](Self::verify_signature).
+    pub fn verify_signature_with(
+        &self,
+        provider: &CryptoProvider,
+        legacy: Legacy,
+    ) -> Result<(), Error> {
+        let alg =
+            SignatureAlgorithm::from_x509_with_policy(&self.inner.signature_algorithm, legacy)?;
         let sig = self.inner.signature.as_bytes().ok_or(Error::BadSignature)?;
         // A borrowed view of the decoded key: nothing is re-encoded.
         let spki = self.inner.public_key.owned_to_ref();

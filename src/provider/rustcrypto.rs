@@ -29,7 +29,7 @@ pub use cipher::CbcCipher;
 #[cfg(feature = "aws-lc-rs")]
 pub(crate) use cipher::pkcs7_unpadded_len;
 pub use digest::{CompactDigests, RustCryptoDigests};
-pub use key::{RsaKey, public_key_info, sign_with_key};
+pub use key::{MIN_GENERATED_RSA_BITS, RsaKey, generate_key, public_key_info, sign_with_key};
 pub use key_transport::{CompactRsaKeyEncryptor, RsaKeyEncryptor};
 pub use verify::{CompactRsaVerifier, RsaVerifier};
 
@@ -42,6 +42,13 @@ pub use ec::EcdhKeyAgreement;
 #[cfg(any(feature = "p256", feature = "p384"))]
 pub use ec::{EcKey, EcPrivateKey};
 pub use wrap::RustCryptoKeyWrap;
+
+/// The `rsa` crate (0.10) this provider is built on, so that callers use the same version
+/// without depending on it themselves.
+pub use rsa;
+/// An RSA private key: what [`RsaKey::new`], [`sign_with_key`] and [`public_key_info`] take,
+/// and what [`generate_key`] makes.
+pub use rsa::PrivateKey;
 
 /// The RustCrypto provider: [`RustCryptoDigests`], [`RsaVerifier`], [`RsaKeyEncryptor`],
 /// [`CbcCipher`], [`EcdhKeyAgreement`] and [`RustCryptoKeyWrap`].

@@ -1,4 +1,4 @@
-//! PKCSReqs whose envelope fails to decrypt in each way an attacker can choose, for the
+//! PKCSReqs whose envelope fails to decrypt or decode in each way an attacker can choose, for the
 //! padding-oracle test (`oracle.rs`) and benchmark (`benches/oracle.rs`). Each is a correctly
 //! signed request from the test client to the test RA: only the EnvelopedData differs, rebuilt
 //! with the DER tree of `surgery.rs`, with messageDigest updated and the signed attributes
@@ -27,6 +27,9 @@ pub fn test_key(name: &str) -> RsaKey {
     let cert = Certificate::from_pem(&data(&format!("{name}.cert.pem"))).unwrap();
     RsaKey::from_pem(&data(&format!("{name}.pkcs8.pem")), cert).unwrap()
 }
+
+/// The content key of every rebuilt envelope (AES-128).
+pub const CONTENT_KEY: [u8; 16] = [0x4b; 16];
 
 pub struct Cases {
     pub server: Server<RsaKey, RsaKey>,
@@ -87,7 +90,7 @@ pub fn cases() -> Cases {
     let valid = valid.body;
     let aes = ContentEncryption::Aes128Cbc;
     let iv = [0x17u8; 16];
-    let key = [0x4bu8; 16];
+    let key = CONTENT_KEY;
     let wrap = |k: &[u8]| {
         PROVIDER
             .key_encryptor
@@ -115,10 +118,27 @@ pub fn cases() -> Cases {
     plain.push(0x00);
     let mut bad_cbc = PROVIDER.cipher.encrypt(aes, &key, &iv, &plain).unwrap();
     bad_cbc.truncate(32);
-    // Undecodable plaintext: right key, right padding, not a certification request.
+    // Bad CBC padding at the end of the real CSR, as in a padding-oracle attack: the last byte
+    // of the next-to-last ciphertext block flipped, so the last plaintext block (its padding)
+    // changes and the block before it turns to garbage.
+    let mut csr_bad_pad = csr_ct.clone();
+    let at = csr_bad_pad.len() - 17;
+    csr_bad_pad[at] ^= 0x01;
+    // Its good-padding twin: the same CSR with its tail cut off (the real beginning, good
+    // padding, a body that does not decode).
+    let csr_truncated = PROVIDER
+        .cipher
+        .encrypt(aes, &key, &iv, &csr.as_der()[..csr.as_der().len() - 40])
+        .unwrap();
+    // Right key, right padding, not DER at all.
     let junk = PROVIDER
         .cipher
         .encrypt(aes, &key, &iv, b"this is not a PKCS #10 request, just text")
+        .unwrap();
+    // Right key, right padding, valid DER of another type (a certificate, not a request).
+    let other_der = PROVIDER
+        .cipher
+        .encrypt(aes, &key, &iv, client.certificate().as_der())
         .unwrap();
 
     let requests = vec![
@@ -140,8 +160,20 @@ pub fn cases() -> Cases {
             with_envelope(&valid, &client, &good_ek, &iv, &bad_cbc),
         ),
         (
-            "undecodable plaintext",
+            "bad CBC padding after a CSR",
+            with_envelope(&valid, &client, &good_ek, &iv, &csr_bad_pad),
+        ),
+        (
+            "good padding, truncated CSR",
+            with_envelope(&valid, &client, &good_ek, &iv, &csr_truncated),
+        ),
+        (
+            "good padding, garbage plaintext",
             with_envelope(&valid, &client, &good_ek, &iv, &junk),
+        ),
+        (
+            "good padding, DER of another type",
+            with_envelope(&valid, &client, &good_ek, &iv, &other_der),
         ),
     ];
     Cases {

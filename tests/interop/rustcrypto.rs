@@ -807,3 +807,63 @@ fn crl_verifies_with_openssl() {
         );
     }
 }
+
+#[test]
+fn generated_identity_signs_decrypts_and_openssl_reads_it() {
+    use scep::crypto::{KeyEncryptor, Verifier};
+    let mut rng = TestRng(11);
+    let now = date(2026, 6, 1);
+    let later = date(2026, 7, 1);
+    let key = generate_key(2048, &mut rng).unwrap();
+    let sha256 = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    let cert =
+        self_signed_certificate(&key, &name("generated"), &[0x42], now, later, sha256).unwrap();
+    let device = RsaKey::new(key, cert).unwrap();
+    assert_eq!(device.private_key().n().bit_width(), 2048);
+    let cert = device.certificate();
+    assert_eq!(cert.subject(), &name("generated"));
+    assert!(cert.is_self_issued());
+    let parsed = x509_cert::Certificate::from_der(cert.as_der()).unwrap();
+    let validity = parsed.tbs_certificate().validity();
+    let secs = |t: x509_cert::time::Time| t.to_unix_duration().as_secs();
+    assert_eq!(secs(validity.not_before), now.unix_duration().as_secs());
+    assert_eq!(secs(validity.not_after), later.unix_duration().as_secs());
+    // The key works as both halves: a signature the verifier accepts, a key it can unwrap.
+    let sig = device.sign(b"message").unwrap();
+    let alg = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    assert!(
+        RsaVerifier
+            .verify(alg, cert.public_key(), b"message", &sig)
+            .is_ok()
+    );
+    let wrapped = RsaKeyEncryptor
+        .encrypt_key(
+            KeyTransport::RsaPkcs1v15,
+            cert.public_key(),
+            &[0x42; 16],
+            &mut rng,
+        )
+        .unwrap();
+    let unwrapped = device
+        .decrypt_key(KeyTransport::RsaPkcs1v15, &wrapped, 16)
+        .unwrap();
+    assert_eq!(&unwrapped[..], &[0x42; 16]);
+    // OpenSSL: the certificate verifies against itself and its key is the private key's.
+    let dir = TempDir::new("generate");
+    let cert_file = dir.file("c.pem", cert.to_pem().as_bytes());
+    let key_file = dir.file("k.pem", device.to_pkcs8_pem().unwrap().as_bytes());
+    let Some(out) = openssl_ok(&[
+        "verify",
+        "-no_check_time",
+        "-CAfile",
+        &cert_file,
+        "-partial_chain",
+        &cert_file,
+    ]) else {
+        return;
+    };
+    assert!(String::from_utf8_lossy(&out).contains(": OK"), "{out:?}");
+    let from_cert = openssl_ok(&["x509", "-in", &cert_file, "-noout", "-pubkey"]).unwrap();
+    let from_key = openssl_ok(&["pkey", "-in", &key_file, "-pubout"]).unwrap();
+    assert_eq!(from_cert, from_key);
+}

@@ -103,33 +103,4 @@ where
     Ok(())
 }
 
-/// 1 when `a < b`, else 0, for `a, b < 2^31`, without a branch.
-pub(super) fn ct_lt(a: u32, b: u32) -> u32 {
-    a.wrapping_sub(b) >> 31
-}
-
-/// 1 when `a != b`, else 0, for `a, b < 2^31`, without a branch.
-pub(super) fn ct_ne(a: u32, b: u32) -> u32 {
-    let x = a ^ b;
-    (x | x.wrapping_neg()) >> 31
-}
-
-/// The length of `buf` without its PKCS #7 padding, checked over the whole last block without
-/// branching on the plaintext; `None` when the padding is malformed.
-pub(crate) fn pkcs7_unpadded_len(buf: &[u8], block: usize) -> Option<usize> {
-    let last = buf.get(buf.len().checked_sub(block)?..)?;
-    let pad = u32::from(*last.last()?);
-    let block32 = u32::try_from(block).ok()?;
-    // The pad byte must be 1..=block.
-    let mut bad = (1 ^ ct_ne(pad, 0)) | ct_lt(block32, pad);
-    for (i, &byte) in last.iter().enumerate() {
-        // Distance from the end of the block, 1 for the last byte.
-        let from_end = block32.wrapping_sub(u32::try_from(i).ok()?);
-        let in_padding = 1 ^ ct_lt(pad, from_end);
-        bad |= in_padding & ct_ne(u32::from(byte), pad);
-    }
-    if bad != 0 {
-        return None;
-    }
-    buf.len().checked_sub(pad as usize)
-}
+pub(crate) use crate::crypto::pkcs7_unpadded_len;

@@ -15,8 +15,8 @@ use zeroize::Zeroizing;
 
 use crate::cert::Certificate;
 use crate::crypto::{
-    CryptoError, Decryptor, DigestAlgorithm, KeyTransport, SignatureAlgorithm, Signer,
-    params_absent_or_null,
+    CryptoError, Decryptor, DigestAlgorithm, KeyTransport, SecureRandom, SignatureAlgorithm,
+    Signer, params_absent_or_null,
 };
 use crate::error::Error;
 use crate::oid;
@@ -280,6 +280,31 @@ pub(super) fn pem_block(text: &[u8], label: &str) -> Option<Zeroizing<Vec<u8>>> 
     let len = decoder.decode(&mut out).ok()?.len();
     out.truncate(len);
     Some(out)
+}
+
+/// Smallest key size [`generate_key`] makes.
+pub const MIN_GENERATED_RSA_BITS: usize = 2048;
+
+/// A new RSA private key of `bits` bits (public exponent 65537), from `rng`: with
+/// [`builder::self_signed_certificate`](crate::builder::self_signed_certificate) and
+/// [`RsaKey::new`], the identity a device signs its first request with.
+///
+/// Generation takes a while: about a second for 2048 bits in a release build, much longer for
+/// 4096 or in a debug build, and far longer on a microcontroller.
+///
+/// # Errors
+/// - [`Error::InvalidInput`] when `bits` is below [`MIN_GENERATED_RSA_BITS`], above
+///   [`MAX_RSA_BITS`](super::MAX_RSA_BITS) or not a multiple of 8.
+/// - [`Error::Crypto`] ([`CryptoError::Rng`]) when the generator fails.
+pub fn generate_key(bits: usize, rng: &mut dyn SecureRandom) -> Result<PrivateKey, Error> {
+    if !(MIN_GENERATED_RSA_BITS..=super::MAX_RSA_BITS).contains(&bits) || !bits.is_multiple_of(8) {
+        return Err(Error::InvalidInput);
+    }
+    let mut adapter = RngAdapter { inner: rng };
+    PrivateKey::new(&mut adapter, bits).map_err(|e| match e {
+        rsa::Error::Rng => Error::Crypto(CryptoError::Rng),
+        _ => Error::Crypto(CryptoError::Failed),
+    })
 }
 
 /// The `SubjectPublicKeyInfo` (`rsaEncryption`) of `key`'s public half: what a

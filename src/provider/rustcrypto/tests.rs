@@ -1086,3 +1086,22 @@ fn compact_provider_is_the_provider_without_sha384_and_sha512() {
         ))
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Key generation
+
+#[test]
+fn generate_key_refuses_sizes_out_of_range_and_a_failing_generator() {
+    let mut rng = TestRng(7);
+    for bits in [0, 512, 1024, 2047, 2056 + 1, MAX_RSA_BITS + 8] {
+        assert_eq!(
+            generate_key(bits, &mut rng).err(),
+            Some(Error::InvalidInput),
+            "{bits}"
+        );
+    }
+    assert_eq!(
+        generate_key(2048, &mut FailingRng).err(),
+        Some(Error::Crypto(CryptoError::Rng))
+    );
+}
