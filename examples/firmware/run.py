@@ -19,6 +19,7 @@ import select
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -81,10 +82,11 @@ def main():
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
     port = listener.getsockname()[1]
+    qemu_err = tempfile.TemporaryFile()
     qemu = subprocess.Popen([
         args.qemu, "-M", "netduinoplus2", "-nographic", "-monitor", "none",
         "-serial", f"tcp:127.0.0.1:{port}", "-kernel", args.elf,
-    ], stdin=subprocess.DEVNULL)
+    ], stdin=subprocess.DEVNULL, stderr=qemu_err)
     start = time.monotonic()
     deadline = start + args.timeout
     status = 5
@@ -138,6 +140,9 @@ def main():
         except subprocess.TimeoutExpired:
             qemu.kill()
             qemu.wait()
+        if status == 5:
+            qemu_err.seek(0)
+            sys.stderr.write(qemu_err.read().decode("utf-8", "replace"))
     return status
 
 
