@@ -493,7 +493,7 @@ impl Client {
         {
             return Err(Error::Mismatch);
         }
-        let opened = verified.decrypt(decryptor, &self.provider, rng)?;
+        let opened = verified.decrypt_reply(decryptor, &self.provider, rng)?;
         let MessageBody::CertRep(rep) = opened.message.body else {
             return Err(Error::Malformed(Structure::SignedData));
         };
@@ -602,6 +602,19 @@ mod tests {
             device,
             csr,
         }
+    }
+
+    #[test]
+    fn a_built_csr_is_what_decoding_its_der_gives() {
+        // builder::csr puts the Csr together from its parts instead of decoding its DER.
+        let s = setup();
+        let decoded = Csr::from_der(s.csr.as_der()).unwrap();
+        assert_eq!(decoded, s.csr);
+        assert_eq!(decoded.info_der(), s.csr.info_der());
+        assert_eq!(s.csr.challenge_password().as_deref(), Some("device-secret"));
+        s.csr
+            .verify_signature(&crate::provider::rustcrypto::PROVIDER)
+            .unwrap();
     }
 
     #[test]

@@ -204,7 +204,7 @@ impl<'a> Parsed<'a> {
         rng: &mut dyn SecureRandom,
     ) -> Result<Opened, Error> {
         let signer = self.signer_certificate().ok().cloned();
-        decrypt(self, signer, &[decryptor], provider, rng)
+        decrypt(self, signer, &[decryptor], provider, rng, decode_payload)
     }
 }
 
@@ -243,7 +243,34 @@ impl Verified<'_> {
         provider: &CryptoProvider,
         rng: &mut dyn SecureRandom,
     ) -> Result<Opened, Error> {
-        decrypt(self.parsed, Some(self.signer), &[decryptor], provider, rng)
+        decrypt(
+            self.parsed,
+            Some(self.signer),
+            &[decryptor],
+            provider,
+            rng,
+            decode_payload,
+        )
+    }
+
+    /// As [`decrypt`](Self::decrypt) for a client reading a CertRep: the payload is decoded as
+    /// a certificates-only `SignedData` and nothing else, so a client-only build links no
+    /// request decoders (PKCS #10, `IssuerAndSubject`, `IssuerAndSerialNumber`). Any other
+    /// message type with content ends in [`Error::Decrypt`].
+    pub(crate) fn decrypt_reply(
+        self,
+        decryptor: &dyn Decryptor,
+        provider: &CryptoProvider,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<Opened, Error> {
+        decrypt(
+            self.parsed,
+            Some(self.signer),
+            &[decryptor],
+            provider,
+            rng,
+            decode_reply,
+        )
     }
 
     /// As [`decrypt`](Self::decrypt), with several keys (a server with more than one RA key,
@@ -258,7 +285,14 @@ impl Verified<'_> {
         provider: &CryptoProvider,
         rng: &mut dyn SecureRandom,
     ) -> Result<Opened, Error> {
-        decrypt(self.parsed, Some(self.signer), decryptors, provider, rng)
+        decrypt(
+            self.parsed,
+            Some(self.signer),
+            decryptors,
+            provider,
+            rng,
+            decode_payload,
+        )
     }
 }
 
@@ -301,12 +335,17 @@ pub fn open<'a>(
         .decrypt(decryptor, provider, rng)
 }
 
+/// Decodes a decrypted payload by message type (and status).
+type DecodePayload =
+    fn(MessageType, Option<PkiStatus>, &[u8], &Limits) -> Result<MessageBody, Error>;
+
 fn decrypt(
     parsed: Parsed<'_>,
     signer: Option<Certificate>,
     decryptors: &[&dyn Decryptor],
     provider: &CryptoProvider,
     rng: &mut dyn SecureRandom,
+    decode: DecodePayload,
 ) -> Result<Opened, Error> {
     let attrs = &parsed.signer.attrs;
     let mut content_encryption = None;
@@ -333,7 +372,7 @@ fn decrypt(
                 open_enveloped(econtent, &parsed.opts, decryptors, provider, rng)?;
             content_encryption = Some(alg);
             key_transport = Some(kt);
-            decode_payload(ty, status, &plaintext, limits).map_err(|_| Error::Decrypt)?
+            decode(ty, status, &plaintext, limits).map_err(|_| Error::Decrypt)?
         }
     };
     let (sender_nonce, recipient_nonce, signing_time) = (
@@ -464,6 +503,21 @@ fn der_or_ber<T: for<'x> Decode<'x>>(bytes: &[u8], depth: u8, s: Structure) -> R
     r.finish_lenient().map_err(|_| Error::Malformed(s))?;
     let der = ber::to_der(&tlv, depth).map_err(|_| Error::Malformed(s))?;
     T::from_der(&der).map_err(|_| Error::Malformed(s))
+}
+
+/// [`decode_payload`] for CertRep only.
+fn decode_reply(
+    ty: MessageType,
+    status: Option<PkiStatus>,
+    plaintext: &[u8],
+    limits: &Limits,
+) -> Result<MessageBody, Error> {
+    match (ty, status) {
+        (MessageType::CertRep, Some(PkiStatus::Success)) => Ok(MessageBody::CertRep(
+            CertRep::Success(CertsOnly::from_ber(plaintext, limits)?),
+        )),
+        _ => Err(Error::UnexpectedContent),
+    }
 }
 
 fn decode_payload(
