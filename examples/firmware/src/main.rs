@@ -33,6 +33,7 @@ use scep::client::{Client, ClientOptions, Outcome};
 use scep::crypto::{DigestAlgorithm, Signer};
 use scep::envelope::Limits;
 use scep::http::Request;
+use scep::message::CertsOnly;
 use scep::{Certificate, builder};
 
 use crate::link::{LinkError, Status};
@@ -107,8 +108,15 @@ fn exchange(req: &Request) -> Result<Vec<u8>, Failure> {
 
 /// The CA as GetCACert describes it, believed only when its certificate has the provisioned
 /// fingerprint and every other certificate in the reply was issued by it.
+///
+/// The reply is binary: one DER certificate or a certificates-only `SignedData` (what CAs send;
+/// `CaCertificates::parse` also reads PEM, which would link a PEM decoder for nothing).
 fn trusted_ca(body: &[u8]) -> Result<CaCertificates, Failure> {
-    let ca = CaCertificates::parse(body, &Limits::DEFAULT)?;
+    let certificates = match Certificate::from_der(body) {
+        Ok(one) => alloc::vec![one],
+        Err(_) => CertsOnly::from_ber(body, &Limits::DEFAULT)?.certificates,
+    };
+    let ca = CaCertificates::new(certificates)?;
     let anchor = ca
         .find_by_fingerprint(DigestAlgorithm::Sha256, CA_SHA256, &PROVIDER)?
         .ok_or(Failure::UntrustedCa)?;
