@@ -236,7 +236,7 @@ impl<'a> SignedDataView<'a> {
             }
             if c.tag == Tag::SEQUENCE {
                 let der = ber::to_der(&c, limits.max_depth).map_err(&f)?;
-                out.push(Crl::from_der(&der)?);
+                out.push(Crl::from_received(der, limits.max_depth)?);
             }
         }
         Ok(())
