@@ -9,6 +9,7 @@
 //! | `SCEP_FW_CA_SHA256` | SHA-256 fingerprint of the CA certificate to trust, hex (colons allowed) | `tests/data/ra2048.cert.pem`'s |
 //! | `SCEP_FW_CHALLENGE` | the challenge password | `s3cret` |
 //! | `SCEP_FW_SEED` | 32 bytes of hex seeding the random generator (the emulator has no TRNG) | a fixed value |
+//! | `SCEP_FW_HEAP_BYTES` | the heap arena (tests make it too small on purpose) | 32768, the budget |
 //!
 //! `examples/firmware/run.sh` generates a fresh key, certificate and seed for every run; they are
 //! files under a temporary directory, never in the repository.
@@ -48,6 +49,16 @@ fn main() {
     std::fs::write(out.join("ca.sha256"), ca).expect("write the fingerprint");
     let seed = hex_var("SCEP_FW_SEED", DEFAULT_SEED, 32);
     std::fs::write(out.join("seed.bin"), seed).expect("write the seed");
+
+    println!("cargo:rerun-if-env-changed=SCEP_FW_HEAP_BYTES");
+    let heap: usize = std::env::var("SCEP_FW_HEAP_BYTES").map_or(32 * 1024, |v| {
+        v.parse().expect("SCEP_FW_HEAP_BYTES: a number")
+    });
+    std::fs::write(
+        out.join("heap.rs"),
+        format!("/// The heap budget, and the arena's size.\npub const ARENA: usize = {heap};\n"),
+    )
+    .expect("write heap.rs");
 
     println!("cargo:rerun-if-env-changed=SCEP_FW_CHALLENGE");
     let challenge = std::env::var("SCEP_FW_CHALLENGE").unwrap_or_else(|_| "s3cret".into());

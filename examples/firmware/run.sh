@@ -11,8 +11,9 @@
 # 1. provisions a device: a fresh RSA-2048 key and its self-signed certificate (openssl), a seed,
 #    the server CA's SHA-256 fingerprint and the challenge; all under a temporary directory;
 # 2. builds the image with them (and the image with a stub secure element, for its share);
-# 3. enrolls: SUCCESS; PENDING -> CertPoll -> SUCCESS (server --pending); and with a wrong
-#    challenge, which must end in FAILURE badRequest reported by the device;
+# 3. enrolls: SUCCESS; PENDING -> CertPoll -> SUCCESS (server --pending); with a wrong
+#    challenge, which must end in FAILURE badRequest reported by the device; and with a heap
+#    arena of 12 KiB, where the device must report the allocation failure;
 # 4. checks that each issued certificate holds the device key (openssl x509 -pubkey).
 #
 # Fails when a run does not end as expected, or when a figure is over its budget: peak heap
@@ -143,6 +144,20 @@ grep -q 'CertRep: FAILURE badRequest' "$work/wrong-challenge.out" ||
   { echo "run wrong-challenge: no FAILURE badRequest from the device" >&2; exit 1; }
 echo "run wrong-challenge: FAILURE badRequest reported by the device"
 
+# A heap arena too small for an enrollment: the device must report the allocation failure
+# over the link (exit 3), not hang and not pass.
+start_server --challenge "$challenge"
+SCEP_FW_DEVICE_KEY=$work/device.key SCEP_FW_DEVICE_CERT=$work/device.cert \
+  SCEP_FW_CA_SHA256=$fingerprint SCEP_FW_CHALLENGE=$challenge \
+  SCEP_FW_SEED=$(openssl rand -hex 32) SCEP_FW_HEAP_BYTES=12288 \
+  build
+cp "$elf" "$work/image.elf"
+enroll out-of-memory 3
+grep -q 'out of memory: ' "$work/out-of-memory.out" ||
+  { echo "run out-of-memory: no allocation failure reported" >&2; exit 1; }
+echo "run out-of-memory: allocation failure in a 12 KiB arena reported by the device"
+rm "$work/out-of-memory.out"
+
 # --- 4. figures ---
 peak() { # the largest `measure NAME` over the runs
   cat "$work"/*.out | awk -v n="$1" '$1 == "measure" && $2 == n && $3 > m { m = $3 } END { print m + 0 }'
@@ -155,7 +170,7 @@ echo "firmware .rodata: $rodata bytes ($(kib "$rodata"))"
 echo "firmware .data+.bss: $ram bytes ($(kib "$ram"); the heap arena is 32 KiB of it)"
 echo "firmware stand-in secure element: $((text - stub_text)) bytes of .text ($(kib $((text - stub_text))))"
 echo "firmware .text without it: $stub_text bytes ($(kib "$stub_text"); goal 192 KiB)"
-echo "firmware peak heap: $heap bytes ($(kib "$heap"); budget 32 KiB)"
+echo "firmware peak heap: $heap bytes ($(kib "$heap"); budget 32 KiB; $(peak heap_secure_element) of it held by the stand-in secure element)"
 echo "firmware peak stack: $stack bytes ($(kib "$stack"); budget 16 KiB)"
 
 # What dominates .text: the largest functions of the image without the stand-in element.

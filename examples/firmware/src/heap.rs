@@ -8,8 +8,8 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use embedded_alloc::LlffHeap;
 
-/// The heap budget, and the arena's size.
-pub const ARENA: usize = 32 * 1024;
+// `pub const ARENA: usize`: 32 KiB, the budget (`SCEP_FW_HEAP_BYTES`, see `build.rs`).
+include!(concat!(env!("OUT_DIR"), "/heap.rs"));
 
 /// [`LlffHeap`] with a high-water mark and the size of the first allocation it could not make.
 pub struct CountingHeap {
