@@ -613,7 +613,7 @@ mod tests {
         assert_eq!(decoded.info_der(), s.csr.info_der());
         assert_eq!(s.csr.challenge_password().as_deref(), Some("device-secret"));
         s.csr
-            .verify_signature(&crate::provider::rustcrypto::PROVIDER)
+            .verify_signature(&PROVIDER)
             .unwrap();
     }
 
