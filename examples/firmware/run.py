@@ -9,8 +9,9 @@ sent to the server with the reply relayed back, the issued certificate is writte
 --cert-out. It stops QEMU when the device sends its end frame, or after --timeout seconds.
 
 Exit status: 0 when the device reports an issued certificate, 1 for a FAILURE from the CA,
-2 for an enrollment error, 3 when the heap arena ran out, 4 for a panic, 5 for a timeout or a
-lost link, 64 for bad arguments.
+2 for an enrollment error, 3 when the heap arena ran out, 4 for a panic, 5 for a timeout, a
+lost link or a relay failure (the server unreachable, for one); argparse exits 2 for bad
+arguments.
 """
 
 import argparse
@@ -130,8 +131,11 @@ def main():
     except (TimeoutError, socket.timeout):
         print(f"relay: no end frame within {args.timeout:.0f} s", file=sys.stderr)
         status = 5
-    except (LinkLost, ConnectionError):
+    except (LinkLost, ConnectionResetError, BrokenPipeError):
         print("relay: the emulator closed the link", file=sys.stderr)
+        status = 5
+    except Exception as e:  # the server unreachable, a malformed frame: never a device status
+        print(f"relay: {type(e).__name__}: {e}", file=sys.stderr)
         status = 5
     finally:
         qemu.terminate()
