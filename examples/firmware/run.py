@@ -113,7 +113,8 @@ def main():
                 code, reply = http(args.url, method, target, body)
                 op = urllib.parse.parse_qs(urllib.parse.urlsplit(target).query).get(
                     "operation", ["?"])[0]
-                print(f"relay  [{t:6.1f} s]: {method} {op} ({len(body)} bytes) -> "
+                size = len(body) if method == "POST" else len(target)
+                print(f"relay  [{t:6.1f} s]: {method} {op} ({size} bytes) -> "
                       f"HTTP {code} ({len(reply)} bytes)", flush=True)
                 send_frame(conn, b"R", code.to_bytes(2, "big") + reply)
             elif tag == b"C":

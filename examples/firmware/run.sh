@@ -6,12 +6,13 @@
 #
 # SERVER_BINARY is the example server (`cargo build --example server` ->
 # target/debug/examples/server) or anything with its flags (--addr, --challenge, --state,
-# --pending).
+# --pending, --no-post).
 #
 # 1. provisions a device: a fresh RSA-2048 key and its self-signed certificate (openssl), a seed,
 #    the server CA's SHA-256 fingerprint and the challenge; all under a temporary directory;
 # 2. builds the image with them (and the image with a stub secure element, for its share);
-# 3. enrolls: SUCCESS; PENDING -> CertPoll -> SUCCESS (server --pending); with a wrong
+# 3. enrolls: SUCCESS; PENDING -> CertPoll -> SUCCESS (server --pending, and --no-post so that
+#    the messages go in GET query strings); with a wrong
 #    challenge, which must end in FAILURE badRequest reported by the device; and with a heap
 #    arena of 12 KiB, where the device must report the allocation failure;
 # 4. checks that each issued certificate holds the device key (openssl x509 -pubkey).
@@ -132,10 +133,12 @@ check_key() {
 enroll success 0
 check_key success
 
-start_server --challenge "$challenge" --pending
+start_server --challenge "$challenge" --pending --no-post
 enroll pending 0
 grep -q 'PENDING; CertPoll 1' "$work/pending.out" ||
   { echo "run pending: the device did not poll" >&2; exit 1; }
+grep -q 'GET PKIOperation' "$work/pending.out" ||
+  { echo "run pending: PKIOperation was not sent with GET" >&2; exit 1; }
 check_key pending
 
 start_server --challenge "not-$challenge"

@@ -170,7 +170,12 @@ fn enroll(se: &SecureElement, rng: &mut Rng) -> Result<Outcome, Failure> {
     )?;
     let (request, tx) = client.enroll(&csr, se, rng)?;
     drop(csr);
-    log!("PKCSReq: {} bytes", request.body.len());
+    log!(
+        "PKCSReq: {} with {} bytes of body and {} of target",
+        request.method.as_str(),
+        request.body.len(),
+        request.path_and_query.len()
+    );
     let reply = exchange(&request)?;
     drop(request);
     let mut outcome = client.handle(&tx, &reply, se, rng)?;
