@@ -31,7 +31,7 @@ use scep::ca_certs::CaCertificates;
 use scep::caps::Capabilities;
 use scep::client::{Client, ClientOptions, Outcome};
 use scep::crypto::{DigestAlgorithm, Signer};
-use scep::http::Request;
+use scep::http::HttpRequest;
 use scep::message::CertsOnly;
 use scep::{Certificate, builder};
 
@@ -97,7 +97,7 @@ impl fmt::Display for Failure {
 }
 
 /// Sends `req` through the link; the body of a 200 reply.
-fn exchange(req: &Request) -> Result<Vec<u8>, Failure> {
+fn exchange(req: &HttpRequest) -> Result<Vec<u8>, Failure> {
     let (status, body) = link::http(req.method.as_str(), &req.path_and_query, &req.body)?;
     if status != 200 {
         return Err(Failure::Http(status));
@@ -131,7 +131,7 @@ fn trusted_ca(body: &[u8], options: &ClientOptions) -> Result<CaCertificates, Fa
 fn enroll(se: &SecureElement, rng: &mut Rng) -> Result<Outcome, Failure> {
     let options = ClientOptions::default();
 
-    let caps_req = Request::get_ca_caps(&options.path, None);
+    let caps_req = HttpRequest::get_ca_caps(&options.endpoint, None);
     let (status, body) = link::http(
         caps_req.method.as_str(),
         &caps_req.path_and_query,
@@ -142,15 +142,14 @@ fn enroll(se: &SecureElement, rng: &mut Rng) -> Result<Outcome, Failure> {
     log!("GetCACaps: {} capabilities", caps.len());
 
     let ca = trusted_ca(
-        &exchange(&Request::get_ca_cert(&options.path, None))?,
+        &exchange(&HttpRequest::get_ca_cert(&options.endpoint, None))?,
         &options,
     )?;
     log!(
         "GetCACert: {} certificate(s), CA trusted",
         ca.certificates().len()
     );
-    let client = Client::from_ca_certificates(&ca, caps, PROVIDER, options)?;
-    drop(ca);
+    let client = Client::new(ca, caps, PROVIDER)?.with_options(options)?;
     let n = client.negotiated();
     log!(
         "negotiated {:?}, {:?}, POST {}",
@@ -178,7 +177,7 @@ fn enroll(se: &SecureElement, rng: &mut Rng) -> Result<Outcome, Failure> {
     );
     let reply = exchange(&request)?;
     drop(request);
-    let mut outcome = client.handle(&tx, &reply, se, rng)?;
+    let mut outcome = client.handle(&tx, 200, None, &reply, se, rng)?;
     drop(reply);
     let mut polls = 0;
     while outcome == Outcome::Pending {
@@ -190,7 +189,7 @@ fn enroll(se: &SecureElement, rng: &mut Rng) -> Result<Outcome, Failure> {
         let (request, poll) = client.poll(&tx, se, rng)?;
         let reply = exchange(&request)?;
         drop(request);
-        outcome = client.handle(&poll, &reply, se, rng)?;
+        outcome = client.handle(&poll, 200, None, &reply, se, rng)?;
     }
     Ok(outcome)
 }

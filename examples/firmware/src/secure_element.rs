@@ -96,6 +96,10 @@ impl Signer for SecureElement {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
         self.chip.0.sign(message)
     }
+
+    fn sign_with(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.chip.0.sign_with(alg, message)
+    }
 }
 
 #[cfg(not(feature = "stub-secure-element"))]
