@@ -85,6 +85,13 @@ const KEY_CERT_SIGN: u16 = 0x0400;
 
 /// The certificates a SCEP server publishes through GetCACert, with the RA/CA selection
 /// described in the [module documentation](self).
+///
+/// ```text
+/// application/x-x509-ca-cert     Certificate                 -- one DER certificate
+/// application/x-x509-ca-ra-cert  ContentInfo { id-signedData,
+///                                  SignedData (certs-only) } -- CA, RA and chain
+/// ```
+/// [RFC 8894 §4.2.1](https://www.rfc-editor.org/rfc/rfc8894#section-4.2.1)
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct CaCertificates {
     certificates: Vec<Certificate>,

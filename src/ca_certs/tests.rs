@@ -398,7 +398,7 @@ fn attr_value<'a>(attrs: &'a mut [Node], id: &ObjectIdentifier) -> &'a mut Node 
 // ---------------------------------------------------------------------------------------------
 // Selection rules
 
-/// A CA and one RA for both signing and encryption (the RFC 8894 / Apple shape, quirk 30).
+/// A CA and one RA for both signing and encryption (the RFC 8894 / Apple shape).
 #[test]
 fn ca_with_a_combined_ra() {
     let Some(pki) = Pki::new("combined") else {
@@ -1332,7 +1332,7 @@ fn next_ca_cert_signers_follow_the_key_usage() {
     }
 }
 
-/// The signer certificate may be left out of the message (L-14): the current one is used.
+/// The signer certificate may be left out of the message (RFC 2315 §9.1 allows it; micromdm and smallstep CertReps do): the current one is used.
 #[test]
 fn next_ca_cert_without_the_signer_certificate() {
     let signer = current_ca();
