@@ -2,11 +2,12 @@
 # Runs the firmware image under QEMU (netduinoplus2) against a SCEP server on loopback, three
 # times, and prints its size, heap and stack figures:
 #
-#   examples/firmware/run.sh SERVER_BINARY
+#   examples/firmware/run.sh SERVER_COMMAND...
 #
-# SERVER_BINARY is the example server (`cargo build --example server` ->
-# target/debug/examples/server) or anything with its flags (--addr, --challenge, --state,
-# --pending, --no-post).
+# SERVER_COMMAND is the example server (`cargo build --example server` ->
+# target/debug/examples/server) or any command taking its flags (--addr, --challenge, --state,
+# --pending, --no-post) and logging `listening on http://ADDR/PATH,` to stderr, e.g.
+# `target/debug/scep serve`.
 #
 # 1. provisions a device: a fresh RSA-2048 key and its self-signed certificate (openssl), a seed,
 #    the server CA's SHA-256 fingerprint and the challenge; all under a temporary directory;
@@ -23,11 +24,11 @@
 # default 300) bounds each emulator run.
 set -euo pipefail
 
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-  echo "usage: $0 SERVER_BINARY   (e.g. target/debug/examples/server)" >&2
+if [ $# -lt 1 ] || [ ! -x "$1" ]; then
+  echo "usage: $0 SERVER_COMMAND...   (e.g. target/debug/examples/server)" >&2
   exit 64
 fi
-server_bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+server_cmd=("$(cd "$(dirname "$1")" && pwd)/$(basename "$1")" "${@:2}")
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 target=thumbv7em-none-eabihf
@@ -49,7 +50,7 @@ trap cleanup EXIT
 # start_server ARGS...: the server on a free loopback port; sets $url.
 start_server() {
   : >"$work/server.log"
-  "$server_bin" --addr 127.0.0.1:0 --state "$work/state" "$@" 2>>"$work/server.log" &
+  "${server_cmd[@]}" --addr 127.0.0.1:0 --state "$work/state" "$@" 2>>"$work/server.log" &
   server_pid=$!
   local i
   for i in $(seq 100); do
