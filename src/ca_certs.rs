@@ -8,6 +8,15 @@
 //! certificates-only `SignedData` in DER or BER (`application/x-x509-ca-ra-cert`, §4.2.1.2), or
 //! PEM text with `CERTIFICATE` and/or `PKCS7` blocks (some servers send that).
 //!
+//! # Trust
+//!
+//! The selection below goes by names and key usage only: it says what a reply *claims*, and a
+//! man in the middle can claim anything. A client believes a reply through
+//! [`CaCertificates::verify`] (the certificates whose signatures chain to a trust anchor, with
+//! the roles chosen among those; see [`trust`](crate::trust)), or, explicitly, through
+//! [`CaCertificates::trust_on_first_use`]. [`Client::new`](crate::client::Client::new)
+//! takes only the result of one of the two.
+//!
 //! # Selection rules
 //!
 //! The reply is a set: nothing here depends on the order of the certificates (EJBCA reverses
@@ -70,13 +79,12 @@ use crate::http::{CONTENT_TYPE_CA_CERT, CONTENT_TYPE_CA_RA_CERT};
 use crate::limits::Limits;
 
 mod next;
+#[cfg(all(test, feature = "rustcrypto"))]
+mod tests;
 
 use crate::message::CertsOnly;
 use crate::oid;
 pub use next::{build_next_ca_cert, verify_next_ca_cert};
-
-#[cfg(all(test, feature = "rustcrypto"))]
-mod tests;
 
 /// keyUsage bits as read by [`key_usage_bits`]: X.509 bit `n` is `0x8000 >> n`.
 const DIGITAL_SIGNATURE: u16 = 0x8000;

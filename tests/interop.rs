@@ -11,6 +11,8 @@
     clippy::std_instead_of_alloc
 )]
 
+#[path = "interop/ca_certs.rs"]
+mod ca_certs;
 #[path = "interop/flows.rs"]
 mod flows;
 #[path = "interop/openssl.rs"]
@@ -23,6 +25,8 @@ mod oracle_cases;
 mod quirks;
 #[path = "interop/roundtrip.rs"]
 mod roundtrip;
+#[path = "interop/rustcrypto.rs"]
+mod rustcrypto;
 #[path = "interop/support.rs"]
 mod support;
 #[path = "interop/surgery.rs"]

@@ -2,9 +2,13 @@
 """Runs the firmware image under QEMU (netduinoplus2) and relays its UART to a SCEP server.
 
     run.py --elf IMAGE --url http://127.0.0.1:PORT/scep [--cert-out FILE] [--timeout SECONDS]
+           [--clock-offset SECONDS]
 
 The relay listens on a loopback port, starts QEMU with USART1 connected to it, and serves the
-device's frames (see src/link.rs): log lines and measurements are printed, HTTP requests are
+device's frames (see src/link.rs): the boot frame gets 32 random bytes and the current Unix
+time (the board has no clock QEMU keeps; a real device gets the time from SNTP or its modem;
+--clock-offset shifts it, to test that the device checks the issued certificate's validity
+against it), log lines and measurements are printed, HTTP requests are
 sent to the server with the reply relayed back, the issued certificate is written to
 --cert-out. It stops QEMU when the device sends its end frame, or after --timeout seconds.
 
@@ -77,6 +81,8 @@ def main():
     ap.add_argument("--cert-out")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--qemu", default="qemu-system-arm")
+    ap.add_argument("--clock-offset", type=int, default=0,
+                    help="seconds added to the time sent to the device")
     args = ap.parse_args()
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -106,7 +112,8 @@ def main():
                 name, value = payload.decode().split(" ", 1)
                 print(f"measure {name} {value}", flush=True)
             elif tag == b"S":
-                send_frame(conn, b"S", os.urandom(32))
+                now = int(time.time()) + args.clock_offset
+                send_frame(conn, b"S", os.urandom(32) + now.to_bytes(8, "big"))
             elif tag == b"Q":
                 head, _, body = payload.partition(b"\n")
                 method, target = head.decode().split(" ", 1)

@@ -9,11 +9,16 @@
 //! | `Q` | an HTTP request: `METHOD SP path-and-query LF` then the body |
 //! | `C` | the issued certificate (DER) |
 //! | `M` | a measurement: `name SP value` |
-//! | `S` | empty: asks for boot entropy (the first frame; the receiver is on by then) |
+//! | `S` | empty: asks for boot entropy and the time (the first frame; the receiver is on by then) |
 //! | `X` | the end: one status byte ([`Status`]) |
 //!
-//! Host to device: `S`, 32 bytes of boot entropy; `R`, an HTTP reply: the 2-byte big-endian
-//! status code, then the body.
+//! Host to device: `S`, 32 bytes of boot entropy then the current Unix time (seconds since
+//! 1970-01-01T00:00:00Z, 8 bytes big-endian); `R`, an HTTP reply: the 2-byte big-endian status
+//! code, then the body.
+//!
+//! The time comes over the link because the board has no clock the emulator keeps: a real
+//! device gets it from SNTP or its modem (the network time of a cellular link) before it
+//! enrolls, from a source it trusts, never from the SCEP server's reply.
 //!
 //! On real hardware the clock and pin set-up (RCC, GPIO alternate function, baud rate) come
 //! first; the emulator needs only the enable bits.
@@ -113,18 +118,32 @@ fn receive(tag: u8, mut f: impl FnMut(u8)) -> usize {
     }
 }
 
-/// Asks the host for 32 bytes of boot entropy and waits for them.
-pub fn boot_entropy() -> [u8; 32] {
+/// What the host sends at boot.
+pub struct Boot {
+    /// 32 bytes of entropy for the RNG stand-in.
+    pub entropy: [u8; 32],
+    /// The current time, seconds since 1970-01-01T00:00:00Z.
+    pub unix_time: u64,
+}
+
+/// Asks the host for boot entropy and the time, and waits for them.
+pub fn boot() -> Boot {
     send(b'S', &[]);
-    let mut out = [0u8; 32];
+    let mut entropy = [0u8; 32];
+    let mut time = [0u8; 8];
     let mut i = 0;
     receive(b'S', |b| {
-        if let Some(x) = out.get_mut(i) {
-            *x = b;
+        match i {
+            0..32 => entropy[i] = b,
+            32..40 => time[i - 32] = b,
+            _ => {}
         }
         i += 1;
     });
-    out
+    Boot {
+        entropy,
+        unix_time: u64::from_be_bytes(time),
+    }
 }
 
 /// Why an exchange failed.

@@ -2,10 +2,11 @@
 //! `thumbv7em-none-eabihf`; QEMU's `netduinoplus2`) talking to the CA through its UART, and
 //! measuring what the library costs in flash, heap and stack.
 //!
-//! The enrollment: GetCACaps; GetCACert, whose CA certificate must have the SHA-256 fingerprint
-//! provisioned at build time; a PKCS #10 request with the challenge password, sent as a
+//! The enrollment: GetCACaps; GetCACert, of which only what chains to the CA certificate with
+//! the SHA-256 fingerprint provisioned at build time is believed; a PKCS #10 request with the challenge password, sent as a
 //! PKCSReq (AES-CBC, RSA key transport to the CA, SHA-256); its CertRep, and CertPolls while it
-//! says PENDING; at the end the issued certificate goes to the host, which checks its key.
+//! says PENDING; the issued certificate must be signed by the CA and valid at the time the host
+//! sent at boot; at the end it goes to the host, which checks its key.
 //!
 //! The device key stays in [`secure_element`], behind the library's `Signer` and `Decryptor`
 //! traits. The link ([`link`]) carries frames to a relay on the host that speaks HTTP for it,
@@ -30,9 +31,10 @@ use cortex_m_rt::entry;
 use scep::ca_certs::CaCertificates;
 use scep::caps::Capabilities;
 use scep::client::{Client, ClientOptions, Outcome};
-use scep::crypto::{DigestAlgorithm, Signer};
+use scep::crypto::Signer;
 use scep::http::HttpRequest;
 use scep::message::CertsOnly;
+use scep::trust::{TrustAnchor, TrustedCaCertificates, UnixTime};
 use scep::{Certificate, builder};
 
 use crate::link::{LinkError, Status};
@@ -57,9 +59,6 @@ const MAX_POLLS: usize = 5;
 enum Failure {
     Scep(scep::Error),
     Link(LinkError),
-    /// GetCACert held no certificate with the provisioned fingerprint, or an RA certificate
-    /// not issued by it.
-    UntrustedCa,
     /// An HTTP status other than 200.
     Http(u16),
     /// Still PENDING after [`MAX_POLLS`] polls.
@@ -86,9 +85,6 @@ impl fmt::Display for Failure {
             Self::Scep(e) => write!(f, "scep: {e}"),
             Self::Link(LinkError::TooLong(n)) => write!(f, "link: reply of {n} bytes is too long"),
             Self::Link(LinkError::Short) => f.write_str("link: short reply frame"),
-            Self::UntrustedCa => {
-                f.write_str("GetCACert: no certificate with the trusted fingerprint")
-            }
             Self::Http(s) => write!(f, "HTTP status {s}"),
             Self::StillPending => f.write_str("still PENDING after the last poll"),
             Self::Rng => f.write_str("random number generator failed"),
@@ -105,30 +101,24 @@ fn exchange(req: &HttpRequest) -> Result<Vec<u8>, Failure> {
     Ok(body)
 }
 
-/// The CA as GetCACert describes it, believed only when its certificate has the provisioned
-/// fingerprint and every other certificate in the reply was issued by it.
+/// The CA certificates of a GetCACert reply that chain to the certificate with the provisioned
+/// fingerprint (the trust anchor, which must be in the reply): `CaCertificates::verify` keeps a
+/// certificate only when the anchor or a CA certificate it verified signed it, and chooses the
+/// RA and CA roles among those.
 ///
 /// The reply is binary: one DER certificate or a certificates-only `SignedData` (what CAs send;
 /// `CaCertificates::parse` also reads PEM, which would link a PEM decoder for nothing).
-fn trusted_ca(body: &[u8], options: &ClientOptions) -> Result<CaCertificates, Failure> {
+fn trusted_ca(body: &[u8], options: &ClientOptions) -> Result<TrustedCaCertificates, Failure> {
     let certificates = match Certificate::from_der(body) {
         Ok(one) => alloc::vec![one],
         Err(_) => CertsOnly::from_ber(body, &options.limits)?.certificates,
     };
-    let ca = CaCertificates::new(certificates)?;
-    let anchor = ca
-        .find_by_fingerprint(DigestAlgorithm::Sha256, CA_SHA256, &PROVIDER)?
-        .ok_or(Failure::UntrustedCa)?;
-    for c in ca.certificates() {
-        if c.as_der() != anchor.as_der() && c.verify_issued_by(anchor, &PROVIDER).is_err() {
-            return Err(Failure::UntrustedCa);
-        }
-    }
-    Ok(ca)
+    let anchor = TrustAnchor::Sha256Fingerprint(*CA_SHA256);
+    Ok(CaCertificates::new(certificates)?.verify(&anchor, &PROVIDER)?)
 }
 
-/// One enrollment, from GetCACaps to the issued certificate.
-fn enroll(se: &SecureElement, rng: &mut Rng) -> Result<Outcome, Failure> {
+/// One enrollment, from GetCACaps to the issued certificate, which must be valid at `now`.
+fn enroll(se: &SecureElement, rng: &mut Rng, now: UnixTime) -> Result<Outcome, Failure> {
     let options = ClientOptions::default();
 
     let caps_req = HttpRequest::get_ca_caps(&options.endpoint, None);
@@ -146,8 +136,9 @@ fn enroll(se: &SecureElement, rng: &mut Rng) -> Result<Outcome, Failure> {
         &options,
     )?;
     log!(
-        "GetCACert: {} certificate(s), CA trusted",
-        ca.certificates().len()
+        "GetCACert: {} certificate(s) chain to the anchor, {} dropped",
+        ca.certificates().len(),
+        ca.dropped().len()
     );
     let client = Client::new(ca, caps, PROVIDER)?.with_options(options)?;
     let n = client.negotiated();
@@ -177,7 +168,7 @@ fn enroll(se: &SecureElement, rng: &mut Rng) -> Result<Outcome, Failure> {
     );
     let reply = exchange(&request)?;
     drop(request);
-    let mut outcome = client.handle(&tx, 200, None, &reply, se, rng)?;
+    let mut outcome = client.handle(&tx, 200, None, &reply, se, now, rng)?;
     drop(reply);
     let mut polls = 0;
     while outcome == Outcome::Pending {
@@ -189,7 +180,7 @@ fn enroll(se: &SecureElement, rng: &mut Rng) -> Result<Outcome, Failure> {
         let (request, poll) = client.poll(&tx, se, rng)?;
         let reply = exchange(&request)?;
         drop(request);
-        outcome = client.handle(&poll, 200, None, &reply, se, rng)?;
+        outcome = client.handle(&poll, 200, None, &reply, se, now, rng)?;
     }
     Ok(outcome)
 }
@@ -225,7 +216,7 @@ fn main() -> ! {
     HEAP.init();
     link::init();
     log!("scep firmware: booted, heap arena {} bytes", heap::ARENA);
-    let boot = link::boot_entropy();
+    let boot = link::boot();
     let status = match run(&boot) {
         Ok(Outcome::Issued { certificate, chain }) => {
             log!(
@@ -255,13 +246,17 @@ fn main() -> ! {
     link::finish(status)
 }
 
-fn run(boot: &[u8; 32]) -> Result<Outcome, Failure> {
-    let mut rng = Rng::new(boot).map_err(|_| Failure::Rng)?;
+fn run(boot: &link::Boot) -> Result<Outcome, Failure> {
+    let mut rng = Rng::new(&boot.entropy).map_err(|_| Failure::Rng)?;
     let se = SecureElement::open()?;
     // What the stand-in element keeps on the heap for the whole run (its key); a real chip
     // keeps it in its own memory.
     link::measure("heap_secure_element", HEAP.used());
-    enroll(&se, &mut rng)
+    // The board has no real-time clock that QEMU keeps, so the host sends the time at boot
+    // (`link::boot`), as a real device would get it from SNTP or its modem. The enrollment
+    // takes seconds, well inside `ClientOptions::clock_skew` (5 minutes), so the device uses
+    // that time throughout; one that waits longer between polls would add a timer's count.
+    enroll(&se, &mut rng, UnixTime::from_secs(boot.unix_time))
 }
 
 #[panic_handler]
