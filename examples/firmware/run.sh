@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the firmware image under QEMU (netduinoplus2) against a SCEP server on loopback, three
+# Runs the firmware image under QEMU (netduinoplus2) against a SCEP server on loopback, five
 # times, and prints its size, heap and stack figures:
 #
 #   examples/firmware/run.sh SERVER_COMMAND...
@@ -14,8 +14,10 @@
 # 2. builds the image with them (and the image with a stub secure element, for its share);
 # 3. enrolls: SUCCESS; PENDING -> CertPoll -> SUCCESS (server --pending, and --no-post so that
 #    the messages go in GET query strings); with a wrong
-#    challenge, which must end in FAILURE badRequest reported by the device; and with a heap
-#    arena of 12 KiB, where the device must report the allocation failure;
+#    challenge, which must end in FAILURE badRequest reported by the device; with the device's
+#    clock (the time run.py sends at boot) 100 years ahead, where the device must refuse the
+#    issued certificate as expired; and with a heap arena of 12 KiB, where the device must
+#    report the allocation failure;
 # 4. checks that each issued certificate holds the device key (openssl x509 -pubkey).
 #
 # Fails when a run does not end as expected, or when a figure is over its budget: peak heap
@@ -105,12 +107,12 @@ rodata=$(size_of .rodata "$work/image.elf")
 ram=$(($(size_of .data "$work/image.elf") + $(size_of .bss "$work/image.elf")))
 
 # --- 3. the runs ---
-# enroll NAME EXPECTED_EXIT: one emulator run; its output in $work/NAME.out.
+# enroll NAME EXPECTED_EXIT [RUN.PY ARGS...]: one emulator run; its output in $work/NAME.out.
 enroll() {
   local name=$1 want=$2 rc=0
   echo "--- run: $name"
   python3 "$here/run.py" --elf "$work/image.elf" --url "$url" --timeout "$timeout" \
-    --cert-out "$work/$name.der" >"$work/$name.out" || rc=$?
+    --cert-out "$work/$name.der" "${@:3}" >"$work/$name.out" || rc=$?
   sed 's/^/    /' "$work/$name.out"
   stop_server
   if [ "$rc" -ne "$want" ]; then
@@ -147,6 +149,14 @@ enroll wrong-challenge 1
 grep -q 'CertRep: FAILURE badRequest' "$work/wrong-challenge.out" ||
   { echo "run wrong-challenge: no FAILURE badRequest from the device" >&2; exit 1; }
 echo "run wrong-challenge: FAILURE badRequest reported by the device"
+
+# The device checks the issued certificate's validity at the time the relay sends at boot: with
+# a clock 100 years ahead it must refuse the certificate (exit 2), not report it issued.
+start_server --challenge "$challenge"
+enroll clock-ahead 2 --clock-offset $((100 * 365 * 86400))
+grep -q 'enrollment failed: scep: certificate not trusted: Expired' "$work/clock-ahead.out" ||
+  { echo "run clock-ahead: the device did not refuse an expired certificate" >&2; exit 1; }
+echo "run clock-ahead: the issued certificate refused as expired at the device's clock"
 
 # A heap arena too small for an enrollment: the device must report the allocation failure
 # over the link (exit 3), not hang and not pass.
