@@ -320,7 +320,14 @@ pub fn csr(
     };
     let info_der = info.to_der().map_err(|_| Error::Encode)?;
     let signature = sign(&info_der)?;
-    crate::message::assemble_csr(&info_der, sig, &signature)
+    crate::message::assemble_csr(
+        &info_der,
+        info.subject,
+        info.public_key,
+        info.attributes.into_vec(),
+        sig,
+        &signature,
+    )
 }
 
 /// One entry of a [`CrlTemplate`].

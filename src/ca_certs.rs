@@ -402,10 +402,13 @@ fn sorted<K: Ord>(
         .enumerate()
         .filter(|(i, e)| filter(*i, e))
         .collect();
-    v.sort_by(|(i, a), (j, b)| {
+    // The index breaks the last ties, so the order is total and an unstable sort (smaller in
+    // flash than a stable one) gives the same result.
+    v.sort_unstable_by(|(i, a), (j, b)| {
         key(*i, a)
             .cmp(&key(*j, b))
             .then_with(|| a.cert.as_der().cmp(b.cert.as_der()))
+            .then_with(|| i.cmp(j))
     });
     v.into_iter().map(|(i, _)| i).collect()
 }

@@ -526,7 +526,7 @@ impl Client {
         {
             return Err(Error::Mismatch);
         }
-        let opened = verified.decrypt(decryptor, &self.provider, rng)?;
+        let opened = verified.decrypt_reply(decryptor, &self.provider, rng)?;
         let MessageBody::CertRep(rep) = opened.message.body else {
             return Err(Error::Malformed(Structure::SignedData));
         };

@@ -207,7 +207,7 @@ impl<'a> Parsed<'a> {
         rng: &mut dyn SecureRandom,
     ) -> Result<Opened, Error> {
         let signer = self.signer_certificate().ok().cloned();
-        decrypt(self, signer, &[decryptor], provider, rng)
+        decrypt(self, signer, &[decryptor], provider, rng, decode_payload)
     }
 }
 
@@ -246,7 +246,34 @@ impl Verified<'_> {
         provider: &CryptoProvider,
         rng: &mut dyn SecureRandom,
     ) -> Result<Opened, Error> {
-        decrypt(self.parsed, Some(self.signer), &[decryptor], provider, rng)
+        decrypt(
+            self.parsed,
+            Some(self.signer),
+            &[decryptor],
+            provider,
+            rng,
+            decode_payload,
+        )
+    }
+
+    /// As [`decrypt`](Self::decrypt) for a client reading a CertRep: the payload is decoded as
+    /// a certificates-only `SignedData` and nothing else, so a client-only build links no
+    /// request decoders (PKCS #10, `IssuerAndSubject`, `IssuerAndSerialNumber`). Any other
+    /// message type with content ends in [`Error::Decrypt`].
+    pub(crate) fn decrypt_reply(
+        self,
+        decryptor: &dyn Decryptor,
+        provider: &CryptoProvider,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<Opened, Error> {
+        decrypt(
+            self.parsed,
+            Some(self.signer),
+            &[decryptor],
+            provider,
+            rng,
+            decode_reply,
+        )
     }
 
     /// As [`decrypt`](Self::decrypt), with several keys (a server with more than one RA key,
@@ -261,7 +288,14 @@ impl Verified<'_> {
         provider: &CryptoProvider,
         rng: &mut dyn SecureRandom,
     ) -> Result<Opened, Error> {
-        decrypt(self.parsed, Some(self.signer), decryptors, provider, rng)
+        decrypt(
+            self.parsed,
+            Some(self.signer),
+            decryptors,
+            provider,
+            rng,
+            decode_payload,
+        )
     }
 }
 
@@ -304,12 +338,17 @@ pub fn open<'a>(
         .decrypt(decryptor, provider, rng)
 }
 
+/// Decodes a decrypted payload by message type (and status).
+type DecodePayload =
+    fn(MessageType, Option<PkiStatus>, &[u8], &Limits) -> Result<MessageBody, Error>;
+
 fn decrypt(
     parsed: Parsed<'_>,
     signer: Option<Certificate>,
     decryptors: &[&dyn Decryptor],
     provider: &CryptoProvider,
     rng: &mut dyn SecureRandom,
+    decode: DecodePayload,
 ) -> Result<Opened, Error> {
     let attrs = &parsed.signer.attrs;
     let mut content_encryption = None;
@@ -338,7 +377,7 @@ fn decrypt(
             key_transport = Some(kt);
             // Bad padding goes on like good padding: its substitute plaintext is decoded all
             // the same, and only then does it fail, so the time does not tell the two apart.
-            let decoded = decode_payload(ty, status, &content.plaintext, limits);
+            let decoded = decode(ty, status, &content.plaintext, limits);
             match (content.padding_ok, decoded) {
                 (true, Ok(body)) => body,
                 _ => return Err(Error::Decrypt),
@@ -586,6 +625,21 @@ fn der_or_ber<T: for<'x> Decode<'x>>(bytes: &[u8], depth: u8, s: Structure) -> R
     r.finish_lenient().map_err(|_| Error::Malformed(s))?;
     let der = ber::to_der(&tlv, depth).map_err(|_| Error::Malformed(s))?;
     T::from_der(&der).map_err(|_| Error::Malformed(s))
+}
+
+/// [`decode_payload`] for CertRep only.
+fn decode_reply(
+    ty: MessageType,
+    status: Option<PkiStatus>,
+    plaintext: &[u8],
+    limits: &Limits,
+) -> Result<MessageBody, Error> {
+    match (ty, status) {
+        (MessageType::CertRep, Some(PkiStatus::Success)) => Ok(MessageBody::CertRep(
+            CertRep::Success(CertsOnly::from_ber(plaintext, limits)?),
+        )),
+        _ => Err(Error::UnexpectedContent),
+    }
 }
 
 fn decode_payload(

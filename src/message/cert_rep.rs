@@ -73,6 +73,29 @@ impl Crl {
         Ok(Self { der: der.to_vec() })
     }
 
+    /// A CRL received in a certificates-only `SignedData` (already normalised to DER), checked
+    /// for its outer structure only:
+    ///
+    /// ```text
+    /// CertificateList ::= SEQUENCE { tbsCertList SEQUENCE, signatureAlgorithm SEQUENCE,
+    ///                                signatureValue BIT STRING }
+    /// ```
+    ///
+    /// [`Crl::x509`] decodes the rest when it is wanted, so a client that never reads CRLs
+    /// links no CRL decoder (17 KiB of flash in the firmware example).
+    pub(crate) fn from_received(der: Vec<u8>, max_depth: u8) -> Result<Self, Error> {
+        let bad = |_| Error::Malformed(Structure::Crl);
+        let mut top = Reader::new(&der, max_depth);
+        let outer = top.read_expect(Tag::SEQUENCE).map_err(bad)?;
+        top.finish().map_err(bad)?;
+        let mut r = top.children(&outer).map_err(bad)?;
+        r.read_expect(Tag::SEQUENCE).map_err(bad)?;
+        r.read_expect(Tag::SEQUENCE).map_err(bad)?;
+        r.read_expect(Tag::BIT_STRING).map_err(bad)?;
+        r.finish().map_err(bad)?;
+        Ok(Self { der })
+    }
+
     /// The DER encoding.
     pub fn as_der(&self) -> &[u8] {
         &self.der
@@ -81,7 +104,9 @@ impl Crl {
     /// The parsed CRL.
     ///
     /// # Errors
-    /// [`Error::Malformed`]`(Crl)` (cannot happen for a value built by [`Crl::from_der`]).
+    /// [`Error::Malformed`]`(Crl)` when the `tbsCertList` does not decode: never for a value
+    /// built by [`Crl::from_der`], possible for one received in a reply, whose outer structure
+    /// only is checked on receipt.
     pub fn x509(
         &self,
     ) -> Result<x509_cert::crl::CertificateList<x509_cert::certificate::Raw>, Error> {
@@ -207,8 +232,45 @@ pub(crate) fn collect_crls(
         }
         if c.tag == Tag::SEQUENCE {
             let der = ber::to_der(&c, limits.max_depth).map_err(&f)?;
-            out.push(Crl::from_der(&der)?);
+            out.push(Crl::from_received(der, limits.max_depth)?);
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    const CRL: &[u8] = include_bytes!("../../tests/data/ra2048.crl.der");
+
+    #[test]
+    fn a_received_crl_is_checked_for_its_outer_structure_and_decoded_on_demand() {
+        let received = Crl::from_received(CRL.to_vec(), 8).unwrap();
+        assert_eq!(received, Crl::from_der(CRL).unwrap());
+        received.x509().unwrap();
+
+        // The right shape with a tbsCertList that is no TBSCertList: kept, x509() refuses it.
+        let odd = [
+            0x30, 0x0a, 0x30, 0x01, 0x05, 0x30, 0x02, 0x05, 0x00, 0x03, 0x01, 0x00,
+        ];
+        let kept = Crl::from_received(odd.to_vec(), 8).unwrap();
+        assert_eq!(kept.x509(), Err(Error::Malformed(Structure::Crl)));
+        assert!(Crl::from_der(&odd).is_err());
+
+        // Anything else is refused on receipt.
+        for bad in [
+            &[0x30, 0x04, 0x30, 0x00, 0x30, 0x00][..], // no signature
+            &[0x30, 0x07, 0x30, 0x00, 0x30, 0x00, 0x04, 0x01, 0x00][..], // OCTET STRING
+            &[0x30, 0x08, 0x30, 0x00, 0x30, 0x00, 0x03, 0x01, 0x00, 0x00][..], // trailing
+            &CRL[..CRL.len() - 1],
+        ] {
+            assert_eq!(
+                Crl::from_received(bad.to_vec(), 8),
+                Err(Error::Malformed(Structure::Crl)),
+                "{bad:02x?}"
+            );
+        }
+    }
 }

@@ -338,21 +338,39 @@ pub(crate) fn decode_directory_string(tag: Tag, bytes: &[u8]) -> Option<String> 
     }
 }
 
-/// Builds the DER of a PKCS #10 request from parts and a signature, for callers (client flows)
-/// that sign the info themselves.
+/// Builds a PKCS #10 request from its parts and a signature, for callers (client flows) that
+/// sign the info themselves. `info_der` must be the DER of `CertificationRequestInfo` with
+/// version 0 and these `subject`, `public_key` and `attributes` (in DER order): the request is
+/// put together from them, not decoded back, so a client links no PKCS #10 decoder.
 pub(crate) fn assemble_csr(
     info_der: &[u8],
+    subject: Name,
+    public_key: SubjectPublicKeyInfoOwned,
+    attributes: Vec<Attribute>,
     alg: SignatureAlgorithm,
     signature: &[u8],
 ) -> Result<Csr, Error> {
-    let mut content = Vec::with_capacity(info_der.len() + signature.len() + 32);
+    let signature_algorithm = alg.to_algorithm_identifier();
+    let signature = BitString::from_bytes(signature).map_err(|_| Error::Encode)?;
+    let mut content = Vec::with_capacity(info_der.len() + signature.raw_bytes().len() + 32);
     content.extend_from_slice(info_der);
-    crate::asn1::enc::value(&mut content, &alg.to_algorithm_identifier())?;
-    let bits = BitString::from_bytes(signature).map_err(|_| Error::Encode)?;
-    crate::asn1::enc::value(&mut content, &bits)?;
+    crate::asn1::enc::value(&mut content, &signature_algorithm)?;
+    crate::asn1::enc::value(&mut content, &signature)?;
     let mut der = Vec::with_capacity(content.len() + 4);
     crate::asn1::enc::tlv(&mut der, crate::asn1::enc::SEQUENCE, &content);
-    Csr::from_der(&der)
+    let start = der.len() - content.len();
+    Ok(Csr {
+        inner: Arc::new(CsrInner {
+            info: start..start + info_der.len(),
+            der,
+            version: 0,
+            subject,
+            public_key,
+            attributes,
+            signature_algorithm,
+            signature,
+        }),
+    })
 }
 
 #[cfg(test)]

@@ -89,6 +89,17 @@ fn setup() -> Setup {
 }
 
 #[test]
+fn a_built_csr_is_what_decoding_its_der_gives() {
+    // builder::csr puts the Csr together from its parts instead of decoding its own DER.
+    let s = setup();
+    let decoded = Csr::from_der(s.csr.as_der()).unwrap();
+    assert_eq!(decoded, s.csr);
+    assert_eq!(decoded.info_der(), s.csr.info_der());
+    assert_eq!(s.csr.challenge_password().as_deref(), Some("device-secret"));
+    s.csr.verify_signature(&PROVIDER).unwrap();
+}
+
+#[test]
 fn relay_keeps_the_transaction_id_and_the_csr_and_signs_as_the_ra() {
     let s = setup();
     let mut rng = getrandom::SysRng;
