@@ -1,0 +1,578 @@
+//! An example SCEP client over HTTP.
+//!
+//! ```text
+//! cargo run --example client -- --url http://127.0.0.1:8080/scep [--challenge SECRET]
+//!     [--subject CN=device] [--out DIR] [--renew] [--key-bits 2048] [--insecure-legacy]
+//!     [--poll-interval SECS] [--max-polls N] [--get] [--cipher C] [--digest D]
+//!     [--ca-fingerprint HEX] [--get-cert SERIAL] [--get-crl]
+//! ```
+//!
+//! Enrollment: GetCACaps and GetCACert, a new RSA key, a self-signed certificate to sign the
+//! request with and a CSR (with the challenge password), then PKCSReq; while the CA answers
+//! PENDING it polls (CertPoll) every `--poll-interval` seconds, at most `--max-polls` times.
+//! On SUCCESS it writes `key.pem` (PKCS #8), `cert.pem` and `chain.pem` (the CA certificates)
+//! to `--out` (default `./scep-device`).
+//!
+//! `--renew` reuses `DIR/key.pem` and signs with `DIR/cert.pem`: a RenewalReq when the CA
+//! advertises `Renewal`, a PKCSReq signed with the old certificate otherwise. The old
+//! certificate is kept as `cert.previous.pem`.
+//!
+//! `--get-cert SERIAL` (hex) and `--get-crl` ask the CA for a certificate it issued and for its
+//! CRL, signing with `DIR/key.pem` and `DIR/cert.pem`; they write `DIR/cert-SERIAL.pem` and
+//! `DIR/crl.der`.
+//!
+//! Algorithms come from GetCACaps; `--get` forces GET, `--cipher aes128|aes192|aes256|des3` (and `des`
+//! with `--insecure-legacy`) and `--digest sha1|sha256|sha512` override them. `--insecure-legacy`
+//! (needs the `insecure-legacy` feature) accepts single DES replies, which micromdm's
+//! `scepserver` sends.
+//!
+//! Exit status: 0 issued, 2 the CA answered FAILURE (the failInfo is printed), 1 any other
+//! error.
+
+use core::time::Duration;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::thread;
+use std::time::SystemTime;
+
+use scep::attr::{FailInfo, FailInfoText};
+use scep::builder;
+use scep::caps::{Capabilities, Capability, Policy};
+use scep::client::{Client, ClientOptions, Outcome, Transaction};
+use scep::crypto::{ContentEncryption, DigestAlgorithm, SignatureAlgorithm, Signer};
+use scep::envelope::Limits;
+use scep::http::{self, Request};
+use scep::message::{CertsOnly, Csr, IssuerAndSerialNumber};
+use scep::provider::rustcrypto::{PROVIDER, RsaKey, self_signed_certificate};
+use scep::{Certificate, Error};
+
+use crate::common::http_client;
+use crate::common::util;
+
+use http_client::{Http, HttpReply};
+use util::{der_time, parse_name, write_private};
+
+const USAGE: &str = "\
+usage: client --url URL [--challenge SECRET] [--subject CN=device] [--out DIR] [--renew]
+              [--key-bits 2048] [--insecure-legacy] [--poll-interval SECS] [--max-polls N]
+              [--get] [--cipher aes128|aes192|aes256|des3|des] [--digest sha1|sha256|sha512]
+              [--ca-fingerprint HEX] [--get-cert SERIAL_HEX] [--get-crl]
+
+  --url URL            the SCEP endpoint, e.g. http://127.0.0.1:8080/scep
+  --challenge SECRET   challenge password to put in the CSR
+  --subject NAME       subject of the request (default CN=device; with --renew, the old one)
+  --out DIR            where key.pem, cert.pem and chain.pem go (default ./scep-device)
+  --renew              renew DIR/cert.pem with DIR/key.pem
+  --key-bits N         RSA key size for a new key (default 2048)
+  --poll-interval S    seconds between polls while PENDING (default 5)
+  --max-polls N        give up after N polls (default 12)
+  --get                send PKIOperation with GET even if the CA supports POST
+  --cipher C           force the content encryption
+  --digest D           force the digest
+  --ca-fingerprint HEX require this SHA-256 fingerprint for a CA certificate
+  --get-cert SERIAL    fetch the certificate with this serial (hex) from the CA
+  --get-crl            fetch the CA's CRL
+  --insecure-legacy    accept single DES/MD5 (micromdm scepserver replies with single DES);
+                       needs the `insecure-legacy` feature
+  --version            print the version and the compiled-in features";
+
+#[derive(Debug)]
+struct Args {
+    url: String,
+    challenge: Option<String>,
+    subject: Option<String>,
+    out: PathBuf,
+    renew: bool,
+    key_bits: usize,
+    insecure_legacy: bool,
+    poll_interval: u64,
+    max_polls: u32,
+    get: bool,
+    cipher: Option<String>,
+    digest: Option<String>,
+    ca_fingerprint: Option<String>,
+    get_cert: Option<String>,
+    get_crl: bool,
+}
+
+fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
+    let mut args = Args {
+        url: String::new(),
+        challenge: None,
+        subject: None,
+        out: PathBuf::from("scep-device"),
+        renew: false,
+        key_bits: 2048,
+        insecure_legacy: false,
+        poll_interval: 5,
+        max_polls: 12,
+        get: false,
+        cipher: None,
+        digest: None,
+        ca_fingerprint: None,
+        get_cert: None,
+        get_crl: false,
+    };
+    let mut it = argv.into_iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--url" => args.url = value("--url")?,
+            "--challenge" => args.challenge = Some(value("--challenge")?),
+            "--subject" => args.subject = Some(value("--subject")?),
+            "--out" => args.out = PathBuf::from(value("--out")?),
+            "--renew" => args.renew = true,
+            "--key-bits" => {
+                args.key_bits = value("--key-bits")?
+                    .parse()
+                    .map_err(|e| format!("--key-bits: {e}"))?;
+            }
+            "--insecure-legacy" => args.insecure_legacy = true,
+            "--poll-interval" => {
+                args.poll_interval = value("--poll-interval")?
+                    .parse()
+                    .map_err(|e| format!("--poll-interval: {e}"))?;
+            }
+            "--max-polls" => {
+                args.max_polls = value("--max-polls")?
+                    .parse()
+                    .map_err(|e| format!("--max-polls: {e}"))?;
+            }
+            "--get" => args.get = true,
+            "--cipher" => args.cipher = Some(value("--cipher")?.to_ascii_lowercase()),
+            "--digest" => args.digest = Some(value("--digest")?.to_ascii_lowercase()),
+            "--ca-fingerprint" => args.ca_fingerprint = Some(value("--ca-fingerprint")?),
+            "--get-cert" => args.get_cert = Some(value("--get-cert")?),
+            "--get-crl" => args.get_crl = true,
+            "--version" => {
+                println!("{}", util::version("client"));
+                return Ok(None);
+            }
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(None);
+            }
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    if args.url.is_empty() {
+        return Err(format!("--url is required\n{USAGE}"));
+    }
+    if !(1024..=8192).contains(&args.key_bits) {
+        return Err("--key-bits must be between 1024 and 8192".into());
+    }
+    Ok(Some(args))
+}
+
+/// Why the client stopped without a certificate.
+enum Failed {
+    /// The CA answered FAILURE.
+    Rejected(FailInfo, Option<FailInfoText>),
+    /// Anything else.
+    Other(String),
+}
+
+impl From<String> for Failed {
+    fn from(s: String) -> Self {
+        Failed::Other(s)
+    }
+}
+
+fn lib(what: &'static str) -> impl FnOnce(Error) -> Failed {
+    move |e| Failed::Other(format!("{what}: {e}"))
+}
+
+/// The certificates of a GetCACert reply: one DER certificate or a certificates-only
+/// SignedData.
+fn ca_certificates(reply: &HttpReply) -> Result<Vec<Certificate>, String> {
+    let single = || Certificate::from_der(&reply.body).map(|c| vec![c]);
+    let bundle = || CertsOnly::from_ber(&reply.body, &Limits::DEFAULT).map(|b| b.certificates);
+    let certs = if reply.content_type.starts_with(http::CONTENT_TYPE_CA_CERT) {
+        single().or_else(|_| bundle())
+    } else {
+        bundle().or_else(|_| single())
+    };
+    match certs {
+        Ok(c) if !c.is_empty() => Ok(c),
+        Ok(_) => Err("GetCACert: no certificate in the reply".into()),
+        Err(e) => Err(format!("GetCACert: {e}")),
+    }
+}
+
+/// The certificate to encrypt requests to: a non-CA certificate allowed to encipher keys (an
+/// RA), else any such certificate, else the first non-CA one, else the first CA certificate
+/// (micromdm's CA, also its RA, has keyCertSign and cRLSign only).
+fn pick_recipient(certs: &[Certificate]) -> Option<&Certificate> {
+    let enciphers = |c: &&Certificate| c.key_usage().is_none_or(|ku| ku.key_encipherment());
+    certs
+        .iter()
+        .filter(|c| !c.is_ca())
+        .find(enciphers)
+        .or_else(|| certs.iter().find(enciphers))
+        .or_else(|| certs.iter().find(|c| !c.is_ca()))
+        .or_else(|| certs.first())
+}
+
+fn fingerprint(cert: &Certificate) -> Result<String, Failed> {
+    let d = PROVIDER
+        .digests
+        .digest(DigestAlgorithm::Sha256, cert.as_der())
+        .map_err(|e| Failed::Other(format!("SHA-256: {e}")))?;
+    Ok(util::hex(d.as_bytes()))
+}
+
+fn parse_digest(name: &str) -> Result<DigestAlgorithm, String> {
+    Ok(match name {
+        "sha1" | "sha-1" => DigestAlgorithm::Sha1,
+        "sha256" | "sha-256" => DigestAlgorithm::Sha256,
+        "sha512" | "sha-512" => DigestAlgorithm::Sha512,
+        other => return Err(format!("unknown digest {other:?} (sha1, sha256, sha512)")),
+    })
+}
+
+fn parse_cipher(name: &str, legacy: bool) -> Result<ContentEncryption, String> {
+    Ok(match name {
+        "aes128" | "aes" => ContentEncryption::Aes128Cbc,
+        "aes192" => ContentEncryption::Aes192Cbc,
+        "aes256" => ContentEncryption::Aes256Cbc,
+        "des3" | "3des" => ContentEncryption::DesEde3Cbc,
+        #[cfg(feature = "insecure-legacy")]
+        "des" if legacy => ContentEncryption::DesCbc,
+        "des" => return Err("--cipher des needs --insecure-legacy".into()),
+        other => {
+            let _ = legacy;
+            return Err(format!(
+                "unknown cipher {other:?} (aes128, aes192, aes256, des3, des)"
+            ));
+        }
+    })
+}
+
+/// A new RSA key with a self-signed certificate for `subject`, to sign the first request with.
+fn new_identity(bits: usize, subject: &x509_cert::name::Name) -> Result<RsaKey, Failed> {
+    let mut rng = getrandom::SysRng;
+    let private = rsa::PrivateKey::new(&mut rng, bits)
+        .map_err(|e| Failed::Other(format!("RSA key generation: {e}")))?;
+    let mut serial = [0u8; 16];
+    getrandom::fill(&mut serial).map_err(|e| format!("random: {e}"))?;
+    serial[0] = (serial[0] & 0x7f) | 0x01;
+    let now = SystemTime::now();
+    let cert = self_signed_certificate(
+        &private,
+        subject,
+        &serial,
+        der_time(now - Duration::from_secs(300))?,
+        der_time(now + Duration::from_secs(30 * 86_400))?,
+        SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256),
+    )
+    .map_err(lib("self-signed certificate"))?;
+    RsaKey::new(private, cert).map_err(lib("key"))
+}
+
+/// `DIR/key.pem` with `DIR/cert.pem`.
+fn load_identity(dir: &Path) -> Result<RsaKey, Failed> {
+    let read = |name: &str| {
+        let p = dir.join(name);
+        fs::read(&p).map_err(|e| Failed::Other(format!("{}: {e}", p.display())))
+    };
+    let cert = Certificate::from_pem(&read("cert.pem")?).map_err(lib("cert.pem"))?;
+    RsaKey::from_pem(&read("key.pem")?, cert).map_err(lib("key.pem"))
+}
+
+fn write(path: &Path, data: &[u8]) -> Result<(), Failed> {
+    fs::write(path, data).map_err(|e| Failed::Other(format!("{}: {e}", path.display())))
+}
+
+fn run(args: &Args) -> Result<(), Failed> {
+    if args.insecure_legacy && !cfg!(feature = "insecure-legacy") {
+        return Err(Failed::Other(
+            "--insecure-legacy needs the example built with `--features insecure-legacy`".into(),
+        ));
+    }
+    let mut rng = getrandom::SysRng;
+    let (http, path) = Http::new(&args.url)?;
+
+    // GetCACaps and GetCACert.
+    let reply = http.send(&Request::get_ca_caps(&path, None))?;
+    let mut caps = Capabilities::from_http(reply.status, &reply.body);
+    let reply = http.send(&Request::get_ca_cert(&path, None))?;
+    if reply.status != 200 {
+        return Err(Failed::Other(format!(
+            "GetCACert: HTTP {}: {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        )));
+    }
+    let ca_certs = ca_certificates(&reply)?;
+    let mut pinned = args.ca_fingerprint.is_none();
+    for c in &ca_certs {
+        let fp = fingerprint(c)?;
+        eprintln!("client: CA certificate {} (SHA-256 {fp})", c.subject());
+        if let Some(want) = &args.ca_fingerprint {
+            let want: String = want
+                .chars()
+                .filter(char::is_ascii_hexdigit)
+                .collect::<String>()
+                .to_ascii_lowercase();
+            pinned |= want == fp;
+        }
+    }
+    if !pinned {
+        return Err(Failed::Other(
+            "no CA certificate has the fingerprint given with --ca-fingerprint".into(),
+        ));
+    }
+    let recipient = pick_recipient(&ca_certs)
+        .cloned()
+        .ok_or_else(|| Failed::Other("GetCACert: no certificate".into()))?;
+
+    // Algorithms: negotiated from the capabilities, unless forced.
+    let mut policy = Policy::default();
+    #[cfg(feature = "insecure-legacy")]
+    {
+        policy.allow_legacy = args.insecure_legacy;
+    }
+    if args.get {
+        caps.remove(&Capability::PostPkiOperation);
+        caps.remove(&Capability::ScepStandard);
+    }
+    if let Some(c) = &args.cipher {
+        policy.cipher = Some(parse_cipher(c, args.insecure_legacy)?);
+    }
+    if let Some(d) = &args.digest {
+        policy.digest = Some(parse_digest(d)?);
+    }
+    #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
+    let mut options = ClientOptions {
+        path: path.clone(),
+        policy,
+        signing_time: Some(der_time(SystemTime::now())?),
+        ..ClientOptions::default()
+    };
+    #[cfg(feature = "insecure-legacy")]
+    {
+        options.allow_legacy = args.insecure_legacy;
+    }
+    let client = Client::new(recipient, ca_certs.clone(), caps, PROVIDER, options)
+        .map_err(lib("negotiation"))?;
+    let negotiated = client.negotiated();
+    let digest = negotiated.digest;
+    let sig = SignatureAlgorithm::RsaPkcs1v15(digest);
+    eprintln!(
+        "client: {:?}, {digest:?}, {}, encrypting to {}",
+        negotiated.cipher,
+        if negotiated.use_post { "POST" } else { "GET" },
+        client.recipient().subject()
+    );
+
+    if args.get_crl || args.get_cert.is_some() {
+        return fetch(args, &http, &client, sig, &mut rng);
+    }
+
+    // The key, the certificate that signs the request, and the CSR.
+    let (key, signer) = if args.renew {
+        let old = load_identity(&args.out)?.with_signature_algorithm(sig);
+        (old.clone(), old)
+    } else {
+        let subject = parse_name(args.subject.as_deref().unwrap_or("CN=device"))?;
+        let id = new_identity(args.key_bits, &subject)?.with_signature_algorithm(sig);
+        (id.clone(), id)
+    };
+    let subject = match &args.subject {
+        Some(s) => parse_name(s)?,
+        None => key.certificate().subject().clone(),
+    };
+    // The CSR is signed with the message digest, but never with MD5.
+    let csr_sig = if digest.is_legacy() {
+        SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha1)
+    } else {
+        sig
+    };
+    let csr: Csr = builder::csr(
+        &subject,
+        key.certificate().subject_public_key_info(),
+        args.challenge.as_deref(),
+        &[],
+        csr_sig,
+        &mut |m| key.clone().with_signature_algorithm(csr_sig).sign(m),
+    )
+    .map_err(lib("CSR"))?;
+
+    let (mut request, tx) = if args.renew {
+        client.renew(&csr, &signer, &mut rng)
+    } else {
+        client.enroll(&csr, &signer, &mut rng)
+    }
+    .map_err(lib("request"))?;
+    eprintln!(
+        "client: {} tx={}",
+        if args.renew { "renewal" } else { "enrollment" },
+        tx.transaction_id().as_str()
+    );
+    let mut current: Transaction = tx.clone();
+    let mut polls = 0;
+    loop {
+        let reply = http.send(&request)?;
+        if reply.status != 200 {
+            return Err(Failed::Other(format!(
+                "PKIOperation: HTTP {}: {}",
+                reply.status,
+                String::from_utf8_lossy(&reply.body)
+            )));
+        }
+        let outcome = client.handle(&current, &reply.body, &signer, &mut rng);
+        match outcome.map_err(|e| match e {
+            Error::LegacyAlgorithm => Failed::Other(
+                "reply: the CA answered with single DES or MD5; --insecure-legacy accepts it"
+                    .into(),
+            ),
+            e => Failed::Other(format!("reply: {e}")),
+        })? {
+            Outcome::Issued { certificate, chain } => {
+                return save(args, &key, &certificate, &chain, &ca_certs);
+            }
+            Outcome::Pending => {
+                if polls >= args.max_polls {
+                    return Err(Failed::Other(format!(
+                        "still PENDING after {polls} polls; giving up"
+                    )));
+                }
+                polls += 1;
+                eprintln!(
+                    "client: PENDING; polling in {} s ({polls}/{})",
+                    args.poll_interval, args.max_polls
+                );
+                thread::sleep(Duration::from_secs(args.poll_interval));
+                let (r, t) = client.poll(&tx, &signer, &mut rng).map_err(lib("poll"))?;
+                request = r;
+                current = t;
+            }
+            Outcome::Rejected { info, text } => return Err(Failed::Rejected(info, text)),
+            other => return Err(Failed::Other(format!("unexpected reply: {other:?}"))),
+        }
+    }
+}
+
+fn save(
+    args: &Args,
+    key: &RsaKey,
+    cert: &Certificate,
+    chain: &[Certificate],
+    ca_certs: &[Certificate],
+) -> Result<(), Failed> {
+    let dir = &args.out;
+    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let cert_path = dir.join("cert.pem");
+    if args.renew && cert_path.exists() {
+        fs::rename(&cert_path, dir.join("cert.previous.pem"))
+            .map_err(|e| format!("{}: {e}", cert_path.display()))?;
+    } else {
+        let pem = key.to_pkcs8_pem().map_err(lib("key"))?;
+        write_private(&dir.join("key.pem"), pem.as_bytes())?;
+    }
+    write(&cert_path, cert.to_pem().as_bytes())?;
+    let chain = if chain.is_empty() { ca_certs } else { chain };
+    let chain_pem: String = chain.iter().map(Certificate::to_pem).collect();
+    write(&dir.join("chain.pem"), chain_pem.as_bytes())?;
+    println!(
+        "issued: serial {} subject {} -> {}",
+        util::hex(cert.serial_number()),
+        cert.subject(),
+        cert_path.display()
+    );
+    Ok(())
+}
+
+/// GetCert or GetCRL, signed with the identity in `--out`.
+fn fetch(
+    args: &Args,
+    http: &Http,
+    client: &Client,
+    sig: SignatureAlgorithm,
+    rng: &mut getrandom::SysRng,
+) -> Result<(), Failed> {
+    let id = load_identity(&args.out)?.with_signature_algorithm(sig);
+    let (request, tx) = if let Some(serial) = &args.get_cert {
+        let mut bytes = (0..serial.len())
+            .step_by(2)
+            .map(|i| {
+                serial
+                    .get(i..i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
+            .collect::<Option<Vec<u8>>>()
+            .filter(|b| !b.is_empty())
+            .ok_or_else(|| Failed::Other(format!("bad serial {serial:?} (even-length hex)")))?;
+        if bytes.first().is_some_and(|b| *b >= 0x80) {
+            bytes.insert(0, 0);
+        }
+        let which = IssuerAndSerialNumber {
+            issuer: id.certificate().issuer().clone(),
+            serial_number: der::asn1::Int::new(&bytes).map_err(|e| format!("serial: {e}"))?,
+        };
+        client.get_cert(which, &id, rng)
+    } else {
+        let which =
+            IssuerAndSerialNumber::for_certificate(id.certificate()).map_err(lib("cert"))?;
+        client.get_crl(which, &id, rng)
+    }
+    .map_err(lib("request"))?;
+    let reply = http.send(&request)?;
+    if reply.status != 200 {
+        return Err(Failed::Other(format!(
+            "PKIOperation: HTTP {}: {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        )));
+    }
+    match client
+        .handle(&tx, &reply.body, &id, rng)
+        .map_err(lib("reply"))?
+    {
+        Outcome::Certificates(certs) => {
+            let serial = args.get_cert.as_deref().unwrap_or_default();
+            let path = args.out.join(format!("cert-{serial}.pem"));
+            let pem: String = certs.iter().map(Certificate::to_pem).collect();
+            write(&path, pem.as_bytes())?;
+            println!("{} certificate(s) -> {}", certs.len(), path.display());
+            Ok(())
+        }
+        Outcome::Crls(crls) => {
+            let crl = crls
+                .first()
+                .ok_or_else(|| Failed::Other("SUCCESS without a CRL".into()))?;
+            let path = args.out.join("crl.der");
+            write(&path, crl.as_der())?;
+            println!("CRL -> {}", path.display());
+            Ok(())
+        }
+        Outcome::Rejected { info, text } => Err(Failed::Rejected(info, text)),
+        other => Err(Failed::Other(format!("unexpected reply: {other:?}"))),
+    }
+}
+
+pub fn main(args: Vec<String>) -> ExitCode {
+    let args = match parse_args(args) {
+        Ok(Some(a)) => a,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("client: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failed::Rejected(info, text)) => {
+            let text = text
+                .map(|t| format!(": {}", t.as_str()))
+                .unwrap_or_default();
+            eprintln!("client: FAILURE: failInfo {info} ({}){text}", info.as_str());
+            ExitCode::from(2)
+        }
+        Err(Failed::Other(e)) => {
+            eprintln!("client: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

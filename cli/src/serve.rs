@@ -1,0 +1,838 @@
+//! `scep serve`: a SCEP CA over HTTP/1.1 on tokio and hyper, its state in a database.
+//!
+//! ```text
+//! scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL] [--challenge SECRET |
+//!     --challenge-file FILE] [--pending [--approve auto|manual]] [--no-post]
+//!     [--insecure-legacy] [--read-timeout SECS]
+//! ```
+//!
+//! On first start it creates a CA (RSA-2048, self-signed, also the RA) in the state directory
+//! (`ca.key.pem`, mode 0600, never overwritten; `ca.cert.pem`) and the database
+//! (`DIR/scep.sqlite3` unless `--database` names another file or a PostgreSQL server). All
+//! SCEP operations are served on `/scep`, `/cgi-bin/pkiclient.exe` and
+//! `/certsrv/mscep/mscep.dll`:
+//!
+//! - GetCACaps: `AES DES3 POSTPKIOperation Renewal SHA-1 SHA-256 SHA-512 SCEPStandard`
+//!   (`--no-post` drops `POSTPKIOperation` and `SCEPStandard`). GetCACert: the CA certificate.
+//! - PKCSReq / RenewalReq: the challenge (`--challenge`, `--challenge-file` or the environment
+//!   variable `SCEP_CHALLENGE`) unless the request is signed by a certificate this CA issued.
+//!   With `--pending` the first request gets PENDING; with `--approve auto` (the default) the
+//!   next CertPoll or re-sent request is issued, with `--approve manual` only after
+//!   `scep admin approve TX`.
+//! - CertPoll: answered only when signed by the key that sent the original request.
+//! - GetCert and GetCRL (the CRL lists the revocations in the store: `scep admin revoke`).
+//!
+//! Replies are signed with the request's digest (SHA-1 for a SHA-1 request, …).
+//!
+//! Every request runs in its own task; RSA work runs on the blocking pool; request bodies are
+//! bounded; a connection that does not send its headers, or its body, within the read timeout
+//! is closed. SIGTERM or ctrl-c stops accepting and lets requests in flight finish.
+
+use core::convert::Infallible;
+use core::time::Duration;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::{Bytes, Incoming as Body};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use scep::attr::{FailInfo, FailInfoText};
+use scep::caps::{Capabilities, Capability};
+use scep::crypto::{DigestAlgorithm, SignatureAlgorithm};
+use scep::http::{self, Operation};
+use scep::message::Csr;
+use scep::provider::rustcrypto::{PROVIDER, RsaKey};
+use scep::server::{
+    Decision, Incoming, PkiRequest, RequestKind, Response, Server, ServerOptions, SignerKind,
+    challenge_matches,
+};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::common::util::{self, escape};
+use crate::store::{self, NewCert, Store, TxRecord, TxState};
+
+pub mod ca;
+
+use ca::Ca;
+
+/// The paths SCEP clients use: our default, the RFC's CGI path, and Microsoft NDES's.
+pub const PATHS: [&str; 3] = [
+    "/scep",
+    "/cgi-bin/pkiclient.exe",
+    "/certsrv/mscep/mscep.dll",
+];
+
+const USAGE: &str = "\
+usage: scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL]
+                  [--challenge SECRET | --challenge-file FILE] [--pending]
+                  [--approve auto|manual] [--no-post] [--insecure-legacy]
+                  [--read-timeout SECS] [--max-connections N]
+
+  --addr ADDR           address to listen on (default 127.0.0.1:8080)
+  --state DIR           the CA key and certificate, and the default database
+                        DIR/scep.sqlite3 (default ./scep-state)
+  --database URL        sqlite:PATH, a file path, or postgres://USER@HOST/DB
+                        (postgresql://USER@%2Frun%2Fpostgresql/DB for a unix socket)
+  --challenge SECRET    require this challenge password in new enrollments (also
+                        --challenge-file FILE, or the environment variable SCEP_CHALLENGE)
+  --pending             answer PENDING first
+  --approve MODE        auto: issue on the next poll (default); manual: after
+                        `scep admin approve`
+  --no-post             do not advertise POSTPKIOperation/SCEPStandard (clients use GET)
+  --insecure-legacy     accept single DES and MD5 (micromdm scepclient); needs the
+                        `insecure-legacy` feature
+  --read-timeout SECS   time for a client to send its request head and body (default 10)
+  --max-connections N   connections served at once (default 1024)
+  --version             print the version and the compiled-in features";
+
+struct Args {
+    addr: String,
+    state: PathBuf,
+    database: Option<String>,
+    challenge: Option<String>,
+    pending: bool,
+    manual: bool,
+    no_post: bool,
+    insecure_legacy: bool,
+    read_timeout: Duration,
+    max_connections: usize,
+}
+
+fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
+    let mut args = Args {
+        addr: "127.0.0.1:8080".into(),
+        state: PathBuf::from("scep-state"),
+        database: None,
+        challenge: None,
+        pending: false,
+        manual: false,
+        no_post: false,
+        insecure_legacy: false,
+        read_timeout: Duration::from_secs(10),
+        max_connections: 1024,
+    };
+    let mut it = argv.into_iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--addr" => args.addr = value("--addr")?,
+            "--state" | "--data-dir" => args.state = PathBuf::from(value("--state")?),
+            "--database" => args.database = Some(value("--database")?),
+            "--challenge" => args.challenge = Some(value("--challenge")?),
+            "--challenge-file" => {
+                args.challenge = Some(util::read_secret_file(&value("--challenge-file")?)?);
+            }
+            "--pending" => args.pending = true,
+            "--approve" => match value("--approve")?.as_str() {
+                "auto" => args.manual = false,
+                "manual" => args.manual = true,
+                other => return Err(format!("--approve auto|manual, not {other:?}")),
+            },
+            "--no-post" => args.no_post = true,
+            "--insecure-legacy" => args.insecure_legacy = true,
+            "--read-timeout" => {
+                let v = value("--read-timeout")?;
+                let secs: u64 = v.parse().map_err(|_| format!("bad --read-timeout {v:?}"))?;
+                args.read_timeout = Duration::from_secs(secs.max(1));
+            }
+            "--max-connections" => {
+                let v = value("--max-connections")?;
+                args.max_connections = v
+                    .parse()
+                    .map_err(|_| format!("bad --max-connections {v:?}"))?;
+            }
+            "--version" => {
+                println!("{}", util::version("serve"));
+                return Ok(None);
+            }
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(None);
+            }
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    if args.challenge.is_none() {
+        if let Ok(c) = std::env::var("SCEP_CHALLENGE") {
+            if !c.is_empty() {
+                args.challenge = Some(c);
+            }
+        }
+    }
+    Ok(Some(args))
+}
+
+/// The database URL: `--database`, else the SQLite file in the state directory.
+fn database_url(state: &std::path::Path, database: Option<&str>) -> String {
+    database.map_or_else(
+        || state.join("scep.sqlite3").to_string_lossy().into_owned(),
+        str::to_owned,
+    )
+}
+
+/// The servers, one per reply digest (the library signs with its signer's algorithm, so the
+/// digest of a request is mirrored by picking the server whose key signs with it).
+struct Servers {
+    sha1: Server<RsaKey, RsaKey>,
+    sha256: Server<RsaKey, RsaKey>,
+    sha384: Server<RsaKey, RsaKey>,
+    sha512: Server<RsaKey, RsaKey>,
+}
+
+impl Servers {
+    fn for_digest(&self, d: DigestAlgorithm) -> &Server<RsaKey, RsaKey> {
+        match d {
+            DigestAlgorithm::Sha1 => &self.sha1,
+            DigestAlgorithm::Sha384 => &self.sha384,
+            DigestAlgorithm::Sha512 => &self.sha512,
+            _ => &self.sha256,
+        }
+    }
+}
+
+struct App {
+    ca: Arc<Ca>,
+    servers: Servers,
+    store: Arc<dyn Store>,
+    challenge: Option<String>,
+    pending: bool,
+    manual: bool,
+}
+
+/// What a request led to, for the log line.
+struct Logged {
+    response: Response,
+    op: String,
+    tx: Option<String>,
+    what: String,
+    outcome: String,
+}
+
+fn text(status: u16, body: &str) -> Response {
+    Response {
+        status,
+        content_type: http::CONTENT_TYPE_TEXT_PLAIN,
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+fn reject(info: FailInfo, why: &str) -> (Decision, String) {
+    (
+        Decision::Reject(info, FailInfoText::new(why).ok()),
+        format!("FAILURE {info} ({why})"),
+    )
+}
+
+fn describe(cert: &scep::Certificate) -> String {
+    format!(
+        "serial 0x{} subject {}",
+        util::hex(cert.serial_number()),
+        escape(&cert.subject().to_string())
+    )
+}
+
+fn signer_kind(k: SignerKind) -> &'static str {
+    match k {
+        SignerKind::SelfSigned => "self-signed",
+        SignerKind::IssuedByCa => "issued-by-ca",
+        _ => "other",
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| format!("worker: {e}"))
+}
+
+impl App {
+    async fn handle(self: Arc<Self>, method: String, target: String, body: Vec<u8>) -> Logged {
+        let limits = self.servers.sha256.options().http_limits;
+        let parsed = match http::parse_request(&method, &target, &body, &limits) {
+            Ok(p) => p,
+            Err(e) => {
+                let response = text(e.status_code(), e.as_str());
+                let outcome = format!("HTTP {}: {e}", response.status);
+                return Logged {
+                    response,
+                    op: "-".into(),
+                    tx: None,
+                    what: String::new(),
+                    outcome,
+                };
+            }
+        };
+        let op = parsed.operation.as_str().to_owned();
+        let mut logged = match (parsed.operation, parsed.message) {
+            (Operation::PkiOperation, Some(message)) => self.pki_operation(message).await,
+            (Operation::GetNextCaCert, _) => Logged {
+                response: text(404, "no next CA certificate"),
+                op: String::new(),
+                tx: None,
+                what: String::new(),
+                outcome: "HTTP 404: no rollover certificate".into(),
+            },
+            _ => {
+                let mut rng = getrandom::SysRng;
+                match self
+                    .servers
+                    .sha256
+                    .handle(&method, &target, &body, &mut rng)
+                {
+                    Incoming::Respond(r) => {
+                        let outcome = format!("HTTP {} {}", r.status, r.content_type);
+                        Logged {
+                            response: r,
+                            op: String::new(),
+                            tx: None,
+                            what: String::new(),
+                            outcome,
+                        }
+                    }
+                    _ => Logged {
+                        response: text(500, "unexpected"),
+                        op: String::new(),
+                        tx: None,
+                        what: String::new(),
+                        outcome: "HTTP 500: unexpected".into(),
+                    },
+                }
+            }
+        };
+        logged.op = op;
+        logged
+    }
+
+    async fn pki_operation(self: Arc<Self>, message: Vec<u8>) -> Logged {
+        let app = Arc::clone(&self);
+        let incoming = blocking(move || {
+            let mut rng = getrandom::SysRng;
+            app.servers.sha256.pki_operation(&message, &mut rng)
+        })
+        .await;
+        let mut logged = Logged {
+            response: text(500, "internal error"),
+            op: String::new(),
+            tx: None,
+            what: String::new(),
+            outcome: String::new(),
+        };
+        match incoming {
+            Ok(Incoming::Request(req)) => {
+                let o = req.opened();
+                let cipher = o
+                    .content_encryption
+                    .map_or_else(|| "-".to_owned(), |c| format!("{c:?}"));
+                logged.tx = Some(req.transaction_id().as_str().to_owned());
+                logged.what = format!(
+                    "{:?} signer={} alg={cipher}/{:?}",
+                    req.message_type(),
+                    signer_kind(req.signer_kind()),
+                    o.digest,
+                );
+                let (decision, outcome) = match self.decide(&req).await {
+                    Ok(d) => d,
+                    Err(e) => {
+                        tracing::error!("store: {e}");
+                        logged.response = text(503, "try again later");
+                        logged.outcome = format!("HTTP 503: store: {e}");
+                        return logged;
+                    }
+                };
+                let app = Arc::clone(&self);
+                let reply = blocking(move || {
+                    let mut rng = getrandom::SysRng;
+                    let server = app.servers.for_digest(req.opened().digest);
+                    server.reply(&req, decision, &mut rng)
+                })
+                .await;
+                match reply {
+                    Ok(Ok(response)) => {
+                        logged.response = response;
+                        logged.outcome = outcome;
+                    }
+                    Ok(Err(e)) => {
+                        logged.response = text(500, "cannot build the reply");
+                        logged.outcome = format!("HTTP 500: cannot build the reply: {e}");
+                    }
+                    Err(e) => logged.outcome = format!("HTTP 500: {e}"),
+                }
+            }
+            Ok(Incoming::Refused {
+                response,
+                reason,
+                message_type,
+                transaction_id,
+            }) => {
+                logged.tx = transaction_id.as_ref().map(|t| t.as_str().to_owned());
+                logged.what = message_type.map(|t| format!("{t:?}")).unwrap_or_default();
+                logged.outcome = if response.content_type == http::CONTENT_TYPE_PKI_MESSAGE {
+                    format!("FAILURE {} ({reason})", reason.fail_info())
+                } else {
+                    format!(
+                        "HTTP {}: {} ({reason})",
+                        response.status,
+                        escape(&String::from_utf8_lossy(&response.body))
+                    )
+                };
+                logged.response = response;
+            }
+            Ok(_) => logged.outcome = "HTTP 500: unexpected".into(),
+            Err(e) => logged.outcome = format!("HTTP 500: {e}"),
+        }
+        logged
+    }
+
+    /// The decision on an authenticated request; `Err` only when the store fails.
+    async fn decide(&self, req: &PkiRequest) -> Result<(Decision, String), String> {
+        let tx = req.transaction_id().as_str().to_owned();
+        let signer_key = req
+            .signer_certificate()
+            .public_key_der()
+            .map_err(|e| format!("signer key: {e}"))?;
+        let store_err = |e: store::StoreError| e.to_string();
+        match req.kind() {
+            RequestKind::Enroll(csr) | RequestKind::Renew(csr) => {
+                // A request signed by a certificate this CA issued is a renewal: no challenge.
+                let renewal = req.signer_kind() == SignerKind::IssuedByCa;
+                if !renewal {
+                    if let Some(expected) = &self.challenge {
+                        let got = req.challenge_password().unwrap_or_default();
+                        if !challenge_matches(&got, expected) {
+                            let why = if got.is_empty() {
+                                "missing challenge password"
+                            } else {
+                                "wrong challenge password"
+                            };
+                            return Ok(reject(FailInfo::BadRequest, why));
+                        }
+                    }
+                }
+                let record = TxRecord {
+                    id: tx.clone(),
+                    state: TxState::Pending,
+                    csr: csr.as_der().to_vec(),
+                    signer_key,
+                    subject: csr.subject().to_string(),
+                    serial: None,
+                };
+                let existing = self.store.transaction(&tx).await.map_err(store_err)?;
+                if let Some(old) = &existing {
+                    if old.signer_key != record.signer_key {
+                        return Ok(reject(
+                            FailInfo::BadRequest,
+                            "transaction ID in use by another key",
+                        ));
+                    }
+                }
+                match existing {
+                    // The same request again after it was issued: the same certificate.
+                    Some(old) if old.state == TxState::Issued && old.csr == record.csr => {
+                        self.issued_again(&old).await
+                    }
+                    Some(old) if old.state != TxState::Issued => {
+                        self.settle(&old, csr.clone()).await
+                    }
+                    _ if self.pending => {
+                        let stored = self.store.open_pending(&record).await.map_err(store_err)?;
+                        if stored.state == TxState::Pending && stored.csr == record.csr {
+                            Ok((Decision::Pending, "PENDING".into()))
+                        } else {
+                            self.settle(&stored, csr.clone()).await
+                        }
+                    }
+                    _ => self.issue(&record, csr).await,
+                }
+            }
+            RequestKind::Poll(_) => {
+                let Some(old) = self.store.transaction(&tx).await.map_err(store_err)? else {
+                    return Ok(reject(FailInfo::BadCertId, "no such transaction"));
+                };
+                if old.signer_key != signer_key {
+                    return Ok(reject(
+                        FailInfo::BadRequest,
+                        "poll signed by another key than the request",
+                    ));
+                }
+                if old.state == TxState::Issued {
+                    return self.issued_again(&old).await;
+                }
+                let csr = Csr::from_der(&old.csr).map_err(|e| format!("stored CSR: {e}"))?;
+                self.settle(&old, csr).await
+            }
+            RequestKind::GetCert(which) => {
+                if &which.issuer != self.ca.certificate().subject() {
+                    return Ok(reject(FailInfo::BadCertId, "not issued by this CA"));
+                }
+                let serial = ca::serial_from_bytes(which.serial_number.as_bytes());
+                let found = match serial {
+                    Some(s) => self.store.certificate(s).await.map_err(store_err)?,
+                    None => None,
+                };
+                match found.map(|c| scep::Certificate::from_der(&c.der)) {
+                    Some(Ok(cert)) => {
+                        let outcome = format!("SUCCESS: {}", describe(&cert));
+                        Ok((Decision::Certificates(vec![cert]), outcome))
+                    }
+                    _ => Ok(reject(FailInfo::BadCertId, "no such certificate")),
+                }
+            }
+            RequestKind::GetCrl(which) => {
+                if &which.issuer != self.ca.certificate().subject() {
+                    return Ok(reject(FailInfo::BadCertId, "not issued by this CA"));
+                }
+                let revoked = self.store.revocations().await.map_err(store_err)?;
+                let number = self.store.next_crl_number().await.map_err(store_err)?;
+                let n = revoked.len();
+                let ca = self.ca_handle();
+                match blocking(move || ca.crl(&revoked, number)).await? {
+                    Ok(crl) => Ok((Decision::Crl(crl), format!("SUCCESS: CRL of {n} revoked"))),
+                    Err(e) => {
+                        tracing::error!("CRL: {e}");
+                        Ok(reject(FailInfo::BadRequest, "cannot make a CRL"))
+                    }
+                }
+            }
+            _ => Ok(reject(FailInfo::BadRequest, "unsupported request")),
+        }
+    }
+
+    /// A transaction not yet issued: issue, wait or refuse by its state.
+    async fn settle(&self, tx: &TxRecord, csr: Csr) -> Result<(Decision, String), String> {
+        match tx.state {
+            TxState::Approved => self.issue(tx, &csr).await,
+            TxState::Pending if !self.manual => self.issue(tx, &csr).await,
+            TxState::Pending => Ok((Decision::Pending, "PENDING (waits for approval)".into())),
+            TxState::Rejected => Ok(reject(FailInfo::BadRequest, "rejected by the operator")),
+            TxState::Issued => self.issued_again(tx).await,
+        }
+    }
+
+    async fn issued_again(&self, tx: &TxRecord) -> Result<(Decision, String), String> {
+        let cert = match tx.serial {
+            Some(s) => self.store.certificate(s).await.map_err(|e| e.to_string())?,
+            None => None,
+        };
+        match cert.map(|c| scep::Certificate::from_der(&c.der)) {
+            Some(Ok(cert)) => {
+                let outcome = format!("SUCCESS again: {}", describe(&cert));
+                Ok((
+                    Decision::Issue(vec![cert, self.ca.certificate().clone()]),
+                    outcome,
+                ))
+            }
+            _ => Ok(reject(FailInfo::BadCertId, "issued certificate not found")),
+        }
+    }
+
+    fn ca_handle(&self) -> Arc<Ca> {
+        Arc::clone(&self.ca)
+    }
+
+    async fn issue(&self, tx: &TxRecord, csr: &Csr) -> Result<(Decision, String), String> {
+        let serial = self.store.next_serial().await.map_err(|e| e.to_string())?;
+        let ca = self.ca_handle();
+        let csr = csr.clone();
+        let (cert, not_after) = match blocking(move || ca.issue(&csr, serial)).await? {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::error!("issue: {e}");
+                return Ok(reject(FailInfo::BadRequest, "cannot issue"));
+            }
+        };
+        let subject = cert.subject().to_string();
+        self.store
+            .insert_certificate(NewCert {
+                serial,
+                subject: &subject,
+                not_after,
+                der: cert.as_der(),
+                transaction: Some(tx),
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        let outcome = format!("SUCCESS: {}", describe(&cert));
+        Ok((
+            Decision::Issue(vec![cert, self.ca.certificate().clone()]),
+            outcome,
+        ))
+    }
+}
+
+fn hyper_response(r: Response) -> hyper::Response<Full<Bytes>> {
+    let mut out = hyper::Response::new(Full::new(Bytes::from(r.body)));
+    *out.status_mut() =
+        hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    out.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(r.content_type));
+    out
+}
+
+/// One HTTP request: path check, bounded body read within the read timeout, then the SCEP
+/// work in its own task (so that a client that goes away does not cut it short).
+async fn serve_request(
+    app: Arc<App>,
+    peer: SocketAddr,
+    read_timeout: Duration,
+    req: hyper::Request<Body>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let method = req.method().as_str().to_owned();
+    let target = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
+    let path = req.uri().path().to_owned();
+    if !PATHS.contains(&path.as_str()) {
+        tracing::info!(%peer, "{method} {} -> HTTP 404", escape(&path));
+        return Ok(hyper_response(text(404, "not found")));
+    }
+    let max_body = app.servers.sha256.options().http_limits.max_body_len;
+    // One octet more than the limit, so the library sees an over-long body as over-long.
+    let limited = Limited::new(req.into_body(), max_body.saturating_add(1));
+    let body = match tokio::time::timeout(read_timeout, limited.collect()).await {
+        Ok(Ok(b)) => b.to_bytes().to_vec(),
+        Ok(Err(e)) => {
+            tracing::info!(%peer, "{method} {} -> HTTP 400: body: {e}", escape(&path));
+            return Ok(hyper_response(text(400, "cannot read the body")));
+        }
+        Err(_) => {
+            tracing::info!(%peer, "{method} {} -> HTTP 408: body too slow", escape(&path));
+            return Ok(hyper_response(text(408, "request body too slow")));
+        }
+    };
+    let task = tokio::spawn(Arc::clone(&app).handle(method.clone(), target, body));
+    let logged = match task.await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(%peer, "{method} {}: task failed: {e}", escape(&path));
+            return Ok(hyper_response(text(500, "internal error")));
+        }
+    };
+    let tx = logged
+        .tx
+        .as_deref()
+        .map(escape)
+        .unwrap_or_else(|| "-".into());
+    tracing::info!(
+        %peer,
+        tx = %tx,
+        "{method} {} {} {} -> {}",
+        escape(&path),
+        logged.op,
+        logged.what,
+        logged.outcome
+    );
+    Ok(hyper_response(logged.response))
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    if args.insecure_legacy && !cfg!(feature = "insecure-legacy") {
+        return Err(
+            "--insecure-legacy needs `scep` built with `--features insecure-legacy`".into(),
+        );
+    }
+    let state = args.state.clone();
+    let ca = blocking(move || Ca::open(&state)).await??;
+    let url = database_url(&args.state, args.database.as_deref());
+    let store = store::open(&url).await.map_err(|e| e.to_string())?;
+    let mut caps = Capabilities::rfc8894_server();
+    if args.no_post {
+        caps.remove(&Capability::PostPkiOperation);
+        caps.remove(&Capability::ScepStandard);
+    }
+    #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
+    let mut options = ServerOptions::default();
+    #[cfg(feature = "insecure-legacy")]
+    {
+        options.allow_legacy = args.insecure_legacy;
+    }
+    let server = |d: DigestAlgorithm| {
+        let key = ca
+            .key()
+            .clone()
+            .with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(d));
+        Server::new(
+            key,
+            ca.key().clone(),
+            vec![ca.certificate().clone()],
+            caps.clone(),
+            PROVIDER,
+        )
+        .with_options(options)
+    };
+    let servers = Servers {
+        sha1: server(DigestAlgorithm::Sha1),
+        sha256: server(DigestAlgorithm::Sha256),
+        sha384: server(DigestAlgorithm::Sha384),
+        sha512: server(DigestAlgorithm::Sha512),
+    };
+    let listener = TcpListener::bind(&args.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| args.addr.clone(), |a| a.to_string());
+    tracing::info!(
+        "listening on http://{addr}/scep, CA {}, state {}, database {}{}{}{}",
+        ca.certificate().subject(),
+        args.state.display(),
+        if args.database.is_some() {
+            "(--database)"
+        } else {
+            "SQLite in the state directory"
+        },
+        if args.challenge.is_some() {
+            ", challenge required"
+        } else {
+            ""
+        },
+        match (args.pending, args.manual) {
+            (false, _) => "",
+            (true, false) => ", PENDING first",
+            (true, true) => ", PENDING until approved",
+        },
+        if args.insecure_legacy {
+            ", INSECURE legacy algorithms allowed"
+        } else {
+            ""
+        },
+    );
+    let app = Arc::new(App {
+        ca: Arc::new(ca),
+        servers,
+        store,
+        challenge: args.challenge,
+        pending: args.pending,
+        manual: args.manual,
+    });
+    let read_timeout = args.read_timeout;
+    let slots = Arc::new(tokio::sync::Semaphore::new(args.max_connections.max(1)));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    let mut shutdown = core::pin::pin!(shutdown_signal());
+    loop {
+        let permit = tokio::select! {
+            () = &mut shutdown => break,
+            p = Arc::clone(&slots).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            a = listener.accept() => match a {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        // Reap finished connection tasks as we go.
+        while connections.try_join_next().is_some() {}
+        let app = Arc::clone(&app);
+        let mut stop = stop_rx.clone();
+        connections.spawn(async move {
+            let _permit = permit;
+            let svc =
+                service_fn(move |req| serve_request(Arc::clone(&app), peer, read_timeout, req));
+            let mut builder = http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(read_timeout)
+                .max_buf_size(16 * 1024)
+                .keep_alive(true);
+            let conn = builder.serve_connection(TokioIo::new(stream), svc);
+            let mut conn = core::pin::pin!(conn);
+            tokio::select! {
+                r = conn.as_mut() => {
+                    if let Err(e) = r {
+                        tracing::debug!(%peer, "connection: {e}");
+                    }
+                }
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    tracing::info!("shutting down: {} connection(s) open", connections.len());
+    drop(listener);
+    let _ = stop_tx.send(true);
+    let drain = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(Duration::from_secs(30), drain)
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after 30 s; leaving");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+        match term {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+pub fn main(argv: Vec<String>) -> ExitCode {
+    let args = match parse_args(argv) {
+        Ok(Some(a)) => a,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scep serve: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("scep serve: runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("scep serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `scep admin` opens the same store: the URL as `serve` computes it.
+pub fn admin_database_url(state: &std::path::Path, database: Option<&str>) -> String {
+    database_url(state, database)
+}
