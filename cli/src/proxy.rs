@@ -331,4 +331,3 @@ pub fn main(args: Vec<String>) -> ExitCode {
         }
     }
 }
-

@@ -30,7 +30,6 @@
 
 use core::convert::Infallible;
 use core::time::Duration;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -433,8 +432,12 @@ impl App {
                     }
                 }
                 match existing {
-                    // The same request again after it was issued: the same certificate.
-                    Some(old) if old.state == TxState::Issued && old.csr == record.csr => {
+                    // The same enrollment again after it was issued: the same certificate.
+                    // (A renewal, signed by the issued certificate, gets a new one even with
+                    // the same transaction ID and CSR, as micromdm's `scepclient` sends it.)
+                    Some(old)
+                        if old.state == TxState::Issued && old.csr == record.csr && !renewal =>
+                    {
                         self.issued_again(&old).await
                     }
                     Some(old) if old.state != TxState::Issued => {
@@ -579,7 +582,6 @@ fn hyper_response(r: Response) -> hyper::Response<Full<Bytes>> {
 /// work in its own task (so that a client that goes away does not cut it short).
 async fn serve_request(
     app: Arc<App>,
-    peer: SocketAddr,
     read_timeout: Duration,
     req: hyper::Request<Body>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
@@ -590,7 +592,7 @@ async fn serve_request(
         .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
     let path = req.uri().path().to_owned();
     if !PATHS.contains(&path.as_str()) {
-        tracing::info!(%peer, "{method} {} -> HTTP 404", escape(&path));
+        tracing::info!("{method} {} -> HTTP 404", escape(&path));
         return Ok(hyper_response(text(404, "not found")));
     }
     let max_body = app.servers.sha256.options().http_limits.max_body_len;
@@ -599,11 +601,11 @@ async fn serve_request(
     let body = match tokio::time::timeout(read_timeout, limited.collect()).await {
         Ok(Ok(b)) => b.to_bytes().to_vec(),
         Ok(Err(e)) => {
-            tracing::info!(%peer, "{method} {} -> HTTP 400: body: {e}", escape(&path));
+            tracing::info!("{method} {} -> HTTP 400: body: {e}", escape(&path));
             return Ok(hyper_response(text(400, "cannot read the body")));
         }
         Err(_) => {
-            tracing::info!(%peer, "{method} {} -> HTTP 408: body too slow", escape(&path));
+            tracing::info!("{method} {} -> HTTP 408: body too slow", escape(&path));
             return Ok(hyper_response(text(408, "request body too slow")));
         }
     };
@@ -611,22 +613,21 @@ async fn serve_request(
     let logged = match task.await {
         Ok(l) => l,
         Err(e) => {
-            tracing::error!(%peer, "{method} {}: task failed: {e}", escape(&path));
+            tracing::error!("{method} {}: task failed: {e}", escape(&path));
             return Ok(hyper_response(text(500, "internal error")));
         }
     };
-    let tx = logged
-        .tx
-        .as_deref()
-        .map(escape)
-        .unwrap_or_else(|| "-".into());
+    // `PkcsReq tx=ID signer=… alg=…`: the transaction ID (escaped) where the log line has it.
+    let what = match (&logged.tx, logged.what.split_once(' ')) {
+        (Some(tx), Some((kind, rest))) => format!(" {kind} tx={} {rest}", escape(tx)),
+        (Some(tx), None) => format!(" {} tx={}", logged.what, escape(tx)),
+        (None, _) if !logged.what.is_empty() => format!(" {}", logged.what),
+        (None, _) => String::new(),
+    };
     tracing::info!(
-        %peer,
-        tx = %tx,
-        "{method} {} {} {} -> {}",
+        "{method} {} {}{what} -> {}",
         escape(&path),
         logged.op,
-        logged.what,
         logged.outcome
     );
     Ok(hyper_response(logged.response))
@@ -740,30 +741,33 @@ async fn run(args: Args) -> Result<(), String> {
         while connections.try_join_next().is_some() {}
         let app = Arc::clone(&app);
         let mut stop = stop_rx.clone();
-        connections.spawn(async move {
-            let _permit = permit;
-            let svc =
-                service_fn(move |req| serve_request(Arc::clone(&app), peer, read_timeout, req));
-            let mut builder = http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(read_timeout)
-                .max_buf_size(16 * 1024)
-                .keep_alive(true);
-            let conn = builder.serve_connection(TokioIo::new(stream), svc);
-            let mut conn = core::pin::pin!(conn);
-            tokio::select! {
-                r = conn.as_mut() => {
-                    if let Err(e) = r {
-                        tracing::debug!(%peer, "connection: {e}");
+        let span = tracing::info_span!("conn", %peer);
+        connections.spawn(tracing::Instrument::instrument(
+            async move {
+                let _permit = permit;
+                let svc = service_fn(move |req| serve_request(Arc::clone(&app), read_timeout, req));
+                let mut builder = http1::Builder::new();
+                builder
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(read_timeout)
+                    .max_buf_size(16 * 1024)
+                    .keep_alive(true);
+                let conn = builder.serve_connection(TokioIo::new(stream), svc);
+                let mut conn = core::pin::pin!(conn);
+                tokio::select! {
+                    r = conn.as_mut() => {
+                        if let Err(e) = r {
+                            tracing::debug!("connection: {e}");
+                        }
+                    }
+                    _ = stop.changed() => {
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.await;
                     }
                 }
-                _ = stop.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
-                }
-            }
-        });
+            },
+            span,
+        ));
     }
     tracing::info!("shutting down: {} connection(s) open", connections.len());
     drop(listener);

@@ -92,7 +92,11 @@ impl App {
         }
     }
 
-    pub(super) fn decide(&mut self, req: &PkiRequest, rng: &mut dyn SecureRandom) -> (Decision, String) {
+    pub(super) fn decide(
+        &mut self,
+        req: &PkiRequest,
+        rng: &mut dyn SecureRandom,
+    ) -> (Decision, String) {
         let key = format!("scep {}", req.transaction_id().as_str());
         match req.kind() {
             RequestKind::Enroll(csr) | RequestKind::Renew(csr) => {

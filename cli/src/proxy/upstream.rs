@@ -199,7 +199,11 @@ impl Upstream {
 
     /// The certificates for a light client: the issued one first, then the upstream's chain
     /// and its GetCACert certificates, each once.
-    pub(super) fn full_chain(&self, certificate: Certificate, chain: Vec<Certificate>) -> Vec<Certificate> {
+    pub(super) fn full_chain(
+        &self,
+        certificate: Certificate,
+        chain: Vec<Certificate>,
+    ) -> Vec<Certificate> {
         let mut all = vec![certificate];
         for c in chain.into_iter().chain(self.certificates.iter().cloned()) {
             if !all.contains(&c) {

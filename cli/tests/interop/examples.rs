@@ -98,9 +98,19 @@ impl ExampleServer {
         self.log()
             .lines()
             .filter(|l| l.contains(" PKIOperation "))
-            .map(str::to_owned)
+            .map(server_line)
             .collect()
     }
+}
+
+/// A `scep serve` log line (`2026-…Z  INFO conn{peer=…}: POST /scep …`) as the example server
+/// wrote it (`server: POST /scep …`), so that the checks read the request part alone.
+pub(crate) fn server_line(line: &str) -> String {
+    let message = line
+        .split_once("}: ")
+        .or_else(|| line.split_once(" INFO "))
+        .map_or(line, |(_, m)| m);
+    format!("server: {message}")
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,8 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use crate::examples::{
-    ExampleServer, assert_issued, assert_verifies, elapsed, exit_code, pem_subject,
-    run_client,
+    ExampleServer, assert_issued, assert_verifies, elapsed, exit_code, pem_subject, run_client,
 };
 use crate::peers::{ChildGuard, TempDir, free_port, require_peer, run_bounded, wait_for_http};
 

@@ -1,0 +1,129 @@
+//! A device for the tests: the library's client with a fixed test key, over `ureq`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use scep::Certificate;
+use scep::builder;
+use scep::caps::Capabilities;
+use scep::client::{Client, ClientOptions, Outcome, Transaction};
+use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
+use scep::http::{self, Method, Request};
+use scep::message::Csr;
+use scep::provider::rustcrypto::{PROVIDER, RsaKey};
+
+fn data(name: &str) -> Vec<u8> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data")
+        .join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// A test key with its self-signed certificate (`client2048` or `rsa2048`).
+pub fn key(name: &str) -> RsaKey {
+    let cert = Certificate::from_pem(&data(&format!("{name}.cert.pem"))).unwrap();
+    RsaKey::from_pem(&data(&format!("{name}.pkcs8.pem")), cert).unwrap()
+}
+
+/// One HTTP exchange; returns status and body.
+pub fn send(origin: &str, req: &Request) -> (u16, Vec<u8>) {
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(core::time::Duration::from_secs(60)))
+            .build(),
+    );
+    let url = format!("{origin}{}", req.path_and_query);
+    let result = match req.method {
+        Method::Post => agent
+            .post(&url)
+            .header(
+                "Content-Type",
+                req.content_type.unwrap_or(http::CONTENT_TYPE_PKI_MESSAGE),
+            )
+            .send(&req.body[..]),
+        _ => agent.get(&url).call(),
+    };
+    let mut r = result.unwrap_or_else(|e| panic!("{url}: {e}"));
+    let status = r.status().as_u16();
+    let body = r.body_mut().read_to_vec().unwrap();
+    (status, body)
+}
+
+/// What a device needs to talk to one server: its origin and a client for its CA.
+#[derive(Clone)]
+pub struct Ca {
+    pub origin: String,
+    pub client: Arc<Client>,
+}
+
+impl Ca {
+    /// Reads GetCACaps from `origin` and trusts `ca_cert` (read from the server's state
+    /// directory, so pinned).
+    pub fn new(origin: &str, ca_cert: &Path, digest: Option<DigestAlgorithm>) -> Ca {
+        let ca = Certificate::from_pem(&std::fs::read(ca_cert).unwrap()).unwrap();
+        let (status, body) = send(origin, &Request::get_ca_caps("/scep", None));
+        let caps = Capabilities::from_http(status, &body);
+        let mut options = ClientOptions {
+            path: "/scep".into(),
+            ..ClientOptions::default()
+        };
+        options.policy.digest = digest;
+        let client = Client::new(ca.clone(), vec![ca], caps, PROVIDER, options).unwrap();
+        Ca {
+            origin: origin.to_owned(),
+            client: Arc::new(client),
+        }
+    }
+
+    /// The same client against another replica.
+    pub fn at(&self, origin: &str) -> Ca {
+        Ca {
+            origin: origin.to_owned(),
+            client: Arc::clone(&self.client),
+        }
+    }
+}
+
+/// A CSR for `key` with `subject` and `challenge`.
+pub fn csr(key: &RsaKey, subject: &str, challenge: Option<&str>) -> Csr {
+    let name: x509_cert::name::Name = subject.parse().unwrap();
+    let sig = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    builder::csr(
+        &name,
+        key.certificate().subject_public_key_info(),
+        challenge,
+        &[],
+        sig,
+        &mut |m| key.clone().with_signature_algorithm(sig).sign(m),
+    )
+    .unwrap()
+}
+
+/// Sends a PKCSReq; returns the transaction and what the server said.
+pub fn enroll(ca: &Ca, key: &RsaKey, csr: &Csr) -> (Transaction, Outcome) {
+    let mut rng = getrandom::SysRng;
+    let (req, tx) = ca.client.enroll(csr, key, &mut rng).unwrap();
+    let (status, body) = send(&ca.origin, &req);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let outcome = ca.client.handle(&tx, &body, key, &mut rng).unwrap();
+    (tx, outcome)
+}
+
+/// Sends a CertPoll for `tx`, signed by `key`.
+pub fn poll(ca: &Ca, tx: &Transaction, key: &RsaKey) -> Outcome {
+    let mut rng = getrandom::SysRng;
+    let (req, t) = ca.client.poll(tx, key, &mut rng).unwrap();
+    let (status, body) = send(&ca.origin, &req);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    ca.client.handle(&t, &body, key, &mut rng).unwrap()
+}
+
+/// The issued certificate, or a panic naming what came instead.
+#[track_caller]
+pub fn issued(outcome: Outcome) -> Certificate {
+    match outcome {
+        Outcome::Issued { certificate, .. } => certificate,
+        other => panic!("expected a certificate, got {other:?}"),
+    }
+}
