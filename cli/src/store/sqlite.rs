@@ -119,9 +119,10 @@ impl SqliteStore {
     }
 }
 
-fn tx_from_row(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(String, String, Vec<u8>, Vec<u8>, String, Option<i64>)> {
+/// id, state, csr, signer_key, subject, serial.
+type TxRow = (String, String, Vec<u8>, Vec<u8>, String, Option<i64>);
+
+fn tx_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TxRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -131,8 +132,6 @@ fn tx_from_row(
         r.get(5)?,
     ))
 }
-
-type TxRow = (String, String, Vec<u8>, Vec<u8>, String, Option<i64>);
 
 fn tx_record(row: TxRow) -> StoreResult<TxRecord> {
     let (id, state, csr, signer_key, subject, serial) = row;
