@@ -2,5 +2,6 @@
 
 pub mod ca;
 pub mod http_client;
+pub mod http_server;
 pub mod serve;
 pub mod util;

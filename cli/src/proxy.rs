@@ -2,9 +2,9 @@
 //! the enrollments it approves to an upstream SCEP CA.
 //!
 //! ```text
-//! cargo run --example proxy -- --addr 127.0.0.1:8081 --upstream http://127.0.0.1:8080/scep
+//! scep proxy --addr 127.0.0.1:8081 --upstream http://127.0.0.1:8080/scep
 //!     [--upstream-challenge SECRET] [--challenge DEVICE_SECRET] [--state DIR]
-//!     [--insecure-legacy]
+//!     [--insecure-legacy] [--read-timeout SECS] [--max-connections N]
 //! ```
 //!
 //! On first start it creates the RA key (RSA-2048) and a self-signed RA certificate (not a CA;
@@ -26,7 +26,9 @@
 //!   PENDING.
 //! - While the upstream answers PENDING, a device's CertPoll (or the same PKCSReq sent again,
 //!   as micromdm's `scepclient` does) makes the RA poll the upstream with its own CertPoll.
-//!   Pending transactions are kept in `DIR/pending/`, so a restarted proxy picks them up.
+//!   Pending transactions are kept in `DIR/pending/` (files 0600 in a 0700 directory), so a
+//!   restarted proxy picks them up. Only the key that signed the device's request may poll
+//!   it (or send it again); anyone else gets FAILURE and the upstream never hears of it.
 //! - GetCert and GetCRL are relayed the same way; GetNextCACert: 404.
 //!
 //! # How the upstream authorises the RA
@@ -68,14 +70,18 @@
 //! upstream (micromdm's `scepserver`) are refused unless the proxy runs with
 //! `--insecure-legacy` (needs the `insecure-legacy` feature), which opens both sides.
 //!
-//! One line per request goes to stderr (with a line per upstream exchange). A toy for
-//! development and tests: one request at a time, no locking of the state directory.
+//! The HTTP front end is the one of `scep serve` (tokio and hyper: slow clients are cut off
+//! after `--read-timeout` without holding up others); the RA's work runs one request at a time
+//! on the blocking pool. The light endpoint is off (403) unless `--challenge` (or
+//! `--challenge-file`, or `SCEP_CHALLENGE`) is set. One line per request goes to stderr (with a
+//! line per upstream exchange). No locking of the state directory between processes.
 
 use core::time::Duration;
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::SystemTime;
 
@@ -106,6 +112,7 @@ use crate::common::ca;
     reason = "the proxy does not read the content type of replies"
 )]
 use crate::common::http_client;
+use crate::common::http_server::{self, HttpReply, HttpRequest};
 use crate::common::serve;
 use crate::common::util;
 
@@ -128,21 +135,28 @@ const RA_POLL_INTERVAL: Duration = Duration::from_secs(1);
 const RA_MAX_POLLS: u32 = 120;
 
 const USAGE: &str = "\
-usage: proxy --upstream URL [--addr 127.0.0.1:8081] [--upstream-challenge SECRET]
-             [--challenge DEVICE_SECRET] [--state DIR] [--insecure-legacy]
+usage: scep proxy --upstream URL [--addr 127.0.0.1:8081] [--upstream-challenge SECRET]
+                  [--challenge DEVICE_SECRET] [--state DIR] [--insecure-legacy]
+                  [--read-timeout SECS] [--max-connections N]
 
   --upstream URL               the upstream SCEP CA, e.g. http://127.0.0.1:8080/scep
   --addr ADDR                  address to listen on (default 127.0.0.1:8081)
   --upstream-challenge SECRET  enroll the RA key with the upstream using this challenge and
                                sign relayed requests with the issued certificate
-  --challenge SECRET           the challenge devices (and light clients) must present
+                               (also --upstream-challenge-file FILE)
+  --challenge SECRET           the challenge devices (and light clients) must present (also
+                               --challenge-file FILE, or the environment variable
+                               SCEP_CHALLENGE)
   --state DIR                  RA key and certificates, pending transactions
                                (default ./scep-proxy-state)
   --insecure-legacy            accept single DES and MD5 from devices and from the upstream;
                                needs the `insecure-legacy` feature
+  --read-timeout SECS          time for a client to send its request head and body
+                               (default 10)
+  --max-connections N          connections served at once (default 1024)
   --version                    print the version and the compiled-in features";
 
-#[derive(Debug)]
+/// The command line (no `Debug`: it holds the challenges).
 struct Args {
     addr: String,
     upstream: String,
@@ -150,6 +164,8 @@ struct Args {
     challenge: Option<String>,
     state: PathBuf,
     insecure_legacy: bool,
+    read_timeout: Duration,
+    max_connections: usize,
 }
 
 fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
@@ -160,6 +176,8 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
         challenge: None,
         state: PathBuf::from("scep-proxy-state"),
         insecure_legacy: false,
+        read_timeout: Duration::from_secs(10),
+        max_connections: 1024,
     };
     let mut it = argv.into_iter();
     while let Some(arg) = it.next() {
@@ -170,7 +188,25 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
             "--upstream-challenge" => {
                 args.upstream_challenge = Some(value("--upstream-challenge")?);
             }
+            "--upstream-challenge-file" => {
+                let file = value("--upstream-challenge-file")?;
+                args.upstream_challenge = Some(util::read_secret_file(&file)?);
+            }
             "--challenge" => args.challenge = Some(value("--challenge")?),
+            "--challenge-file" => {
+                args.challenge = Some(util::read_secret_file(&value("--challenge-file")?)?);
+            }
+            "--read-timeout" => {
+                let v = value("--read-timeout")?;
+                let secs: u64 = v.parse().map_err(|_| format!("bad --read-timeout {v:?}"))?;
+                args.read_timeout = Duration::from_secs(secs.max(1));
+            }
+            "--max-connections" => {
+                let v = value("--max-connections")?;
+                args.max_connections = v
+                    .parse()
+                    .map_err(|_| format!("bad --max-connections {v:?}"))?;
+            }
             "--state" => args.state = PathBuf::from(value("--state")?),
             "--insecure-legacy" => args.insecure_legacy = true,
             "--version" => {
@@ -187,6 +223,11 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
     if args.upstream.is_empty() {
         return Err(format!("--upstream is required\n{USAGE}"));
     }
+    if args.challenge.is_none() {
+        args.challenge = std::env::var("SCEP_CHALLENGE")
+            .ok()
+            .filter(|c| !c.is_empty());
+    }
     Ok(Some(args))
 }
 
@@ -199,17 +240,6 @@ use identity::*;
 use pending::*;
 use ra::*;
 use upstream::*;
-
-fn respond(req: tiny_http::Request, r: Logged) {
-    serve::send(
-        req,
-        r.status,
-        r.content_type,
-        r.body,
-        r.retry_after,
-        "proxy",
-    );
-}
 
 fn run(args: Args) -> Result<(), String> {
     if args.insecure_legacy && !cfg!(feature = "insecure-legacy") {
@@ -243,12 +273,13 @@ fn run(args: Args) -> Result<(), String> {
     )
     .with_options(options);
 
-    let http = tiny_http::Server::http(args.addr.as_str())
+    let runtime = http_server::runtime()?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(&args.addr))
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
-    let addr = http
-        .server_addr()
-        .to_ip()
-        .map_or_else(|| args.addr.clone(), |a| a.to_string());
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| args.addr.clone(), |a| a.to_string());
     eprintln!(
         "proxy: listening on http://{addr}/scep and http://{addr}{LIGHT_PATH}, RA {} \
          (state {}), upstream {}{}{}",
@@ -266,68 +297,87 @@ fn run(args: Args) -> Result<(), String> {
             ""
         },
     );
-    let mut app = App {
+    let limits = http_server::Limits {
+        read_timeout: args.read_timeout,
+        max_connections: args.max_connections,
+        max_body: server.options().http_limits.max_body_len,
+    };
+    // The RA's state (pending transactions, the upstream client) is one at a time: each
+    // request's work runs on the blocking pool under this lock, after its body has arrived,
+    // so a slow client holds up nobody.
+    let app = Arc::new(Mutex::new(App {
         server,
         upstream,
         challenge: args.challenge,
         pending,
-    };
-    let max_body = app.server.options().http_limits.max_body_len;
-    for mut req in http.incoming_requests() {
-        let method = req.method().as_str().to_owned();
-        let target = req.url().to_owned();
-        let path = target.split('?').next().unwrap_or_default().to_owned();
-        let light = path == LIGHT_PATH;
-        if !light && !PATHS.contains(&path.as_str()) {
-            eprintln!("proxy: {method} {path} -> HTTP 404");
-            respond(req, Logged::text(404, "not found", String::new()));
-            continue;
+    }));
+    runtime.block_on(http_server::run(listener, limits, move |req| {
+        let app = Arc::clone(&app);
+        async move {
+            tokio::task::spawn_blocking(move || handle(&app, req))
+                .await
+                .unwrap_or_else(|e| HttpReply::text(500, &format!("worker: {e}")))
         }
-        if light && method != "POST" {
-            eprintln!("proxy: {method} {path} -> HTTP 405");
-            respond(req, Logged::text(405, "POST a CSR", String::new()));
-            continue;
-        }
-        let challenge = req
-            .headers()
-            .iter()
-            .find(|h| h.field.equiv(CHALLENGE_HEADER))
-            .map(|h| h.value.as_str().to_owned());
-        let body = match serve::read_body(&mut req, max_body) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("proxy: {method} {path} -> cannot read the body: {e}");
-                respond(
-                    req,
-                    Logged::text(400, "cannot read the body", String::new()),
-                );
-                continue;
-            }
-        };
-        let result = if light {
-            app.light(challenge.as_deref(), &body, &mut rng)
-        } else {
-            app.scep(&method, &target, &body, &mut rng)
-        };
-        eprintln!("proxy: {method} {path} {}", result.log);
-        respond(req, result);
-    }
+    }));
     Ok(())
 }
 
+/// One request, its body read: the light endpoint or SCEP.
+fn handle(app: &Mutex<App>, req: HttpRequest) -> HttpReply {
+    let HttpRequest {
+        method,
+        target,
+        path,
+        headers,
+        body,
+    } = req;
+    let light = path == LIGHT_PATH;
+    let reply = |r: Logged| HttpReply {
+        status: r.status,
+        content_type: r.content_type,
+        body: r.body,
+        retry_after: r.retry_after,
+    };
+    if !light && !PATHS.contains(&path.as_str()) {
+        eprintln!("proxy: {method} {} -> HTTP 404", util::escape(&path));
+        return HttpReply::text(404, "not found");
+    }
+    if light && method != "POST" {
+        eprintln!("proxy: {method} {path} -> HTTP 405");
+        return HttpReply::text(405, "POST a CSR");
+    }
+    let challenge = headers
+        .get(CHALLENGE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut rng = getrandom::SysRng;
+    let Ok(mut app) = app.lock() else {
+        return HttpReply::text(500, "internal error");
+    };
+    let result = if light {
+        app.light(challenge.as_deref(), &body, &mut rng)
+    } else {
+        app.scep(&method, &target, &body, &mut rng)
+    };
+    eprintln!("proxy: {method} {path} {}", result.log);
+    reply(result)
+}
+
 pub fn main(args: Vec<String>) -> ExitCode {
-    match parse_args(args) {
-        Ok(None) => ExitCode::SUCCESS,
-        Ok(Some(args)) => match run(args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("proxy: {e}");
-                ExitCode::FAILURE
-            }
-        },
+    let args = match parse_args(args) {
+        Ok(Some(args)) => args,
+        Ok(None) => return ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("proxy: {e}");
-            ExitCode::from(2)
+            return ExitCode::from(2);
+        }
+    };
+    crate::init_logging();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("proxy: {e}");
+            ExitCode::FAILURE
         }
     }
 }

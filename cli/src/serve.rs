@@ -28,18 +28,11 @@
 //! bounded; a connection that does not send its headers, or its body, within the read timeout
 //! is closed. SIGTERM or ctrl-c stops accepting and lets requests in flight finish.
 
-use core::convert::Infallible;
 use core::time::Duration;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use http_body_util::{BodyExt as _, Full, Limited};
-use hyper::body::{Bytes, Incoming as Body};
-use hyper::header::{CONTENT_TYPE, HeaderValue};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use scep::attr::{FailInfo, FailInfoText};
 use scep::caps::{Capabilities, Capability};
 use scep::crypto::{DigestAlgorithm, SignatureAlgorithm};
@@ -51,9 +44,8 @@ use scep::server::{
     challenge_matches,
 };
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
 
+use crate::common::http_server::{self, HttpReply, HttpRequest, Limits};
 use crate::common::util::{self, escape};
 use crate::store::{self, NewCert, Store, TxRecord, TxState};
 
@@ -569,54 +561,29 @@ impl App {
     }
 }
 
-fn hyper_response(r: Response) -> hyper::Response<Full<Bytes>> {
-    let mut out = hyper::Response::new(Full::new(Bytes::from(r.body)));
-    *out.status_mut() =
-        hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    out.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(r.content_type));
-    out
+fn reply_of(r: Response) -> HttpReply {
+    HttpReply {
+        status: r.status,
+        content_type: r.content_type,
+        body: r.body,
+        retry_after: None,
+    }
 }
 
-/// One HTTP request: path check, bounded body read within the read timeout, then the SCEP
-/// work in its own task (so that a client that goes away does not cut it short).
-async fn serve_request(
-    app: Arc<App>,
-    read_timeout: Duration,
-    req: hyper::Request<Body>,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    let method = req.method().as_str().to_owned();
-    let target = req
-        .uri()
-        .path_and_query()
-        .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
-    let path = req.uri().path().to_owned();
+/// One HTTP request (head and body read): the path check, then the SCEP work.
+async fn serve_request(app: Arc<App>, req: HttpRequest) -> HttpReply {
+    let HttpRequest {
+        method,
+        target,
+        path,
+        body,
+        ..
+    } = req;
     if !PATHS.contains(&path.as_str()) {
         tracing::info!("{method} {} -> HTTP 404", escape(&path));
-        return Ok(hyper_response(text(404, "not found")));
+        return HttpReply::text(404, "not found");
     }
-    let max_body = app.servers.sha256.options().http_limits.max_body_len;
-    // One octet more than the limit, so the library sees an over-long body as over-long.
-    let limited = Limited::new(req.into_body(), max_body.saturating_add(1));
-    let body = match tokio::time::timeout(read_timeout, limited.collect()).await {
-        Ok(Ok(b)) => b.to_bytes().to_vec(),
-        Ok(Err(e)) => {
-            tracing::info!("{method} {} -> HTTP 400: body: {e}", escape(&path));
-            return Ok(hyper_response(text(400, "cannot read the body")));
-        }
-        Err(_) => {
-            tracing::info!("{method} {} -> HTTP 408: body too slow", escape(&path));
-            return Ok(hyper_response(text(408, "request body too slow")));
-        }
-    };
-    let task = tokio::spawn(Arc::clone(&app).handle(method.clone(), target, body));
-    let logged = match task.await {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::error!("{method} {}: task failed: {e}", escape(&path));
-            return Ok(hyper_response(text(500, "internal error")));
-        }
-    };
+    let logged = app.handle(method.clone(), target, body).await;
     // `PkcsReq tx=ID signer=… alg=…`: the transaction ID (escaped) where the log line has it.
     let what = match (&logged.tx, logged.what.split_once(' ')) {
         (Some(tx), Some((kind, rest))) => format!(" {kind} tx={} {rest}", escape(tx)),
@@ -630,7 +597,7 @@ async fn serve_request(
         logged.op,
         logged.outcome
     );
-    Ok(hyper_response(logged.response))
+    reply_of(logged.response)
 }
 
 async fn run(args: Args) -> Result<(), String> {
@@ -713,97 +680,16 @@ async fn run(args: Args) -> Result<(), String> {
         pending: args.pending,
         manual: args.manual,
     });
-    let read_timeout = args.read_timeout;
-    let slots = Arc::new(tokio::sync::Semaphore::new(args.max_connections.max(1)));
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut connections = JoinSet::new();
-    let mut shutdown = core::pin::pin!(shutdown_signal());
-    loop {
-        let permit = tokio::select! {
-            () = &mut shutdown => break,
-            p = Arc::clone(&slots).acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-        };
-        let (stream, peer) = tokio::select! {
-            () = &mut shutdown => break,
-            a = listener.accept() => match a {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!("accept: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        // Reap finished connection tasks as we go.
-        while connections.try_join_next().is_some() {}
-        let app = Arc::clone(&app);
-        let mut stop = stop_rx.clone();
-        let span = tracing::info_span!("conn", %peer);
-        connections.spawn(tracing::Instrument::instrument(
-            async move {
-                let _permit = permit;
-                let svc = service_fn(move |req| serve_request(Arc::clone(&app), read_timeout, req));
-                let mut builder = http1::Builder::new();
-                builder
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(read_timeout)
-                    .max_buf_size(16 * 1024)
-                    .keep_alive(true);
-                let conn = builder.serve_connection(TokioIo::new(stream), svc);
-                let mut conn = core::pin::pin!(conn);
-                tokio::select! {
-                    r = conn.as_mut() => {
-                        if let Err(e) = r {
-                            tracing::debug!("connection: {e}");
-                        }
-                    }
-                    _ = stop.changed() => {
-                        conn.as_mut().graceful_shutdown();
-                        let _ = conn.await;
-                    }
-                }
-            },
-            span,
-        ));
-    }
-    tracing::info!("shutting down: {} connection(s) open", connections.len());
-    drop(listener);
-    let _ = stop_tx.send(true);
-    let drain = async { while connections.join_next().await.is_some() {} };
-    if tokio::time::timeout(Duration::from_secs(30), drain)
-        .await
-        .is_err()
-    {
-        tracing::warn!("connections still open after 30 s; leaving");
-    }
-    tracing::info!("stopped");
+    let limits = Limits {
+        read_timeout: args.read_timeout,
+        max_connections: args.max_connections,
+        max_body: app.servers.sha256.options().http_limits.max_body_len,
+    };
+    http_server::run(listener, limits, move |req| {
+        serve_request(Arc::clone(&app), req)
+    })
+    .await;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
-        match term {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
 }
 
 pub fn main(argv: Vec<String>) -> ExitCode {
@@ -816,13 +702,10 @@ pub fn main(argv: Vec<String>) -> ExitCode {
         }
     };
     crate::init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match http_server::runtime() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("scep serve: runtime: {e}");
+            eprintln!("scep serve: {e}");
             return ExitCode::FAILURE;
         }
     };

@@ -506,3 +506,88 @@ fn the_challenge_comes_from_a_file_or_the_environment() {
         Outcome::Rejected { .. }
     ));
 }
+
+/// `scep proxy` in front of `scep serve --pending --approve manual`: a CertPoll for the
+/// device's pending transaction signed by another key is refused (and not relayed); the
+/// device's own polls get PENDING, then the certificate once the CA's operator approved. The
+/// pending files are private (0600 in a 0700 directory). Without `--challenge` the light
+/// endpoint is off (403).
+#[test]
+fn the_proxy_answers_polls_only_for_the_requesting_key() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = TempDir::new("proxy-owner");
+    let ca_state = tmp.join("ca");
+    let upstream = Serve::start(&ca_state, &["--pending", "--approve", "manual"]);
+    let start_proxy = |challenge: Option<&str>| {
+        let port = free_port();
+        let state = tmp.join(format!("proxy-{port}"));
+        fs::create_dir_all(&state).unwrap();
+        let log = fs::File::create(state.join("proxy.log")).unwrap();
+        let mut cmd = scep("proxy");
+        cmd.args(["--addr", &format!("127.0.0.1:{port}"), "--upstream"])
+            .arg(format!("{}/scep", upstream.origin()))
+            .arg("--state")
+            .arg(&state)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        if let Some(c) = challenge {
+            cmd.env("SCEP_CHALLENGE", c);
+        }
+        let child = ChildGuard::spawn("scep proxy", &mut cmd).unwrap();
+        let origin = format!("http://127.0.0.1:{port}");
+        wait_for_http(&format!("{origin}/scep"), Duration::from_secs(60)).unwrap();
+        (child, origin, state)
+    };
+    let (_proxy, origin, state) = start_proxy(Some(CHALLENGE));
+    let ra = Ca::from_get_ca_cert(&origin);
+    let device = key("client2048");
+    let (tx, outcome) = enroll(&ra, &device, &csr(&device, "CN=behind-ra", Some(CHALLENGE)));
+    assert!(matches!(outcome, Outcome::Pending), "{outcome:?}");
+    let pending = state.join("pending");
+    assert_eq!(
+        fs::metadata(&pending).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    for entry in fs::read_dir(&pending).unwrap() {
+        let mode = entry.unwrap().metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let upstream_polls = |log: &str| log.matches("CertPoll").count();
+    let before = upstream_polls(&upstream.log());
+    match poll(&ra, &tx, &key("rsa2048")) {
+        Outcome::Rejected { .. } => {}
+        other => panic!("a poll signed by another key got {other:?}"),
+    }
+    assert_eq!(upstream_polls(&upstream.log()), before, "relayed anyway");
+    assert!(matches!(poll(&ra, &tx, &device), Outcome::Pending));
+    // Approve upstream: its only open transaction is the RA's relay of this request.
+    let list = stdout(&admin(&ca_state, &["list"]));
+    let upstream_tx = list
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("pending "))
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no pending transaction upstream:\n{list}"))
+        .to_owned();
+    assert!(
+        admin(&ca_state, &["approve", &upstream_tx])
+            .status
+            .success()
+    );
+    let cert = issued(poll(&ra, &tx, &device));
+    assert_eq!(cert.subject().to_string(), "CN=behind-ra");
+
+    // The light endpoint without a configured challenge.
+    let (_proxy2, origin2, _) = start_proxy(None);
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build(),
+    );
+    let r = agent
+        .post(&format!("{origin2}/light"))
+        .header("X-SCEP-Challenge", "anything")
+        .send(csr(&device, "CN=light", None).as_der())
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+}

@@ -1,7 +1,4 @@
-//! What the example server and the proxy share as HTTP servers: reading a bounded body,
-//! sending a reply, and the log text for a PKIOperation the library refused.
-
-use std::io::Read;
+//! The log text for a PKIOperation the library refused (the RA proxy's log lines).
 
 use scep::attr::MessageType;
 use scep::attr::TransactionId;
@@ -31,37 +28,4 @@ pub fn describe(
         )
     };
     (what, outcome)
-}
-
-/// Reads the request body, at most one octet more than `max` (so that the library's own limit
-/// check sees an over-long body as over-long rather than cut to size).
-pub fn read_body(req: &mut tiny_http::Request, max: usize) -> std::io::Result<Vec<u8>> {
-    let mut body = Vec::new();
-    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
-    req.as_reader().take(limit).read_to_end(&mut body)?;
-    Ok(body)
-}
-
-/// Sends a reply with `Content-Type` and, when given, `Retry-After`; `who` names the program in
-/// the error line when the client has gone.
-pub fn send(
-    req: tiny_http::Request,
-    status: u16,
-    content_type: &str,
-    body: Vec<u8>,
-    retry_after: Option<u32>,
-    who: &str,
-) {
-    let mut reply = tiny_http::Response::from_data(body).with_status_code(status);
-    if let Ok(h) = tiny_http::Header::from_bytes("Content-Type", content_type) {
-        reply.add_header(h);
-    }
-    if let Some(secs) = retry_after {
-        if let Ok(h) = tiny_http::Header::from_bytes("Retry-After", secs.to_string()) {
-            reply.add_header(h);
-        }
-    }
-    if let Err(e) = req.respond(reply) {
-        eprintln!("{who}: cannot send the reply: {e}");
-    }
 }

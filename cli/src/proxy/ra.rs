@@ -67,14 +67,14 @@ impl App {
         &mut self,
         key: &str,
         tx: &Transaction,
-        csr: Option<&Csr>,
+        csr: Option<(&Csr, &[u8])>,
         outcome: Exchanged,
         polling: bool,
     ) -> (Decision, String) {
         match outcome {
             Ok(Outcome::Pending) => {
-                if let Some(csr) = csr {
-                    self.pending.insert(key, tx, csr);
+                if let Some((csr, owner)) = csr {
+                    self.pending.insert(key, tx, csr, owner);
                 }
                 (Decision::Pending, "PENDING (upstream PENDING)".into())
             }
@@ -98,6 +98,21 @@ impl App {
         rng: &mut dyn SecureRandom,
     ) -> (Decision, String) {
         let key = format!("scep {}", req.transaction_id().as_str());
+        let Ok(owner) = req.signer_certificate().public_key_der() else {
+            return reject(FailInfo::BadRequest, "unreadable signer key");
+        };
+        // A pending transaction is polled (or its request re-sent) only with the key that
+        // sent it: anyone else could otherwise collect the certificate.
+        if self
+            .pending
+            .owner(&key)
+            .is_some_and(|o| o != owner.as_slice())
+        {
+            return reject(
+                FailInfo::BadRequest,
+                "transaction pending for another key than the signer's",
+            );
+        }
         match req.kind() {
             RequestKind::Enroll(csr) | RequestKind::Renew(csr) => {
                 // A renewal signed by a certificate the upstream issued needs no challenge.
@@ -119,7 +134,7 @@ impl App {
                 };
                 let outcome = up.exchange(&request, &tx, rng);
                 let csr = csr.clone();
-                self.settle(&key, &tx, Some(&csr), outcome, false)
+                self.settle(&key, &tx, Some((&csr, &owner)), outcome, false)
             }
             RequestKind::Poll(_) => match self.pending.get(&key).cloned() {
                 Some(tx) => {
@@ -205,6 +220,15 @@ impl App {
         body: &[u8],
         rng: &mut dyn SecureRandom,
     ) -> Logged {
+        // The challenge header is the light client's only credential: without a configured
+        // challenge the endpoint would hand a certificate to anyone.
+        if self.challenge.is_none() {
+            return Logged::text(
+                403,
+                "the light endpoint needs a challenge (--challenge)",
+                "HTTP 403: no --challenge configured; the light endpoint is off".into(),
+            );
+        }
         let csr = if body.trim_ascii_start().starts_with(b"-----BEGIN") {
             Csr::from_pem(body)
         } else {
@@ -262,7 +286,7 @@ impl App {
         );
         match outcome {
             Ok(Outcome::Pending) => {
-                self.pending.insert(&key, &tx, &csr);
+                self.pending.insert(&key, &tx, &csr, &[]);
                 let mut l = Logged::text(
                     202,
                     "pending; POST the same CSR again later",

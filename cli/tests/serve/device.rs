@@ -76,6 +76,25 @@ impl Ca {
         }
     }
 
+    /// Trusts what GetCACert of `origin` returns (an RA: its certificate and the CA's).
+    pub fn from_get_ca_cert(origin: &str) -> Ca {
+        let (status, body) = send(origin, &Request::get_ca_caps("/scep", None));
+        let caps = Capabilities::from_http(status, &body);
+        let (status, body) = send(origin, &Request::get_ca_cert("/scep", None));
+        assert_eq!(status, 200);
+        let certs =
+            scep::ca_certs::CaCertificates::parse(&body, &scep::envelope::Limits::DEFAULT).unwrap();
+        let options = ClientOptions {
+            path: "/scep".into(),
+            ..ClientOptions::default()
+        };
+        let client = Client::from_ca_certificates(&certs, caps, PROVIDER, options).unwrap();
+        Ca {
+            origin: origin.to_owned(),
+            client: Arc::new(client),
+        }
+    }
+
     /// The same client against another replica.
     pub fn at(&self, origin: &str) -> Ca {
         Ca {
