@@ -11,6 +11,9 @@
     clippy::std_instead_of_alloc
 )]
 
+// The short API examples (`examples/enroll.rs`, `examples/async_server.rs`) against each other.
+#[path = "interop/api_examples.rs"]
+mod api_examples;
 #[path = "interop/flows.rs"]
 mod flows;
 #[path = "interop/openssl.rs"]
