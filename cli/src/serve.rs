@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 use scep::attr::{FailInfo, FailInfoText};
 use scep::caps::{Capabilities, Capability};
-use scep::crypto::{DigestAlgorithm, SignatureAlgorithm};
+use scep::crypto::{CryptoProvider, Decryptor, DigestAlgorithm, SignatureAlgorithm, Signer};
 use scep::http::{self, Operation};
 use scep::message::Csr;
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
@@ -81,6 +81,7 @@ usage: scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL]
                         `insecure-legacy` feature
   --read-timeout SECS   time for a client to send its request head and body (default 10)
   --max-connections N   connections served at once (default 1024)
+  --provider NAME       rustcrypto (default) or aws-lc (with the aws-lc-rs feature)
   --version             print the version and the compiled-in features";
 
 struct Args {
@@ -94,6 +95,7 @@ struct Args {
     insecure_legacy: bool,
     read_timeout: Duration,
     max_connections: usize,
+    provider: String,
 }
 
 fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
@@ -108,6 +110,7 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
         insecure_legacy: false,
         read_timeout: Duration::from_secs(10),
         max_connections: 1024,
+        provider: "rustcrypto".into(),
     };
     let mut it = argv.into_iter();
     while let Some(arg) = it.next() {
@@ -128,6 +131,7 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
             },
             "--no-post" => args.no_post = true,
             "--insecure-legacy" => args.insecure_legacy = true,
+            "--provider" => args.provider = value("--provider")?,
             "--read-timeout" => {
                 let v = value("--read-timeout")?;
                 let secs: u64 = v.parse().map_err(|_| format!("bad --read-timeout {v:?}"))?;
@@ -170,15 +174,20 @@ fn database_url(state: &std::path::Path, database: Option<&str>) -> String {
 
 /// The servers, one per reply digest (the library signs with its signer's algorithm, so the
 /// digest of a request is mirrored by picking the server whose key signs with it).
-struct Servers {
-    sha1: Server<RsaKey, RsaKey>,
-    sha256: Server<RsaKey, RsaKey>,
-    sha384: Server<RsaKey, RsaKey>,
-    sha512: Server<RsaKey, RsaKey>,
+struct Servers<K> {
+    sha1: Server<K, K>,
+    sha256: Server<K, K>,
+    sha384: Server<K, K>,
+    sha512: Server<K, K>,
 }
 
-impl Servers {
-    fn for_digest(&self, d: DigestAlgorithm) -> &Server<RsaKey, RsaKey> {
+/// What the CA key must be: one key holder that signs and decrypts, shared by the blocking
+/// pool's threads (`RsaKey`, or `AwsLcRsaKey` with `--provider aws-lc`).
+pub trait CaKey: Signer + Decryptor + Clone + Send + Sync + 'static {}
+impl<K: Signer + Decryptor + Clone + Send + Sync + 'static> CaKey for K {}
+
+impl<K: CaKey> Servers<K> {
+    fn for_digest(&self, d: DigestAlgorithm) -> &Server<K, K> {
         match d {
             DigestAlgorithm::Sha1 => &self.sha1,
             DigestAlgorithm::Sha384 => &self.sha384,
@@ -188,9 +197,9 @@ impl Servers {
     }
 }
 
-struct App {
-    ca: Arc<Ca>,
-    servers: Servers,
+struct App<K> {
+    ca: Arc<Ca<K>>,
+    servers: Servers<K>,
     store: Arc<dyn Store>,
     challenge: Option<String>,
     pending: bool,
@@ -243,7 +252,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
         .map_err(|e| format!("worker: {e}"))
 }
 
-impl App {
+impl<K: CaKey> App<K> {
     async fn handle(self: Arc<Self>, method: String, target: String, body: Vec<u8>) -> Logged {
         let limits = self.servers.sha256.options().http_limits;
         let parsed = match http::parse_request(&method, &target, &body, &limits) {
@@ -527,7 +536,7 @@ impl App {
         }
     }
 
-    fn ca_handle(&self) -> Arc<Ca> {
+    fn ca_handle(&self) -> Arc<Ca<K>> {
         Arc::clone(&self.ca)
     }
 
@@ -571,7 +580,7 @@ fn reply_of(r: Response) -> HttpReply {
 }
 
 /// One HTTP request (head and body read): the path check, then the SCEP work.
-async fn serve_request(app: Arc<App>, req: HttpRequest) -> HttpReply {
+async fn serve_request<K: CaKey>(app: Arc<App<K>>, req: HttpRequest) -> HttpReply {
     let HttpRequest {
         method,
         target,
@@ -621,17 +630,55 @@ async fn run(args: Args) -> Result<(), String> {
     {
         options.allow_legacy = args.insecure_legacy;
     }
+    match args.provider.as_str() {
+        "rustcrypto" => {
+            let key = ca.key().clone();
+            serve_with(
+                args,
+                ca.with_signer(key.clone()),
+                key,
+                PROVIDER,
+                caps,
+                options,
+                store,
+            )
+            .await
+        }
+        #[cfg(feature = "aws-lc-rs")]
+        "aws-lc" => {
+            use scep::provider::aws_lc;
+            let key = aws_lc::AwsLcRsaKey::new(ca.key().clone()).map_err(|e| e.to_string())?;
+            let ca = ca.with_signer(key.clone());
+            serve_with(args, ca, key, aws_lc::PROVIDER, caps, options, store).await
+        }
+        other => Err(format!(
+            "--provider {other}: this build has rustcrypto{}",
+            if cfg!(feature = "aws-lc-rs") {
+                " and aws-lc"
+            } else {
+                " only (aws-lc needs the aws-lc-rs feature)"
+            }
+        )),
+    }
+}
+
+/// Serves with the CA key holder `key` (signing with SHA-256; one server per reply digest).
+async fn serve_with<K: CaKey + WithDigest>(
+    args: Args,
+    ca: Ca<K>,
+    key: K,
+    provider: CryptoProvider,
+    caps: Capabilities,
+    options: ServerOptions,
+    store: Arc<dyn Store>,
+) -> Result<(), String> {
     let server = |d: DigestAlgorithm| {
-        let key = ca
-            .key()
-            .clone()
-            .with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(d));
         Server::new(
-            key,
-            ca.key().clone(),
+            key.clone().with_digest(d),
+            key.clone(),
             vec![ca.certificate().clone()],
             caps.clone(),
-            PROVIDER,
+            provider,
         )
         .with_options(options)
     };
@@ -648,8 +695,9 @@ async fn run(args: Args) -> Result<(), String> {
         .local_addr()
         .map_or_else(|_| args.addr.clone(), |a| a.to_string());
     tracing::info!(
-        "listening on http://{addr}/scep, CA {}, state {}, database {}{}{}{}",
+        "listening on http://{addr}/scep, CA {}, provider {}, state {}, database {}{}{}{}",
         ca.certificate().subject(),
+        args.provider,
         args.state.display(),
         if args.database.is_some() {
             "(--database)"
@@ -722,4 +770,23 @@ pub fn main(argv: Vec<String>) -> ExitCode {
 /// `scep admin` opens the same store: the URL as `serve` computes it.
 pub fn admin_database_url(state: &std::path::Path, database: Option<&str>) -> String {
     database_url(state, database)
+}
+
+/// A key holder that signs with RSA PKCS #1 v1.5 and a chosen digest.
+pub trait WithDigest {
+    #[must_use]
+    fn with_digest(self, d: DigestAlgorithm) -> Self;
+}
+
+impl WithDigest for RsaKey {
+    fn with_digest(self, d: DigestAlgorithm) -> Self {
+        self.with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(d))
+    }
+}
+
+#[cfg(feature = "aws-lc-rs")]
+impl WithDigest for scep::provider::aws_lc::AwsLcRsaKey {
+    fn with_digest(self, d: DigestAlgorithm) -> Self {
+        self.with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(d))
+    }
 }

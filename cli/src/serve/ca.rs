@@ -30,9 +30,10 @@ const SHA256: SignatureAlgorithm = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorit
 pub const KEY_FILE: &str = "ca.key.pem";
 pub const CERT_FILE: &str = "ca.cert.pem";
 
-/// The CA key (signing with SHA-256) and certificate.
-pub struct Ca {
+/// The CA key (as loaded, and the key holder `K` that signs with it, SHA-256) and certificate.
+pub struct Ca<K = RsaKey> {
     key: RsaKey,
+    signer: K,
 }
 
 /// Writes `bytes` to a new file `path` (mode 0600); fails when anything exists there, a
@@ -47,7 +48,7 @@ pub fn create_exclusive(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> 
     f.sync_all()
 }
 
-impl Ca {
+impl Ca<RsaKey> {
     /// Loads the CA from `dir`, creating the key and certificate on first start. Replicas
     /// that start together race on the exclusive create: the loser loads the winner's key.
     pub fn open(dir: &Path) -> Result<Ca, String> {
@@ -101,15 +102,28 @@ impl Ca {
         }
         let key_pem = fs::read(&key_path).map_err(|e| format!("{}: {e}", key_path.display()))?;
         let key = RsaKey::from_pem(&key_pem, cert).map_err(scep_err("CA key"))?;
+        let key = key.with_signature_algorithm(SHA256);
         Ok(Ca {
-            key: key.with_signature_algorithm(SHA256),
+            signer: key.clone(),
+            key,
         })
     }
 
+    /// The key as loaded (RustCrypto), for the key holder of another provider.
     pub fn key(&self) -> &RsaKey {
         &self.key
     }
 
+    /// Certificates and CRLs are signed with `signer` (the same key in another key holder).
+    pub fn with_signer<K: Signer>(self, signer: K) -> Ca<K> {
+        Ca {
+            key: self.key,
+            signer,
+        }
+    }
+}
+
+impl<K: Signer> Ca<K> {
     pub fn certificate(&self) -> &Certificate {
         self.key.certificate()
     }
@@ -136,12 +150,12 @@ impl Ca {
             )),
             extensions,
         };
-        let key = &self.key;
+        let signer = &self.signer;
         let cert = builder::certificate(
             &template,
-            Some(key.certificate()),
+            Some(self.key.certificate()),
             SHA256,
-            &mut |tbs| key.sign(tbs),
+            &mut |tbs| signer.sign(tbs),
             &PROVIDER,
         )
         .map_err(scep_err("issue"))?;
@@ -170,7 +184,7 @@ impl Ca {
             revoked,
         };
         builder::crl(&template, self.certificate(), SHA256, &mut |tbs| {
-            self.key.sign(tbs)
+            self.signer.sign(tbs)
         })
         .map_err(scep_err("CRL"))
     }
