@@ -148,14 +148,17 @@ fn null(c: &mut Criterion) {
         e.server
             .reply(
                 &e.pki_request,
-                Decision::Issue(vec![e.issued.clone()]),
+                Decision::Issued {
+                    certificate: e.issued.clone(),
+                    chain: vec![],
+                },
                 &mut rng(),
             )
             .unwrap()
     };
     let handle = || {
         e.client
-            .handle(&e.transaction, &e.reply, &e.device, &mut rng())
+            .handle(&e.transaction, 200, None, &e.reply, &e.device, &mut rng())
             .unwrap()
     };
     support::report_allocs("pkcsreq_build/null/rsa2048", build);

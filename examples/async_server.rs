@@ -29,10 +29,10 @@ use scep::attr::FailInfo;
 use scep::builder::{self, CertificateTemplate};
 use scep::caps::Capabilities;
 use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
-use scep::http::CONTENT_TYPE_TEXT_PLAIN;
-use scep::message::Csr;
+use scep::http::{CONTENT_TYPE_TEXT_PLAIN, Response};
+use scep::message::{Csr, Request};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey, public_key_info, sign_with_key};
-use scep::server::{Decision, Incoming, RequestKind, Response, Server, challenge_matches};
+use scep::server::{Decision, Incoming, Server, challenge_matches};
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
 type Result<T> = core::result::Result<T, Box<dyn core::error::Error + Send + Sync>>;
@@ -122,26 +122,36 @@ impl Ca {
         let mut rng = getrandom::SysRng;
         let req = match self.server.handle(method, target, body, &mut rng) {
             Incoming::Request(req) => req,
-            Incoming::Respond(r) | Incoming::Refused { response: r, .. } => return r,
+            Incoming::Reply(r) | Incoming::Refused { response: r, .. } => return r,
             _ => return text(404, "not here"),
         };
-        let decision = match req.kind() {
-            RequestKind::Enroll(csr) => {
+        let decision = match req.request() {
+            Request::PkcsReq(csr) => {
                 let got = req.challenge_password().unwrap_or_default();
                 if !challenge_matches(&got, &self.challenge) {
-                    Decision::Reject(FailInfo::BadRequest, None)
+                    refuse()
                 } else {
                     match self.issue(csr) {
-                        Ok(cert) => Decision::Issue(vec![cert, self.key.certificate().clone()]),
-                        Err(_) => Decision::Reject(FailInfo::BadRequest, None),
+                        Ok(certificate) => Decision::Issued {
+                            certificate,
+                            chain: vec![self.key.certificate().clone()],
+                        },
+                        Err(_) => refuse(),
                     }
                 }
             }
-            _ => Decision::Reject(FailInfo::BadRequest, None),
+            _ => refuse(),
         };
         self.server
             .reply(&req, decision, &mut rng)
             .unwrap_or_else(|_| text(500, "cannot build the reply"))
+    }
+}
+
+fn refuse() -> Decision {
+    Decision::Rejected {
+        info: FailInfo::BadRequest,
+        text: None,
     }
 }
 

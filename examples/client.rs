@@ -38,13 +38,14 @@ use std::time::SystemTime;
 
 use scep::attr::{FailInfo, FailInfoText};
 use scep::builder;
+use scep::ca_certs::CaCertificates;
 use scep::caps::{Capabilities, Capability, Policy};
 use scep::client::{Client, ClientOptions, Outcome, Transaction};
-use scep::crypto::{ContentEncryption, DigestAlgorithm, SignatureAlgorithm, Signer};
-use scep::envelope::Limits;
-use scep::http::{self, Request};
-use scep::message::{CertsOnly, Csr, IssuerAndSerialNumber};
-use scep::provider::rustcrypto::{PROVIDER, RsaKey, self_signed_certificate};
+use scep::crypto::{ContentEncryption, DigestAlgorithm, Legacy, SignatureAlgorithm, Signer};
+use scep::http::HttpRequest;
+use scep::limits::Limits;
+use scep::message::{Csr, IssuerAndSerialNumber};
+use scep::provider::rustcrypto::{PROVIDER, RsaKey, public_key_info, sign_with_key};
 use scep::{Certificate, Error};
 
 #[path = "common/http_client.rs"]
@@ -52,7 +53,7 @@ mod http_client;
 #[path = "common/util.rs"]
 mod util;
 
-use http_client::{Http, HttpReply};
+use http_client::Http;
 use util::{der_time, parse_name, write_private};
 
 const USAGE: &str = "\
@@ -185,37 +186,6 @@ fn lib(what: &'static str) -> impl FnOnce(Error) -> Failed {
     move |e| Failed::Other(format!("{what}: {e}"))
 }
 
-/// The certificates of a GetCACert reply: one DER certificate or a certificates-only
-/// SignedData.
-fn ca_certificates(reply: &HttpReply) -> Result<Vec<Certificate>, String> {
-    let single = || Certificate::from_der(&reply.body).map(|c| vec![c]);
-    let bundle = || CertsOnly::from_ber(&reply.body, &Limits::DEFAULT).map(|b| b.certificates);
-    let certs = if reply.content_type.starts_with(http::CONTENT_TYPE_CA_CERT) {
-        single().or_else(|_| bundle())
-    } else {
-        bundle().or_else(|_| single())
-    };
-    match certs {
-        Ok(c) if !c.is_empty() => Ok(c),
-        Ok(_) => Err("GetCACert: no certificate in the reply".into()),
-        Err(e) => Err(format!("GetCACert: {e}")),
-    }
-}
-
-/// The certificate to encrypt requests to: a non-CA certificate allowed to encipher keys (an
-/// RA), else any such certificate, else the first non-CA one, else the first CA certificate
-/// (micromdm's CA, also its RA, has keyCertSign and cRLSign only).
-fn pick_recipient(certs: &[Certificate]) -> Option<&Certificate> {
-    let enciphers = |c: &&Certificate| c.key_usage().is_none_or(|ku| ku.key_encipherment());
-    certs
-        .iter()
-        .filter(|c| !c.is_ca())
-        .find(enciphers)
-        .or_else(|| certs.iter().find(enciphers))
-        .or_else(|| certs.iter().find(|c| !c.is_ca()))
-        .or_else(|| certs.first())
-}
-
 fn fingerprint(cert: &Certificate) -> Result<String, Failed> {
     let d = PROVIDER
         .digests
@@ -260,13 +230,16 @@ fn new_identity(bits: usize, subject: &x509_cert::name::Name) -> Result<RsaKey, 
     getrandom::fill(&mut serial).map_err(|e| format!("random: {e}"))?;
     serial[0] = (serial[0] & 0x7f) | 0x01;
     let now = SystemTime::now();
-    let cert = self_signed_certificate(
-        &private,
+    let sig = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    let cert = builder::self_signed_certificate(
         subject,
+        public_key_info(&private).map_err(lib("public key"))?,
         &serial,
         der_time(now - Duration::from_secs(300))?,
         der_time(now + Duration::from_secs(30 * 86_400))?,
-        SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256),
+        sig,
+        &mut |tbs| sign_with_key(&private, sig, tbs),
+        &PROVIDER,
     )
     .map_err(lib("self-signed certificate"))?;
     RsaKey::new(private, cert).map_err(lib("key"))
@@ -296,9 +269,9 @@ fn run(args: &Args) -> Result<(), Failed> {
     let (http, path) = Http::new(&args.url)?;
 
     // GetCACaps and GetCACert.
-    let reply = http.send(&Request::get_ca_caps(&path, None))?;
+    let reply = http.send(&HttpRequest::get_ca_caps(&path, None))?;
     let mut caps = Capabilities::from_http(reply.status, &reply.body);
-    let reply = http.send(&Request::get_ca_cert(&path, None))?;
+    let reply = http.send(&HttpRequest::get_ca_cert(&path, None))?;
     if reply.status != 200 {
         return Err(Failed::Other(format!(
             "GetCACert: HTTP {}: {}",
@@ -306,9 +279,12 @@ fn run(args: &Args) -> Result<(), Failed> {
             String::from_utf8_lossy(&reply.body)
         )));
     }
-    let ca_certs = ca_certificates(&reply)?;
+    // The library reads the reply (one certificate, a certs-only bundle, or PEM) and chooses
+    // the certificate to encrypt to and those that may sign replies.
+    let ca_certs = CaCertificates::parse(&reply.body, &Limits::DEFAULT)
+        .map_err(|e| Failed::Other(format!("GetCACert: {e}")))?;
     let mut pinned = args.ca_fingerprint.is_none();
-    for c in &ca_certs {
+    for c in ca_certs.certificates() {
         let fp = fingerprint(c)?;
         eprintln!("client: CA certificate {} (SHA-256 {fp})", c.subject());
         if let Some(want) = &args.ca_fingerprint {
@@ -325,16 +301,10 @@ fn run(args: &Args) -> Result<(), Failed> {
             "no CA certificate has the fingerprint given with --ca-fingerprint".into(),
         ));
     }
-    let recipient = pick_recipient(&ca_certs)
-        .cloned()
-        .ok_or_else(|| Failed::Other("GetCACert: no certificate".into()))?;
 
     // Algorithms: negotiated from the capabilities, unless forced.
-    let mut policy = Policy::default();
-    #[cfg(feature = "insecure-legacy")]
-    {
-        policy.allow_legacy = args.insecure_legacy;
-    }
+    let mut policy = Policy::default()
+        .with_legacy(Legacy::allow_if(args.insecure_legacy).map_err(lib("legacy"))?);
     if args.get {
         caps.remove(&Capability::PostPkiOperation);
         caps.remove(&Capability::ScepStandard);
@@ -345,18 +315,13 @@ fn run(args: &Args) -> Result<(), Failed> {
     if let Some(d) = &args.digest {
         policy.digest = Some(parse_digest(d)?);
     }
-    #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
-    let mut options = ClientOptions {
-        path: path.clone(),
-        policy,
-        signing_time: Some(der_time(SystemTime::now())?),
-        ..ClientOptions::default()
-    };
-    #[cfg(feature = "insecure-legacy")]
-    {
-        options.allow_legacy = args.insecure_legacy;
-    }
-    let client = Client::new(recipient, ca_certs.clone(), caps, PROVIDER, options)
+    let options = ClientOptions::default()
+        .with_endpoint(&path)
+        .with_policy(policy)
+        .with_signing_time(Some(der_time(SystemTime::now())?));
+    let ca_list = ca_certs.certificates().to_vec();
+    let client = Client::new(ca_certs, caps, PROVIDER)
+        .and_then(|c| c.with_options(options))
         .map_err(lib("negotiation"))?;
     let negotiated = client.negotiated();
     let digest = negotiated.digest;
@@ -423,7 +388,14 @@ fn run(args: &Args) -> Result<(), Failed> {
                 String::from_utf8_lossy(&reply.body)
             )));
         }
-        let outcome = client.handle(&current, &reply.body, &signer, &mut rng);
+        let outcome = client.handle(
+            &current,
+            reply.status,
+            Some(&*reply.content_type),
+            &reply.body,
+            &signer,
+            &mut rng,
+        );
         match outcome.map_err(|e| match e {
             Error::LegacyAlgorithm => Failed::Other(
                 "reply: the CA answered with single DES or MD5; --insecure-legacy accepts it"
@@ -432,7 +404,7 @@ fn run(args: &Args) -> Result<(), Failed> {
             e => Failed::Other(format!("reply: {e}")),
         })? {
             Outcome::Issued { certificate, chain } => {
-                return save(args, &key, &certificate, &chain, &ca_certs);
+                return save(args, &key, &certificate, &chain, &ca_list);
             }
             Outcome::Pending => {
                 if polls >= args.max_polls {
@@ -529,7 +501,14 @@ fn fetch(
         )));
     }
     match client
-        .handle(&tx, &reply.body, &id, rng)
+        .handle(
+            &tx,
+            reply.status,
+            Some(&*reply.content_type),
+            &reply.body,
+            &id,
+            rng,
+        )
         .map_err(lib("reply"))?
     {
         Outcome::Certificates(certs) => {

@@ -17,14 +17,18 @@ use scep::ca_certs::CaCertificates;
 use scep::caps::Capabilities;
 use scep::client::{Client, ClientOptions, Outcome};
 use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
-use scep::envelope::Limits;
-use scep::http::{Method, Request};
-use scep::provider::rustcrypto::{PROVIDER, RsaKey, self_signed_certificate};
+use scep::http::{HttpRequest as Request, Method};
+use scep::limits::Limits;
+use scep::provider::rustcrypto::{PROVIDER, RsaKey, public_key_info, sign_with_key};
 
 type Result<T> = core::result::Result<T, Box<dyn core::error::Error>>;
 
 /// Sends one request to `origin`; returns the status and body.
-fn send(agent: &ureq::Agent, origin: &str, req: &Request) -> Result<(u16, Vec<u8>)> {
+fn send(
+    agent: &ureq::Agent,
+    origin: &str,
+    req: &Request,
+) -> Result<(u16, Option<String>, Vec<u8>)> {
     let url = format!("{origin}{}", req.path_and_query);
     let mut reply = match req.method {
         Method::Post => agent
@@ -33,12 +37,17 @@ fn send(agent: &ureq::Agent, origin: &str, req: &Request) -> Result<(u16, Vec<u8
             .send(&req.body[..])?,
         _ => agent.get(&url).call()?,
     };
+    let content_type = reply
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = reply
         .body_mut()
         .with_config()
         .limit(1 << 20)
         .read_to_vec()?;
-    Ok((reply.status().as_u16(), body))
+    Ok((reply.status().as_u16(), content_type, body))
 }
 
 fn der_time(t: SystemTime) -> Result<der::DateTime> {
@@ -70,15 +79,12 @@ fn main() -> Result<()> {
 
     // What the CA offers, and its certificates (trusted as they come here: pin them in real
     // use, as `scep enroll --ca-fingerprint` does).
-    let (status, body) = send(&agent, origin, &Request::get_ca_caps(path, None))?;
+    let (status, _, body) = send(&agent, origin, &Request::get_ca_caps(path, None))?;
     let caps = Capabilities::from_http(status, &body);
-    let (_, body) = send(&agent, origin, &Request::get_ca_cert(path, None))?;
+    let (_, _, body) = send(&agent, origin, &Request::get_ca_cert(path, None))?;
     let ca = CaCertificates::parse(&body, &Limits::DEFAULT)?;
-    let options = ClientOptions {
-        path: path.to_owned(),
-        ..ClientOptions::default()
-    };
-    let client = Client::from_ca_certificates(&ca, caps, PROVIDER, options)?;
+    let client = Client::new(ca, caps, PROVIDER)?
+        .with_options(ClientOptions::default().with_endpoint(path))?;
 
     // The device key, a self-signed certificate for it (it signs the request), and the CSR.
     let mut rng = getrandom::SysRng;
@@ -86,13 +92,15 @@ fn main() -> Result<()> {
     let subject = "CN=example device".parse()?;
     let now = SystemTime::now();
     let sig = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
-    let cert = self_signed_certificate(
-        &private,
+    let cert = builder::self_signed_certificate(
         &subject,
+        public_key_info(&private)?,
         &[1],
         der_time(now - Duration::from_secs(300))?,
         der_time(now + Duration::from_secs(86_400))?,
         sig,
+        &mut |tbs| sign_with_key(&private, sig, tbs),
+        &PROVIDER,
     )?;
     let key = RsaKey::new(private, cert)?;
     let csr = builder::csr(
@@ -108,11 +116,15 @@ fn main() -> Result<()> {
     let (mut request, tx) = client.enroll(&csr, &key, &mut rng)?;
     let mut current = tx.clone();
     for _ in 0..30 {
-        let (status, body) = send(&agent, origin, &request)?;
-        if status != 200 {
-            return Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body)).into());
-        }
-        match client.handle(&current, &body, &key, &mut rng)? {
+        let (status, content_type, body) = send(&agent, origin, &request)?;
+        match client.handle(
+            &current,
+            status,
+            content_type.as_deref(),
+            &body,
+            &key,
+            &mut rng,
+        )? {
             Outcome::Issued { certificate, .. } => {
                 print!("{}", certificate.to_pem());
                 return Ok(());

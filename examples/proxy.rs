@@ -83,15 +83,14 @@ use scep::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
 use scep::builder;
 use scep::ca_certs::CaCertificates;
 use scep::caps::{Capabilities, Policy};
-use scep::client::{Client, ClientOptions, Outcome, Purpose, Transaction};
-use scep::crypto::{DigestAlgorithm, SecureRandom, SignatureAlgorithm, Signer};
-use scep::envelope::Limits;
-use scep::http::{self, Operation, Request};
-use scep::message::Csr;
+use scep::client::{Client, ClientOptions, Outcome, Transaction};
+use scep::crypto::{DigestAlgorithm, Legacy, SecureRandom, SignatureAlgorithm, Signer};
+use scep::http::{self, HttpRequest, Operation, Response};
+use scep::limits::Limits;
+use scep::message::{Csr, Request};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{
-    Decision, Incoming, PkiRequest, RequestKind, Response, Server, ServerOptions, SignerKind,
-    challenge_matches,
+    Decision, Incoming, PkiRequest, Server, ServerOptions, SignerKind, challenge_matches,
 };
 use scep::{Certificate, Error};
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
@@ -247,9 +246,9 @@ impl Upstream {
         let mut tries = 0;
         let (caps, ca) = loop {
             let attempt = || -> Result<(Capabilities, CaCertificates), String> {
-                let reply = http.send(&Request::get_ca_caps(&path, None))?;
+                let reply = http.send(&HttpRequest::get_ca_caps(&path, None))?;
                 let caps = Capabilities::from_http(reply.status, &reply.body);
-                let reply = http.send(&Request::get_ca_cert(&path, None))?;
+                let reply = http.send(&HttpRequest::get_ca_cert(&path, None))?;
                 if reply.status != 200 {
                     return Err(format!("GetCACert: HTTP {}", reply.status));
                 }
@@ -267,21 +266,13 @@ impl Upstream {
                 Err(e) => return Err(format!("upstream {url}: {e}")),
             }
         };
-        #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
-        let mut options = ClientOptions {
-            path,
-            policy: Policy::default(),
-            signing_time: Some(util::der_time(SystemTime::now())?),
-            ..ClientOptions::default()
-        };
-        #[cfg(feature = "insecure-legacy")]
-        {
-            options.allow_legacy = legacy;
-            options.policy.allow_legacy = legacy;
-        }
-        #[cfg(not(feature = "insecure-legacy"))]
-        let _ = legacy;
-        let client = Client::from_ca_certificates(&ca, caps, PROVIDER, options)
+        let legacy = Legacy::allow_if(legacy).map_err(|e| format!("{e}"))?;
+        let options = ClientOptions::default()
+            .with_endpoint(&path)
+            .with_policy(Policy::default().with_legacy(legacy))
+            .with_signing_time(Some(util::der_time(SystemTime::now())?));
+        let client = Client::new(ca.clone(), caps, PROVIDER)
+            .and_then(|c| c.with_options(options))
             .map_err(ca::scep_err("upstream capabilities"))?;
         let sig = SignatureAlgorithm::RsaPkcs1v15(client.negotiated().digest);
         eprintln!(
@@ -301,7 +292,7 @@ impl Upstream {
     /// Sends `request` and reads the reply to `tx`.
     fn exchange(
         &self,
-        request: &Request,
+        request: &HttpRequest,
         tx: &Transaction,
         rng: &mut dyn SecureRandom,
     ) -> Exchanged {
@@ -315,7 +306,14 @@ impl Upstream {
         }
         let outcome = self
             .client
-            .handle(tx, &reply.body, &self.signer, rng)
+            .handle(
+                tx,
+                reply.status,
+                Some(&*reply.content_type),
+                &reply.body,
+                &self.signer,
+                rng,
+            )
             .map_err(|e| match e {
                 Error::LegacyAlgorithm => {
                     "the upstream answered with single DES or MD5 (--insecure-legacy)".to_owned()
@@ -481,11 +479,7 @@ impl Pending {
                     .map_err(ca::scep_err("CSR"))?;
                 // Only the ID and the key matter for polling; the nonce is drawn afresh.
                 let nonce = Nonce::random(&mut getrandom::SysRng).map_err(ca::scep_err("nonce"))?;
-                let purpose = Purpose::Enroll {
-                    public_key: csr.public_key().clone(),
-                    subject: csr.subject().clone(),
-                };
-                let tx = Transaction::new(id, nonce, MessageType::PkcsReq, purpose);
+                let tx = Transaction::new(id, nonce, MessageType::PkcsReq, Request::PkcsReq(csr));
                 Ok((key, tx))
             })();
             match restored {
@@ -581,7 +575,10 @@ impl Logged {
 
 fn reject(info: FailInfo, why: &str) -> (Decision, String) {
     (
-        Decision::Reject(info, FailInfoText::new(why).ok()),
+        Decision::Rejected {
+            info,
+            text: FailInfoText::new(why).ok(),
+        },
         format!("FAILURE {info} ({why})"),
     )
 }
@@ -631,8 +628,8 @@ impl App {
 
     fn decide(&mut self, req: &PkiRequest, rng: &mut dyn SecureRandom) -> (Decision, String) {
         let key = format!("scep {}", req.transaction_id().as_str());
-        match req.kind() {
-            RequestKind::Enroll(csr) | RequestKind::Renew(csr) => {
+        match req.request() {
+            Request::PkcsReq(csr) | Request::RenewalReq(csr) => {
                 // A renewal signed by a certificate the upstream issued needs no challenge.
                 if req.signer_kind() != SignerKind::IssuedByCa {
                     let got = req.challenge_password();
@@ -654,14 +651,14 @@ impl App {
                 let csr = csr.clone();
                 self.settle(&key, &tx, Some(&csr), outcome, false)
             }
-            RequestKind::Poll(_) => match self.pending.get(&key).cloned() {
+            Request::CertPoll(_) => match self.pending.get(&key).cloned() {
                 Some(tx) => {
                     let outcome = self.upstream.poll(&tx, rng);
                     self.settle(&key, &tx, None, outcome, true)
                 }
                 None => reject(FailInfo::BadCertId, "no pending transaction"),
             },
-            RequestKind::GetCert(_) | RequestKind::GetCrl(_) => {
+            Request::GetCert(_) | Request::GetCrl(_) => {
                 let up = &self.upstream;
                 let (request, tx) = match up.client.relay(req, &up.signer, rng) {
                     Ok(r) => r,
@@ -681,7 +678,7 @@ impl App {
         body: &[u8],
         rng: &mut dyn SecureRandom,
     ) -> Logged {
-        let limits = self.server.options().http_limits;
+        let limits = self.server.options().http_limits();
         let op = match http::parse_request(method, target, body, &limits) {
             Ok(p) => p.operation,
             Err(e) => return Logged::text(e.status_code(), e.as_str(), format!("HTTP error: {e}")),
@@ -710,7 +707,7 @@ impl App {
                     ),
                 }
             }
-            Incoming::Respond(r) => {
+            Incoming::Reply(r) => {
                 let log = format!("{} -> HTTP {} {}", op.as_str(), r.status, r.content_type);
                 Logged::new(r, log)
             }
@@ -871,12 +868,8 @@ fn run(args: Args) -> Result<(), String> {
     // Devices see the RA certificate and the upstream's.
     let mut ca_certs = vec![ra.certificate().clone()];
     ca_certs.extend(upstream.certificates.iter().cloned());
-    #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
-    let mut options = ServerOptions::default();
-    #[cfg(feature = "insecure-legacy")]
-    {
-        options.allow_legacy = args.insecure_legacy;
-    }
+    let legacy = Legacy::allow_if(args.insecure_legacy).map_err(|e| format!("{e}"))?;
+    let options = ServerOptions::default().with_legacy(legacy);
     let server = Server::new(
         ra.clone(),
         ra.clone(),
@@ -915,7 +908,7 @@ fn run(args: Args) -> Result<(), String> {
         challenge: args.challenge,
         pending,
     };
-    let max_body = app.server.options().http_limits.max_body_len;
+    let max_body = app.server.options().http_limits().max_body_len;
     for mut req in http.incoming_requests() {
         let method = req.method().as_str().to_owned();
         let target = req.url().to_owned();

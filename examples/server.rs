@@ -35,13 +35,12 @@ use std::process::ExitCode;
 use scep::Certificate;
 use scep::attr::{FailInfo, FailInfoText};
 use scep::caps::{Capabilities, Capability};
-use scep::crypto::SecureRandom;
-use scep::http::{self, Operation};
-use scep::message::Csr;
+use scep::crypto::{Legacy, SecureRandom};
+use scep::http::{self, Operation, Response};
+use scep::message::{Csr, Request};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{
-    Decision, Incoming, PkiRequest, RequestKind, Response, Server, ServerOptions, SignerKind,
-    challenge_matches,
+    Decision, Incoming, PkiRequest, Server, ServerOptions, SignerKind, challenge_matches,
 };
 
 #[path = "common/ca.rs"]
@@ -143,7 +142,7 @@ impl App {
         body: &[u8],
         rng: &mut dyn SecureRandom,
     ) -> (String, Logged) {
-        let limits = self.server.options().http_limits;
+        let limits = self.server.options().http_limits();
         let parsed = match http::parse_request(method, target, body, &limits) {
             Ok(p) => p,
             Err(e) => {
@@ -161,7 +160,7 @@ impl App {
                 "HTTP 404: no rollover certificate".into(),
             ),
             _ => match self.server.handle(method, target, body, rng) {
-                Incoming::Respond(r) => {
+                Incoming::Reply(r) => {
                     let outcome = format!("HTTP {} {}", r.status, r.content_type);
                     logged(r, String::new(), outcome)
                 }
@@ -222,8 +221,8 @@ impl App {
 
     fn decide(&mut self, req: &PkiRequest) -> (Decision, String) {
         let tx = req.transaction_id().as_str().to_owned();
-        match req.kind() {
-            RequestKind::Enroll(csr) | RequestKind::Renew(csr) => {
+        match req.request() {
+            Request::PkcsReq(csr) | Request::RenewalReq(csr) => {
                 // A request signed by a certificate this CA issued is a renewal (RenewalReq, or
                 // a PKCSReq signed with the old certificate): no challenge needed.
                 let renewal = req.signer_kind() == SignerKind::IssuedByCa;
@@ -248,7 +247,7 @@ impl App {
                 let csr = csr.clone();
                 self.issue(tx, &csr)
             }
-            RequestKind::Poll(_) => {
+            Request::CertPoll(_) => {
                 if let Some(csr) = self.waiting.remove(&tx) {
                     return self.issue(tx, &csr);
                 }
@@ -256,14 +255,17 @@ impl App {
                     Some(cert) => {
                         let outcome = format!("SUCCESS again: {}", describe(cert));
                         (
-                            Decision::Issue(vec![cert.clone(), self.ca.certificate().clone()]),
+                            Decision::Issued {
+                                certificate: cert.clone(),
+                                chain: vec![self.ca.certificate().clone()],
+                            },
                             outcome,
                         )
                     }
                     None => reject(FailInfo::BadCertId, "no such transaction"),
                 }
             }
-            RequestKind::GetCert(which) => {
+            Request::GetCert(which) => {
                 match self
                     .ca
                     .find_issued(&which.issuer, which.serial_number.as_bytes())
@@ -275,12 +277,12 @@ impl App {
                     None => reject(FailInfo::BadCertId, "no such certificate"),
                 }
             }
-            RequestKind::GetCrl(which) => {
+            Request::GetCrl(which) => {
                 if &which.issuer != self.ca.certificate().subject() {
                     return reject(FailInfo::BadCertId, "not issued by this CA");
                 }
                 match self.ca.empty_crl() {
-                    Ok(crl) => (Decision::Crl(crl), "SUCCESS: empty CRL".into()),
+                    Ok(crl) => (Decision::Crls(vec![crl]), "SUCCESS: empty CRL".into()),
                     Err(e) => {
                         eprintln!("server: CRL: {e}");
                         reject(FailInfo::BadRequest, "cannot make a CRL")
@@ -297,7 +299,10 @@ impl App {
                 let outcome = format!("SUCCESS: {}", describe(&cert));
                 self.done.insert(tx, cert.clone());
                 (
-                    Decision::Issue(vec![cert, self.ca.certificate().clone()]),
+                    Decision::Issued {
+                        certificate: cert,
+                        chain: vec![self.ca.certificate().clone()],
+                    },
                     outcome,
                 )
             }
@@ -311,7 +316,10 @@ impl App {
 
 fn reject(info: FailInfo, why: &str) -> (Decision, String) {
     (
-        Decision::Reject(info, FailInfoText::new(why).ok()),
+        Decision::Rejected {
+            info,
+            text: FailInfoText::new(why).ok(),
+        },
         format!("FAILURE {info} ({why})"),
     )
 }
@@ -366,12 +374,8 @@ fn run(args: Args) -> Result<(), String> {
         caps.remove(&Capability::PostPkiOperation);
         caps.remove(&Capability::ScepStandard);
     }
-    #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
-    let mut options = ServerOptions::default();
-    #[cfg(feature = "insecure-legacy")]
-    {
-        options.allow_legacy = args.insecure_legacy;
-    }
+    let legacy = Legacy::allow_if(args.insecure_legacy).map_err(|e| format!("{e}"))?;
+    let options = ServerOptions::default().with_legacy(legacy);
     let server = Server::new(
         ca.key().clone(),
         ca.key().clone(),
@@ -410,7 +414,7 @@ fn run(args: Args) -> Result<(), String> {
         waiting: HashMap::new(),
         done: HashMap::new(),
     };
-    let max_body = app.server.options().http_limits.max_body_len;
+    let max_body = app.server.options().http_limits().max_body_len;
     let mut rng = getrandom::SysRng;
     for mut req in http.incoming_requests() {
         let method = req.method().as_str().to_owned();

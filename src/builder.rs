@@ -7,18 +7,20 @@
 
 use alloc::vec::Vec;
 
-use der::asn1::{AnyRef, BitStringRef, GeneralizedTime, OctetString, SetOfVec, UtcTime};
+use der::asn1::{AnyRef, BitStringRef, OctetString, SetOfVec};
 use der::{Decode, Encode, Sequence};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::attr::Attribute;
 use x509_cert::certificate::Version;
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, CrlNumber, CrlReason, KeyUsage, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, CrlNumber, CrlReason, KeyUsage, KeyUsages,
+    SubjectKeyIdentifier,
 };
 use x509_cert::name::Name;
 use x509_cert::time::Time;
 
+use crate::asn1::time;
 use crate::attr::is_printable;
 use crate::cert::Certificate;
 use crate::crypto::{CryptoError, CryptoProvider, DigestAlgorithm, SignatureAlgorithm};
@@ -76,17 +78,6 @@ struct Signed<'a> {
     tbs: AnyRef<'a>,
     algorithm: AlgorithmIdentifierOwned,
     signature: BitStringRef<'a>,
-}
-
-/// RFC 5280 §4.1.2.5 (and RFC 5652 §11.3 for signingTime): UTCTime through 2049,
-/// GeneralizedTime from 2050.
-pub(crate) fn x509_time(t: der::DateTime) -> Time {
-    if t.year() < 2050 {
-        if let Ok(utc) = UtcTime::from_date_time(t) {
-            return Time::UtcTime(utc);
-        }
-    }
-    Time::GeneralTime(GeneralizedTime::from_date_time(t))
 }
 
 fn extension<T: const_oid::AssociatedOid + Encode>(
@@ -197,8 +188,8 @@ pub fn certificate(
         signature: sig.to_algorithm_identifier(),
         issuer: issuer_name,
         validity: Validity {
-            not_before: x509_time(t.not_before),
-            not_after: x509_time(t.not_after),
+            not_before: time::x509_time(t.not_before),
+            not_after: time::x509_time(t.not_after),
         },
         subject: t.subject.clone(),
         subject_public_key_info: t.public_key.clone(),
@@ -218,6 +209,51 @@ fn signed(tbs: &impl Encode, sig: SignatureAlgorithm, sign: SignFn<'_>) -> Resul
         signature: BitStringRef::from_bytes(&signature).map_err(|_| Error::Encode)?,
     };
     signed.to_der().map_err(|_| Error::Encode)
+}
+
+/// Builds a v3 certificate for `public_key` in which issuer and subject are `subject`, signed by
+/// `sign` with the matching private key: the throw-away signer certificate a SCEP client sends
+/// with its first request (RFC 8894 §2.3).
+///
+/// `serial` is the serial number as an unsigned big-endian integer (leading zero octets are
+/// ignored); it must be non-zero and encode in at most 20 octets (RFC 5280 §4.1.2.2). The
+/// certificate carries basicConstraints (critical, not a CA), keyUsage (critical,
+/// digitalSignature and keyEncipherment) and a subjectKeyIdentifier (SHA-1 of the public key,
+/// RFC 5280 §4.2.1.2 method 1). Times before 2050 are encoded as UTCTime, later ones as
+/// GeneralizedTime.
+///
+/// With the default provider's software key, `sign` is
+/// `&mut |tbs| rustcrypto::sign_with_key(&key, sig, tbs)` and `public_key` is
+/// `rustcrypto::public_key_info(&key)?`.
+///
+/// # Errors
+/// - [`Error::InvalidInput`] for a zero or over-long serial, or `not_after` before `not_before`.
+/// - [`Error::Crypto`] when signing fails (for example SHA-512 with a 512-bit key).
+/// - [`Error::Encode`] when DER encoding fails.
+#[allow(clippy::too_many_arguments)]
+pub fn self_signed_certificate(
+    subject: &Name,
+    public_key: SubjectPublicKeyInfoOwned,
+    serial: &[u8],
+    not_before: der::DateTime,
+    not_after: der::DateTime,
+    sig: SignatureAlgorithm,
+    sign: SignFn<'_>,
+    provider: &CryptoProvider,
+) -> Result<Certificate, Error> {
+    let template = CertificateTemplate {
+        serial: serial.to_vec(),
+        subject: subject.clone(),
+        not_before,
+        not_after,
+        public_key,
+        is_ca: false,
+        key_usage: Some(KeyUsage(
+            KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment,
+        )),
+        extensions: Vec::new(),
+    };
+    certificate(&template, None, sig, sign, provider)
 }
 
 #[derive(Sequence)]
@@ -330,7 +366,7 @@ struct RevokedEntry {
 }
 
 /// Builds and signs a v2 CRL (RFC 5280 §5) issued by `issuer`, for answering GetCRL
-/// ([`server::Decision::Crl`](crate::server::Decision::Crl)).
+/// ([`server::Decision::Crls`](crate::server::Decision::Crls)).
 ///
 /// The CRL carries a CRL number and, when the issuer has a subject key identifier, an
 /// authority key identifier. `sign` uses the issuer's key; `sig` names its algorithm. An empty
@@ -356,7 +392,7 @@ pub fn crl(
         };
         revoked.push(RevokedEntry {
             serial: positive_integer(&r.serial, false)?,
-            revocation_date: x509_time(r.revocation_date),
+            revocation_date: time::x509_time(r.revocation_date),
             extensions,
         });
     }
@@ -375,8 +411,8 @@ pub fn crl(
         version: Version::V2,
         signature: sig.to_algorithm_identifier(),
         issuer: issuer.subject().clone(),
-        this_update: x509_time(t.this_update),
-        next_update: t.next_update.map(x509_time),
+        this_update: time::x509_time(t.this_update),
+        next_update: t.next_update.map(time::x509_time),
         revoked: (!revoked.is_empty()).then_some(revoked),
         extensions,
     };

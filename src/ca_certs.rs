@@ -62,14 +62,18 @@ use alloc::vec::Vec;
 
 use der::asn1::ObjectIdentifier;
 
-use crate::ber::{Reader, Tag};
+use crate::asn1::ber::{Reader, Tag};
 use crate::cert::Certificate;
-use crate::crypto::{CryptoProvider, DigestAlgorithm, DigestOutput, Signer};
-use crate::envelope::{Limits, SignatureOid, parse};
-use crate::error::{AlgorithmKind, Attribute, Error, Limit, Structure};
+use crate::crypto::{CryptoProvider, DigestAlgorithm, DigestOutput};
+use crate::error::{AlgorithmKind, Error, Limit, Structure};
 use crate::http::{CONTENT_TYPE_CA_CERT, CONTENT_TYPE_CA_RA_CERT};
+use crate::limits::Limits;
+
+mod next;
+
 use crate::message::CertsOnly;
 use crate::oid;
+pub use next::{build_next_ca_cert, verify_next_ca_cert};
 
 #[cfg(all(test, feature = "rustcrypto"))]
 mod tests;
@@ -255,9 +259,10 @@ fn parse_binary(body: &[u8], limits: &Limits) -> Result<Vec<Certificate>, Error>
         // ContentInfo { contentType OBJECT IDENTIFIER, ... }
         Some(t) if t == Tag::OID => Ok(CertsOnly::from_ber(body, limits)?.certificates),
         // Certificate { tbsCertificate SEQUENCE, ... }
-        Some(t) if t == Tag::SEQUENCE => {
-            Ok(alloc::vec![parse::certificate(&outer, limits.max_depth)?])
-        }
+        Some(t) if t == Tag::SEQUENCE => Ok(alloc::vec![Certificate::from_tlv(
+            &outer,
+            limits.max_depth
+        )?]),
         _ => Err(Error::Malformed(Structure::Certificate)),
     }
 }
@@ -265,14 +270,14 @@ fn parse_binary(body: &[u8], limits: &Limits) -> Result<Vec<Certificate>, Error>
 /// PEM text: every `CERTIFICATE` block, and the certificates of every `PKCS7`/`CMS` block.
 fn parse_pem(body: &[u8], limits: &Limits) -> Result<Vec<Certificate>, Error> {
     let mut out = Vec::new();
-    for der in crate::pem::decode_all(body, "CERTIFICATE") {
+    for der in crate::asn1::pem::decode_all(body, "CERTIFICATE") {
         out.push(Certificate::from_der(&der)?);
         if out.len() > limits.max_certificates {
             return Err(Error::LimitExceeded(Limit::Certificates));
         }
     }
     for label in ["PKCS7", "CMS"] {
-        for der in crate::pem::decode_all(body, label) {
+        for der in crate::asn1::pem::decode_all(body, label) {
             out.extend(CertsOnly::from_ber(&der, limits)?.certificates);
             if out.len() > limits.max_certificates {
                 return Err(Error::LimitExceeded(Limit::Certificates));
@@ -321,106 +326,6 @@ pub fn fingerprint(
         return Err(Error::UnsupportedAlgorithm(AlgorithmKind::Digest));
     }
     Ok(provider.digests.digest(alg, cert.as_der())?)
-}
-
-/// Builds a GetNextCACert reply (RFC 8894 §4.7.1), in DER: a `SignedData` signed by `signer`
-/// (the current CA or RA key), whose encapsulated content (`id-data`) is the DER of a
-/// certificates-only `ContentInfo` holding `new_certificates` (the next CA certificate, and
-/// RA certificates if any). The signed attributes are contentType, messageDigest and, when
-/// given, signingTime; the signer's certificate is included. Serve it as
-/// [`CONTENT_TYPE_NEXT_CA_CERT`](crate::http::CONTENT_TYPE_NEXT_CA_CERT).
-///
-/// # Errors
-/// [`Error::InvalidInput`] for no certificates; [`Error::LegacyAlgorithm`] for an MD5 signer;
-/// [`Error::UnsupportedAlgorithm`], [`Error::Crypto`], [`Error::Encode`].
-pub fn build_next_ca_cert(
-    new_certificates: &[Certificate],
-    signer: &dyn Signer,
-    provider: &CryptoProvider,
-    signing_time: Option<der::DateTime>,
-) -> Result<Vec<u8>, Error> {
-    if new_certificates.is_empty() {
-        return Err(Error::InvalidInput);
-    }
-    if signer.signature_algorithm().digest().is_legacy() {
-        return Err(Error::LegacyAlgorithm);
-    }
-    let inner = CertsOnly::from_certificates(new_certificates.to_vec()).to_der()?;
-    crate::envelope::signed_data(
-        Some(&inner),
-        crate::envelope::Attributes::new(),
-        signing_time,
-        signer,
-        provider,
-        &[],
-        SignatureOid::Combined,
-    )
-}
-
-/// Checks a GetNextCACert reply (DER or BER) and returns the new certificates.
-///
-/// The reply must be signed by one of the `current` certificates that may sign (its
-/// [signing certificates](CaCertificates::signing_certificates) or a [CA](CaCertificates::chain)),
-/// compared by DER: a valid signature by any other key is refused. The signer is named by the
-/// SignerInfo; when the message carries a certificate of that name it must be one of those,
-/// and when it carries none the current certificates are used (as some CertReps do, L-14).
-/// Then `messageDigest` is checked against the content and the signature over the signed
-/// attributes as received; only after that is the content decoded. MD5 is always refused.
-///
-/// # Errors
-/// - [`Error::LimitExceeded`] (size, checked first; counts; RSA key size).
-/// - [`Error::Malformed`], [`Error::ContentType`] (not `signedData`, or content and
-///   contentType attribute not `id-data`), [`Error::MissingAttribute`].
-/// - [`Error::SignerNotFound`] when the signer is not an allowed current certificate.
-/// - [`Error::DigestMismatch`], [`Error::BadSignature`].
-/// - [`Error::LegacyAlgorithm`], [`Error::UnsupportedAlgorithm`].
-/// - [`Error::UnexpectedContent`] without content; `Malformed(CertsOnly)` when the content
-///   holds no certificate.
-pub fn verify_next_ca_cert(
-    body: &[u8],
-    current: &CaCertificates,
-    provider: &CryptoProvider,
-    limits: &Limits,
-) -> Result<Vec<Certificate>, Error> {
-    let sd = parse::data_signed_data(body, limits)?;
-    let si = sd.signer_info(limits)?;
-    let digest = parse::digest_alg(&si.digest_alg)?;
-    if digest.is_legacy() {
-        return Err(Error::LegacyAlgorithm);
-    }
-    let signature_alg = parse::signature_alg(&si.signature_alg, digest)?;
-    match si.attrs.content_type {
-        None => return Err(Error::MissingAttribute(Attribute::ContentType)),
-        Some(ct) if ct != oid::ID_DATA => return Err(Error::ContentType),
-        Some(_) => {}
-    }
-    let mut carried = Vec::new();
-    sd.collect_certificates(&mut carried, limits, &[])?;
-
-    let depth = limits.max_depth;
-    let signer = match carried.iter().find(|c| si.sid.matches(c, depth)) {
-        Some(c) => current.next_ca_signers().find(|a| a.as_der() == c.as_der()),
-        None => current.next_ca_signers().find(|a| si.sid.matches(a, depth)),
-    }
-    .ok_or(Error::SignerNotFound)?;
-
-    let content = sd
-        .econtent_octets(limits)?
-        .ok_or(Error::UnexpectedContent)?;
-    parse::verify_signer_info(
-        &si,
-        signer,
-        digest,
-        signature_alg,
-        &content,
-        provider,
-        limits,
-    )?;
-    let inner = CertsOnly::from_ber(&content, limits)?;
-    if inner.certificates.is_empty() {
-        return Err(Error::Malformed(Structure::CertsOnly));
-    }
-    Ok(inner.certificates)
 }
 
 // ---------------------------------------------------------------------------------------------

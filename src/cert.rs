@@ -12,7 +12,10 @@ use x509_cert::certificate::{CertificateInner, Raw};
 use x509_cert::ext::pkix::KeyUsage;
 use x509_cert::name::Name;
 
-use crate::error::{Error, Structure};
+use crate::asn1::ber::{self, Tag, Tlv};
+use crate::asn1::cms::{CertId, SignedDataView, malformed};
+use crate::error::{Error, Limit, Structure};
+use crate::limits::Limits;
 use crate::oid;
 
 /// An X.509 certificate: its DER bytes and the fields SCEP needs, parsed leniently.
@@ -133,7 +136,7 @@ impl Certificate {
     /// # Errors
     /// [`Error::Malformed`]`(Certificate)`.
     pub fn from_pem(pem: &[u8]) -> Result<Self, Error> {
-        let (_, der) = crate::pem::decode_first(pem, "CERTIFICATE")
+        let (_, der) = crate::asn1::pem::decode_first(pem, "CERTIFICATE")
             .ok_or(Error::Malformed(Structure::Certificate))?;
         Self::from_der(&der)
     }
@@ -143,7 +146,7 @@ impl Certificate {
     /// # Errors
     /// [`Error::Malformed`]`(Certificate)` for a block that does not parse.
     pub fn all_from_pem(pem: &[u8]) -> Result<Vec<Self>, Error> {
-        crate::pem::decode_all(pem, "CERTIFICATE")
+        crate::asn1::pem::decode_all(pem, "CERTIFICATE")
             .iter()
             .map(|d| Self::from_der(d))
             .collect()
@@ -151,7 +154,7 @@ impl Certificate {
 
     /// The certificate as PEM text.
     pub fn to_pem(&self) -> alloc::string::String {
-        crate::pem::encode("CERTIFICATE", &self.inner.der)
+        crate::asn1::pem::encode("CERTIFICATE", &self.inner.der)
     }
 
     /// The DER encoding, exactly as received or built.
@@ -253,28 +256,6 @@ impl Certificate {
         self.inner.basic_constraints_ca
     }
 
-    /// Checks that `issuer` issued this certificate: the issuer name matches `issuer`'s
-    /// subject and the signature verifies with `issuer`'s key. (Validity periods and the
-    /// rest of path validation are the caller's.)
-    ///
-    /// # Errors
-    /// [`Error::SignerNotFound`] when the names differ, [`Error::UnsupportedAlgorithm`] for a
-    /// signature algorithm we do not know, [`Error::BadSignature`].
-    pub fn verify_issued_by(
-        &self,
-        issuer: &Certificate,
-        provider: &crate::crypto::CryptoProvider,
-    ) -> Result<(), Error> {
-        if self.issuer() != issuer.subject() {
-            return Err(Error::SignerNotFound);
-        }
-        let alg = crate::crypto::SignatureAlgorithm::from_x509(self.signature_algorithm())?;
-        provider
-            .verifier
-            .verify(alg, issuer.public_key(), self.tbs_der(), self.signature())
-            .map_err(|_| Error::BadSignature)
-    }
-
     /// Whether subject and issuer are the same name (a self-issued, typically self-signed,
     /// certificate).
     pub fn is_self_issued(&self) -> bool {
@@ -321,7 +302,7 @@ impl Layout {
     /// serialNumber, signature, issuer, ... }, signatureAlgorithm, signatureValue }` (already
     /// checked to be DER by the lenient parse, so every length is definite).
     fn of(der: &[u8]) -> Option<Self> {
-        let mut top = crate::ber::Reader::new(der, 3);
+        let mut top = ber::Reader::new(der, 3);
         let outer = top.read().ok()?;
         let mut cert = top.children(&outer).ok()?;
         let tbs_tlv = cert.read().ok()?;
@@ -336,7 +317,7 @@ impl Layout {
         let mut tbs = cert.children(&tbs_tlv).ok()?;
         let mut pos = tbs_start + tbs_tlv.raw.len() - tbs_tlv.content.len();
         let mut next = tbs.read().ok()?;
-        if next.tag.class == crate::ber::Class::ContextSpecific && next.tag.number == 0 {
+        if next.tag.class == ber::Class::ContextSpecific && next.tag.number == 0 {
             pos += next.raw.len();
             next = tbs.read().ok()?;
         }
@@ -361,6 +342,76 @@ impl TryFrom<&x509_cert::Certificate> for Certificate {
         let der = c.to_der().map_err(|_| Error::Encode)?;
         Self::from_der(&der)
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificates in received CMS
+
+/// Turns a received certificate element into a [`Certificate`] (DER as is, BER normalised).
+impl Certificate {
+    pub(crate) fn from_tlv(tlv: &Tlv<'_>, max_depth: u8) -> Result<Self, Error> {
+        match Certificate::from_der(tlv.raw) {
+            Ok(c) => Ok(c),
+            Err(_) => {
+                let der = ber::to_der(tlv, max_depth)
+                    .map_err(|_| Error::Malformed(Structure::Certificate))?;
+                Certificate::from_der(&der)
+            }
+        }
+    }
+}
+
+impl Certificate {
+    /// Whether `id` (a SignerInfo's `sid`, a RecipientInfo's `rid`) names this certificate.
+    pub(crate) fn is_named_by(&self, id: &CertId<'_>, max_depth: u8) -> bool {
+        let cert = self;
+        match id {
+            CertId::IssuerSerial { issuer, serial } => {
+                if cert.serial_number() != *serial {
+                    return false;
+                }
+                // The issuer as the certificate encodes it, compared without re-encoding.
+                let cert_issuer = cert.issuer_der();
+                if cert_issuer == issuer.raw {
+                    return true;
+                }
+                // A BER-encoded name: compare normalised encodings.
+                ber::to_der(issuer, max_depth).is_ok_and(|d| d == cert_issuer)
+            }
+            CertId::Ski(ski) => cert.subject_key_identifier() == Some(*ski),
+        }
+    }
+}
+
+/// Appends every X.509 certificate (other CertificateChoices are skipped). A certificate
+/// whose encoding is that of one of `known` is that one (shared, not parsed again): a
+/// client already holds the CA and RA certificates a reply carries.
+pub(crate) fn collect_certificates(
+    sd: &SignedDataView<'_>,
+    out: &mut Vec<Certificate>,
+    limits: &Limits,
+    known: &[Certificate],
+) -> Result<(), Error> {
+    let Some(set) = &sd.certificates else {
+        return Ok(());
+    };
+    let f = malformed(Structure::Certificate);
+    let mut r = sd.reader.children(set).map_err(&f)?;
+    let mut n = 0usize;
+    while !r.is_empty() {
+        let c = r.read().map_err(&f)?;
+        n += 1;
+        if n > limits.max_certificates {
+            return Err(Error::LimitExceeded(Limit::Certificates));
+        }
+        if c.tag == Tag::SEQUENCE {
+            match known.iter().find(|k| k.as_der() == c.raw) {
+                Some(k) => out.push(k.clone()),
+                None => out.push(Certificate::from_tlv(&c, limits.max_depth)?),
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

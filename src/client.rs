@@ -1,7 +1,7 @@
 //! The client side of SCEP, sans I/O: build requests, then check and interpret replies.
 //!
 //! The caller owns sockets and clocks. A [`Client`] holds what GetCACert and GetCACaps told it;
-//! each operation returns an [`http::Request`] to send and a
+//! each operation returns an [`HttpRequest`] to send and a
 //! [`Transaction`] to keep, and [`Client::handle`] turns the reply's bytes into an [`Outcome`].
 //!
 //! Before anything is decrypted, a reply must be signed by one of the CA's certificates, carry
@@ -11,7 +11,6 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::name::Name;
 
 use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
@@ -19,44 +18,87 @@ use crate::ca_certs::CaCertificates;
 use crate::caps::{Capabilities, Negotiated, Policy};
 use crate::cert::Certificate;
 use crate::crypto::{CryptoProvider, Decryptor, KeyTransport, SecureRandom, Signer};
-use crate::envelope::{self, Limits, OpenOptions, SealOptions};
+use crate::envelope::{self, OpenOptions, SealOptions};
 use crate::error::{Error, Structure};
-use crate::http::{self, Request};
+use crate::http::{self, HttpRequest};
+use crate::limits::Limits;
 use crate::message::{
-    CertRep, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
+    CertRep, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage, Request,
 };
-use crate::server::{PkiRequest, RequestKind};
 
-/// Client settings.
+/// Client settings. Build them with the `with_*` methods from `ClientOptions::default()`; the
+/// struct is `#[non_exhaustive]`.
+///
+/// ```
+/// use scep::client::ClientOptions;
+/// let options = ClientOptions::default().with_endpoint("http://ca.example/scep");
+/// assert_eq!(options.endpoint, "http://ca.example/scep");
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ClientOptions {
-    /// The URL path of the SCEP endpoint (default [`http::DEFAULT_PATH`]).
-    pub path: String,
-    /// Limits for parsing replies.
+    /// Where the SCEP endpoint is: its URL path (`/scep`, default [`http::DEFAULT_PATH`]) or its
+    /// base URL (`http://ca.example/scep`). Every [`HttpRequest::path_and_query`] starts with
+    /// it, so with a base URL it is the absolute URL to fetch.
+    pub endpoint: String,
+    /// Limits for parsing replies (also the largest reply accepted).
     pub limits: Limits,
-    /// How to read GetCACaps.
+    /// How to read GetCACaps, including the client's one [`Legacy`](crate::crypto::Legacy)
+    /// setting ([`Policy::legacy`]), which also governs sealing requests and opening replies
+    /// (micromdm's server sends single DES).
     pub policy: Policy,
     /// Key transport for requests (default RSA PKCS #1 v1.5, which every CA reads).
     pub key_transport: KeyTransport,
     /// `signingTime` to put in requests; the crate has no clock.
     pub signing_time: Option<der::DateTime>,
-    /// Accept single DES and MD5 in replies (micromdm's server sends single DES). Only with
-    /// the `insecure-legacy` feature.
-    #[cfg(feature = "insecure-legacy")]
-    pub allow_legacy: bool,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
         Self {
-            path: String::from(http::DEFAULT_PATH),
+            endpoint: String::from(http::DEFAULT_PATH),
             limits: Limits::DEFAULT,
             policy: Policy::default(),
             key_transport: KeyTransport::RsaPkcs1v15,
             signing_time: None,
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: false,
         }
+    }
+}
+
+impl ClientOptions {
+    /// Sets [`endpoint`](Self::endpoint): a path or a base URL.
+    #[must_use]
+    pub fn with_endpoint(mut self, endpoint: &str) -> Self {
+        self.endpoint = String::from(endpoint);
+        self
+    }
+
+    /// Sets [`limits`](Self::limits).
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets [`policy`](Self::policy).
+    #[must_use]
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets [`key_transport`](Self::key_transport).
+    #[must_use]
+    pub fn with_key_transport(mut self, key_transport: KeyTransport) -> Self {
+        self.key_transport = key_transport;
+        self
+    }
+
+    /// Sets [`signing_time`](Self::signing_time).
+    #[must_use]
+    pub fn with_signing_time(mut self, signing_time: Option<der::DateTime>) -> Self {
+        self.signing_time = signing_time;
+        self
     }
 }
 
@@ -73,60 +115,33 @@ pub struct Client {
     options: ClientOptions,
 }
 
-/// What a request was for, so that its reply can be understood.
-#[derive(Clone, Debug, Eq, PartialEq)]
-#[non_exhaustive]
-pub enum Purpose {
-    /// PKCSReq or RenewalReq (and the CertPolls after it): a certificate for this key.
-    Enroll {
-        /// The public key of the CSR.
-        public_key: SubjectPublicKeyInfoOwned,
-        /// The subject of the CSR.
-        subject: Name,
-    },
-    /// GetCert.
-    GetCert(IssuerAndSerialNumber),
-    /// GetCRL.
-    GetCrl(IssuerAndSerialNumber),
-}
-
 /// One request in flight: what must come back.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Transaction {
     transaction_id: TransactionId,
     sender_nonce: Nonce,
     message_type: MessageType,
-    purpose: Purpose,
-}
-
-impl Purpose {
-    /// What a PKCSReq or RenewalReq for `csr` asks for.
-    fn enroll(csr: &Csr) -> Self {
-        Self::Enroll {
-            public_key: csr.public_key().clone(),
-            subject: csr.subject().clone(),
-        }
-    }
+    request: Request,
 }
 
 impl Transaction {
     /// A transaction from its parts: for a caller that keeps transactions outside memory (an
     /// RA waiting for a PENDING upstream CA across restarts) and rebuilds them later.
     ///
-    /// [`Client::poll`] needs only the transaction ID and the purpose; [`Client::handle`]
+    /// [`Client::poll`] needs only the transaction ID and the request; [`Client::handle`]
     /// also checks that the reply echoes `sender_nonce`, so a rebuilt transaction is for
     /// polling, not for reading the reply to the request it was stored from.
     pub fn new(
         transaction_id: TransactionId,
         sender_nonce: Nonce,
         message_type: MessageType,
-        purpose: Purpose,
+        request: Request,
     ) -> Self {
         Self {
             transaction_id,
             sender_nonce,
             message_type,
-            purpose,
+            request,
         }
     }
     /// The transaction ID (the same for an enrollment and all its polls).
@@ -141,9 +156,10 @@ impl Transaction {
     pub fn message_type(&self) -> MessageType {
         self.message_type
     }
-    /// What the request was for.
-    pub fn purpose(&self) -> &Purpose {
-        &self.purpose
+    /// The request the transaction is for: what was sent, or for a CertPoll the PKCSReq or
+    /// RenewalReq it polls for.
+    pub fn request(&self) -> &Request {
+        &self.request
     }
 }
 
@@ -175,22 +191,32 @@ pub enum Outcome {
 }
 
 impl Client {
-    /// A client for the CA whose GetCACert reply held `ca_certs`, encrypting requests to
-    /// `recipient` (the RA or CA encryption certificate), with the capabilities from
-    /// GetCACaps.
+    /// A client for the CA described by its GetCACert reply (`ca_certificates`, read with
+    /// [`CaCertificates::parse`]) and its GetCACaps reply (`capabilities`, read with
+    /// [`Capabilities::from_http`]), with default [`ClientOptions`] (change them with
+    /// [`Client::with_options`]).
     ///
-    /// Replies must be signed by one of `ca_certs` (and `recipient`).
+    /// Requests are encrypted to the
+    /// [encryption certificate](CaCertificates::encryption_certificate); replies must be signed
+    /// by one of the [signing certificates](CaCertificates::signing_certificates) or the
+    /// [chain](CaCertificates::chain).
     ///
     /// # Errors
     /// From [`Capabilities::negotiate`] when no common algorithm exists.
     pub fn new(
-        recipient: Certificate,
-        ca_certs: Vec<Certificate>,
-        caps: Capabilities,
+        ca_certificates: CaCertificates,
+        capabilities: Capabilities,
         provider: CryptoProvider,
-        options: ClientOptions,
     ) -> Result<Self, Error> {
-        let negotiated = caps.negotiate(&options.policy, &provider)?;
+        let options = ClientOptions::default();
+        let negotiated = capabilities.negotiate(&options.policy, &provider)?;
+        let mut ca_certs: Vec<Certificate> = ca_certificates.signing_certificates().to_vec();
+        for c in ca_certificates.chain() {
+            if !ca_certs.contains(c) {
+                ca_certs.push(c.clone());
+            }
+        }
+        let recipient = ca_certificates.encryption_certificate().clone();
         // The CA's name for CertPoll: the issuing CA (a CA certificate or a self-issued one),
         // else the recipient's issuer.
         let ca_name = ca_certs
@@ -206,39 +232,26 @@ impl Client {
             recipient,
             trusted,
             ca_name,
-            caps,
+            caps: capabilities,
             negotiated,
             provider,
             options,
         })
     }
 
-    /// A client for the CA described by a GetCACert reply: requests are encrypted to its
-    /// [encryption certificate](CaCertificates::encryption_certificate), and replies must be
-    /// signed by one of its [signing certificates](CaCertificates::signing_certificates) or
-    /// its [chain](CaCertificates::chain).
+    /// Replaces the options, negotiating again with the new [`Policy`].
     ///
     /// # Errors
     /// From [`Capabilities::negotiate`].
-    pub fn from_ca_certificates(
-        ca: &CaCertificates,
-        caps: Capabilities,
-        provider: CryptoProvider,
-        options: ClientOptions,
-    ) -> Result<Self, Error> {
-        let mut trusted: Vec<Certificate> = ca.signing_certificates().to_vec();
-        for c in ca.chain() {
-            if !trusted.contains(c) {
-                trusted.push(c.clone());
-            }
-        }
-        Self::new(
-            ca.encryption_certificate().clone(),
-            trusted,
-            caps,
-            provider,
-            options,
-        )
+    pub fn with_options(mut self, options: ClientOptions) -> Result<Self, Error> {
+        self.negotiated = self.caps.negotiate(&options.policy, &self.provider)?;
+        self.options = options;
+        Ok(self)
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
     }
 
     /// The algorithms chosen from the capabilities. Configure the signer's digest to match
@@ -258,38 +271,37 @@ impl Client {
     }
 
     /// RenewalReq when the CA advertises `Renewal`, else PKCSReq.
-    fn renewal_body(&self, csr: &Csr) -> MessageBody {
+    pub(crate) fn renewal_request(&self, csr: &Csr) -> Request {
         if self.caps.supports_renewal() {
-            MessageBody::RenewalReq(csr.clone())
+            Request::RenewalReq(csr.clone())
         } else {
-            MessageBody::PkcsReq(csr.clone())
+            Request::PkcsReq(csr.clone())
         }
     }
 
-    fn seal_request(
+    pub(crate) fn seal_request(
         &self,
         transaction_id: TransactionId,
-        body: MessageBody,
-        purpose: Purpose,
+        request: Request,
+        polled: Option<&Request>,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let sender_nonce = Nonce::random(rng)?;
-        let message_type = body.message_type();
+        let message_type = request.message_type();
         let msg = PkiMessage {
             transaction_id,
             sender_nonce: Some(sender_nonce),
             recipient_nonce: None,
-            body,
+            body: request.into(),
         };
-        let opts = SealOptions {
-            content_encryption: self.negotiated.cipher,
-            key_transport: self.options.key_transport,
-            signing_time: self.options.signing_time,
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: self.options.allow_legacy,
-            ..SealOptions::DEFAULT
-        };
+        // Signed with the negotiated digest: asked of the signer when it is not its own.
+        let opts = SealOptions::DEFAULT
+            .with_content_encryption(self.negotiated.cipher)
+            .with_key_transport(self.options.key_transport)
+            .with_signing_time(self.options.signing_time)
+            .with_legacy(self.options.policy.legacy)
+            .with_digest(Some(self.negotiated.digest));
         let der = envelope::seal(
             &msg,
             signer,
@@ -298,14 +310,21 @@ impl Client {
             &self.provider,
             rng,
         )?;
-        let request = Request::pki_operation(&self.options.path, &der, self.negotiated.use_post);
+        let http =
+            HttpRequest::pki_operation(&self.options.endpoint, &der, self.negotiated.use_post);
+        // The request goes back out of the message it was sealed in (no copy); a CertPoll's
+        // transaction keeps the request it polls for.
+        let request = match polled {
+            Some(r) => r.clone(),
+            None => Request::try_from(msg.body).map_err(|_| Error::InvalidInput)?,
+        };
         let tx = Transaction {
             transaction_id: msg.transaction_id,
             sender_nonce,
             message_type,
-            purpose,
+            request,
         };
-        Ok((request, tx))
+        Ok((http, tx))
     }
 
     /// PKCSReq: asks for a certificate for `csr`'s key. For a first enrollment `signer` holds
@@ -320,10 +339,9 @@ impl Client {
         csr: &Csr,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let id = TransactionId::random(rng)?;
-        let purpose = Purpose::enroll(csr);
-        self.seal_request(id, MessageBody::PkcsReq(csr.clone()), purpose, signer, rng)
+        self.seal_request(id, Request::PkcsReq(csr.clone()), None, signer, rng)
     }
 
     /// Renewal: a RenewalReq signed with the existing certificate when the CA advertises
@@ -336,10 +354,9 @@ impl Client {
         csr: &Csr,
         existing: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let id = TransactionId::random(rng)?;
-        let purpose = Purpose::enroll(csr);
-        self.seal_request(id, self.renewal_body(csr), purpose, existing, rng)
+        self.seal_request(id, self.renewal_request(csr), None, existing, rng)
     }
 
     /// CertPoll (GetCertInitial) for a PENDING enrollment: same transaction ID, fresh nonce,
@@ -352,18 +369,18 @@ impl Client {
         tx: &Transaction,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
-        let Purpose::Enroll { subject, .. } = &tx.purpose else {
+    ) -> Result<(HttpRequest, Transaction), Error> {
+        let Some(csr) = tx.request.csr() else {
             return Err(Error::InvalidInput);
         };
-        let body = MessageBody::CertPoll(IssuerAndSubject {
+        let poll = Request::CertPoll(IssuerAndSubject {
             issuer: self.ca_name.clone(),
-            subject: subject.clone(),
+            subject: csr.subject().clone(),
         });
         self.seal_request(
             tx.transaction_id.clone(),
-            body,
-            tx.purpose.clone(),
+            poll,
+            Some(&tx.request),
             signer,
             rng,
         )
@@ -378,15 +395,9 @@ impl Client {
         which: IssuerAndSerialNumber,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let id = TransactionId::random(rng)?;
-        self.seal_request(
-            id,
-            MessageBody::GetCert(which.clone()),
-            Purpose::GetCert(which),
-            signer,
-            rng,
-        )
+        self.seal_request(id, Request::GetCert(which), None, signer, rng)
     }
 
     /// GetCRL: asks for the CRL covering the certificate named by issuer and serial number.
@@ -398,62 +409,18 @@ impl Client {
         which: IssuerAndSerialNumber,
         signer: &dyn Signer,
         rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
+    ) -> Result<(HttpRequest, Transaction), Error> {
         let id = TransactionId::random(rng)?;
-        self.seal_request(
-            id,
-            MessageBody::GetCrl(which.clone()),
-            Purpose::GetCrl(which),
-            signer,
-            rng,
-        )
+        self.seal_request(id, Request::GetCrl(which), None, signer, rng)
     }
 
-    /// Relays a request that a [`Server`](crate::server::Server) opened to this client's CA,
-    /// as a registration authority does: a new pkiMessage with the request's transaction ID
-    /// and content, signed by `signer` (the RA) and encrypted to this client's recipient.
+    /// Checks and interprets the HTTP reply to `tx`: its status, `Content-Type` (when the
+    /// HTTP client gives one) and body, as [`Capabilities::from_http`] takes GetCACaps.
     ///
-    /// - PKCSReq: a PKCSReq with the same CSR, unchanged (its signature is the device's, so
-    ///   its challenge password cannot be replaced; the RA's signature is what the CA can
-    ///   authorise instead).
-    /// - RenewalReq: a RenewalReq when the CA advertises `Renewal`, a PKCSReq otherwise, as
-    ///   [`Client::renew`] does.
-    /// - GetCert and GetCRL: the same IssuerAndSerialNumber.
-    ///
-    /// The reply is encrypted to `signer`: read it with [`Client::handle`] and the RA's key,
-    /// then answer the device with [`Server::reply`](crate::server::Server::reply) and the
-    /// [`Decision`](crate::server::Decision) made from the [`Outcome`].
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] for a CertPoll: it names no key, so poll the CA with
-    /// [`Client::poll`] and the [`Transaction`] this method returned for the original
-    /// request. Errors from [`envelope::seal`].
-    pub fn relay(
-        &self,
-        request: &PkiRequest,
-        signer: &dyn Signer,
-        rng: &mut dyn SecureRandom,
-    ) -> Result<(Request, Transaction), Error> {
-        let id = request.transaction_id().clone();
-        let (body, purpose) = match request.kind() {
-            RequestKind::Enroll(csr) => (MessageBody::PkcsReq(csr.clone()), Purpose::enroll(csr)),
-            RequestKind::Renew(csr) => (self.renewal_body(csr), Purpose::enroll(csr)),
-            RequestKind::GetCert(which) => (
-                MessageBody::GetCert(which.clone()),
-                Purpose::GetCert(which.clone()),
-            ),
-            RequestKind::GetCrl(which) => (
-                MessageBody::GetCrl(which.clone()),
-                Purpose::GetCrl(which.clone()),
-            ),
-            _ => return Err(Error::InvalidInput),
-        };
-        self.seal_request(id, body, purpose, signer, rng)
-    }
-
-    /// Checks and interprets the CertRep that answered `tx`.
-    ///
-    /// In order: the reply is a CertRep; it is signed by one of the CA's certificates (found in
+    /// In order: the status is 200 (anything else is [`Error::HttpStatus`], 503 included: the
+    /// server asks to retry later); the content type is not a `text/...` error page
+    /// ([`Error::ContentTypeMismatch`]; others are not checked, servers mislabel
+    /// pkiMessages); the body is a CertRep; it is signed by one of the CA's certificates (found in
     /// the reply or among those the client was built with); its transaction ID and
     /// `recipientNonce` match `tx`; only then is the envelope decrypted with `decryptor` (the
     /// key that signed the request). The issued certificate is picked by its public key.
@@ -465,18 +432,24 @@ impl Client {
     pub fn handle(
         &self,
         tx: &Transaction,
+        status: u16,
+        content_type: Option<&str>,
         response: &[u8],
         decryptor: &dyn Decryptor,
         rng: &mut dyn SecureRandom,
     ) -> Result<Outcome, Error> {
+        if status != 200 {
+            return Err(Error::HttpStatus(status));
+        }
+        if content_type.is_some_and(|t| t.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("text/")))
+        {
+            return Err(Error::ContentTypeMismatch);
+        }
         let trusted = &self.trusted;
-        let opts = OpenOptions {
-            limits: self.options.limits,
-            extra_certificates: trusted,
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: self.options.allow_legacy,
-            ..OpenOptions::DEFAULT
-        };
+        let opts = OpenOptions::DEFAULT
+            .with_limits(self.options.limits)
+            .with_extra_certificates(trusted)
+            .with_legacy(self.options.policy.legacy);
         let parsed = envelope::parse(response, &opts)?;
         if parsed.message_type() != MessageType::CertRep {
             return Err(Error::Mismatch);
@@ -500,8 +473,9 @@ impl Client {
         Ok(match rep {
             CertRep::Pending => Outcome::Pending,
             CertRep::Failure { info, text } => Outcome::Rejected { info, text },
-            CertRep::Success(certs) => match &tx.purpose {
-                Purpose::Enroll { public_key, .. } => {
+            CertRep::Success(certs) => match &tx.request {
+                Request::PkcsReq(csr) | Request::RenewalReq(csr) => {
+                    let public_key = csr.public_key();
                     let mut chain = certs.certificates;
                     // Both sides are decoded DER: equal structures are equal encodings.
                     let pos = chain
@@ -511,199 +485,12 @@ impl Client {
                     let certificate = chain.remove(pos);
                     Outcome::Issued { certificate, chain }
                 }
-                Purpose::GetCert(_) => Outcome::Certificates(certs.certificates),
-                Purpose::GetCrl(_) => Outcome::Crls(certs.crls),
+                // A transaction rebuilt around a CertPoll names no key to pick by.
+                Request::GetCert(_) | Request::CertPoll(_) => {
+                    Outcome::Certificates(certs.certificates)
+                }
+                Request::GetCrl(_) => Outcome::Crls(certs.crls),
             },
         })
-    }
-}
-
-#[cfg(all(test, feature = "rustcrypto"))]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic)]
-
-    extern crate std;
-
-    use alloc::{format, vec};
-
-    use super::*;
-    use crate::builder;
-    use crate::crypto::{DigestAlgorithm, SignatureAlgorithm};
-    use crate::provider::rustcrypto::{PROVIDER, RsaKey};
-    use crate::server::{Incoming, Server};
-
-    fn data(name: &str) -> Vec<u8> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data")
-            .join(name);
-        std::fs::read(path).unwrap()
-    }
-
-    fn key(name: &str) -> RsaKey {
-        let cert = Certificate::from_pem(&data(&format!("{name}.cert.pem"))).unwrap();
-        RsaKey::from_pem(&data(&format!("{name}.pkcs8.pem")), cert).unwrap()
-    }
-
-    /// Opens `request` with the server of `key` (as the RA and the CA do).
-    fn open(key: &RsaKey, request: &Request) -> PkiRequest {
-        let server = Server::new(
-            key.clone(),
-            key.clone(),
-            vec![key.certificate().clone()],
-            Capabilities::rfc8894_server(),
-            PROVIDER,
-        );
-        let mut rng = getrandom::SysRng;
-        match server.handle(
-            request.method.as_str(),
-            &request.path_and_query,
-            &request.body,
-            &mut rng,
-        ) {
-            Incoming::Request(r) => *r,
-            other => panic!("not opened: {other:?}"),
-        }
-    }
-
-    fn client_for(key: &RsaKey, caps: Capabilities) -> Client {
-        let cert = key.certificate().clone();
-        Client::new(
-            cert.clone(),
-            vec![cert],
-            caps,
-            PROVIDER,
-            ClientOptions::default(),
-        )
-        .unwrap()
-    }
-
-    struct Setup {
-        ra: RsaKey,
-        ca: RsaKey,
-        device: RsaKey,
-        csr: Csr,
-    }
-
-    fn setup() -> Setup {
-        let device = key("client2048");
-        let sha256 = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
-        let csr = builder::csr(
-            device.certificate().subject(),
-            device.certificate().subject_public_key_info(),
-            Some("device-secret"),
-            &[],
-            sha256,
-            &mut |m| device.sign(m),
-        )
-        .unwrap();
-        Setup {
-            ra: key("rsa2048"),
-            ca: key("ra2048"),
-            device,
-            csr,
-        }
-    }
-
-    #[test]
-    fn relay_keeps_the_transaction_id_and_the_csr_and_signs_as_the_ra() {
-        let s = setup();
-        let mut rng = getrandom::SysRng;
-        let to_ra = client_for(&s.ra, Capabilities::rfc8894_server());
-        let (request, device_tx) = to_ra.enroll(&s.csr, &s.device, &mut rng).unwrap();
-        let at_ra = open(&s.ra, &request);
-
-        let upstream = client_for(&s.ca, Capabilities::rfc8894_server());
-        let (forward, tx) = upstream.relay(&at_ra, &s.ra, &mut rng).unwrap();
-        assert_eq!(tx.transaction_id(), device_tx.transaction_id());
-        assert_eq!(tx.message_type(), MessageType::PkcsReq);
-        assert_ne!(tx.sender_nonce(), device_tx.sender_nonce());
-        assert_eq!(tx.purpose(), device_tx.purpose());
-
-        let at_ca = open(&s.ca, &forward);
-        assert_eq!(at_ca.transaction_id(), device_tx.transaction_id());
-        assert_eq!(at_ca.message_type(), MessageType::PkcsReq);
-        assert_eq!(at_ca.csr().unwrap().as_der(), s.csr.as_der());
-        assert_eq!(at_ca.challenge_password().as_deref(), Some("device-secret"));
-        assert_eq!(at_ca.signer_certificate(), s.ra.certificate());
-    }
-
-    #[test]
-    fn relay_of_a_renewal_follows_the_upstream_capabilities() {
-        let s = setup();
-        let mut rng = getrandom::SysRng;
-        let to_ra = client_for(&s.ra, Capabilities::rfc8894_server());
-        let (request, _) = to_ra.renew(&s.csr, &s.device, &mut rng).unwrap();
-        let at_ra = open(&s.ra, &request);
-        assert_eq!(at_ra.message_type(), MessageType::RenewalReq);
-
-        let renewal = client_for(&s.ca, Capabilities::rfc8894_server());
-        let (forward, tx) = renewal.relay(&at_ra, &s.ra, &mut rng).unwrap();
-        assert_eq!(tx.message_type(), MessageType::RenewalReq);
-        assert_eq!(
-            open(&s.ca, &forward).message_type(),
-            MessageType::RenewalReq
-        );
-
-        let mut caps = Capabilities::rfc8894_server();
-        caps.remove(&crate::caps::Capability::Renewal);
-        let no_renewal = client_for(&s.ca, caps);
-        let (forward, tx) = no_renewal.relay(&at_ra, &s.ra, &mut rng).unwrap();
-        assert_eq!(tx.message_type(), MessageType::PkcsReq);
-        let at_ca = open(&s.ca, &forward);
-        assert_eq!(at_ca.message_type(), MessageType::PkcsReq);
-        assert_eq!(at_ca.csr().unwrap().as_der(), s.csr.as_der());
-    }
-
-    #[test]
-    fn relay_of_get_cert_and_get_crl_and_poll() {
-        let s = setup();
-        let mut rng = getrandom::SysRng;
-        let to_ra = client_for(&s.ra, Capabilities::rfc8894_server());
-        let upstream = client_for(&s.ca, Capabilities::rfc8894_server());
-        let which = IssuerAndSerialNumber::for_certificate(s.device.certificate()).unwrap();
-
-        let (request, device_tx) = to_ra.get_cert(which.clone(), &s.device, &mut rng).unwrap();
-        let (forward, tx) = upstream
-            .relay(&open(&s.ra, &request), &s.ra, &mut rng)
-            .unwrap();
-        assert_eq!(tx.purpose(), &Purpose::GetCert(which.clone()));
-        assert_eq!(tx.transaction_id(), device_tx.transaction_id());
-        let at_ca = open(&s.ca, &forward);
-        assert_eq!(at_ca.kind(), &RequestKind::GetCert(which.clone()));
-
-        let (request, _) = to_ra.get_crl(which.clone(), &s.device, &mut rng).unwrap();
-        let (forward, tx) = upstream
-            .relay(&open(&s.ra, &request), &s.ra, &mut rng)
-            .unwrap();
-        assert_eq!(tx.purpose(), &Purpose::GetCrl(which.clone()));
-        assert_eq!(open(&s.ca, &forward).kind(), &RequestKind::GetCrl(which));
-
-        // A CertPoll names no key: the RA polls with the stored transaction instead.
-        let (_, enroll_tx) = to_ra.enroll(&s.csr, &s.device, &mut rng).unwrap();
-        let (request, _) = to_ra.poll(&enroll_tx, &s.device, &mut rng).unwrap();
-        assert!(matches!(
-            upstream.relay(&open(&s.ra, &request), &s.ra, &mut rng),
-            Err(Error::InvalidInput)
-        ));
-    }
-
-    #[test]
-    fn a_rebuilt_transaction_polls_like_the_original() {
-        let s = setup();
-        let mut rng = getrandom::SysRng;
-        let upstream = client_for(&s.ca, Capabilities::rfc8894_server());
-        let (_, tx) = upstream.enroll(&s.csr, &s.ra, &mut rng).unwrap();
-        let rebuilt = Transaction::new(
-            tx.transaction_id().clone(),
-            *tx.sender_nonce(),
-            tx.message_type(),
-            tx.purpose().clone(),
-        );
-        assert_eq!(rebuilt, tx);
-        let (poll, poll_tx) = upstream.poll(&rebuilt, &s.ra, &mut rng).unwrap();
-        assert_eq!(poll_tx.transaction_id(), tx.transaction_id());
-        let at_ca = open(&s.ca, &poll);
-        assert_eq!(at_ca.message_type(), MessageType::CertPoll);
-        assert_eq!(at_ca.transaction_id(), tx.transaction_id());
     }
 }

@@ -19,343 +19,18 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use der::asn1::{AnyRef, ObjectIdentifier};
-use spki::{AlgorithmIdentifierOwned, AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
+use spki::SubjectPublicKeyInfoRef;
 use zeroize::Zeroizing;
 
 use crate::cert::Certificate;
-use crate::oid;
 
-/// A digest algorithm.
-#[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
-#[non_exhaustive]
-pub enum DigestAlgorithm {
-    /// MD5. RFC 8894 forbids it; old Cisco IOS and OpenSCEP still send it.
-    #[cfg(feature = "insecure-legacy")]
-    Md5,
-    /// SHA-1.
-    Sha1,
-    /// SHA-224.
-    Sha224,
-    /// SHA-256 (the RFC 8894 default).
-    Sha256,
-    /// SHA-384.
-    Sha384,
-    /// SHA-512.
-    Sha512,
-}
+mod alg;
+mod verify;
 
-impl DigestAlgorithm {
-    /// The algorithm's OID.
-    pub const fn oid(self) -> ObjectIdentifier {
-        match self {
-            #[cfg(feature = "insecure-legacy")]
-            Self::Md5 => oid::MD5,
-            Self::Sha1 => oid::SHA1,
-            Self::Sha224 => oid::SHA224,
-            Self::Sha256 => oid::SHA256,
-            Self::Sha384 => oid::SHA384,
-            Self::Sha512 => oid::SHA512,
-        }
-    }
-
-    /// Length of the digest in bytes.
-    pub const fn output_len(self) -> usize {
-        match self {
-            #[cfg(feature = "insecure-legacy")]
-            Self::Md5 => 16,
-            Self::Sha1 => 20,
-            Self::Sha224 => 28,
-            Self::Sha256 => 32,
-            Self::Sha384 => 48,
-            Self::Sha512 => 64,
-        }
-    }
-
-    /// Whether RFC 8894 forbids the algorithm (MD5).
-    pub const fn is_legacy(self) -> bool {
-        match self {
-            #[cfg(feature = "insecure-legacy")]
-            Self::Md5 => true,
-            _ => false,
-        }
-    }
-
-    /// Looks an OID up. Unknown OIDs, and MD5 without the `insecure-legacy` feature, give
-    /// `None`.
-    pub fn from_oid(oid: &ObjectIdentifier) -> Option<Self> {
-        Some(match *oid {
-            #[cfg(feature = "insecure-legacy")]
-            oid::MD5 => Self::Md5,
-            oid::SHA1 => Self::Sha1,
-            oid::SHA224 => Self::Sha224,
-            oid::SHA256 => Self::Sha256,
-            oid::SHA384 => Self::Sha384,
-            oid::SHA512 => Self::Sha512,
-            _ => return None,
-        })
-    }
-
-    /// The `AlgorithmIdentifier` we emit: the OID with absent parameters (RFC 5754 §2).
-    pub fn to_algorithm_identifier(self) -> AlgorithmIdentifierOwned {
-        AlgorithmIdentifierOwned {
-            oid: self.oid(),
-            parameters: None,
-        }
-    }
-
-    /// The DER `DigestInfo` prefix (RFC 8017 §9.2 note 1) for this digest, for key holders that
-    /// sign a pre-computed hash.
-    pub const fn digest_info_prefix(self) -> &'static [u8] {
-        match self {
-            #[cfg(feature = "insecure-legacy")]
-            Self::Md5 => &[
-                0x30, 0x20, 0x30, 0x0c, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05,
-                0x05, 0x00, 0x04, 0x10,
-            ],
-            Self::Sha1 => &[
-                0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
-                0x14,
-            ],
-            Self::Sha224 => &[
-                0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x04, 0x05, 0x00, 0x04, 0x1c,
-            ],
-            Self::Sha256 => &[
-                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x01, 0x05, 0x00, 0x04, 0x20,
-            ],
-            Self::Sha384 => &[
-                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x02, 0x05, 0x00, 0x04, 0x30,
-            ],
-            Self::Sha512 => &[
-                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x03, 0x05, 0x00, 0x04, 0x40,
-            ],
-        }
-    }
-}
-
-/// Builds the PKCS #1 `DigestInfo` for `hash`, for a digest-only device that pads and signs
-/// itself.
-pub fn digest_info(alg: DigestAlgorithm, hash: &[u8]) -> Vec<u8> {
-    let prefix = alg.digest_info_prefix();
-    let mut out = Vec::with_capacity(prefix.len() + hash.len());
-    out.extend_from_slice(prefix);
-    out.extend_from_slice(hash);
-    out
-}
-
-/// A signature algorithm.
-#[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
-#[non_exhaustive]
-pub enum SignatureAlgorithm {
-    /// RSASSA-PKCS1-v1_5 with the given digest.
-    RsaPkcs1v15(DigestAlgorithm),
-}
-
-impl SignatureAlgorithm {
-    /// The digest the signature is computed with.
-    pub const fn digest(self) -> DigestAlgorithm {
-        match self {
-            Self::RsaPkcs1v15(d) => d,
-        }
-    }
-
-    /// The `<digest>WithRSAEncryption` OID.
-    pub const fn oid(self) -> ObjectIdentifier {
-        match self {
-            Self::RsaPkcs1v15(d) => match d {
-                #[cfg(feature = "insecure-legacy")]
-                DigestAlgorithm::Md5 => oid::MD5_WITH_RSA,
-                DigestAlgorithm::Sha1 => oid::SHA1_WITH_RSA,
-                DigestAlgorithm::Sha224 => oid::SHA224_WITH_RSA,
-                DigestAlgorithm::Sha256 => oid::SHA256_WITH_RSA,
-                DigestAlgorithm::Sha384 => oid::SHA384_WITH_RSA,
-                DigestAlgorithm::Sha512 => oid::SHA512_WITH_RSA,
-            },
-        }
-    }
-
-    /// The `AlgorithmIdentifier` we emit (parameters NULL, RFC 4055 §5).
-    pub fn to_algorithm_identifier(self) -> AlgorithmIdentifierOwned {
-        AlgorithmIdentifierOwned {
-            oid: self.oid(),
-            parameters: Some(der::Any::null()),
-        }
-    }
-
-    /// Interprets a SignerInfo's `signatureAlgorithm`, given its `digestAlgorithm`.
-    ///
-    /// Accepts `rsaEncryption` (the common PKCS #7 quirk, taking the digest from the
-    /// SignerInfo) and the `<digest>WithRSAEncryption` OIDs with absent or NULL parameters. A
-    /// combined OID whose digest disagrees with `digest` is refused.
-    pub fn from_signer_info(
-        alg: &AlgorithmIdentifierRef<'_>,
-        digest: DigestAlgorithm,
-    ) -> Option<Self> {
-        if !params_absent_or_null(alg.parameters) {
-            return None;
-        }
-        Self::from_oid_with_digest(&alg.oid, digest)
-    }
-
-    /// The signature algorithm named by `oid` in a SignerInfo whose digest is `digest`:
-    /// `rsaEncryption` takes the digest; a combined OID must agree with it.
-    pub(crate) fn from_oid_with_digest(
-        oid: &ObjectIdentifier,
-        digest: DigestAlgorithm,
-    ) -> Option<Self> {
-        if *oid == oid::RSA_ENCRYPTION {
-            return Some(Self::RsaPkcs1v15(digest));
-        }
-        (rsa_signature_digest(oid)? == digest).then_some(Self::RsaPkcs1v15(digest))
-    }
-}
-
-/// The digest of a `<digest>WithRSAEncryption` OID.
-fn rsa_signature_digest(oid: &ObjectIdentifier) -> Option<DigestAlgorithm> {
-    Some(match *oid {
-        #[cfg(feature = "insecure-legacy")]
-        oid::MD5_WITH_RSA => DigestAlgorithm::Md5,
-        oid::SHA1_WITH_RSA => DigestAlgorithm::Sha1,
-        oid::SHA224_WITH_RSA => DigestAlgorithm::Sha224,
-        oid::SHA256_WITH_RSA => DigestAlgorithm::Sha256,
-        oid::SHA384_WITH_RSA => DigestAlgorithm::Sha384,
-        oid::SHA512_WITH_RSA => DigestAlgorithm::Sha512,
-        _ => return None,
-    })
-}
-
-impl SignatureAlgorithm {
-    /// Interprets an X.509 or PKCS #10 `signatureAlgorithm` (a combined OID with absent or
-    /// NULL parameters).
-    ///
-    /// # Errors
-    /// [`Error::UnsupportedAlgorithm`](crate::Error::UnsupportedAlgorithm) otherwise.
-    pub fn from_x509(alg: &AlgorithmIdentifierOwned) -> Result<Self, crate::Error> {
-        let unsupported =
-            crate::Error::UnsupportedAlgorithm(crate::error::AlgorithmKind::Signature);
-        if alg.parameters.as_ref().is_some_and(|p| !p.is_null()) {
-            return Err(unsupported);
-        }
-        rsa_signature_digest(&alg.oid)
-            .map(Self::RsaPkcs1v15)
-            .ok_or(unsupported)
-    }
-}
-
-pub(crate) fn params_absent_or_null(p: Option<AnyRef<'_>>) -> bool {
-    match p {
-        None => true,
-        Some(any) => any.is_null(),
-    }
-}
-
-/// A key transport (key encryption) algorithm for `KeyTransRecipientInfo`.
-#[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
-#[non_exhaustive]
-pub enum KeyTransport {
-    /// RSAES-PKCS1-v1_5 (`rsaEncryption`).
-    RsaPkcs1v15,
-    /// RSAES-OAEP (RFC 8017) with an empty label.
-    RsaOaep {
-        /// The hash function (RFC 4055 default: SHA-1).
-        hash: DigestAlgorithm,
-        /// The hash of the MGF1 mask generation function (RFC 4055 default: SHA-1).
-        mgf1: DigestAlgorithm,
-    },
-}
-
-impl KeyTransport {
-    /// RSAES-OAEP with SHA-1 for both hash and MGF1 (the RFC 4055 defaults; Windows sends this).
-    pub const OAEP_SHA1: Self = Self::RsaOaep {
-        hash: DigestAlgorithm::Sha1,
-        mgf1: DigestAlgorithm::Sha1,
-    };
-    /// RSAES-OAEP with SHA-256 for both hash and MGF1.
-    pub const OAEP_SHA256: Self = Self::RsaOaep {
-        hash: DigestAlgorithm::Sha256,
-        mgf1: DigestAlgorithm::Sha256,
-    };
-}
-
-/// A content-encryption algorithm for `EncryptedContentInfo`.
-#[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
-#[non_exhaustive]
-pub enum ContentEncryption {
-    /// Single DES-CBC. RFC 8894 forbids it; micromdm's server and old Cisco devices use it.
-    #[cfg(feature = "insecure-legacy")]
-    DesCbc,
-    /// Triple DES (DES-EDE3-CBC).
-    DesEde3Cbc,
-    /// AES-128-CBC (the RFC 8894 default).
-    Aes128Cbc,
-    /// AES-192-CBC.
-    Aes192Cbc,
-    /// AES-256-CBC.
-    Aes256Cbc,
-}
-
-impl ContentEncryption {
-    /// The algorithm's OID.
-    pub const fn oid(self) -> ObjectIdentifier {
-        match self {
-            #[cfg(feature = "insecure-legacy")]
-            Self::DesCbc => oid::DES_CBC,
-            Self::DesEde3Cbc => oid::DES_EDE3_CBC,
-            Self::Aes128Cbc => oid::AES128_CBC,
-            Self::Aes192Cbc => oid::AES192_CBC,
-            Self::Aes256Cbc => oid::AES256_CBC,
-        }
-    }
-
-    /// Looks an OID up. Unknown OIDs, and single DES without the `insecure-legacy` feature, give
-    /// `None`.
-    pub fn from_oid(oid: &ObjectIdentifier) -> Option<Self> {
-        Some(match *oid {
-            #[cfg(feature = "insecure-legacy")]
-            oid::DES_CBC => Self::DesCbc,
-            oid::DES_EDE3_CBC => Self::DesEde3Cbc,
-            oid::AES128_CBC => Self::Aes128Cbc,
-            oid::AES192_CBC => Self::Aes192Cbc,
-            oid::AES256_CBC => Self::Aes256Cbc,
-            _ => return None,
-        })
-    }
-
-    /// Key length in bytes.
-    pub const fn key_len(self) -> usize {
-        match self {
-            #[cfg(feature = "insecure-legacy")]
-            Self::DesCbc => 8,
-            Self::DesEde3Cbc => 24,
-            Self::Aes128Cbc => 16,
-            Self::Aes192Cbc => 24,
-            Self::Aes256Cbc => 32,
-        }
-    }
-
-    /// Block (and IV) length in bytes.
-    pub const fn block_len(self) -> usize {
-        match self {
-            #[cfg(feature = "insecure-legacy")]
-            Self::DesCbc => 8,
-            Self::DesEde3Cbc => 8,
-            Self::Aes128Cbc | Self::Aes192Cbc | Self::Aes256Cbc => 16,
-        }
-    }
-
-    /// Whether RFC 8894 forbids the algorithm (single DES).
-    pub const fn is_legacy(self) -> bool {
-        match self {
-            #[cfg(feature = "insecure-legacy")]
-            Self::DesCbc => true,
-            _ => false,
-        }
-    }
-}
+pub use alg::{
+    ContentEncryption, DigestAlgorithm, KeyTransport, Legacy, SignatureAlgorithm, digest_info,
+};
+pub(crate) use alg::{params_absent_or_null, rsa_modulus_bits};
 
 /// A digest value held inline (no allocation), up to 64 bytes.
 #[derive(Clone, Copy, Eq, PartialEq)]
@@ -493,6 +168,22 @@ pub trait Signer {
     /// # Errors
     /// [`CryptoError`] when the key or device fails.
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError>;
+
+    /// Signs `message` with `alg` instead of [`signature_algorithm`](Self::signature_algorithm):
+    /// what a client asks for when the CA's capabilities negotiated another digest (sealing
+    /// never silently signs with a digest other than the negotiated one). The default signs
+    /// with its own algorithm only and refuses any other.
+    ///
+    /// # Errors
+    /// [`CryptoError::UnsupportedAlgorithm`] for an algorithm the key holder cannot use; as
+    /// [`sign`](Self::sign) otherwise.
+    fn sign_with(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if alg == self.signature_algorithm() {
+            self.sign(message)
+        } else {
+            Err(CryptoError::UnsupportedAlgorithm)
+        }
+    }
 }
 
 /// A key holder that decrypts content-encryption keys sent to it.
@@ -518,31 +209,44 @@ pub trait Decryptor {
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError>;
 }
 
-impl<T: Signer + ?Sized> Signer for &T {
-    fn certificate(&self) -> &Certificate {
-        (**self).certificate()
-    }
-    fn signature_algorithm(&self) -> SignatureAlgorithm {
-        (**self).signature_algorithm()
-    }
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        (**self).sign(message)
-    }
+/// Forwarding impls, so that a shared key holder (a `&T`, a `Box<T>`, an `Arc<T>` of an HSM
+/// handle in an async server) is a key holder without a newtype.
+macro_rules! forward_key_holder {
+    ($($ptr:ty),*) => {$(
+        impl<T: Signer + ?Sized> Signer for $ptr {
+            fn certificate(&self) -> &Certificate {
+                (**self).certificate()
+            }
+            fn signature_algorithm(&self) -> SignatureAlgorithm {
+                (**self).signature_algorithm()
+            }
+            fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+                (**self).sign(message)
+            }
+            fn sign_with(
+                &self,
+                alg: SignatureAlgorithm,
+                message: &[u8],
+            ) -> Result<Vec<u8>, CryptoError> {
+                (**self).sign_with(alg, message)
+            }
+        }
+        impl<T: Decryptor + ?Sized> Decryptor for $ptr {
+            fn certificate(&self) -> &Certificate {
+                (**self).certificate()
+            }
+            fn decrypt_key(
+                &self,
+                alg: KeyTransport,
+                encrypted_key: &[u8],
+                key_len: usize,
+            ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+                (**self).decrypt_key(alg, encrypted_key, key_len)
+            }
+        }
+    )*};
 }
-
-impl<T: Decryptor + ?Sized> Decryptor for &T {
-    fn certificate(&self) -> &Certificate {
-        (**self).certificate()
-    }
-    fn decrypt_key(
-        &self,
-        alg: KeyTransport,
-        encrypted_key: &[u8],
-        key_len: usize,
-    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        (**self).decrypt_key(alg, encrypted_key, key_len)
-    }
-}
+forward_key_holder!(&T, alloc::boxed::Box<T>, alloc::sync::Arc<T>);
 
 /// Message digests.
 pub trait Digests: fmt::Debug + Send + Sync {

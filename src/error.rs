@@ -68,7 +68,7 @@ pub enum Attribute {
     TransactionId,
 }
 
-/// A configurable limit (see [`Limits`](crate::envelope::Limits)).
+/// A configurable limit (see [`Limits`](crate::limits::Limits)).
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
 #[non_exhaustive]
 pub enum Limit {
@@ -150,6 +150,14 @@ pub enum Error {
     Crypto(CryptoError),
     /// DER encoding of an outgoing message failed.
     Encode,
+    /// A run-time opt-in to single DES and MD5 ([`Legacy::allow`](crate::crypto::Legacy::allow))
+    /// in a build without the `insecure-legacy` feature.
+    LegacyNotCompiled,
+    /// A reply came with this HTTP status instead of 200 (503: the server asks to retry later).
+    HttpStatus(u16),
+    /// A reply's `Content-Type` is not one the operation can have (a `text/...` error page
+    /// with status 200).
+    ContentTypeMismatch,
 }
 
 impl Error {
@@ -172,7 +180,10 @@ impl Error {
             | Self::UnexpectedContent
             | Self::InvalidInput
             | Self::Crypto(_)
-            | Self::Encode => FailInfo::BadRequest,
+            | Self::Encode
+            | Self::LegacyNotCompiled
+            | Self::HttpStatus(_)
+            | Self::ContentTypeMismatch => FailInfo::BadRequest,
         }
     }
 }
@@ -215,6 +226,11 @@ impl fmt::Display for Error {
             Self::InvalidInput => f.write_str("invalid input value"),
             Self::Crypto(e) => write!(f, "crypto: {e}"),
             Self::Encode => f.write_str("DER encoding failed"),
+            Self::LegacyNotCompiled => {
+                f.write_str("single DES and MD5 need the insecure-legacy feature")
+            }
+            Self::HttpStatus(s) => write!(f, "HTTP status {s}"),
+            Self::ContentTypeMismatch => f.write_str("unexpected HTTP Content-Type"),
         }
     }
 }

@@ -117,18 +117,20 @@
 //!   needs [the `insecure-legacy` feature](#the-insecure-legacy-trade-off). Advertise `AES` or
 //!   `DES3` and current releases use them.
 //! - **The CA certificate in the CertRep.** The Cisco VPN client wants the CA certificate in
-//!   the CertRep next to the issued one (some Juniper devices want it absent): the
-//!   certificates you put in [`Decision::Issue`] after the issued one are what it gets.
+//!   the CertRep next to the issued one (some Juniper devices want it absent): the `chain` of
+//!   [`Decision::Issued`] is what it gets.
 //! - Cisco PIX pads its messages with zero octets after the end; they are ignored.
 //!
 //! # The `insecure-legacy` trade-off
 //!
 //! RFC 8894 §2.9 forbids single DES and MD5, and the crate refuses both unless it is built
-//! with the `insecure-legacy` feature **and** each use opts in at run time
-//! ([`ClientOptions`]`::allow_legacy`, [`ServerOptions`]`::allow_legacy`,
-//! [`OpenOptions`](crate::envelope::OpenOptions)`::allow_legacy`, and the client
-//! [`Policy`](crate::caps::Policy)`::allow_legacy` that picks DES when a CA advertises no
-//! cipher).
+//! with the `insecure-legacy` feature **and** the application opts in at run time with one
+//! [`Legacy`](crate::crypto::Legacy) value: `Legacy::allow()?`, which is an error in a build
+//! without the feature. A client takes it in its [`Policy`](crate::caps::Policy)`::legacy`
+//! (which also picks DES when a CA advertises no cipher, and governs sealing requests and
+//! opening replies), a server in [`ServerOptions`]`::legacy`, the envelope functions in
+//! [`OpenOptions`](crate::envelope::OpenOptions)`::legacy` and
+//! [`SealOptions`](crate::envelope::SealOptions)`::legacy`.
 //!
 //! What you give up by turning it on: a 56-bit DES key can be searched exhaustively, and the
 //! envelope it protects holds the challenge password, so anyone who records a request can
@@ -156,7 +158,7 @@
 //!    CSR's self-signature and the envelope are checked before your code sees a
 //!    [`PkiRequest`](crate::server::PkiRequest).
 //! 2. Your policy decides: the challenge, the subject and SANs against your inventory, the
-//!    key size. A rejection becomes [`Decision::Reject`] and never reaches the CA.
+//!    key size. A rejection becomes [`Decision::Rejected`] and never reaches the CA.
 //! 3. An approved request goes upstream with [`Client::relay`]: the device's CSR *unchanged*
 //!    (it is signed by the device's key, so its challenge password cannot be replaced) and
 //!    the device's transaction ID, in a new PKCSReq (or RenewalReq) that the RA signs with its
@@ -167,7 +169,7 @@
 //! 4. The CA's CertRep is encrypted to the RA (the signer of the upstream request).
 //!    [`Client::handle`] verifies it and picks the issued certificate by the device's public
 //!    key; `Decision::from(outcome)` turns the CA's answer into the device's
-//!    ([`Decision::Issue`], [`Decision::Pending`], [`Decision::Reject`] with the CA's
+//!    ([`Decision::Issued`], [`Decision::Pending`], [`Decision::Rejected`] with the CA's
 //!    failInfo), and [`Server::reply`] encrypts it to the device. When the device polls (a
 //!    CertPoll with the same transaction ID, or the same PKCSReq again), the RA polls the CA
 //!    with [`Client::poll`] and the stored upstream transaction.
@@ -203,7 +205,8 @@
 //! ```
 //! use scep::builder::{self, CertificateTemplate};
 //! use scep::caps::Capabilities;
-//! use scep::client::{Client, ClientOptions, Outcome};
+//! use scep::ca_certs::CaCertificates;
+//! use scep::client::{Client, Outcome};
 //! use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
 //! use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 //! use scep::server::{Decision, Incoming, Server, challenge_matches};
@@ -223,8 +226,7 @@
 //! let ra_key = RsaKey::from_pem(&pem("rsa2048.pkcs8.pem"), ra_cert.clone())?;
 //! let ra = Server::new(ra_key.clone(), ra_key.clone(),
 //!                      vec![ra_cert.clone(), ca_cert.clone()], caps(), PROVIDER);
-//! let upstream = Client::new(ca_cert.clone(), vec![ca_cert.clone()], caps(), PROVIDER,
-//!                            ClientOptions::default())?;
+//! let upstream = Client::new(CaCertificates::new(vec![ca_cert.clone()])?, caps(), PROVIDER)?;
 //!
 //! // A device enrolls with the RA.
 //! let device = RsaKey::from_pem(&pem("client2048.pkcs8.pem"),
@@ -232,8 +234,8 @@
 //! let csr = builder::csr(device.certificate().subject(),
 //!                        device.certificate().subject_public_key_info(),
 //!                        Some("s3cret"), &[], sha256, &mut |m| device.sign(m))?;
-//! let to_ra = Client::new(ra_cert.clone(), vec![ra_cert.clone(), ca_cert.clone()], caps(),
-//!                         PROVIDER, ClientOptions::default())?;
+//! let to_ra = Client::new(CaCertificates::new(vec![ra_cert.clone(), ca_cert.clone()])?, caps(),
+//!                         PROVIDER)?;
 //! let (request, device_tx) = to_ra.enroll(&csr, &device, &mut rng)?;
 //!
 //! // 1-2. The RA opens the request and applies its policy.
@@ -262,14 +264,14 @@
 //! };
 //! let issued = builder::certificate(&template, Some(&ca_cert), sha256,
 //!                                   &mut |tbs| ca_key.sign(tbs), &PROVIDER)?;
-//! let ca_reply = ca.reply(&at_ca, Decision::Issue(vec![issued, ca_cert.clone()]), &mut rng)?;
+//! let ca_reply = ca.reply(&at_ca, Decision::Issued { certificate: issued, chain: vec![ca_cert.clone()] }, &mut rng)?;
 //!
 //! // 4. The RA reads the CA's reply and answers the device.
-//! let outcome = upstream.handle(&upstream_tx, &ca_reply.body, &ra_key, &mut rng)?;
+//! let outcome = upstream.handle(&upstream_tx, ca_reply.status, Some(ca_reply.content_type), &ca_reply.body, &ra_key, &mut rng)?;
 //! assert!(matches!(outcome, Outcome::Issued { .. }));
 //! let reply = ra.reply(&at_ra, Decision::from(outcome), &mut rng)?;
 //!
-//! let Outcome::Issued { certificate, .. } = to_ra.handle(&device_tx, &reply.body, &device, &mut rng)?
+//! let Outcome::Issued { certificate, .. } = to_ra.handle(&device_tx, reply.status, Some(&*reply.content_type), &reply.body, &device, &mut rng)?
 //! else { unreachable!() };
 //! assert_eq!(certificate.subject(), csr.subject());
 //! assert_eq!(certificate.issuer(), ca_cert.subject());
@@ -305,8 +307,8 @@
 //! [`Server::reply`]: crate::server::Server::reply
 //! [`ServerOptions`]: crate::server::ServerOptions
 //! [`Decision`]: crate::server::Decision
-//! [`Decision::Issue`]: crate::server::Decision::Issue
-//! [`Decision::Reject`]: crate::server::Decision::Reject
+//! [`Decision::Issued`]: crate::server::Decision::Issued
+//! [`Decision::Rejected`]: crate::server::Decision::Rejected
 //! [`Decision::Pending`]: crate::server::Decision::Pending
 //! [`Client`]: crate::client::Client
 //! [`Client::new`]: crate::client::Client::new

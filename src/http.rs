@@ -3,16 +3,16 @@
 //!
 //! # Client side
 //!
-//! [`Request`] builders give the method, the request target (path and query), the content type
+//! [`HttpRequest`] builders give the method, the request target (path and query), the content type
 //! and the body of each SCEP request:
 //!
 //! ```
-//! use scep::http::{Method, Request, DEFAULT_PATH};
+//! use scep::http::{Method, HttpRequest, DEFAULT_PATH};
 //!
-//! let caps = Request::get_ca_caps(DEFAULT_PATH, None);
+//! let caps = HttpRequest::get_ca_caps(DEFAULT_PATH, None);
 //! assert_eq!(caps.path_and_query, "/cgi-bin/pkiclient.exe?operation=GetCACaps");
 //!
-//! let get = Request::pki_operation("/scep", &[0xfb, 0xef, 0xbe, 0xff, 0xff, 0xff], false);
+//! let get = HttpRequest::pki_operation("/scep", &[0xfb, 0xef, 0xbe, 0xff, 0xff, 0xff], false);
 //! assert_eq!(get.method, Method::Get);
 //! assert_eq!(get.path_and_query, "/scep?operation=PKIOperation&message=%2B%2B%2B%2B%2F%2F%2F%2F");
 //! ```
@@ -48,6 +48,15 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use core::str::FromStr;
+
+mod encoding;
+mod limits;
+
+pub use limits::HttpLimits;
+
+use encoding::{
+    base64_decode_lenient, base64_encode, form_decode, percent_decode, percent_encode_into,
+};
 
 /// The path RFC 8894 §4.1 says clients use unless told otherwise.
 pub const DEFAULT_PATH: &str = "/cgi-bin/pkiclient.exe";
@@ -162,7 +171,7 @@ impl fmt::Display for Method {
 
 /// An HTTP request for a client to send.
 #[derive(Clone, Debug, Eq, PartialEq, Hash)]
-pub struct Request {
+pub struct HttpRequest {
     /// The method.
     pub method: Method,
     /// The request target: the path given to the builder plus the query, e.g.
@@ -174,7 +183,7 @@ pub struct Request {
     pub body: Vec<u8>,
 }
 
-impl Request {
+impl HttpRequest {
     /// `GET <path>?operation=GetCACaps`, with `&message=<ca_ident>` when a CA identifier is
     /// given (percent-encoded).
     ///
@@ -232,6 +241,28 @@ impl Request {
             path_and_query: build_target(path, op, ca_ident.map(|s| Param::Text(s.as_bytes()))),
             content_type: None,
             body: Vec::new(),
+        }
+    }
+}
+
+/// An HTTP response to send.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Response {
+    /// HTTP status code.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A `text/plain` response.
+    pub(crate) fn text(status: u16, text: &str) -> Self {
+        Self {
+            status,
+            content_type: CONTENT_TYPE_TEXT_PLAIN,
+            body: text.as_bytes().to_vec(),
         }
     }
 }
@@ -314,52 +345,6 @@ pub fn decode_message(value: &[u8]) -> Result<Vec<u8>, HttpError> {
         return Err(HttpError::MissingMessage);
     }
     Ok(der)
-}
-
-/// Size limits for [`parse_request`], checked before any decoding.
-///
-/// The defaults (256 KiB each) leave room for a GET of a request with a 4096-bit key and a
-/// certificate chain, several times over.
-#[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
-#[non_exhaustive]
-pub struct HttpLimits {
-    /// Longest request target (path and query, as passed to [`parse_request`]) in bytes.
-    pub max_query_len: usize,
-    /// Longest POST body in bytes.
-    pub max_body_len: usize,
-}
-
-impl HttpLimits {
-    /// The defaults: 256 KiB for the request target and for the body.
-    pub const DEFAULT: Self = Self {
-        max_query_len: 256 * 1024,
-        max_body_len: 256 * 1024,
-    };
-
-    /// The defaults ([`HttpLimits::DEFAULT`]).
-    pub const fn new() -> Self {
-        Self::DEFAULT
-    }
-
-    /// Sets [`max_query_len`](Self::max_query_len).
-    #[must_use]
-    pub const fn with_max_query_len(mut self, len: usize) -> Self {
-        self.max_query_len = len;
-        self
-    }
-
-    /// Sets [`max_body_len`](Self::max_body_len).
-    #[must_use]
-    pub const fn with_max_body_len(mut self, len: usize) -> Self {
-        self.max_body_len = len;
-        self
-    }
-}
-
-impl Default for HttpLimits {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
 }
 
 /// A SCEP request as received by a server, from [`parse_request`].
@@ -543,153 +528,13 @@ fn decode_post_body(body: &[u8]) -> Result<Vec<u8>, HttpError> {
         return Err(HttpError::MissingMessage);
     }
     let decoded = if text.starts_with(b"-----BEGIN ") {
-        crate::pem::decode_first(text, "").map(|(_, der)| der)
+        crate::asn1::pem::decode_first(text, "").map(|(_, der)| der)
     } else {
         base64_decode_lenient(text)
     };
     match decoded {
         Some(der) if der.first() == Some(&0x30) => Ok(der),
         _ => Err(HttpError::BadEncoding),
-    }
-}
-
-// ---- Percent-encoding (RFC 3986) ----
-
-const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
-
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-}
-
-fn hex_digit(n: u8) -> char {
-    HEX_UPPER
-        .get(usize::from(n & 0x0f))
-        .map_or('0', |&c| char::from(c))
-}
-
-/// Appends `bytes` with everything but unreserved characters written as `%XX`.
-fn percent_encode_into(out: &mut String, bytes: &[u8]) {
-    for &b in bytes {
-        if is_unreserved(b) {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(hex_digit(b >> 4));
-            out.push(hex_digit(b));
-        }
-    }
-}
-
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Decodes `%XX` escapes (either case); `None` for a malformed escape. `+` is left alone.
-fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(input.len());
-    let mut it = input.iter();
-    while let Some(&b) = it.next() {
-        if b == b'%' {
-            let hi = hex_value(*it.next()?)?;
-            let lo = hex_value(*it.next()?)?;
-            out.push(hi << 4 | lo);
-        } else {
-            out.push(b);
-        }
-    }
-    Some(out)
-}
-
-/// Decodes an `application/x-www-form-urlencoded` text value: `+` is a space, then `%XX`
-/// escapes; invalid UTF-8 is replaced. `None` for a malformed escape.
-fn form_decode(value: &str) -> Option<String> {
-    let spaced: Vec<u8> = value
-        .bytes()
-        .map(|b| if b == b'+' { b' ' } else { b })
-        .collect();
-    let bytes = percent_decode(&spaced)?;
-    Some(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-// ---- Base64 (RFC 4648) ----
-
-const BASE64_STANDARD: &[u8; 64] =
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn base64_symbol(index: u32) -> char {
-    usize::try_from(index & 0x3f)
-        .ok()
-        .and_then(|i| BASE64_STANDARD.get(i))
-        .map_or('A', |&c| char::from(c))
-}
-
-/// Standard base64 with `=` padding (RFC 4648 §4).
-fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3).saturating_mul(4));
-    for chunk in bytes.chunks(3) {
-        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
-        let n = b(0) << 16 | b(1) << 8 | b(2);
-        out.push(base64_symbol(n >> 18));
-        out.push(base64_symbol(n >> 12));
-        out.push(if chunk.len() > 1 {
-            base64_symbol(n >> 6)
-        } else {
-            '='
-        });
-        out.push(if chunk.len() > 2 {
-            base64_symbol(n)
-        } else {
-            '='
-        });
-    }
-    out
-}
-
-/// Lenient base64: both alphabets (`+` `/` and `-` `_`, even mixed), a space read as `+` (a form
-/// decoder's doing), CR, LF and tab skipped, padding optional (or short) but only at the end
-/// and never more than the length calls for. Any other character fails. Non-zero trailing bits are
-/// tolerated.
-fn base64_decode_lenient(input: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 3);
-    let mut acc: u32 = 0;
-    let mut bits: u32 = 0;
-    let mut symbols: usize = 0;
-    let mut padding: usize = 0;
-    for &c in input {
-        let value = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' | b' ' if padding == 0 => 62,
-            b'/' | b'_' => 63,
-            b'=' => {
-                padding += 1;
-                continue;
-            }
-            b'\r' | b'\n' | b'\t' | b' ' => continue,
-            _ => return None,
-        };
-        if padding > 0 {
-            return None;
-        }
-        symbols += 1;
-        acc = (acc << 6 | u32::from(value)) & 0xffff;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(u8::try_from((acc >> bits) & 0xff).ok()?);
-        }
-    }
-    // Padding may be absent or short, never more than the last quantum needs.
-    match (symbols % 4, padding) {
-        (1, _) => None,
-        (0, 0) | (2, 0..=2) | (3, 0..=1) => Some(out),
-        _ => None,
     }
 }
 

@@ -25,6 +25,7 @@ use core::str::FromStr;
 
 use std::sync::OnceLock;
 
+use crate::asn1::enc;
 use crate::attr::{FailInfo, FailInfoText};
 use crate::builder::{self, CertificateTemplate};
 use crate::ca_certs::{CaCertificates, build_next_ca_cert, verify_next_ca_cert};
@@ -32,13 +33,15 @@ use crate::caps::{Capabilities, Capability, Policy};
 use crate::cert::Certificate;
 use crate::client::{Client, ClientOptions, Transaction};
 use crate::crypto::{ContentEncryption, DigestAlgorithm, KeyTransport, SignatureAlgorithm};
-use crate::envelope::{self, Limits, OpenOptions, SealOptions};
+use crate::envelope::{self, OpenOptions, SealOptions};
 use crate::error::Error;
-use crate::http::{self, HttpLimits, Request};
+use crate::http::{self, HttpLimits, HttpRequest};
+use crate::limits::Limits;
+use crate::message::Request;
 use crate::message::{CertsOnly, IssuerAndSerialNumber};
+use crate::oid;
 use crate::provider::fuzzing::{FIXED_LEN, FixedRng, FuzzKey, PROVIDER};
-use crate::server::{Decision, Incoming, RequestKind, Server, ServerOptions};
-use crate::{enc, oid};
+use crate::server::{Decision, Incoming, Server, ServerOptions};
 
 /// Everything the entry points share, built once.
 struct Fixture {
@@ -116,24 +119,19 @@ fn build_fixture() -> Result<Fixture, Error> {
         Capabilities::rfc8894_server(),
         PROVIDER,
     )
-    .with_options(ServerOptions {
-        allow_unmatched_recipient: true,
-        #[cfg(feature = "insecure-legacy")]
-        allow_legacy: true,
-        ..ServerOptions::default()
-    });
-    let client = Client::new(
-        ra_cert,
-        ca_certs.clone(),
-        Capabilities::rfc8894_server(),
-        PROVIDER,
-        ClientOptions {
-            path: String::from("/scep"),
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: true,
-            ..ClientOptions::default()
-        },
-    )?;
+    .with_options(
+        ServerOptions::default()
+            .with_allow_unmatched_recipient(true)
+            .with_legacy(crate::crypto::Legacy::allow_if(true).unwrap_or_default()),
+    );
+    let client = CaCertificates::new(ca_certs.clone()).and_then(|ca| {
+        Client::new(ca, Capabilities::rfc8894_server(), PROVIDER)?.with_options(
+            ClientOptions::default().with_endpoint("/scep").with_policy(
+                Policy::default()
+                    .with_legacy(crate::crypto::Legacy::allow_if(true).unwrap_or_default()),
+            ),
+        )
+    })?;
     let csr = device_csr(&device_cert)?;
     let (request, tx) = client.enroll(&csr, &device, &mut FixedRng::new(0))?;
     Ok(Fixture {
@@ -161,13 +159,10 @@ fn device_csr(cert: &Certificate) -> Result<crate::message::Csr, Error> {
 
 impl Fixture {
     fn open_options(&self) -> OpenOptions<'_> {
-        OpenOptions {
-            extra_certificates: &self.ca_certs,
-            allow_unmatched_recipient: true,
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: true,
-            ..OpenOptions::DEFAULT
-        }
+        OpenOptions::DEFAULT
+            .with_extra_certificates(&self.ca_certs)
+            .with_allow_unmatched_recipient(true)
+            .with_legacy(crate::crypto::Legacy::allow_if(true).unwrap_or_default())
     }
 }
 
@@ -215,21 +210,25 @@ pub fn server(data: &[u8]) -> bool {
             let _ = (req.message_type(), req.transaction_id(), req.sender_nonce());
             let _ = (req.challenge_password(), req.signer_kind(), req.opened());
             touch_certificate(req.signer_certificate());
-            let decision = match req.kind() {
-                RequestKind::Enroll(_) | RequestKind::Renew(_) | RequestKind::Poll(_) => {
-                    Decision::Issue(vec![f.device.certificate().clone()])
+            let decision = match req.request() {
+                Request::PkcsReq(_) | Request::RenewalReq(_) | Request::CertPoll(_) => {
+                    Decision::Issued {
+                        certificate: f.device.certificate().clone(),
+                        chain: vec![],
+                    }
                 }
-                RequestKind::GetCert(_) => {
-                    Decision::Certificates(vec![f.device.certificate().clone()])
-                }
-                _ => Decision::Reject(FailInfo::BadCertId, FailInfoText::new("no").ok()),
+                Request::GetCert(_) => Decision::Certificates(vec![f.device.certificate().clone()]),
+                _ => Decision::Rejected {
+                    info: FailInfo::BadCertId,
+                    text: FailInfoText::new("no").ok(),
+                },
             };
             match f.server.reply(&req, decision, &mut rng) {
                 Ok(r) => r,
                 Err(_) => return true,
             }
         }
-        Incoming::Respond(r) | Incoming::Refused { response: r, .. } => r,
+        Incoming::Reply(r) | Incoming::Refused { response: r, .. } => r,
         Incoming::GetNextCaCert { .. } => return true,
     };
     response.content_type != http::CONTENT_TYPE_PKI_MESSAGE
@@ -242,7 +241,7 @@ pub fn client(data: &[u8]) -> bool {
     let Some(f) = fixture() else { return true };
     let _ = f
         .client
-        .handle(&f.tx, data, &f.device, &mut FixedRng::new(3));
+        .handle(&f.tx, 200, None, data, &f.device, &mut FixedRng::new(3));
     true
 }
 
@@ -267,14 +266,8 @@ pub fn ca_certs(data: &[u8]) -> bool {
         ok &= c.to_der().is_ok_and(|der| {
             CertsOnly::from_ber(&der, &relaxed).is_ok_and(|again| sorted(&again) == sorted(&c))
         });
-        if let Some(first) = c.certificates.first() {
-            let _ = Client::new(
-                first.clone(),
-                c.certificates.clone(),
-                Capabilities::new(),
-                PROVIDER,
-                ClientOptions::default(),
-            );
+        if let Ok(ca) = CaCertificates::new(c.certificates.clone()) {
+            let _ = Client::new(ca, Capabilities::new(), PROVIDER);
         }
     }
     if let Ok(cc) = CaCertificates::parse(data, &Limits::DEFAULT) {
@@ -369,17 +362,17 @@ pub fn http(data: &[u8]) -> bool {
         .with_max_body_len(usize::MAX);
     let mut ok = true;
     if let Some(m) = &req.message {
-        let get = Request::pki_operation("/scep", m, false);
+        let get = HttpRequest::pki_operation("/scep", m, false);
         ok &= http::parse_request("GET", &get.path_and_query, b"", &unlimited)
             .is_ok_and(|r| r.message.as_ref() == Some(m));
         if m.first() == Some(&0x30) {
-            let post = Request::pki_operation("/scep", m, true);
+            let post = HttpRequest::pki_operation("/scep", m, true);
             ok &= http::parse_request("POST", &post.path_and_query, &post.body, &unlimited)
                 .is_ok_and(|r| r.message.as_ref() == Some(m));
         }
     }
     if let Some(ident) = &req.ca_ident {
-        let get = Request::get_ca_cert("/scep", Some(ident));
+        let get = HttpRequest::get_ca_cert("/scep", Some(ident));
         ok &= http::parse_request("GET", &get.path_and_query, b"", &unlimited)
             .is_ok_and(|r| r.ca_ident.as_ref() == Some(ident));
     }
@@ -398,15 +391,14 @@ pub fn roundtrip(data: &[u8]) -> bool {
     if first.message.sender_nonce.is_none() {
         return true; // seal requires one; some peers omit it in replies
     }
-    let seal_opts = SealOptions {
-        content_encryption: first
-            .content_encryption
-            .unwrap_or(ContentEncryption::Aes128Cbc),
-        key_transport: first.key_transport.unwrap_or(KeyTransport::RsaPkcs1v15),
-        #[cfg(feature = "insecure-legacy")]
-        allow_legacy: true,
-        ..SealOptions::DEFAULT
-    };
+    let seal_opts = SealOptions::DEFAULT
+        .with_content_encryption(
+            first
+                .content_encryption
+                .unwrap_or(ContentEncryption::Aes128Cbc),
+        )
+        .with_key_transport(first.key_transport.unwrap_or(KeyTransport::RsaPkcs1v15))
+        .with_legacy(crate::crypto::Legacy::allow_if(true).unwrap_or_default());
     let seal = |m: &crate::message::PkiMessage| {
         envelope::seal(
             m,
@@ -488,13 +480,19 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     }
     let mut replies: Vec<(&str, Vec<u8>)> = Vec::new();
     if let Incoming::Request(req) = f.server.pki_operation(&f.request, &mut rng) {
-        let certs = vec![f.device.certificate().clone(), f.ra.certificate().clone()];
+        let issued = Decision::Issued {
+            certificate: f.device.certificate().clone(),
+            chain: vec![f.ra.certificate().clone()],
+        };
         for (name, decision) in [
-            ("certrep-success", Decision::Issue(certs)),
+            ("certrep-success", issued),
             ("certrep-pending", Decision::Pending),
             (
                 "certrep-failure",
-                Decision::Reject(FailInfo::BadRequest, FailInfoText::new("refused").ok()),
+                Decision::Rejected {
+                    info: FailInfo::BadRequest,
+                    text: FailInfoText::new("refused").ok(),
+                },
             ),
         ] {
             if let Ok(r) = f.server.reply(&req, decision, &mut rng) {
@@ -509,11 +507,11 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     }
     for (name, bytes) in &requests {
         out.push(("server", alloc::format!("fuzz-{name}"), bytes.clone()));
-        let get = Request::pki_operation("/scep", bytes, false);
+        let get = HttpRequest::pki_operation("/scep", bytes, false);
         let mut g = vec![0u8];
         g.extend_from_slice(get.path_and_query.as_bytes());
         out.push(("http", alloc::format!("fuzz-get-{name}"), g));
-        let post = Request::pki_operation("/scep", bytes, true);
+        let post = HttpRequest::pki_operation("/scep", bytes, true);
         let mut p = vec![1u8];
         p.extend_from_slice(post.path_and_query.as_bytes());
         p.push(0);
@@ -524,12 +522,15 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         out.push(("client", alloc::format!("fuzz-{name}"), bytes.clone()));
     }
     for (name, op) in [
-        ("getcacaps", Request::get_ca_caps("/scep", None)),
+        ("getcacaps", HttpRequest::get_ca_caps("/scep", None)),
         (
             "getcacert",
-            Request::get_ca_cert("/scep", Some("ca ident/1")),
+            HttpRequest::get_ca_cert("/scep", Some("ca ident/1")),
         ),
-        ("getnextcacert", Request::get_next_ca_cert("/scep", None)),
+        (
+            "getnextcacert",
+            HttpRequest::get_next_ca_cert("/scep", None),
+        ),
     ] {
         let mut g = vec![0u8];
         g.extend_from_slice(op.path_and_query.as_bytes());

@@ -29,6 +29,8 @@
 //!
 //! ```
 //! use scep::builder;
+//! use scep::ca_certs::CaCertificates;
+//! use scep::limits::Limits;
 //! use scep::caps::Capabilities;
 //! use scep::client::{Client, ClientOptions, Outcome};
 //! use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
@@ -53,11 +55,13 @@
 //!                        Some("s3cret"), &[], sha256, &mut |m| device.sign(m))?;
 //!
 //! // Client: GetCACaps and GetCACert (the HTTP exchange is the caller's; here, direct calls).
-//! let Incoming::Respond(caps) = server.handle("GET", "/scep?operation=GetCACaps", b"", &mut rng)
+//! let Incoming::Reply(caps) = server.handle("GET", "/scep?operation=GetCACaps", b"", &mut rng)
 //! else { unreachable!() };
-//! let client = Client::new(ca_cert.clone(), vec![ca_cert.clone()],
-//!                          Capabilities::from_http(caps.status, &caps.body), PROVIDER,
-//!                          ClientOptions { path: "/scep".into(), ..Default::default() })?;
+//! let Incoming::Reply(ca_reply) = server.handle("GET", "/scep?operation=GetCACert", b"", &mut rng)
+//! else { unreachable!() };
+//! let client = Client::new(CaCertificates::parse(&ca_reply.body, &Limits::DEFAULT)?,
+//!                          Capabilities::from_http(caps.status, &caps.body), PROVIDER)?
+//!     .with_options(ClientOptions::default().with_endpoint("/scep"))?;
 //!
 //! // Client: PKCSReq. `request` is what goes over HTTP (POST, since the CA supports it).
 //! let (request, transaction) = client.enroll(&csr, &device, &mut rng)?;
@@ -81,14 +85,14 @@
 //!     };
 //!     let issued = builder::certificate(&template, Some(&ca_cert), sha256,
 //!                                       &mut |tbs| ca.sign(tbs), &PROVIDER)?;
-//!     Decision::Issue(vec![issued])
+//!     Decision::Issued { certificate: issued, chain: vec![] }
 //! } else {
-//!     Decision::Reject(scep::attr::FailInfo::BadRequest, None)
+//!     Decision::Rejected { info: scep::attr::FailInfo::BadRequest, text: None }
 //! };
 //! let response = server.reply(&pkcs_req, decision, &mut rng)?;
 //!
 //! // Client: the reply is verified (signer, transaction ID, nonce) before it is decrypted.
-//! match client.handle(&transaction, &response.body, &device, &mut rng)? {
+//! match client.handle(&transaction, response.status, Some(response.content_type), &response.body, &device, &mut rng)? {
 //!     Outcome::Issued { certificate, .. } => {
 //!         assert_eq!(certificate.subject(), csr.subject());
 //!     }
@@ -116,15 +120,14 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod asn1;
 pub mod attr;
-pub(crate) mod ber;
 pub mod builder;
 pub mod ca_certs;
 pub mod caps;
 pub mod cert;
 pub mod client;
 pub mod crypto;
-pub(crate) mod enc;
 pub mod envelope;
 pub mod error;
 pub mod guide;
@@ -132,10 +135,11 @@ pub mod http;
 #[cfg(feature = "__fuzzing")]
 #[doc(hidden)]
 pub mod internal;
+pub mod limits;
 pub mod message;
 pub mod oid;
-pub(crate) mod pem;
 pub mod provider;
+pub mod ra;
 pub mod server;
 
 pub use cert::Certificate;

@@ -35,6 +35,88 @@ impl PkiMessage {
     }
 }
 
+/// What a request pkiMessage asks for: its `messageType` and content (RFC 8894 §3.3), the one
+/// request vocabulary of the crate. The client remembers the request a transaction is for
+/// ([`Transaction::request`](crate::client::Transaction::request)); the server hands the
+/// application the request it opened
+/// ([`PkiRequest::request`](crate::server::PkiRequest::request)).
+///
+/// ```text
+/// messageType   content (pkcsPKIEnvelope)
+/// PKCSReq    19 CertificationRequest              -- RFC 2986
+/// RenewalReq 17 CertificationRequest
+/// CertPoll   20 IssuerAndSubject ::= SEQUENCE { issuer Name, subject Name }
+/// GetCert    21 IssuerAndSerialNumber             -- RFC 5652 §10.2.4
+/// GetCRL     22 IssuerAndSerialNumber
+/// ```
+/// [RFC 8894 §3.3](https://www.rfc-editor.org/rfc/rfc8894#section-3.3)
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Request {
+    /// `PKCSReq` (19): a certification request. A server has verified the CSR's
+    /// self-signature before the application sees it.
+    PkcsReq(Csr),
+    /// `RenewalReq` (17): a certification request signed with an existing certificate.
+    RenewalReq(Csr),
+    /// `CertPoll` (20, GetCertInitial in older drafts): what happened to a PENDING request?
+    /// A server matches it by transaction ID (RFC 8894 §3.3.3); the IssuerAndSubject is
+    /// informational.
+    CertPoll(IssuerAndSubject),
+    /// `GetCert` (21): a certificate by issuer and serial number.
+    GetCert(IssuerAndSerialNumber),
+    /// `GetCRL` (22): the CRL that covers a certificate.
+    GetCrl(IssuerAndSerialNumber),
+}
+
+impl Request {
+    /// The `messageType` of this request.
+    pub fn message_type(&self) -> MessageType {
+        match self {
+            Self::PkcsReq(_) => MessageType::PkcsReq,
+            Self::RenewalReq(_) => MessageType::RenewalReq,
+            Self::CertPoll(_) => MessageType::CertPoll,
+            Self::GetCert(_) => MessageType::GetCert,
+            Self::GetCrl(_) => MessageType::GetCrl,
+        }
+    }
+
+    /// The CSR of a PKCSReq or RenewalReq.
+    pub fn csr(&self) -> Option<&Csr> {
+        match self {
+            Self::PkcsReq(c) | Self::RenewalReq(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+impl From<Request> for MessageBody {
+    fn from(request: Request) -> Self {
+        match request {
+            Request::PkcsReq(c) => Self::PkcsReq(c),
+            Request::RenewalReq(c) => Self::RenewalReq(c),
+            Request::CertPoll(i) => Self::CertPoll(i),
+            Request::GetCert(i) => Self::GetCert(i),
+            Request::GetCrl(i) => Self::GetCrl(i),
+        }
+    }
+}
+
+impl TryFrom<MessageBody> for Request {
+    type Error = CertRep;
+
+    /// The request in `body`; a CertRep is handed back as the error.
+    fn try_from(body: MessageBody) -> Result<Self, CertRep> {
+        match body {
+            MessageBody::PkcsReq(c) => Ok(Self::PkcsReq(c)),
+            MessageBody::RenewalReq(c) => Ok(Self::RenewalReq(c)),
+            MessageBody::CertPoll(i) => Ok(Self::CertPoll(i)),
+            MessageBody::GetCert(i) => Ok(Self::GetCert(i)),
+            MessageBody::GetCrl(i) => Ok(Self::GetCrl(i)),
+            MessageBody::CertRep(r) => Err(r),
+        }
+    }
+}
+
 /// The content of a pkiMessage, one variant per `messageType`.
 #[derive(Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]

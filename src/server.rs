@@ -17,45 +17,31 @@ use alloc::vec::Vec;
 use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
 use crate::caps::Capabilities;
 use crate::cert::Certificate;
-use crate::client::Outcome;
 use crate::crypto::{
-    ContentEncryption, CryptoProvider, Decryptor, KeyTransport, SecureRandom, Signer,
+    ContentEncryption, CryptoProvider, Decryptor, KeyTransport, Legacy, SecureRandom, Signer,
 };
-use crate::envelope::{self, Limits, OpenOptions, Opened, SealOptions, SignatureOid};
+use crate::envelope::{self, OpenOptions, Opened, SealOptions, SignatureOid};
 use crate::error::Error;
-use crate::http::{self, HttpLimits, Operation};
-use crate::message::{
-    CertRep, CertsOnly, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
-};
+use crate::http::{self, HttpLimits, Operation, Response};
+use crate::limits::Limits;
+use crate::message::{CertRep, CertsOnly, Crl, Csr, MessageBody, PkiMessage, Request};
 
-/// An HTTP response to send.
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct Response {
-    /// HTTP status code.
-    pub status: u16,
-    /// `Content-Type`.
-    pub content_type: &'static str,
-    /// Body.
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    fn text(status: u16, text: &str) -> Self {
-        Self {
-            status,
-            content_type: http::CONTENT_TYPE_TEXT_PLAIN,
-            body: text.as_bytes().to_vec(),
-        }
-    }
-}
-
-/// Server settings.
+/// Server settings. Build them with the `with_*` methods from `ServerOptions::default()`; the
+/// struct is `#[non_exhaustive]`.
+///
+/// ```
+/// use scep::limits::Limits;
+/// use scep::server::ServerOptions;
+/// let options = ServerOptions::default()
+///     .with_limits(Limits { max_message_size: 64 * 1024, ..Limits::DEFAULT });
+/// assert!(options.http_limits().max_body_len >= 64 * 1024);
+/// ```
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct ServerOptions {
-    /// Limits for parsing requests.
+    /// Limits for reading requests. [`Limits::max_message_size`] is the one size limit: the
+    /// HTTP layer's limits follow from it ([`ServerOptions::http_limits`]).
     pub limits: Limits,
-    /// Limits for the HTTP layer.
-    pub http_limits: HttpLimits,
     /// How the reply's signature algorithm is named.
     pub signature_oid: SignatureOid,
     /// Content encryption for replies when the request's cannot be mirrored.
@@ -63,36 +49,66 @@ pub struct ServerOptions {
     /// Accept requests whose only recipient names another certificate (a stale CA
     /// certificate) and try the first RA key on it. Default off.
     pub allow_unmatched_recipient: bool,
-    /// Accept (and answer with) single DES and MD5. Only with the `insecure-legacy` feature;
-    /// micromdm's `scepclient` needs it.
-    #[cfg(feature = "insecure-legacy")]
-    pub allow_legacy: bool,
+    /// Accept (and answer with) single DES and MD5; micromdm's `scepclient` needs it.
+    pub legacy: Legacy,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
         Self {
             limits: Limits::DEFAULT,
-            http_limits: HttpLimits::default(),
             signature_oid: SignatureOid::Combined,
             default_cipher: ContentEncryption::Aes128Cbc,
             allow_unmatched_recipient: false,
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: false,
+            legacy: Legacy::REFUSE,
         }
     }
 }
 
 impl ServerOptions {
-    fn legacy(&self) -> bool {
-        #[cfg(feature = "insecure-legacy")]
-        {
-            self.allow_legacy
-        }
-        #[cfg(not(feature = "insecure-legacy"))]
-        {
-            false
-        }
+    fn legacy_allowed(&self) -> bool {
+        self.legacy.is_allowed()
+    }
+
+    /// The HTTP layer's limits, following from [`Limits::max_message_size`]
+    /// ([`HttpLimits::for_message_size`]): what an HTTP server in front should allow too.
+    pub const fn http_limits(&self) -> HttpLimits {
+        HttpLimits::for_message_size(self.limits.max_message_size)
+    }
+
+    /// Sets [`limits`](Self::limits).
+    #[must_use]
+    pub const fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets [`signature_oid`](Self::signature_oid).
+    #[must_use]
+    pub const fn with_signature_oid(mut self, oid: SignatureOid) -> Self {
+        self.signature_oid = oid;
+        self
+    }
+
+    /// Sets [`default_cipher`](Self::default_cipher).
+    #[must_use]
+    pub const fn with_default_cipher(mut self, cipher: ContentEncryption) -> Self {
+        self.default_cipher = cipher;
+        self
+    }
+
+    /// Sets [`allow_unmatched_recipient`](Self::allow_unmatched_recipient).
+    #[must_use]
+    pub const fn with_allow_unmatched_recipient(mut self, on: bool) -> Self {
+        self.allow_unmatched_recipient = on;
+        self
+    }
+
+    /// Sets [`legacy`](Self::legacy).
+    #[must_use]
+    pub const fn with_legacy(mut self, legacy: Legacy) -> Self {
+        self.legacy = legacy;
+        self
     }
 }
 
@@ -109,24 +125,6 @@ pub struct Server<S, D> {
     caps: Capabilities,
     provider: CryptoProvider,
     options: ServerOptions,
-}
-
-/// What a request asks for, authenticated and decrypted.
-#[derive(Clone, Debug, Eq, PartialEq)]
-#[non_exhaustive]
-pub enum RequestKind {
-    /// PKCSReq: a new certificate. The CSR's self-signature has been verified.
-    Enroll(Csr),
-    /// RenewalReq: a new certificate, the request signed with an existing one. The CSR's
-    /// self-signature has been verified.
-    Renew(Csr),
-    /// CertPoll (GetCertInitial): what happened to a PENDING request? Match it by transaction
-    /// ID (RFC 8894 §3.3.3); the IssuerAndSubject is informational.
-    Poll(IssuerAndSubject),
-    /// GetCert.
-    GetCert(IssuerAndSerialNumber),
-    /// GetCRL.
-    GetCrl(IssuerAndSerialNumber),
 }
 
 /// How the request's signer certificate relates to this CA.
@@ -146,15 +144,15 @@ pub enum SignerKind {
 #[derive(Clone, Debug)]
 pub struct PkiRequest {
     opened: Opened,
-    kind: RequestKind,
+    request: Request,
     signer: Certificate,
     signer_kind: SignerKind,
 }
 
 impl PkiRequest {
-    /// What is asked for.
-    pub fn kind(&self) -> &RequestKind {
-        &self.kind
+    /// What is asked for. A PKCSReq's or RenewalReq's CSR has had its self-signature verified.
+    pub fn request(&self) -> &Request {
+        &self.request
     }
     /// The message type.
     pub fn message_type(&self) -> MessageType {
@@ -170,10 +168,7 @@ impl PkiRequest {
     }
     /// The CSR of an enrollment or renewal.
     pub fn csr(&self) -> Option<&Csr> {
-        match &self.kind {
-            RequestKind::Enroll(c) | RequestKind::Renew(c) => Some(c),
-            _ => None,
-        }
+        self.request.csr()
     }
     /// The CSR's `challengePassword`, if any. Compare it with [`challenge_matches`].
     pub fn challenge_password(&self) -> Option<String> {
@@ -197,9 +192,9 @@ impl PkiRequest {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Incoming {
-    /// Nothing to decide: send this (GetCACaps, GetCACert, or an HTTP-level error such as a
-    /// PKIOperation without a message).
-    Respond(Response),
+    /// Nothing to decide: send this reply (GetCACaps, GetCACert, or an HTTP-level error such as
+    /// a PKIOperation without a message).
+    Reply(Response),
     /// A PKIOperation the library refused before any decision: send `response` and log the
     /// rest. The response is a signed FAILURE when the request was read far enough to answer
     /// it, else an HTTP 400.
@@ -224,49 +219,33 @@ pub enum Incoming {
     Request(Box<PkiRequest>),
 }
 
-/// The application's answer to a [`PkiRequest`].
+/// The application's answer to a [`PkiRequest`], the same shape as the client's
+/// [`Outcome`](crate::client::Outcome) (an RA turns one into the other with `Decision::from`).
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // one per request; boxing buys nothing
 #[non_exhaustive]
 pub enum Decision {
-    /// SUCCESS with the issued certificate first and, optionally, its chain.
-    Issue(Vec<Certificate>),
+    /// SUCCESS for a PKCSReq, RenewalReq or CertPoll: the issued certificate, sent first, and
+    /// the other certificates to send with it (a chain; may be empty).
+    Issued {
+        /// The issued certificate.
+        certificate: Certificate,
+        /// The certificates sent after it.
+        chain: Vec<Certificate>,
+    },
     /// SUCCESS for GetCert: the certificates asked for.
     Certificates(Vec<Certificate>),
-    /// SUCCESS for GetCRL.
-    Crl(Crl),
+    /// SUCCESS for GetCRL: the CRLs (one, usually).
+    Crls(Vec<Crl>),
     /// PENDING: ask again with CertPoll.
     Pending,
     /// FAILURE.
-    Reject(FailInfo, Option<FailInfoText>),
-}
-
-/// An upstream CA's answer, relayed: what an RA tells its device after [`Client::handle`]
-/// read the CA's CertRep to a [`Client::relay`]ed (or polled) request.
-///
-/// `Issued` becomes [`Decision::Issue`] with the issued certificate first and the CA's
-/// chain after it; `Certificates`, `Pending` and `Rejected` map one to one; `Crls` becomes
-/// [`Decision::Crl`] with the first CRL, or a FAILURE `badCertId` when the CA sent none.
-///
-/// [`Client::handle`]: crate::client::Client::handle
-/// [`Client::relay`]: crate::client::Client::relay
-impl From<Outcome> for Decision {
-    fn from(outcome: Outcome) -> Self {
-        match outcome {
-            Outcome::Issued { certificate, chain } => {
-                let mut certs = Vec::with_capacity(1 + chain.len());
-                certs.push(certificate);
-                certs.extend(chain);
-                Decision::Issue(certs)
-            }
-            Outcome::Certificates(certs) => Decision::Certificates(certs),
-            Outcome::Crls(crls) => match crls.into_iter().next() {
-                Some(crl) => Decision::Crl(crl),
-                None => Decision::Reject(FailInfo::BadCertId, None),
-            },
-            Outcome::Pending => Decision::Pending,
-            Outcome::Rejected { info, text } => Decision::Reject(info, text),
-        }
-    }
+    Rejected {
+        /// Why (`failInfo`).
+        info: FailInfo,
+        /// An explanation for the requester (`failInfoText`), if any.
+        text: Option<FailInfoText>,
+    },
 }
 
 /// Compares a received challenge password with the expected one in constant time (for equal
@@ -356,17 +335,17 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         body: &[u8],
         rng: &mut dyn SecureRandom,
     ) -> Incoming {
-        let req = match http::parse_request(method, target, body, &self.options.http_limits) {
+        let req = match http::parse_request(method, target, body, &self.options.http_limits()) {
             Ok(r) => r,
-            Err(e) => return Incoming::Respond(Response::text(e.status_code(), e.as_str())),
+            Err(e) => return Incoming::Reply(Response::text(e.status_code(), e.as_str())),
         };
         match req.operation {
-            Operation::GetCaCaps => Incoming::Respond(Response {
+            Operation::GetCaCaps => Incoming::Reply(Response {
                 status: 200,
                 content_type: http::CONTENT_TYPE_TEXT_PLAIN,
                 body: self.caps.render().into_bytes(),
             }),
-            Operation::GetCaCert => Incoming::Respond(
+            Operation::GetCaCert => Incoming::Reply(
                 self.ca_cert_response()
                     .unwrap_or_else(|_| Response::text(500, "cannot encode CA certificates")),
             ),
@@ -375,19 +354,16 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             },
             Operation::PkiOperation => match req.message {
                 Some(m) => self.pki_operation(&m, rng),
-                None => Incoming::Respond(Response::text(400, "missing message")),
+                None => Incoming::Reply(Response::text(400, "missing message")),
             },
         }
     }
 
     fn open_options(&self) -> OpenOptions<'_> {
-        OpenOptions {
-            limits: self.options.limits,
-            allow_unmatched_recipient: self.options.allow_unmatched_recipient,
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: self.options.allow_legacy,
-            ..OpenOptions::DEFAULT
-        }
+        OpenOptions::DEFAULT
+            .with_limits(self.options.limits)
+            .with_allow_unmatched_recipient(self.options.allow_unmatched_recipient)
+            .with_legacy(self.options.legacy)
     }
 
     /// Opens a PKIOperation body (DER or BER pkiMessage).
@@ -437,7 +413,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         let Some(signer) = opened.signer.clone() else {
             return fail(Error::SignerNotFound, rng);
         };
-        let kind = match &opened.message.body {
+        let request = match &opened.message.body {
             MessageBody::PkcsReq(csr) | MessageBody::RenewalReq(csr) => {
                 // The CSR's key arrived in the message: bound it before any work with it.
                 if let Err(e) = check_key_size(csr, &self.options.limits)
@@ -446,14 +422,14 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
                     return fail(e, rng);
                 }
                 if matches!(opened.message.body, MessageBody::PkcsReq(_)) {
-                    RequestKind::Enroll(csr.clone())
+                    Request::PkcsReq(csr.clone())
                 } else {
-                    RequestKind::Renew(csr.clone())
+                    Request::RenewalReq(csr.clone())
                 }
             }
-            MessageBody::CertPoll(ias) => RequestKind::Poll(ias.clone()),
-            MessageBody::GetCert(i) => RequestKind::GetCert(i.clone()),
-            MessageBody::GetCrl(i) => RequestKind::GetCrl(i.clone()),
+            MessageBody::CertPoll(ias) => Request::CertPoll(ias.clone()),
+            MessageBody::GetCert(i) => Request::GetCert(i.clone()),
+            MessageBody::GetCrl(i) => Request::GetCrl(i.clone()),
             _ => {
                 return fail(
                     Error::InvalidAttribute(crate::error::Attribute::MessageType),
@@ -476,7 +452,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         };
         Incoming::Request(Box::new(PkiRequest {
             opened,
-            kind,
+            request,
             signer,
             signer_kind,
         }))
@@ -513,17 +489,14 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             body,
         };
         let mut cipher = cipher.unwrap_or(self.options.default_cipher);
-        if cipher.is_legacy() && !self.options.legacy() {
+        if cipher.is_legacy() && !self.options.legacy_allowed() {
             cipher = self.options.default_cipher;
         }
-        let opts = SealOptions {
-            content_encryption: cipher,
-            key_transport: key_transport.unwrap_or(KeyTransport::RsaPkcs1v15),
-            signature_oid: self.options.signature_oid,
-            #[cfg(feature = "insecure-legacy")]
-            allow_legacy: self.options.allow_legacy,
-            ..SealOptions::DEFAULT
-        };
+        let opts = SealOptions::DEFAULT
+            .with_content_encryption(cipher)
+            .with_key_transport(key_transport.unwrap_or(KeyTransport::RsaPkcs1v15))
+            .with_signature_oid(self.options.signature_oid)
+            .with_legacy(self.options.legacy);
         let der = envelope::seal(&msg, &self.signer, recipient, &opts, &self.provider, rng)?;
         Ok(Response {
             status: 200,
@@ -545,20 +518,25 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         decision: Decision,
         rng: &mut dyn SecureRandom,
     ) -> Result<Response, Error> {
-        let rep = match (decision, &request.kind) {
+        let rep = match (decision, &request.request) {
             (
-                Decision::Issue(certs),
-                RequestKind::Enroll(_) | RequestKind::Renew(_) | RequestKind::Poll(_),
-            )
-            | (Decision::Certificates(certs), RequestKind::GetCert(_)) => {
+                Decision::Issued { certificate, chain },
+                Request::PkcsReq(_) | Request::RenewalReq(_) | Request::CertPoll(_),
+            ) => {
+                let mut certs = Vec::with_capacity(1 + chain.len());
+                certs.push(certificate);
+                certs.extend(chain);
                 CertRep::Success(CertsOnly::from_certificates(certs))
             }
-            (Decision::Crl(crl), RequestKind::GetCrl(_)) => CertRep::Success(CertsOnly {
+            (Decision::Certificates(certs), Request::GetCert(_)) => {
+                CertRep::Success(CertsOnly::from_certificates(certs))
+            }
+            (Decision::Crls(crls), Request::GetCrl(_)) => CertRep::Success(CertsOnly {
                 certificates: Vec::new(),
-                crls: alloc::vec![crl],
+                crls,
             }),
             (Decision::Pending, _) => CertRep::Pending,
-            (Decision::Reject(info, text), _) => CertRep::Failure { info, text },
+            (Decision::Rejected { info, text }, _) => CertRep::Failure { info, text },
             _ => return Err(Error::InvalidInput),
         };
         let o = &request.opened;
@@ -577,7 +555,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
 /// [`Limits::max_rsa_bits`] for the public key of a received CSR.
 fn check_key_size(csr: &Csr, limits: &Limits) -> Result<(), Error> {
     use spki::der::referenced::OwnedToRef;
-    let bits = envelope::parse::rsa_modulus_bits(&csr.public_key().owned_to_ref())?;
+    let bits = crate::crypto::rsa_modulus_bits(&csr.public_key().owned_to_ref())?;
     if bits > limits.max_rsa_bits {
         return Err(Error::LimitExceeded(crate::error::Limit::RsaModulus));
     }
@@ -590,58 +568,5 @@ fn error_text(e: Error) -> &'static str {
         Error::InvalidAttribute(crate::error::Attribute::MessageType) => "unknown message type",
         Error::LegacyAlgorithm | Error::UnsupportedAlgorithm(_) => "unsupported algorithm",
         _ => "malformed pkiMessage",
-    }
-}
-
-#[cfg(all(test, feature = "rustcrypto"))]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic)]
-
-    extern crate std;
-
-    use alloc::vec;
-
-    use super::*;
-
-    fn cert(name: &str) -> Certificate {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data")
-            .join(name);
-        Certificate::from_pem(&std::fs::read(path).unwrap()).unwrap()
-    }
-
-    #[test]
-    fn an_upstream_outcome_becomes_the_decision_for_the_device() {
-        let issued = cert("client2048.cert.pem");
-        let ca = cert("ra2048.cert.pem");
-        let d = Decision::from(Outcome::Issued {
-            certificate: issued.clone(),
-            chain: vec![ca.clone()],
-        });
-        assert!(matches!(&d, Decision::Issue(c) if c == &vec![issued.clone(), ca.clone()]));
-
-        let d = Decision::from(Outcome::Certificates(vec![issued.clone()]));
-        assert!(matches!(&d, Decision::Certificates(c) if c == &vec![issued.clone()]));
-
-        let crl_der = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ra2048.crl.der"),
-        )
-        .unwrap();
-        let crl = Crl::from_der(&crl_der).unwrap();
-        let d = Decision::from(Outcome::Crls(vec![crl.clone()]));
-        assert!(matches!(&d, Decision::Crl(c) if c == &crl));
-        let d = Decision::from(Outcome::Crls(Vec::new()));
-        assert!(matches!(d, Decision::Reject(FailInfo::BadCertId, None)));
-
-        assert!(matches!(
-            Decision::from(Outcome::Pending),
-            Decision::Pending
-        ));
-        let text = FailInfoText::new("no").unwrap();
-        let d = Decision::from(Outcome::Rejected {
-            info: FailInfo::BadRequest,
-            text: Some(text.clone()),
-        });
-        assert!(matches!(d, Decision::Reject(FailInfo::BadRequest, Some(t)) if t == text));
     }
 }

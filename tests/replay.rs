@@ -30,6 +30,8 @@
 
 #[path = "replay/mutation.rs"]
 mod mutation;
+#[path = "replay/wire.rs"]
+mod wire;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -25,7 +25,7 @@ use scep::Certificate;
 use scep::caps::Capabilities;
 use scep::client::{Client, ClientOptions, Transaction};
 use scep::crypto::{CryptoProvider, Decryptor, Signer};
-use scep::http::Request;
+use scep::http::HttpRequest;
 use scep::message::Csr;
 use scep::server::{Decision, Incoming, PkiRequest, Server};
 
@@ -118,7 +118,7 @@ pub struct Enrolment<K> {
     pub device: K,
     pub csr: Csr,
     pub issued: Certificate,
-    pub request: Request,
+    pub request: HttpRequest,
     pub transaction: Transaction,
     pub pki_request: Box<PkiRequest>,
     pub reply: Vec<u8>,
@@ -137,17 +137,12 @@ impl<K: Signer + Decryptor + Clone> Enrolment<K> {
             provider,
         );
         let caps = Capabilities::parse(Capabilities::rfc8894_server().render().as_bytes());
-        let client = Client::new(
-            ra_cert.clone(),
-            vec![ra_cert],
-            caps,
-            provider,
-            ClientOptions {
-                path: "/scep".into(),
-                ..ClientOptions::default()
-            },
-        )
-        .unwrap();
+        let client = scep::ca_certs::CaCertificates::new(vec![ra_cert])
+            .and_then(|ca| {
+                Client::new(ca, caps, provider)?
+                    .with_options(ClientOptions::default().with_endpoint("/scep"))
+            })
+            .unwrap();
         let csr = Csr::from_der(&data(&format!("client{bits}.csr.der"))).unwrap();
         let (request, transaction) = client.enroll(&csr, &device, &mut rng).unwrap();
         let pki_request = match server.pki_operation(&request.body, &mut rng) {
@@ -159,7 +154,10 @@ impl<K: Signer + Decryptor + Clone> Enrolment<K> {
         let reply = server
             .reply(
                 &pki_request,
-                Decision::Issue(vec![issued.clone()]),
+                Decision::Issued {
+                    certificate: issued.clone(),
+                    chain: vec![],
+                },
                 &mut rng,
             )
             .unwrap()

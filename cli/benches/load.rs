@@ -27,14 +27,14 @@ use std::time::Instant;
 use scep::Certificate;
 use scep::builder;
 use scep::ca_certs::CaCertificates;
-use scep::caps::Capabilities;
+use scep::caps::{Capabilities, Policy};
 use scep::client::{Client, ClientOptions, Outcome};
-use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
-use scep::envelope::Limits;
-use scep::http::{Method, Request};
+use scep::crypto::{DigestAlgorithm, Legacy, SignatureAlgorithm, Signer};
+use scep::http::{HttpRequest as Request, Method};
+use scep::limits::Limits;
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 
-fn send(agent: &ureq::Agent, origin: &str, req: &Request) -> (u16, Vec<u8>) {
+fn send(agent: &ureq::Agent, origin: &str, req: &Request) -> (u16, Option<String>, Vec<u8>) {
     let url = format!("{origin}{}", req.path_and_query);
     let mut r = match req.method {
         Method::Post => agent
@@ -45,7 +45,12 @@ fn send(agent: &ureq::Agent, origin: &str, req: &Request) -> (u16, Vec<u8>) {
     }
     .unwrap_or_else(|e| panic!("{url}: {e}"));
     let status = r.status().as_u16();
-    (status, r.body_mut().read_to_vec().unwrap())
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (status, ct, r.body_mut().read_to_vec().unwrap())
 }
 
 fn data(name: &str) -> Vec<u8> {
@@ -99,25 +104,17 @@ fn main() {
             .timeout_global(Some(Duration::from_secs(120)))
             .build(),
     );
-    let (status, body) = send(&agent, origin, &Request::get_ca_caps(path, None));
+    let (status, _, body) = send(&agent, origin, &Request::get_ca_caps(path, None));
     let caps = Capabilities::from_http(status, &body);
-    let (_, body) = send(&agent, origin, &Request::get_ca_cert(path, None));
+    let (_, _, body) = send(&agent, origin, &Request::get_ca_cert(path, None));
     let ca = CaCertificates::parse(&body, &Limits::DEFAULT).unwrap();
-    #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
-    let mut options = ClientOptions {
-        path: path.to_owned(),
-        ..ClientOptions::default()
-    };
-    #[cfg(feature = "insecure-legacy")]
-    {
-        options.allow_legacy = legacy;
-        options.policy.allow_legacy = legacy;
-    }
-    assert!(
-        !legacy || cfg!(feature = "insecure-legacy"),
-        "--legacy needs --features insecure-legacy"
-    );
-    let client = Client::from_ca_certificates(&ca, caps, PROVIDER, options).unwrap();
+    let legacy = Legacy::allow_if(legacy).expect("--legacy needs --features insecure-legacy");
+    let options = ClientOptions::default()
+        .with_endpoint(path)
+        .with_policy(Policy::default().with_legacy(legacy));
+    let client = Client::new(ca, caps, PROVIDER)
+        .and_then(|c| c.with_options(options))
+        .unwrap();
     let digest = client.negotiated().digest;
     let sig = SignatureAlgorithm::RsaPkcs1v15(digest);
     let cert = Certificate::from_pem(&data("client2048.cert.pem")).unwrap();
@@ -156,9 +153,12 @@ fn main() {
                         )
                         .unwrap();
                         let (req, tx) = client.enroll(&csr, &key, &mut rng).unwrap();
-                        let (status, body) = send(&agent, origin, &req);
+                        let (status, ct, body) = send(&agent, origin, &req);
                         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-                        match client.handle(&tx, &body, &key, &mut rng).unwrap() {
+                        match client
+                            .handle(&tx, status, ct.as_deref(), &body, &key, &mut rng)
+                            .unwrap()
+                        {
                             Outcome::Issued { .. } => {}
                             other => panic!("{other:?}"),
                         }

@@ -89,15 +89,14 @@ use scep::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
 use scep::builder;
 use scep::ca_certs::CaCertificates;
 use scep::caps::{Capabilities, Policy};
-use scep::client::{Client, ClientOptions, Outcome, Purpose, Transaction};
-use scep::crypto::{DigestAlgorithm, SecureRandom, SignatureAlgorithm, Signer};
-use scep::envelope::Limits;
-use scep::http::{self, Operation, Request};
-use scep::message::Csr;
+use scep::client::{Client, ClientOptions, Outcome, Transaction};
+use scep::crypto::{DigestAlgorithm, Legacy, SecureRandom, SignatureAlgorithm, Signer};
+use scep::http::{self, HttpRequest, Operation, Response};
+use scep::limits::Limits;
+use scep::message::{Csr, Request};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{
-    Decision, Incoming, PkiRequest, RequestKind, Response, Server, ServerOptions, SignerKind,
-    challenge_matches,
+    Decision, Incoming, PkiRequest, Server, ServerOptions, SignerKind, challenge_matches,
 };
 use scep::{Certificate, Error};
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
@@ -112,7 +111,7 @@ use crate::common::ca;
     reason = "the proxy does not read the content type of replies"
 )]
 use crate::common::http_client;
-use crate::common::http_server::{self, HttpReply, HttpRequest};
+use crate::common::http_server::{self, ServerReply, ServerRequest};
 use crate::common::serve;
 use crate::common::util;
 
@@ -258,12 +257,8 @@ fn run(args: Args) -> Result<(), String> {
     // Devices see the RA certificate and the upstream's.
     let mut ca_certs = vec![ra.certificate().clone()];
     ca_certs.extend(upstream.certificates.iter().cloned());
-    #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
-    let mut options = ServerOptions::default();
-    #[cfg(feature = "insecure-legacy")]
-    {
-        options.allow_legacy = args.insecure_legacy;
-    }
+    let legacy = Legacy::allow_if(args.insecure_legacy).map_err(|e| format!("{e}"))?;
+    let options = ServerOptions::default().with_legacy(legacy);
     let server = Server::new(
         ra.clone(),
         ra.clone(),
@@ -300,7 +295,7 @@ fn run(args: Args) -> Result<(), String> {
     let limits = http_server::Limits {
         read_timeout: args.read_timeout,
         max_connections: args.max_connections,
-        max_body: server.options().http_limits.max_body_len,
+        max_body: server.options().http_limits().max_body_len,
     };
     // The RA's state (pending transactions, the upstream client) is one at a time: each
     // request's work runs on the blocking pool under this lock, after its body has arrived,
@@ -316,15 +311,15 @@ fn run(args: Args) -> Result<(), String> {
         async move {
             tokio::task::spawn_blocking(move || handle(&app, req))
                 .await
-                .unwrap_or_else(|e| HttpReply::text(500, &format!("worker: {e}")))
+                .unwrap_or_else(|e| ServerReply::text(500, &format!("worker: {e}")))
         }
     }));
     Ok(())
 }
 
 /// One request, its body read: the light endpoint or SCEP.
-fn handle(app: &Mutex<App>, req: HttpRequest) -> HttpReply {
-    let HttpRequest {
+fn handle(app: &Mutex<App>, req: ServerRequest) -> ServerReply {
+    let ServerRequest {
         method,
         target,
         path,
@@ -332,7 +327,7 @@ fn handle(app: &Mutex<App>, req: HttpRequest) -> HttpReply {
         body,
     } = req;
     let light = path == LIGHT_PATH;
-    let reply = |r: Logged| HttpReply {
+    let reply = |r: Logged| ServerReply {
         status: r.status,
         content_type: r.content_type,
         body: r.body,
@@ -340,11 +335,11 @@ fn handle(app: &Mutex<App>, req: HttpRequest) -> HttpReply {
     };
     if !light && !PATHS.contains(&path.as_str()) {
         eprintln!("proxy: {method} {} -> HTTP 404", util::escape(&path));
-        return HttpReply::text(404, "not found");
+        return ServerReply::text(404, "not found");
     }
     if light && method != "POST" {
         eprintln!("proxy: {method} {path} -> HTTP 405");
-        return HttpReply::text(405, "POST a CSR");
+        return ServerReply::text(405, "POST a CSR");
     }
     let challenge = headers
         .get(CHALLENGE_HEADER)
@@ -352,7 +347,7 @@ fn handle(app: &Mutex<App>, req: HttpRequest) -> HttpReply {
         .map(str::to_owned);
     let mut rng = getrandom::SysRng;
     let Ok(mut app) = app.lock() else {
-        return HttpReply::text(500, "internal error");
+        return ServerReply::text(500, "internal error");
     };
     let result = if light {
         app.light(challenge.as_deref(), &body, &mut rng)

@@ -35,17 +35,17 @@ use std::sync::Arc;
 
 use scep::attr::{FailInfo, FailInfoText};
 use scep::caps::{Capabilities, Capability};
+use scep::crypto::Legacy;
 use scep::crypto::{CryptoProvider, Decryptor, DigestAlgorithm, SignatureAlgorithm, Signer};
-use scep::http::{self, Operation};
-use scep::message::Csr;
+use scep::http::{self, Operation, Response};
+use scep::message::{Csr, Request};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{
-    Decision, Incoming, PkiRequest, RequestKind, Response, Server, ServerOptions, SignerKind,
-    challenge_matches,
+    Decision, Incoming, PkiRequest, Server, ServerOptions, SignerKind, challenge_matches,
 };
 use tokio::net::TcpListener;
 
-use crate::common::http_server::{self, HttpReply, HttpRequest, Limits};
+use crate::common::http_server::{self, Limits, ServerReply, ServerRequest};
 use crate::common::util::{self, escape};
 use crate::store::{self, NewCert, Store, TxRecord, TxState};
 
@@ -225,7 +225,10 @@ fn text(status: u16, body: &str) -> Response {
 
 fn reject(info: FailInfo, why: &str) -> (Decision, String) {
     (
-        Decision::Reject(info, FailInfoText::new(why).ok()),
+        Decision::Rejected {
+            info,
+            text: FailInfoText::new(why).ok(),
+        },
         format!("FAILURE {info} ({why})"),
     )
 }
@@ -254,7 +257,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 impl<K: CaKey> App<K> {
     async fn handle(self: Arc<Self>, method: String, target: String, body: Vec<u8>) -> Logged {
-        let limits = self.servers.sha256.options().http_limits;
+        let limits = self.servers.sha256.options().http_limits();
         let parsed = match http::parse_request(&method, &target, &body, &limits) {
             Ok(p) => p,
             Err(e) => {
@@ -286,7 +289,7 @@ impl<K: CaKey> App<K> {
                     .sha256
                     .handle(&method, &target, &body, &mut rng)
                 {
-                    Incoming::Respond(r) => {
+                    Incoming::Reply(r) => {
                         let outcome = format!("HTTP {} {}", r.status, r.content_type);
                         Logged {
                             response: r,
@@ -398,8 +401,8 @@ impl<K: CaKey> App<K> {
             .public_key_der()
             .map_err(|e| format!("signer key: {e}"))?;
         let store_err = |e: store::StoreError| e.to_string();
-        match req.kind() {
-            RequestKind::Enroll(csr) | RequestKind::Renew(csr) => {
+        match req.request() {
+            Request::PkcsReq(csr) | Request::RenewalReq(csr) => {
                 // A request signed by a certificate this CA issued is a renewal: no challenge.
                 let renewal = req.signer_kind() == SignerKind::IssuedByCa;
                 if !renewal {
@@ -455,7 +458,7 @@ impl<K: CaKey> App<K> {
                     _ => self.issue(&record, csr).await,
                 }
             }
-            RequestKind::Poll(_) => {
+            Request::CertPoll(_) => {
                 let Some(old) = self.store.transaction(&tx).await.map_err(store_err)? else {
                     return Ok(reject(FailInfo::BadCertId, "no such transaction"));
                 };
@@ -471,7 +474,7 @@ impl<K: CaKey> App<K> {
                 let csr = Csr::from_der(&old.csr).map_err(|e| format!("stored CSR: {e}"))?;
                 self.settle(&old, csr).await
             }
-            RequestKind::GetCert(which) => {
+            Request::GetCert(which) => {
                 if &which.issuer != self.ca.certificate().subject() {
                     return Ok(reject(FailInfo::BadCertId, "not issued by this CA"));
                 }
@@ -488,7 +491,7 @@ impl<K: CaKey> App<K> {
                     _ => Ok(reject(FailInfo::BadCertId, "no such certificate")),
                 }
             }
-            RequestKind::GetCrl(which) => {
+            Request::GetCrl(which) => {
                 if &which.issuer != self.ca.certificate().subject() {
                     return Ok(reject(FailInfo::BadCertId, "not issued by this CA"));
                 }
@@ -497,7 +500,10 @@ impl<K: CaKey> App<K> {
                 let n = revoked.len();
                 let ca = self.ca_handle();
                 match blocking(move || ca.crl(&revoked, number)).await? {
-                    Ok(crl) => Ok((Decision::Crl(crl), format!("SUCCESS: CRL of {n} revoked"))),
+                    Ok(crl) => Ok((
+                        Decision::Crls(vec![crl]),
+                        format!("SUCCESS: CRL of {n} revoked"),
+                    )),
                     Err(e) => {
                         tracing::error!("CRL: {e}");
                         Ok(reject(FailInfo::BadRequest, "cannot make a CRL"))
@@ -528,7 +534,10 @@ impl<K: CaKey> App<K> {
             Some(Ok(cert)) => {
                 let outcome = format!("SUCCESS again: {}", describe(&cert));
                 Ok((
-                    Decision::Issue(vec![cert, self.ca.certificate().clone()]),
+                    Decision::Issued {
+                        certificate: cert,
+                        chain: vec![self.ca.certificate().clone()],
+                    },
                     outcome,
                 ))
             }
@@ -564,14 +573,17 @@ impl<K: CaKey> App<K> {
             .map_err(|e| e.to_string())?;
         let outcome = format!("SUCCESS: {}", describe(&cert));
         Ok((
-            Decision::Issue(vec![cert, self.ca.certificate().clone()]),
+            Decision::Issued {
+                certificate: cert,
+                chain: vec![self.ca.certificate().clone()],
+            },
             outcome,
         ))
     }
 }
 
-fn reply_of(r: Response) -> HttpReply {
-    HttpReply {
+fn reply_of(r: Response) -> ServerReply {
+    ServerReply {
         status: r.status,
         content_type: r.content_type,
         body: r.body,
@@ -580,8 +592,8 @@ fn reply_of(r: Response) -> HttpReply {
 }
 
 /// One HTTP request (head and body read): the path check, then the SCEP work.
-async fn serve_request<K: CaKey>(app: Arc<App<K>>, req: HttpRequest) -> HttpReply {
-    let HttpRequest {
+async fn serve_request<K: CaKey>(app: Arc<App<K>>, req: ServerRequest) -> ServerReply {
+    let ServerRequest {
         method,
         target,
         path,
@@ -590,7 +602,7 @@ async fn serve_request<K: CaKey>(app: Arc<App<K>>, req: HttpRequest) -> HttpRepl
     } = req;
     if !PATHS.contains(&path.as_str()) {
         tracing::info!("{method} {} -> HTTP 404", escape(&path));
-        return HttpReply::text(404, "not found");
+        return ServerReply::text(404, "not found");
     }
     let logged = app.handle(method.clone(), target, body).await;
     // `PkcsReq tx=ID signer=… alg=…`: the transaction ID (escaped) where the log line has it.
@@ -624,12 +636,8 @@ async fn run(args: Args) -> Result<(), String> {
         caps.remove(&Capability::PostPkiOperation);
         caps.remove(&Capability::ScepStandard);
     }
-    #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
-    let mut options = ServerOptions::default();
-    #[cfg(feature = "insecure-legacy")]
-    {
-        options.allow_legacy = args.insecure_legacy;
-    }
+    let legacy = Legacy::allow_if(args.insecure_legacy).map_err(|e| format!("{e}"))?;
+    let options = ServerOptions::default().with_legacy(legacy);
     match args.provider.as_str() {
         "rustcrypto" => {
             let key = ca.key().clone();
@@ -731,7 +739,7 @@ async fn serve_with<K: CaKey + WithDigest>(
     let limits = Limits {
         read_timeout: args.read_timeout,
         max_connections: args.max_connections,
-        max_body: app.servers.sha256.options().http_limits.max_body_len,
+        max_body: app.servers.sha256.options().http_limits().max_body_len,
     };
     http_server::run(listener, limits, move |req| {
         serve_request(Arc::clone(&app), req)

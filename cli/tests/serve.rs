@@ -232,9 +232,7 @@ fn revoked_serials_are_in_the_crl() {
             &mut rng,
         )
         .unwrap();
-    let (status, body) = device::send(&ca.origin, &req);
-    assert_eq!(status, 200);
-    let crl = match ca.client.handle(&tx, &body, &device, &mut rng).unwrap() {
+    let crl = match device::exchange(&ca, &req, &tx, &device) {
         Outcome::Crls(mut crls) => crls.remove(0),
         other => panic!("{other:?}"),
     };
@@ -271,8 +269,7 @@ fn revoked_serials_are_in_the_crl() {
             &mut rng,
         )
         .unwrap();
-    let (_, body) = device::send(&ca.origin, &req);
-    match ca.client.handle(&tx, &body, &device, &mut rng).unwrap() {
+    match device::exchange(&ca, &req, &tx, &device) {
         Outcome::Certificates(certs) => assert_eq!(certs[0].as_der(), keep.as_der()),
         other => panic!("{other:?}"),
     }
@@ -298,8 +295,20 @@ fn replies_are_signed_with_the_requests_digest() {
             .client
             .enroll(&csr(&device, "CN=digest", None), &device, &mut rng)
             .unwrap();
-        let (_, body) = device::send(&ca.origin, &req);
-        issued(ca.client.handle(&tx, &body, &device, &mut rng).unwrap());
+        let reply = device::send_full(&ca.origin, &req);
+        let body = reply.body.clone();
+        issued(
+            ca.client
+                .handle(
+                    &tx,
+                    reply.status,
+                    reply.content_type.as_deref(),
+                    &reply.body,
+                    &device,
+                    &mut rng,
+                )
+                .unwrap(),
+        );
         let reply = tmp.join(format!("reply-{name}.der"));
         fs::write(&reply, &body).unwrap();
         let out = scep("inspect").arg("--json").arg(&reply).output().unwrap();
@@ -424,7 +433,18 @@ fn sigterm_lets_the_request_in_flight_finish() {
     let head = String::from_utf8_lossy(&reply[..split]).into_owned();
     assert!(head.starts_with("HTTP/1.1 200"), "{head}\n{}", serve.log());
     let body = &reply[split + 4..];
-    issued(ca.client.handle(&tx, body, &device, &mut rng).unwrap());
+    issued(
+        ca.client
+            .handle(
+                &tx,
+                200,
+                Some("application/x-pki-message"),
+                body,
+                &device,
+                &mut rng,
+            )
+            .unwrap(),
+    );
     let status = serve.terminate(Duration::from_secs(20));
     assert!(
         status.is_some_and(|s| s.success()),

@@ -3,7 +3,7 @@
 
 use core::time::Duration;
 
-use scep::http::{self, Method, Request};
+use scep::http::{self, HttpRequest, Method};
 
 /// HTTP over `ureq` (no TLS: plain `http://` only).
 pub struct Http {
@@ -55,7 +55,7 @@ impl Http {
         ))
     }
 
-    pub fn send(&self, req: &Request) -> Result<HttpReply, String> {
+    pub fn send(&self, req: &HttpRequest) -> Result<HttpReply, String> {
         let url = format!("{}{}", self.origin, req.path_and_query);
         let result = match req.method {
             Method::Post => {

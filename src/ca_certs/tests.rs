@@ -339,7 +339,7 @@ fn tree(b: &[u8]) -> Node {
 fn encode(n: &Node, indefinite: bool) -> Vec<u8> {
     let mut out = Vec::new();
     match n {
-        Node::Prim(tag, content) => crate::enc::tlv(&mut out, *tag, content),
+        Node::Prim(tag, content) => crate::asn1::enc::tlv(&mut out, *tag, content),
         Node::Cons(tag, children) => {
             let content: Vec<u8> = children
                 .iter()
@@ -351,7 +351,7 @@ fn encode(n: &Node, indefinite: bool) -> Vec<u8> {
                 out.extend_from_slice(&content);
                 out.extend_from_slice(&[0, 0]);
             } else {
-                crate::enc::tlv(&mut out, *tag, &content);
+                crate::asn1::enc::tlv(&mut out, *tag, &content);
             }
         }
     }
@@ -934,10 +934,10 @@ fn bad_replies_are_typed_errors() {
         bad_cert
     );
     // A ContentInfo of another type.
-    let enveloped = crate::enc::wrap(crate::enc::SEQUENCE, |ci| {
-        crate::enc::oid(ci, &oid::ID_ENVELOPED_DATA);
-        crate::enc::nested(ci, crate::enc::CTX0_CONS, |x| {
-            crate::enc::tlv(x, crate::enc::SEQUENCE, &[]);
+    let enveloped = crate::asn1::enc::wrap(crate::asn1::enc::SEQUENCE, |ci| {
+        crate::asn1::enc::oid(ci, &oid::ID_ENVELOPED_DATA);
+        crate::asn1::enc::nested(ci, crate::asn1::enc::CTX0_CONS, |x| {
+            crate::asn1::enc::tlv(x, crate::asn1::enc::SEQUENCE, &[]);
             Ok(())
         })
     })
@@ -999,10 +999,8 @@ fn micromdm_getcacert_capture() {
     // Its CertRep is signed by that CA: the signer is found among the signing certificates
     // and the signature verifies.
     let rep = data("peers/scepserver-certrep-success.der");
-    let opts = crate::envelope::OpenOptions {
-        extra_certificates: cc.signing_certificates(),
-        ..crate::envelope::OpenOptions::DEFAULT
-    };
+    let opts =
+        crate::envelope::OpenOptions::DEFAULT.with_extra_certificates(cc.signing_certificates());
     let parsed = parse_pki_message(&rep, &opts).unwrap();
     let signer = parsed.signer_certificate().unwrap().clone();
     assert!(cc.signing_certificates().contains(&signer));

@@ -11,6 +11,8 @@ use crate::crypto::{
     BadSignature, ContentCipher, CryptoError, DecryptFailed, DigestOutput, Digests, KeyEncryptor,
     KeyTransport, SecureRandom, SignatureAlgorithm, Verifier,
 };
+use crate::crypto::{ContentEncryption, CryptoProvider, DigestAlgorithm};
+use crate::error::{AlgorithmKind, Error};
 
 // ---- A fake provider: supports what its lists say, does no crypto. ----
 
@@ -569,7 +571,7 @@ mod legacy {
 
     #[test]
     fn allow_legacy_only_when_nothing_better_is_advertised() {
-        let p = Policy::new().with_allow_legacy(true);
+        let p = Policy::new().with_legacy(crate::crypto::Legacy::allow().unwrap());
         let n = Capabilities::new().negotiate(&p, &FULL).unwrap();
         assert_eq!(
             (n.cipher, n.digest),
@@ -600,7 +602,7 @@ mod legacy {
     fn legacy_falls_back_to_3des_when_provider_lacks_des() {
         static NO_DES: [ContentEncryption; 1] = [DesEde3Cbc];
         static NO_MD5: [DigestAlgorithm; 1] = [Sha1];
-        let p = Policy::new().with_allow_legacy(true);
+        let p = Policy::new().with_legacy(crate::crypto::Legacy::allow().unwrap());
         assert_eq!(
             Capabilities::new()
                 .negotiate(&p, &with_ciphers(&NO_DES))
@@ -619,7 +621,7 @@ mod legacy {
 
     #[test]
     fn legacy_off_by_default_even_when_compiled() {
-        assert!(!Policy::default().allow_legacy);
+        assert!(!Policy::default().legacy.is_allowed());
         let n = Capabilities::new()
             .negotiate(&Policy::default(), &FULL)
             .unwrap();
@@ -690,11 +692,17 @@ fn forced_legacy_algorithms_need_the_opt_in() {
     assert_eq!(caps("").negotiate(&des, &FULL), Err(Error::LegacyAlgorithm));
     assert_eq!(caps("").negotiate(&md5, &FULL), Err(Error::LegacyAlgorithm));
     let n = caps("AES")
-        .negotiate(&des.with_allow_legacy(true), &FULL)
+        .negotiate(
+            &des.with_legacy(crate::crypto::Legacy::allow().unwrap()),
+            &FULL,
+        )
         .unwrap();
     assert_eq!(n.cipher, ContentEncryption::DesCbc);
     let n = caps("SHA-256")
-        .negotiate(&md5.with_allow_legacy(true), &FULL)
+        .negotiate(
+            &md5.with_legacy(crate::crypto::Legacy::allow().unwrap()),
+            &FULL,
+        )
         .unwrap();
     assert_eq!(n.digest, DigestAlgorithm::Md5);
 }

@@ -6,16 +6,19 @@ use alloc::vec::Vec;
 use der::Decode;
 use zeroize::Zeroizing;
 
-use super::parse::{self, SignerInfoView};
-use super::{Limits, OpenOptions};
+use super::OpenOptions;
+use super::parse::{self, SignerInfo};
+use crate::asn1::ber::{self, Reader, Tag};
+use crate::asn1::cms;
 use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, PkiStatus, TransactionId};
-use crate::ber::{self, Reader, Tag};
+use crate::cert;
 use crate::cert::Certificate;
 use crate::crypto::{
     ContentEncryption, CryptoProvider, Decryptor, DigestAlgorithm, KeyTransport, SecureRandom,
     SignatureAlgorithm,
 };
 use crate::error::{Attribute, Error, Limit, Structure};
+use crate::limits::Limits;
 use crate::message::{
     CertRep, CertsOnly, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage,
 };
@@ -27,7 +30,7 @@ use crate::oid;
 pub struct Parsed<'a> {
     opts: OpenOptions<'a>,
     certificates: Vec<Certificate>,
-    signer: SignerInfoView<'a>,
+    signer: SignerInfo<'a>,
     digest: DigestAlgorithm,
     signature_alg: SignatureAlgorithm,
     econtent: Option<Cow<'a, [u8]>>,
@@ -35,7 +38,7 @@ pub struct Parsed<'a> {
     transaction_id: TransactionId,
 }
 
-impl core::fmt::Debug for SignerInfoView<'_> {
+impl core::fmt::Debug for SignerInfo<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SignerInfo")
             .field("attrs", &self.attrs)
@@ -54,15 +57,15 @@ impl core::fmt::Debug for SignerInfoView<'_> {
 /// Any structural [`Error`]; never panics on any input.
 pub fn parse<'a>(bytes: &'a [u8], opts: &OpenOptions<'a>) -> Result<Parsed<'a>, Error> {
     let limits = &opts.limits;
-    let sd = parse::data_signed_data(bytes, limits)?;
-    let signer = sd.signer_info(limits)?;
-    let digest = parse::digest_alg(&signer.digest_alg)?;
-    let signature_alg = parse::signature_alg(&signer.signature_alg, digest)?;
+    let sd = cms::data_signed_data(bytes, limits)?;
+    let signer = parse::signer_info(&sd, limits)?;
+    let digest = DigestAlgorithm::try_from(&signer.digest_alg)?;
+    let signature_alg = SignatureAlgorithm::from_alg_id(&signer.signature_alg, digest)?;
     if digest.is_legacy() && !opts.legacy_allowed() {
         return Err(Error::LegacyAlgorithm);
     }
     let mut certificates = Vec::new();
-    sd.collect_certificates(&mut certificates, limits, opts.extra_certificates)?;
+    cert::collect_certificates(&sd, &mut certificates, limits, opts.extra_certificates)?;
     let econtent = sd.econtent_octets(limits)?;
 
     let a = &signer.attrs;
@@ -163,7 +166,7 @@ impl<'a> Parsed<'a> {
         self.certificates
             .iter()
             .chain(self.opts.extra_certificates.iter())
-            .find(|c| self.signer.sid.matches(c, depth))
+            .find(|c| c.is_named_by(&self.signer.sid, depth))
             .ok_or(Error::SignerNotFound)
     }
 
@@ -388,11 +391,11 @@ fn open_enveloped(
     rng: &mut dyn SecureRandom,
 ) -> Result<(ContentEncryption, KeyTransport, Zeroizing<Vec<u8>>), Error> {
     let limits = &opts.limits;
-    let env = parse::enveloped_data(econtent, limits)?;
+    let env = cms::enveloped_data(econtent, limits)?;
     if env.content_type != oid::ID_DATA {
         return Err(Error::ContentType);
     }
-    let (alg, iv) = parse::content_encryption(limits.max_depth, &env.content_alg)?;
+    let (alg, iv) = ContentEncryption::from_alg_id(limits.max_depth, &env.content_alg)?;
     if alg.is_legacy() && !opts.legacy_allowed() {
         return Err(Error::LegacyAlgorithm);
     }
@@ -406,7 +409,7 @@ fn open_enveloped(
         let ours = d.certificate();
         env.recipients
             .iter()
-            .find(|(rid, _, _)| rid.matches(ours, limits.max_depth))
+            .find(|(rid, _, _)| ours.is_named_by(rid, limits.max_depth))
             .map(|r| (*d, r))
     });
     let (decryptor, chosen) = match (matched, env.recipients.as_slice(), decryptors.first()) {
@@ -414,7 +417,7 @@ fn open_enveloped(
         (None, [only], Some(first)) if opts.allow_unmatched_recipient => (*first, only),
         _ => return Err(Error::RecipientNotFound),
     };
-    let kt = parse::key_transport(limits.max_depth, &chosen.1)?;
+    let kt = KeyTransport::from_alg_id(limits.max_depth, &chosen.1)?;
     let ciphertext = env
         .encrypted_content
         .as_deref()

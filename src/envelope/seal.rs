@@ -4,74 +4,18 @@ use alloc::vec::Vec;
 
 use zeroize::Zeroizing;
 
+use crate::asn1::enc::{self, CTX0_CONS, CTX0_PRIM, OCTET_STRING, SEQUENCE, SET};
 use crate::attr::is_printable;
 use crate::cert::Certificate;
-use crate::crypto::{ContentEncryption, CryptoProvider, KeyTransport, SecureRandom, Signer};
-use crate::enc::{self, CTX0_CONS, CTX0_PRIM, OCTET_STRING, SEQUENCE, SET};
+use crate::crypto::{
+    CryptoError, CryptoProvider, DigestAlgorithm, KeyTransport, SecureRandom, SignatureAlgorithm,
+    Signer,
+};
 use crate::error::{AlgorithmKind, Error};
 use crate::message::{CertRep, MessageBody, PkiMessage};
 use crate::oid;
 
-/// How the SignerInfo's `signatureAlgorithm` is written.
-#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
-#[non_exhaustive]
-pub enum SignatureOid {
-    /// The combined OID, e.g. `sha256WithRSAEncryption` (RFC 8894 style; the default).
-    #[default]
-    Combined,
-    /// `rsaEncryption`, with the digest in `digestAlgorithm` (PKCS #7 style, which some legacy
-    /// clients require in a CertRep).
-    RsaEncryption,
-}
-
-/// Options for [`seal`].
-#[derive(Clone, Copy, Debug)]
-pub struct SealOptions<'a> {
-    /// Content encryption of the envelope (default AES-128-CBC, RFC 8894 §2.9).
-    pub content_encryption: ContentEncryption,
-    /// Key transport to the recipient (default RSA PKCS #1 v1.5).
-    pub key_transport: KeyTransport,
-    /// The `signingTime` attribute; omitted when `None`. The crate has no clock: pass the time.
-    pub signing_time: Option<der::DateTime>,
-    /// How the signature algorithm is named.
-    pub signature_oid: SignatureOid,
-    /// Certificates to send besides the signer's (a chain, the CA certificate).
-    pub extra_certificates: &'a [Certificate],
-    /// Allow single DES and MD5 (only with the `insecure-legacy` feature).
-    #[cfg(feature = "insecure-legacy")]
-    pub allow_legacy: bool,
-}
-
-impl SealOptions<'_> {
-    /// AES-128-CBC, RSA PKCS #1 v1.5, no signingTime, combined signature OID, no extra
-    /// certificates.
-    pub const DEFAULT: SealOptions<'static> = SealOptions {
-        content_encryption: ContentEncryption::Aes128Cbc,
-        key_transport: KeyTransport::RsaPkcs1v15,
-        signing_time: None,
-        signature_oid: SignatureOid::Combined,
-        extra_certificates: &[],
-        #[cfg(feature = "insecure-legacy")]
-        allow_legacy: false,
-    };
-
-    fn legacy_allowed(&self) -> bool {
-        #[cfg(feature = "insecure-legacy")]
-        {
-            self.allow_legacy
-        }
-        #[cfg(not(feature = "insecure-legacy"))]
-        {
-            false
-        }
-    }
-}
-
-impl Default for SealOptions<'_> {
-    fn default() -> Self {
-        SealOptions::DEFAULT
-    }
-}
+use super::{SealOptions, SignatureOid};
 
 /// Encodes, encrypts (to `recipient`) and signs (with `signer`) a pkiMessage, in DER.
 ///
@@ -90,7 +34,7 @@ pub fn seal(
     provider: &CryptoProvider,
     rng: &mut dyn SecureRandom,
 ) -> Result<Vec<u8>, Error> {
-    let sig_alg = signer.signature_algorithm();
+    let sig_alg = opts.signature_algorithm(signer);
     let digest = sig_alg.digest();
     if (digest.is_legacy() || opts.content_encryption.is_legacy()) && !opts.legacy_allowed() {
         return Err(Error::LegacyAlgorithm);
@@ -148,6 +92,7 @@ pub fn seal(
         attrs,
         opts.signing_time,
         signer,
+        sig_alg,
         provider,
         opts.extra_certificates,
         opts.signature_oid,
@@ -236,16 +181,17 @@ impl Attributes {
 /// once, and the signed attributes are signed where they lie in the message.
 ///
 /// Shared by [`seal`] and GetNextCACert (`crate::ca_certs`).
+#[allow(clippy::too_many_arguments)] // one call site each in seal and GetNextCACert
 pub(crate) fn signed_data(
     econtent: Option<&[u8]>,
     mut attrs: Attributes,
     signing_time: Option<der::DateTime>,
     signer: &dyn Signer,
+    sig_alg: SignatureAlgorithm,
     provider: &CryptoProvider,
     extra_certificates: &[Certificate],
     signature_oid: SignatureOid,
 ) -> Result<Vec<u8>, Error> {
-    let sig_alg = signer.signature_algorithm();
     let digest = sig_alg.digest();
     if !provider.digests.supports(digest) {
         return Err(Error::UnsupportedAlgorithm(AlgorithmKind::Digest));
@@ -263,7 +209,7 @@ pub(crate) fn signed_data(
     if let Some(t) = signing_time {
         // RFC 5652 §11.3: UTCTime through 2049, GeneralizedTime after.
         attrs.push(&oid::SIGNING_TIME, |v| {
-            enc::value(v, &crate::builder::x509_time(t))
+            enc::value(v, &crate::asn1::time::x509_time(t))
         })?;
     }
 
@@ -310,7 +256,17 @@ pub(crate) fn signed_data(
                         // SignerInfo the SET is `[0] IMPLICIT`. Signed where it lies.
                         let at = si.len();
                         attrs.write_set(si, SET);
-                        let signature = signer.sign(si.get(at..).unwrap_or(&[]))?;
+                        let to_sign = si.get(at..).unwrap_or(&[]);
+                        let signature = if sig_alg == signer.signature_algorithm() {
+                            signer.sign(to_sign)?
+                        } else {
+                            signer.sign_with(sig_alg, to_sign).map_err(|e| match e {
+                                CryptoError::UnsupportedAlgorithm => {
+                                    Error::UnsupportedAlgorithm(AlgorithmKind::Signature)
+                                }
+                                other => other.into(),
+                            })?
+                        };
                         if let Some(tag) = si.get_mut(at) {
                             *tag = CTX0_CONS;
                         }
@@ -334,7 +290,7 @@ pub(crate) fn signed_data(
 /// A digest `AlgorithmIdentifier` as we emit it, with absent parameters (RFC 5754 §2): what
 /// [`DigestAlgorithm::to_algorithm_identifier`](crate::crypto::DigestAlgorithm::to_algorithm_identifier)
 /// encodes to.
-fn digest_id(out: &mut Vec<u8>, digest: crate::crypto::DigestAlgorithm) -> Result<(), Error> {
+fn digest_id(out: &mut Vec<u8>, digest: DigestAlgorithm) -> Result<(), Error> {
     enc::nested(out, SEQUENCE, |a| {
         enc::oid(a, &digest.oid());
         Ok(())
@@ -449,7 +405,7 @@ fn key_transport_alg(out: &mut Vec<u8>, kt: KeyTransport) -> Result<(), Error> {
     })
 }
 
-fn hash_id(out: &mut Vec<u8>, d: crate::crypto::DigestAlgorithm) -> Result<(), Error> {
+fn hash_id(out: &mut Vec<u8>, d: DigestAlgorithm) -> Result<(), Error> {
     enc::nested(out, SEQUENCE, |h| {
         enc::oid(h, &d.oid());
         enc::tlv(h, enc::NULL, &[]);

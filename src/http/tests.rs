@@ -160,47 +160,47 @@ fn encode_message_escapes_exactly_plus_slash_equals() {
 
 #[test]
 fn golden_get_requests() {
-    let r = Request::get_ca_caps("/scep", None);
+    let r = HttpRequest::get_ca_caps("/scep", None);
     assert_eq!(r.method, Method::Get);
     assert_eq!(r.path_and_query, "/scep?operation=GetCACaps");
     assert_eq!(r.content_type, None);
     assert!(r.body.is_empty());
 
     assert_eq!(
-        Request::get_ca_cert(DEFAULT_PATH, None).path_and_query,
+        HttpRequest::get_ca_cert(DEFAULT_PATH, None).path_and_query,
         "/cgi-bin/pkiclient.exe?operation=GetCACert"
     );
     assert_eq!(
-        Request::get_ca_cert(DEFAULT_PATH, Some("Device Management Identity Certificate"))
+        HttpRequest::get_ca_cert(DEFAULT_PATH, Some("Device Management Identity Certificate"))
             .path_and_query,
         "/cgi-bin/pkiclient.exe?operation=GetCACert&message=Device%20Management%20Identity%20Certificate"
     );
     assert_eq!(
-        Request::get_next_ca_cert("/scep", Some("ca+1/x=y")).path_and_query,
+        HttpRequest::get_next_ca_cert("/scep", Some("ca+1/x=y")).path_and_query,
         "/scep?operation=GetNextCACert&message=ca%2B1%2Fx%3Dy"
     );
     assert_eq!(
-        Request::get_ca_caps("/scep", Some("")).path_and_query,
+        HttpRequest::get_ca_caps("/scep", Some("")).path_and_query,
         "/scep?operation=GetCACaps&message="
     );
     // Empty path and paths with a query.
     assert_eq!(
-        Request::get_ca_caps("", None).path_and_query,
+        HttpRequest::get_ca_caps("", None).path_and_query,
         "/?operation=GetCACaps"
     );
     assert_eq!(
-        Request::get_ca_caps("/scep?profile=a", None).path_and_query,
+        HttpRequest::get_ca_caps("/scep?profile=a", None).path_and_query,
         "/scep?profile=a&operation=GetCACaps"
     );
     assert_eq!(
-        Request::get_ca_caps("/scep?", None).path_and_query,
+        HttpRequest::get_ca_caps("/scep?", None).path_and_query,
         "/scep?operation=GetCACaps"
     );
 }
 
 #[test]
 fn golden_pki_operation() {
-    let r = Request::pki_operation("/scep", &FB, false);
+    let r = HttpRequest::pki_operation("/scep", &FB, false);
     assert_eq!(r.method, Method::Get);
     assert_eq!(
         r.path_and_query,
@@ -209,14 +209,14 @@ fn golden_pki_operation() {
     assert_eq!(r.content_type, None);
     assert!(r.body.is_empty());
 
-    let r = Request::pki_operation(DEFAULT_PATH, &[0x30, 0x03], false);
+    let r = HttpRequest::pki_operation(DEFAULT_PATH, &[0x30, 0x03], false);
     assert_eq!(
         r.path_and_query,
         "/cgi-bin/pkiclient.exe?operation=PKIOperation&message=MAM%3D"
     );
 
     let der = sample_der();
-    let r = Request::pki_operation("/scep", &der, true);
+    let r = HttpRequest::pki_operation("/scep", &der, true);
     assert_eq!(r.method, Method::Post);
     assert_eq!(r.path_and_query, "/scep?operation=PKIOperation");
     assert_eq!(r.content_type, Some("application/x-pki-message"));
@@ -260,7 +260,7 @@ fn url_for_joins() {
 fn builders_round_trip_through_parser() {
     let der = sample_der();
     for use_post in [false, true] {
-        let r = Request::pki_operation("/scep", &der, use_post);
+        let r = HttpRequest::pki_operation("/scep", &der, use_post);
         let got = parse_request(
             r.method.as_str(),
             &r.path_and_query,
@@ -275,15 +275,15 @@ fn builders_round_trip_through_parser() {
     }
     for (r, op) in [
         (
-            Request::get_ca_caps("/scep", Some("x y+z")),
+            HttpRequest::get_ca_caps("/scep", Some("x y+z")),
             Operation::GetCaCaps,
         ),
         (
-            Request::get_ca_cert("/scep", Some("x y+z")),
+            HttpRequest::get_ca_cert("/scep", Some("x y+z")),
             Operation::GetCaCert,
         ),
         (
-            Request::get_next_ca_cert("/scep", Some("x y+z")),
+            HttpRequest::get_next_ca_cert("/scep", Some("x y+z")),
             Operation::GetNextCaCert,
         ),
     ] {
@@ -515,7 +515,7 @@ fn post_base64_and_pem_bodies() {
         .chunks(64)
         .map(|c| alloc::format!("{}\r\n", core::str::from_utf8(c).unwrap()))
         .collect();
-    let pem = crate::pem::encode("PKCS7", &der);
+    let pem = crate::asn1::pem::encode("PKCS7", &der);
     for body in [
         b64.as_str(),
         url_safe.as_str(),
@@ -616,7 +616,7 @@ fn default_limits_fit_a_big_get() {
     let der: Vec<u8> = core::iter::once(0x30)
         .chain((0..48 * 1024).map(|i| (i % 251) as u8))
         .collect();
-    let r = Request::pki_operation(DEFAULT_PATH, &der, false);
+    let r = HttpRequest::pki_operation(DEFAULT_PATH, &der, false);
     assert!(r.path_and_query.len() < HttpLimits::DEFAULT.max_query_len);
     assert_eq!(get_msg(&r.path_and_query), der);
 }

@@ -2,12 +2,13 @@
 
 use alloc::vec::Vec;
 
+use crate::asn1::ber::{self, Reader, Tag};
+use crate::asn1::cms::{SignedDataView, malformed};
+use crate::asn1::enc;
 use crate::attr::{FailInfo, FailInfoText, PkiStatus};
-use crate::ber::{Reader, Tag};
 use crate::cert::Certificate;
-use crate::enc;
-use crate::envelope::Limits;
 use crate::error::{Error, Limit, Structure};
+use crate::limits::Limits;
 use crate::oid;
 
 /// The reply to every SCEP request.
@@ -163,10 +164,34 @@ impl CertsOnly {
             .read_expect(Tag::SEQUENCE)
             .map_err(|_| Error::Malformed(Structure::CertsOnly))?;
         top.finish_lenient()?;
-        let sd = crate::envelope::parse::signed_data_of(&top, &ci)?;
+        let sd = crate::asn1::cms::signed_data_of(&top, &ci)?;
         let mut out = Self::default();
-        sd.collect_certificates(&mut out.certificates, limits, &[])?;
-        sd.collect_crls(&mut out.crls, limits)?;
+        crate::cert::collect_certificates(&sd, &mut out.certificates, limits, &[])?;
+        collect_crls(&sd, &mut out.crls, limits)?;
         Ok(out)
     }
+}
+
+/// Appends every CRL (other RevocationInfoChoices are skipped).
+pub(crate) fn collect_crls(
+    sd: &SignedDataView<'_>,
+    out: &mut Vec<Crl>,
+    limits: &Limits,
+) -> Result<(), Error> {
+    let Some(set) = &sd.crls else { return Ok(()) };
+    let f = malformed(Structure::Crl);
+    let mut r = sd.reader.children(set).map_err(&f)?;
+    let mut n = 0usize;
+    while !r.is_empty() {
+        let c = r.read().map_err(&f)?;
+        n += 1;
+        if n > limits.max_crls {
+            return Err(Error::LimitExceeded(Limit::Crls));
+        }
+        if c.tag == Tag::SEQUENCE {
+            let der = ber::to_der(&c, limits.max_depth).map_err(&f)?;
+            out.push(Crl::from_der(&der)?);
+        }
+    }
+    Ok(())
 }

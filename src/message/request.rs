@@ -113,7 +113,7 @@ impl Csr {
         }
         // The info is the first element of the outer SEQUENCE: its octets as received are the
         // signed ones, so they are located, not re-encoded.
-        let mut top = crate::ber::Reader::new(der, 2);
+        let mut top = crate::asn1::ber::Reader::new(der, 2);
         let malformed = |_| Error::Malformed(Structure::CertReq);
         let outer_tlv = top.read().map_err(malformed)?;
         let info_tlv = top
@@ -145,8 +145,8 @@ impl Csr {
     /// # Errors
     /// [`Error::Malformed`]`(CertReq)`.
     pub fn from_pem(pem: &[u8]) -> Result<Self, Error> {
-        let der = crate::pem::decode_first(pem, "CERTIFICATE REQUEST")
-            .or_else(|| crate::pem::decode_first(pem, "NEW CERTIFICATE REQUEST"))
+        let der = crate::asn1::pem::decode_first(pem, "CERTIFICATE REQUEST")
+            .or_else(|| crate::asn1::pem::decode_first(pem, "NEW CERTIFICATE REQUEST"))
             .map(|(_, d)| d)
             .ok_or(Error::Malformed(Structure::CertReq))?;
         Self::from_der(&der)
@@ -282,11 +282,11 @@ pub(crate) fn assemble_csr(
 ) -> Result<Csr, Error> {
     let mut content = Vec::with_capacity(info_der.len() + signature.len() + 32);
     content.extend_from_slice(info_der);
-    crate::enc::value(&mut content, &alg.to_algorithm_identifier())?;
+    crate::asn1::enc::value(&mut content, &alg.to_algorithm_identifier())?;
     let bits = BitString::from_bytes(signature).map_err(|_| Error::Encode)?;
-    crate::enc::value(&mut content, &bits)?;
+    crate::asn1::enc::value(&mut content, &bits)?;
     let mut der = Vec::with_capacity(content.len() + 4);
-    crate::enc::tlv(&mut der, crate::enc::SEQUENCE, &content);
+    crate::asn1::enc::tlv(&mut der, crate::asn1::enc::SEQUENCE, &content);
     Csr::from_der(&der)
 }
 

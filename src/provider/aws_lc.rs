@@ -139,7 +139,7 @@ fn rsa_public_key<'a>(spki: &SubjectPublicKeyInfoRef<'a>) -> Option<(&'a [u8], u
     {
         return None;
     }
-    let bits = crate::envelope::parse::rsa_modulus_bits(spki).ok()?;
+    let bits = crate::crypto::rsa_modulus_bits(spki).ok()?;
     Some((spki.subject_public_key.as_bytes()?, bits))
 }
 
@@ -483,6 +483,15 @@ impl Signer for AwsLcRsaKey {
 
     fn signature_algorithm(&self) -> SignatureAlgorithm {
         Signer::signature_algorithm(&self.fallback)
+    }
+
+    /// Any digest, through the RustCrypto key for one other than the key's own.
+    fn sign_with(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if alg == self.signature_algorithm() {
+            self.sign(message)
+        } else {
+            self.fallback.sign_with(alg, message)
+        }
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {

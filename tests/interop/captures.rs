@@ -28,7 +28,7 @@ fn legacy() -> OpenOptions<'static> {
     let mut o = OpenOptions::DEFAULT;
     #[cfg(feature = "insecure-legacy")]
     {
-        o.allow_legacy = true;
+        o.legacy = scep::crypto::Legacy::allow_if(true).unwrap();
     }
     o
 }
@@ -182,10 +182,7 @@ fn scepserver_replies_open() {
     let ca = Certificate::from_pem(&peer("micromdm-ca.pem")).unwrap();
     let extra = [ca.clone()];
     let failure_bytes = peer("scepserver-certrep-failure.der");
-    let failure_opts = OpenOptions {
-        extra_certificates: &extra,
-        ..legacy()
-    };
+    let failure_opts = (legacy()).with_extra_certificates(&extra);
     let failure = envelope::parse(&failure_bytes, &failure_opts);
     if !cfg!(feature = "insecure-legacy") {
         // SHA-1 and DES: the failure parses (SHA-1 is allowed), the success needs legacy DES.

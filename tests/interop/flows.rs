@@ -7,12 +7,11 @@ use scep::builder::{self, CertificateTemplate};
 use scep::caps::{Capabilities, Capability};
 use scep::client::{Client, ClientOptions, Outcome};
 use scep::crypto::{Decryptor, SecureRandom, SignatureAlgorithm, Signer};
-use scep::http::{Method, Request};
+use scep::http::{HttpRequest, Method, Response};
+use scep::message::Request;
 use scep::message::{Crl, Csr, IssuerAndSerialNumber};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
-use scep::server::{
-    Decision, Incoming, RequestKind, Response, Server, SignerKind, challenge_matches,
-};
+use scep::server::{Decision, Incoming, Server, SignerKind, challenge_matches};
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
 use crate::roundtrip::{data, key, key_for};
@@ -22,7 +21,7 @@ const CHALLENGE: &str = "s3cret-challenge";
 
 fn send<S: Signer, D: Decryptor>(
     server: &Server<S, D>,
-    req: &Request,
+    req: &HttpRequest,
     rng: &mut dyn SecureRandom,
 ) -> Incoming {
     server.handle(req.method.as_str(), &req.path_and_query, &req.body, rng)
@@ -30,7 +29,7 @@ fn send<S: Signer, D: Decryptor>(
 
 fn respond(i: Incoming) -> Response {
     match i {
-        Incoming::Respond(r) => r,
+        Incoming::Reply(r) => r,
         other => panic!("expected a response, got {other:?}"),
     }
 }
@@ -64,20 +63,19 @@ fn discover<B: Backend, S: Signer, D: Decryptor>(
     post: bool,
     rng: &mut dyn SecureRandom,
 ) -> Client {
-    let caps_resp = respond(send(server, &Request::get_ca_caps("/scep", None), rng));
+    let caps_resp = respond(send(server, &HttpRequest::get_ca_caps("/scep", None), rng));
     assert_eq!(caps_resp.content_type, "text/plain");
     let mut caps = Capabilities::from_http(caps_resp.status, &caps_resp.body);
     if !post {
         caps.remove(&Capability::PostPkiOperation);
         caps.remove(&Capability::ScepStandard);
     }
-    let ca_resp = respond(send(server, &Request::get_ca_cert("/scep", None), rng));
+    let ca_resp = respond(send(server, &HttpRequest::get_ca_cert("/scep", None), rng));
     let ca = scep::ca_certs::CaCertificates::parse(&ca_resp.body, &Default::default()).unwrap();
-    let options = ClientOptions {
-        path: "/scep".into(),
-        ..ClientOptions::default()
-    };
-    Client::from_ca_certificates(&ca, caps, B::PROVIDER, options).unwrap()
+    let options = ClientOptions::default().with_endpoint("/scep");
+    Client::new(ca, caps, B::PROVIDER)
+        .and_then(|c| c.with_options(options))
+        .unwrap()
 }
 
 fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key) {
@@ -94,7 +92,7 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
         let Incoming::Request(r) = send(&server, &req, &mut rng) else {
             panic!("not a request")
         };
-        assert!(matches!(r.kind(), RequestKind::Enroll(_)));
+        assert!(matches!(r.request(), Request::PkcsReq(_)));
         assert_eq!(r.signer_kind(), SignerKind::SelfSigned);
         assert!(challenge_matches(
             &r.challenge_password().unwrap(),
@@ -105,12 +103,24 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
         let resp = server
             .reply(
                 &r,
-                Decision::Issue(vec![ra.cert().clone(), issued.clone()]),
+                Decision::Issued {
+                    certificate: ra.cert().clone(),
+                    chain: vec![issued.clone()],
+                },
                 &mut rng,
             )
             .unwrap();
         assert_eq!(resp.content_type, "application/x-pki-message");
-        let out = client.handle(&tx, &resp.body, &device, &mut rng).unwrap();
+        let out = client
+            .handle(
+                &tx,
+                resp.status,
+                Some(resp.content_type),
+                &resp.body,
+                &device,
+                &mut rng,
+            )
+            .unwrap();
         let Outcome::Issued { certificate, chain } = out else {
             panic!("{out:?}")
         };
@@ -124,7 +134,16 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
         };
         let resp = server.reply(&r, Decision::Pending, &mut rng).unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &device, &mut rng).unwrap(),
+            client
+                .handle(
+                    &tx,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &device,
+                    &mut rng
+                )
+                .unwrap(),
             Outcome::Pending
         );
         let (req, poll) = client.poll(&tx, &device, &mut rng).unwrap();
@@ -133,22 +152,47 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
         let Incoming::Request(r) = send(&server, &req, &mut rng) else {
             panic!()
         };
-        let RequestKind::Poll(ias) = r.kind() else {
-            panic!("{:?}", r.kind())
+        let Request::CertPoll(ias) = r.request() else {
+            panic!("{:?}", r.request())
         };
         assert_eq!(&ias.subject, csr.subject());
         assert_eq!(&ias.issuer, ra.cert().subject());
         assert_eq!(r.transaction_id(), tx.transaction_id());
         let resp = server
-            .reply(&r, Decision::Issue(vec![issued.clone()]), &mut rng)
+            .reply(
+                &r,
+                Decision::Issued {
+                    certificate: issued.clone(),
+                    chain: vec![],
+                },
+                &mut rng,
+            )
             .unwrap();
         assert!(matches!(
-            client.handle(&poll, &resp.body, &device, &mut rng).unwrap(),
+            client
+                .handle(
+                    &poll,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &device,
+                    &mut rng
+                )
+                .unwrap(),
             Outcome::Issued { .. }
         ));
         // The first transaction's nonce does not fit the poll's reply.
         assert_eq!(
-            client.handle(&tx, &resp.body, &device, &mut rng).err(),
+            client
+                .handle(
+                    &tx,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &device,
+                    &mut rng
+                )
+                .err(),
             Some(scep::Error::Mismatch)
         );
 
@@ -161,12 +205,24 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
         let resp = server
             .reply(
                 &r,
-                Decision::Reject(FailInfo::BadRequest, Some(text.clone())),
+                Decision::Rejected {
+                    info: FailInfo::BadRequest,
+                    text: Some(text.clone()),
+                },
                 &mut rng,
             )
             .unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &device, &mut rng).unwrap(),
+            client
+                .handle(
+                    &tx,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &device,
+                    &mut rng
+                )
+                .unwrap(),
             Outcome::Rejected {
                 info: FailInfo::BadRequest,
                 text: Some(text)
@@ -180,13 +236,29 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
         let Incoming::Request(r) = send(&server, &req, &mut rng) else {
             panic!()
         };
-        assert!(matches!(r.kind(), RequestKind::Renew(_)));
+        assert!(matches!(r.request(), Request::RenewalReq(_)));
         assert_eq!(r.signer_kind(), SignerKind::IssuedByCa);
         let renewed = issue::<B>(ra, r.csr().unwrap(), 11);
         let resp = server
-            .reply(&r, Decision::Issue(vec![renewed.clone()]), &mut rng)
+            .reply(
+                &r,
+                Decision::Issued {
+                    certificate: renewed.clone(),
+                    chain: vec![],
+                },
+                &mut rng,
+            )
             .unwrap();
-        let out = client.handle(&tx, &resp.body, &renewing, &mut rng).unwrap();
+        let out = client
+            .handle(
+                &tx,
+                resp.status,
+                Some(resp.content_type),
+                &resp.body,
+                &renewing,
+                &mut rng,
+            )
+            .unwrap();
         assert!(matches!(out, Outcome::Issued { ref certificate, .. } if *certificate == renewed));
 
         // GetCert and GetCRL.
@@ -195,19 +267,28 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
         let Incoming::Request(r) = send(&server, &req, &mut rng) else {
             panic!()
         };
-        assert_eq!(r.kind(), &RequestKind::GetCert(which.clone()));
+        assert_eq!(r.request(), &Request::GetCert(which.clone()));
         let resp = server
             .reply(&r, Decision::Certificates(vec![issued.clone()]), &mut rng)
             .unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &renewing, &mut rng).unwrap(),
+            client
+                .handle(
+                    &tx,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &renewing,
+                    &mut rng
+                )
+                .unwrap(),
             Outcome::Certificates(vec![issued.clone()])
         );
         let (req, tx) = client.get_crl(which.clone(), &renewing, &mut rng).unwrap();
         let Incoming::Request(r) = send(&server, &req, &mut rng) else {
             panic!()
         };
-        assert_eq!(r.kind(), &RequestKind::GetCrl(which));
+        assert_eq!(r.request(), &Request::GetCrl(which));
         let crl = Crl::from_der(&data("ra2048.crl.der")).unwrap();
         assert!(
             server
@@ -216,10 +297,19 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             "certificates do not answer GetCRL"
         );
         let resp = server
-            .reply(&r, Decision::Crl(crl.clone()), &mut rng)
+            .reply(&r, Decision::Crls(vec![crl.clone()]), &mut rng)
             .unwrap();
         assert_eq!(
-            client.handle(&tx, &resp.body, &renewing, &mut rng).unwrap(),
+            client
+                .handle(
+                    &tx,
+                    resp.status,
+                    Some(resp.content_type),
+                    &resp.body,
+                    &renewing,
+                    &mut rng
+                )
+                .unwrap(),
             Outcome::Crls(vec![crl])
         );
     }
@@ -283,12 +373,24 @@ fn a_reply_from_anyone_but_the_ca_is_refused_before_decryption<B: Backend>() {
     let resp = impostor
         .reply(
             &r,
-            Decision::Issue(vec![issue::<B>(&other, r.csr().unwrap(), 5)]),
+            Decision::Issued {
+                certificate: issue::<B>(&other, r.csr().unwrap(), 5),
+                chain: vec![],
+            },
             &mut rng,
         )
         .unwrap();
     assert_eq!(
-        client.handle(&tx, &resp.body, &device, &mut rng).err(),
+        client
+            .handle(
+                &tx,
+                resp.status,
+                Some(resp.content_type),
+                &resp.body,
+                &device,
+                &mut rng
+            )
+            .err(),
         Some(scep::Error::SignerNotFound)
     );
     assert_eq!(device.decrypts.get(), 0);
@@ -315,7 +417,7 @@ fn unknown_message_types_never_reach_the_application<B: Backend>() {
         let mut body = req.body.clone();
         body[pos + 2..pos + 4].copy_from_slice(&replacement);
         match server.handle("POST", "/scep?operation=PKIOperation", &body, &mut rng) {
-            Incoming::Request(r) => panic!("{:?} reached the application", r.kind()),
+            Incoming::Request(r) => panic!("{:?} reached the application", r.request()),
             Incoming::Refused {
                 response: resp,
                 reason,
@@ -373,7 +475,16 @@ fn a_wrong_key_gives_a_signed_failure_with_bad_message_check<B: Backend>() {
     };
     assert_eq!(reason, scep::Error::BadSignature);
     assert_eq!(resp.status, 200);
-    let out = client.handle(&tx, &resp.body, &device, &mut rng).unwrap();
+    let out = client
+        .handle(
+            &tx,
+            resp.status,
+            Some(resp.content_type),
+            &resp.body,
+            &device,
+            &mut rng,
+        )
+        .unwrap();
     assert_eq!(
         out,
         Outcome::Rejected {

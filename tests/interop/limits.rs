@@ -1,8 +1,9 @@
 //! Limits are checked before the work they bound, and every error maps to a failInfo.
 
 use scep::attr::FailInfo;
-use scep::envelope::{self, Limits, OpenOptions, SealOptions};
+use scep::envelope::{self, OpenOptions, SealOptions};
 use scep::error::{AlgorithmKind, Attribute, Error, Limit, Structure};
+use scep::limits::Limits;
 use scep::message::{CertRep, CertsOnly, MessageBody};
 use scep::provider::rustcrypto::PROVIDER;
 
@@ -19,10 +20,7 @@ fn sealed_reply_with_certs(n: usize) -> Vec<u8> {
         &mut rng,
     );
     let extra = [client.certificate().clone()];
-    let opts = SealOptions {
-        extra_certificates: &extra,
-        ..SealOptions::DEFAULT
-    };
+    let opts = SealOptions::DEFAULT.with_extra_certificates(&extra);
     envelope::seal(
         &msg,
         &ra,
@@ -40,10 +38,7 @@ fn size_is_checked_before_parsing() {
         max_message_size: 100,
         ..Limits::DEFAULT
     };
-    let opts = OpenOptions {
-        limits,
-        ..OpenOptions::DEFAULT
-    };
+    let opts = OpenOptions::DEFAULT.with_limits(limits);
     // Garbage larger than the limit: the limit, not a parse error, is what is reported.
     assert_eq!(
         envelope::parse(&[0xff; 101], &opts).err(),
@@ -65,59 +60,44 @@ fn counts_and_depth_are_bounded() {
     let client = key("client2048");
     let bytes = sealed_reply_with_certs(3);
     // The outer SignedData carries the RA (signer) certificate and one more: limit them to one.
-    let tight = OpenOptions {
-        limits: Limits {
-            max_certificates: 1,
-            ..Limits::DEFAULT
-        },
-        ..OpenOptions::DEFAULT
-    };
+    let tight = OpenOptions::DEFAULT.with_limits(Limits {
+        max_certificates: 1,
+        ..Limits::DEFAULT
+    });
     assert_eq!(
         envelope::parse(&bytes, &tight).err(),
         Some(Error::LimitExceeded(Limit::Certificates))
     );
     // Inside the envelope the three certificates exceed a limit of two: after decryption,
     // every failure is the one decryption error.
-    let inner = OpenOptions {
-        limits: Limits {
-            max_certificates: 2,
-            ..Limits::DEFAULT
-        },
-        ..OpenOptions::DEFAULT
-    };
+    let inner = OpenOptions::DEFAULT.with_limits(Limits {
+        max_certificates: 2,
+        ..Limits::DEFAULT
+    });
     assert_eq!(
         envelope::open(&bytes, &inner, &PROVIDER, &client, &mut rng).err(),
         Some(Error::Decrypt)
     );
-    let attrs = OpenOptions {
-        limits: Limits {
-            max_attributes: 3,
-            ..Limits::DEFAULT
-        },
-        ..OpenOptions::DEFAULT
-    };
+    let attrs = OpenOptions::DEFAULT.with_limits(Limits {
+        max_attributes: 3,
+        ..Limits::DEFAULT
+    });
     assert_eq!(
         envelope::parse(&bytes, &attrs).err(),
         Some(Error::LimitExceeded(Limit::Attributes))
     );
-    let shallow = OpenOptions {
-        limits: Limits {
-            max_depth: 3,
-            ..Limits::DEFAULT
-        },
-        ..OpenOptions::DEFAULT
-    };
+    let shallow = OpenOptions::DEFAULT.with_limits(Limits {
+        max_depth: 3,
+        ..Limits::DEFAULT
+    });
     assert_eq!(
         envelope::parse(&bytes, &shallow).err(),
         Some(Error::LimitExceeded(Limit::Depth))
     );
-    let small_keys = OpenOptions {
-        limits: Limits {
-            max_rsa_bits: 1024,
-            ..Limits::DEFAULT
-        },
-        ..OpenOptions::DEFAULT
-    };
+    let small_keys = OpenOptions::DEFAULT.with_limits(Limits {
+        max_rsa_bits: 1024,
+        ..Limits::DEFAULT
+    });
     assert_eq!(
         envelope::parse(&bytes, &small_keys)
             .unwrap()
@@ -183,14 +163,12 @@ fn csr_key_size_is_bounded_by_max_rsa_bits() {
         scep::Certificate::from_pem(&crate::roundtrip::data("rsa1024.cert.pem")).unwrap(),
     )
     .unwrap();
-    let client = Client::new(
-        ra.certificate().clone(),
-        vec![ra.certificate().clone()],
-        Capabilities::rfc8894_server(),
-        PROVIDER,
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let client = scep::ca_certs::CaCertificates::new(vec![ra.certificate().clone()])
+        .and_then(|ca| {
+            Client::new(ca, Capabilities::rfc8894_server(), PROVIDER)?
+                .with_options(ClientOptions::default())
+        })
+        .unwrap();
     let csr = Csr::from_der(&crate::roundtrip::data("client2048.csr.der")).unwrap();
     let (req, _) = client.enroll(&csr, &small, &mut rng).unwrap();
     for (max_rsa_bits, accepted) in [(2048, true), (1024, false)] {
@@ -201,13 +179,10 @@ fn csr_key_size_is_bounded_by_max_rsa_bits() {
             Capabilities::rfc8894_server(),
             PROVIDER,
         )
-        .with_options(ServerOptions {
-            limits: Limits {
-                max_rsa_bits,
-                ..Limits::DEFAULT
-            },
-            ..ServerOptions::default()
-        });
+        .with_options(ServerOptions::default().with_limits(Limits {
+            max_rsa_bits,
+            ..Limits::DEFAULT
+        }));
         match server.pki_operation(&req.body, &mut rng) {
             Incoming::Request(r) => assert!(accepted, "{:?}", r.csr()),
             Incoming::Refused {
@@ -218,10 +193,7 @@ fn csr_key_size_is_bounded_by_max_rsa_bits() {
                 assert!(!accepted);
                 assert_eq!(reason, Error::LimitExceeded(Limit::RsaModulus));
                 let extra = [ra.certificate().clone()];
-                let o = OpenOptions {
-                    extra_certificates: &extra,
-                    ..OpenOptions::DEFAULT
-                };
+                let o = OpenOptions::DEFAULT.with_extra_certificates(&extra);
                 let opened = envelope::open(&resp.body, &o, &PROVIDER, &small, &mut rng).unwrap();
                 assert!(matches!(
                     opened.message.body,

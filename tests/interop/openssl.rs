@@ -62,11 +62,9 @@ fn openssl_verifies_and_decrypts_what_we_seal() {
             .clone()
             .with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(digest));
         let msg = message(body, &mut rng);
-        let opts = SealOptions {
-            content_encryption: cipher,
-            key_transport: kt,
-            ..SealOptions::DEFAULT
-        };
+        let opts = SealOptions::DEFAULT
+            .with_content_encryption(cipher)
+            .with_key_transport(kt);
         let der = envelope::seal(
             &msg,
             &signer,

@@ -19,10 +19,7 @@ fn every_decryption_failure_gets_the_same_answer() {
     let c = cases();
     let ra_cert = c.server_cert();
     let extra = [ra_cert];
-    let opts = OpenOptions {
-        extra_certificates: &extra,
-        ..OpenOptions::DEFAULT
-    };
+    let opts = OpenOptions::DEFAULT.with_extra_certificates(&extra);
     let mut answers = Vec::new();
     for (name, request) in &c.requests {
         let incoming = c.server.handle(

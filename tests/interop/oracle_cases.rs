@@ -71,14 +71,12 @@ pub fn cases() -> Cases {
         Capabilities::rfc8894_server(),
         PROVIDER,
     );
-    let c = Client::new(
-        ra.certificate().clone(),
-        vec![ra.certificate().clone()],
-        Capabilities::rfc8894_server(),
-        PROVIDER,
-        ClientOptions::default(),
-    )
-    .unwrap();
+    let c = scep::ca_certs::CaCertificates::new(vec![ra.certificate().clone()])
+        .and_then(|ca| {
+            Client::new(ca, Capabilities::rfc8894_server(), PROVIDER)?
+                .with_options(ClientOptions::default())
+        })
+        .unwrap();
     let mut rng = getrandom::SysRng;
     let csr = Csr::from_der(&data("client2048.csr.der")).unwrap();
     let (valid, _) = c.enroll(&csr, &client, &mut rng).unwrap();

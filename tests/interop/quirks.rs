@@ -11,10 +11,11 @@ use scep::client::{Client, ClientOptions, Outcome, Transaction};
 use scep::crypto::{ContentEncryption, KeyTransport, Signer};
 use scep::envelope::{self, OpenOptions, SealOptions};
 use scep::error::Error;
-use scep::http::Request;
+use scep::http::HttpRequest;
+use scep::message::Request;
 use scep::message::{Csr, IssuerAndSubject, MessageBody, PkiMessage};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
-use scep::server::{Decision, Incoming, PkiRequest, RequestKind, Server, SignerKind};
+use scep::server::{Decision, Incoming, PkiRequest, Server, SignerKind};
 
 use crate::roundtrip::{data, key};
 use crate::support;
@@ -35,18 +36,15 @@ pub fn server() -> Server<RsaKey, RsaKey> {
 
 fn client_for(key_transport: KeyTransport) -> Client {
     let ra = key("ra2048").certificate().clone();
-    Client::new(
-        ra.clone(),
-        vec![ra],
-        Capabilities::rfc8894_server(),
-        PROVIDER,
-        ClientOptions {
-            path: "/scep".into(),
-            key_transport,
-            ..ClientOptions::default()
-        },
-    )
-    .unwrap()
+    scep::ca_certs::CaCertificates::new(vec![ra])
+        .and_then(|ca| {
+            Client::new(ca, Capabilities::rfc8894_server(), PROVIDER)?.with_options(
+                ClientOptions::default()
+                    .with_endpoint("/scep")
+                    .with_key_transport(key_transport),
+            )
+        })
+        .unwrap()
 }
 
 fn csr() -> Csr {
@@ -92,14 +90,28 @@ fn success_reply() -> (Vec<u8>, Transaction) {
     let req = expect_request(s.pki_operation(&bytes, &mut support::rng()));
     let issued = key("client2048").certificate().clone();
     let reply = s
-        .reply(&req, Decision::Issue(vec![issued]), &mut support::rng())
+        .reply(
+            &req,
+            Decision::Issued {
+                certificate: issued,
+                chain: vec![],
+            },
+            &mut support::rng(),
+        )
         .unwrap();
     (reply.body, tx)
 }
 
 fn client_accepts(reply: &[u8], tx: &Transaction) {
     let c = client_for(KeyTransport::RsaPkcs1v15);
-    match c.handle(tx, reply, &key("client2048"), &mut support::rng()) {
+    match c.handle(
+        tx,
+        200,
+        None,
+        reply,
+        &key("client2048"),
+        &mut support::rng(),
+    ) {
         Ok(Outcome::Issued { certificate, .. }) => {
             assert_eq!(
                 certificate.as_der(),
@@ -377,8 +389,8 @@ fn swapped_issuer_and_subject_in_cert_poll_is_answered() {
     let s = server();
     let req = expect_request(s.pki_operation(&bytes, &mut rng));
     assert_eq!(req.transaction_id(), &tx);
-    let RequestKind::Poll(ias) = req.kind() else {
-        panic!("{:?}", req.kind())
+    let Request::CertPoll(ias) = req.request() else {
+        panic!("{:?}", req.request())
     };
     assert_eq!(&ias.issuer, client.certificate().subject());
     let reply = s.reply(&req, Decision::Pending, &mut rng).unwrap();
@@ -414,7 +426,7 @@ fn get_encodings_of_real_clients_reach_the_application() {
     let variants = [
         (
             "rfc8894",
-            Request::pki_operation("/scep", &bytes, false).path_and_query,
+            HttpRequest::pki_operation("/scep", &bytes, false).path_and_query,
         ),
         (
             "macos",
@@ -487,12 +499,22 @@ fn rsa_oaep_key_transport_from_windows() {
     let reply = s
         .reply(
             &opened,
-            Decision::Issue(vec![key("client2048").certificate().clone()]),
+            Decision::Issued {
+                certificate: key("client2048").certificate().clone(),
+                chain: vec![],
+            },
             &mut rng,
         )
         .unwrap();
     match c
-        .handle(&tx, &reply.body, &key("client2048"), &mut rng)
+        .handle(
+            &tx,
+            reply.status,
+            Some(reply.content_type),
+            &reply.body,
+            &key("client2048"),
+            &mut rng,
+        )
         .unwrap()
     {
         Outcome::Issued { .. } => {}
@@ -505,10 +527,7 @@ fn rsa_oaep_key_transport_from_windows() {
         return;
     };
     let bytes = support::read(&dir, "smallstep-scep/CertRep_success_ndes_nocerts.der");
-    let o = OpenOptions {
-        allow_unmatched_recipient: true,
-        ..OpenOptions::DEFAULT
-    };
+    let o = OpenOptions::DEFAULT.with_allow_unmatched_recipient(true);
     let err = envelope::parse(&bytes, &o)
         .unwrap()
         .decrypt_unverified(&key("client2048"), &PROVIDER, &mut rng)
@@ -535,10 +554,7 @@ fn every_aes_key_size_is_read_and_mirrored() {
             recipient_nonce: None,
             body: MessageBody::PkcsReq(csr()),
         };
-        let opts = SealOptions {
-            content_encryption: cipher,
-            ..SealOptions::DEFAULT
-        };
+        let opts = SealOptions::DEFAULT.with_content_encryption(cipher);
         let bytes = envelope::seal(
             &msg,
             &client,
@@ -551,13 +567,23 @@ fn every_aes_key_size_is_read_and_mirrored() {
         let req = expect_request(s.pki_operation(&bytes, &mut rng));
         assert_eq!(req.message_type(), MessageType::PkcsReq);
         let reply = s
-            .reply(&req, Decision::Reject(FailInfo::BadRequest, None), &mut rng)
+            .reply(
+                &req,
+                Decision::Rejected {
+                    info: FailInfo::BadRequest,
+                    text: None,
+                },
+                &mut rng,
+            )
             .unwrap();
         assert_eq!(reply.status, 200);
         let ok = s
             .reply(
                 &req,
-                Decision::Issue(vec![client.certificate().clone()]),
+                Decision::Issued {
+                    certificate: client.certificate().clone(),
+                    chain: vec![],
+                },
                 &mut rng,
             )
             .unwrap();

@@ -134,8 +134,8 @@ fn legacy_opts<'a>(
 ) -> (SealOptions<'a>, OpenOptions<'a>) {
     #[cfg(feature = "insecure-legacy")]
     {
-        s.allow_legacy = true;
-        o.allow_legacy = true;
+        s.legacy = scep::crypto::Legacy::allow_if(true).unwrap();
+        o.legacy = scep::crypto::Legacy::allow_if(true).unwrap();
     }
     (s, o)
 }
@@ -162,10 +162,7 @@ fn every_type_cipher_and_digest_round_trips<B: Backend>() {
                 );
                 let msg = message(body, &mut rng);
                 let (seal_opts, open_opts) = legacy_opts(
-                    SealOptions {
-                        content_encryption: cipher,
-                        ..SealOptions::DEFAULT
-                    },
+                    SealOptions::DEFAULT.with_content_encryption(cipher),
                     OpenOptions::DEFAULT,
                 );
                 let bytes = envelope::seal(
@@ -215,11 +212,9 @@ fn key_transports_and_signature_oids_round_trip<B: Backend>() {
     ] {
         for oid in [SignatureOid::Combined, SignatureOid::RsaEncryption] {
             let msg = message(bodies_of(client.cert(), ra.cert()).remove(0), &mut rng);
-            let opts = SealOptions {
-                key_transport: kt,
-                signature_oid: oid,
-                ..SealOptions::DEFAULT
-            };
+            let opts = SealOptions::DEFAULT
+                .with_key_transport(kt)
+                .with_signature_oid(oid);
             let bytes = envelope::seal(
                 &msg,
                 &client,
@@ -244,10 +239,7 @@ fn legacy_algorithms_need_the_runtime_opt_in<B: Backend>() {
     let client = key_for::<B>("client2048");
     let ra = key_for::<B>("ra2048");
     let msg = message(bodies_of(client.cert(), ra.cert()).remove(0), &mut rng);
-    let des = SealOptions {
-        content_encryption: ContentEncryption::DesCbc,
-        ..SealOptions::DEFAULT
-    };
+    let des = SealOptions::DEFAULT.with_content_encryption(ContentEncryption::DesCbc);
     assert_eq!(
         envelope::seal(&msg, &client, Some(ra.cert()), &des, &B::PROVIDER, &mut rng).err(),
         Some(Error::LegacyAlgorithm)
@@ -272,10 +264,7 @@ fn legacy_algorithms_need_the_runtime_opt_in<B: Backend>() {
         &msg,
         &client,
         Some(ra.cert()),
-        &SealOptions {
-            allow_legacy: true,
-            ..des
-        },
+        &des.with_legacy(scep::crypto::Legacy::allow_if(true).unwrap_or_default()),
         &B::PROVIDER,
         &mut rng,
     )

@@ -165,7 +165,7 @@ fn opts(legacy: bool) -> OpenOptions<'static> {
     let mut o = OpenOptions::DEFAULT;
     #[cfg(feature = "insecure-legacy")]
     {
-        o.allow_legacy = legacy;
+        o.legacy = scep::crypto::Legacy::allow_if(legacy).unwrap();
     }
     let _ = legacy;
     o

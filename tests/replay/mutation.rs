@@ -103,13 +103,10 @@ fn real_provider(bytes: &[u8], decryptor: Option<&RsaKey>) {
         .into_iter()
         .collect();
     #[allow(unused_mut)]
-    let mut opts = OpenOptions {
-        extra_certificates: &extra,
-        ..OpenOptions::DEFAULT
-    };
+    let mut opts = OpenOptions::DEFAULT.with_extra_certificates(&extra);
     #[cfg(feature = "insecure-legacy")]
     {
-        opts.allow_legacy = true;
+        opts.legacy = scep::crypto::Legacy::allow_if(true).unwrap();
     }
     let Ok(parsed) = envelope::parse(bytes, &opts) else {
         return;

@@ -21,7 +21,7 @@ use tokio::task::JoinSet;
 use crate::common::util::escape;
 
 /// A request whose body has been read.
-pub struct HttpRequest {
+pub struct ServerRequest {
     pub method: String,
     /// Path and query as sent.
     pub target: String,
@@ -31,16 +31,16 @@ pub struct HttpRequest {
 }
 
 /// What to answer.
-pub struct HttpReply {
+pub struct ServerReply {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
     pub retry_after: Option<u32>,
 }
 
-impl HttpReply {
-    pub fn text(status: u16, body: &str) -> HttpReply {
-        HttpReply {
+impl ServerReply {
+    pub fn text(status: u16, body: &str) -> ServerReply {
+        ServerReply {
             status,
             content_type: scep::http::CONTENT_TYPE_TEXT_PLAIN,
             body: body.as_bytes().to_vec(),
@@ -60,7 +60,7 @@ pub struct Limits {
     pub max_body: usize,
 }
 
-fn to_hyper(r: HttpReply) -> hyper::Response<Full<Bytes>> {
+fn to_hyper(r: ServerReply) -> hyper::Response<Full<Bytes>> {
     let mut out = hyper::Response::new(Full::new(Bytes::from(r.body)));
     *out.status_mut() =
         hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
@@ -79,8 +79,8 @@ async fn one_request<H, F>(
     req: hyper::Request<Body>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible>
 where
-    H: Fn(HttpRequest) -> F,
-    F: Future<Output = HttpReply> + Send + 'static,
+    H: Fn(ServerRequest) -> F,
+    F: Future<Output = ServerReply> + Send + 'static,
 {
     let method = req.method().as_str().to_owned();
     let target = req
@@ -94,15 +94,15 @@ where
         Ok(Ok(b)) => b.to_bytes().to_vec(),
         Ok(Err(e)) => {
             tracing::info!("{method} {} -> HTTP 400: body: {e}", escape(&path));
-            return Ok(to_hyper(HttpReply::text(400, "cannot read the body")));
+            return Ok(to_hyper(ServerReply::text(400, "cannot read the body")));
         }
         Err(_) => {
             tracing::info!("{method} {} -> HTTP 408: body too slow", escape(&path));
-            return Ok(to_hyper(HttpReply::text(408, "request body too slow")));
+            return Ok(to_hyper(ServerReply::text(408, "request body too slow")));
         }
     };
     // The work runs in its own task: a client that goes away does not cut it short.
-    let work = handler(HttpRequest {
+    let work = handler(ServerRequest {
         method,
         target,
         path,
@@ -113,7 +113,7 @@ where
         Ok(reply) => Ok(to_hyper(reply)),
         Err(e) => {
             tracing::error!("request task failed: {e}");
-            Ok(to_hyper(HttpReply::text(500, "internal error")))
+            Ok(to_hyper(ServerReply::text(500, "internal error")))
         }
     }
 }
@@ -122,8 +122,8 @@ where
 /// finish their request in flight.
 pub async fn run<H, F>(listener: TcpListener, limits: Limits, handler: H)
 where
-    H: Fn(HttpRequest) -> F + Clone + Send + Sync + 'static,
-    F: Future<Output = HttpReply> + Send + 'static,
+    H: Fn(ServerRequest) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = ServerReply> + Send + 'static,
 {
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -3,7 +3,7 @@
 use scep::attr::MessageType;
 use scep::attr::TransactionId;
 use scep::http;
-use scep::server::Response;
+use scep::http::Response;
 
 /// What was refused (`PkcsReq tx=…`, when the library could read that far) and the outcome
 /// (`FAILURE badMessageCheck (reason)` or `HTTP 400: text (reason)`). The reason is for the

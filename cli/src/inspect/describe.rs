@@ -11,7 +11,7 @@ use scep::http::{self, HttpLimits, Operation};
 use scep::message::{
     CertRep, CertsOnly, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody,
 };
-use scep::provider::rustcrypto::{PROVIDER, RsaKey, self_signed_certificate};
+use scep::provider::rustcrypto::{PROVIDER, RsaKey, public_key_info, sign_with_key};
 use scep::spki::SubjectPublicKeyInfoOwned;
 use scep::x509_cert::name::Name;
 use scep::{Certificate, oid};
@@ -370,13 +370,10 @@ fn first_value<'t, 'a>(s: &'t cms::Signer<'t, 'a>, o: &ObjectIdentifier) -> Opti
 }
 
 fn open_options<'a>(extra: &'a [Certificate], unmatched: bool) -> OpenOptions<'a> {
-    OpenOptions {
-        extra_certificates: extra,
-        allow_unmatched_recipient: unmatched,
-        #[cfg(feature = "insecure-legacy")]
-        allow_legacy: true,
-        ..OpenOptions::DEFAULT
-    }
+    OpenOptions::DEFAULT
+        .with_extra_certificates(extra)
+        .with_allow_unmatched_recipient(unmatched)
+        .with_legacy(scep::crypto::Legacy::allow_if(true).unwrap_or_default())
 }
 
 fn library_error(e: &Error) -> String {
@@ -860,7 +857,7 @@ fn certs_only(
         "kind",
         "certificates-only SignedData (GetCACert reply or CertRep payload)",
     );
-    match CertsOnly::from_ber(bytes, &envelope::Limits::DEFAULT) {
+    match CertsOnly::from_ber(bytes, &scep::limits::Limits::DEFAULT) {
         Ok(c) => {
             out.s("library", "accepted");
             out.l(
@@ -1051,8 +1048,18 @@ fn decryptor(pem: &[u8], opts: &Options, candidates: &[Certificate]) -> Result<(
         .parse()
         .map_err(|_| "name".to_owned())?;
     let sig = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
-    let cert =
-        self_signed_certificate(&key, &subject, &[1], nb, na, sig).map_err(|e| e.to_string())?;
+    let public_key = public_key_info(&key).map_err(|e| e.to_string())?;
+    let cert = scep::builder::self_signed_certificate(
+        &subject,
+        public_key,
+        &[1],
+        nb,
+        na,
+        sig,
+        &mut |tbs| sign_with_key(&key, sig, tbs),
+        &PROVIDER,
+    )
+    .map_err(|e| e.to_string())?;
     let k = RsaKey::new(key, cert).map_err(|e| e.to_string())?;
     Ok((k, "no --cert, and no certificate at hand matches the key: a stand-in certificate, so the recipient is not matched by identifier".into()))
 }
@@ -1066,7 +1073,7 @@ pub fn certificates_in(bytes: &[u8]) -> Result<Vec<Certificate>> {
         if let Ok(c) = Certificate::from_der(bytes) {
             return Ok(vec![c]);
         }
-        return CertsOnly::from_ber(bytes, &envelope::Limits::DEFAULT)
+        return CertsOnly::from_ber(bytes, &scep::limits::Limits::DEFAULT)
             .map(|c| c.certificates)
             .map_err(|e| format!("neither a certificate nor a certs-only SignedData: {e}"));
     }
@@ -1078,7 +1085,7 @@ pub fn certificates_in(bytes: &[u8]) -> Result<Vec<Certificate>> {
                 out.push(Certificate::from_der(&der_bytes).map_err(|e| e.to_string())?)
             }
             "PKCS7" | "CMS" => out.extend(
-                CertsOnly::from_ber(&der_bytes, &envelope::Limits::DEFAULT)
+                CertsOnly::from_ber(&der_bytes, &scep::limits::Limits::DEFAULT)
                     .map_err(|e| e.to_string())?
                     .certificates,
             ),

@@ -47,11 +47,7 @@ impl Pending {
                     .map_err(ca::scep_err("CSR"))?;
                 // Only the ID and the key matter for polling; the nonce is drawn afresh.
                 let nonce = Nonce::random(&mut getrandom::SysRng).map_err(ca::scep_err("nonce"))?;
-                let purpose = Purpose::Enroll {
-                    public_key: csr.public_key().clone(),
-                    subject: csr.subject().clone(),
-                };
-                let tx = Transaction::new(id, nonce, MessageType::PkcsReq, purpose);
+                let tx = Transaction::new(id, nonce, MessageType::PkcsReq, Request::PkcsReq(csr));
                 let owner = match fs::read(path.with_extension("owner")) {
                     Ok(o) => o,
                     Err(_) if key.starts_with("light ") => Vec::new(),

@@ -44,7 +44,10 @@ impl Logged {
 
 pub(super) fn reject(info: FailInfo, why: &str) -> (Decision, String) {
     (
-        Decision::Reject(info, FailInfoText::new(why).ok()),
+        Decision::Rejected {
+            info,
+            text: FailInfoText::new(why).ok(),
+        },
         format!("FAILURE {info} ({why})"),
     )
 }
@@ -113,8 +116,8 @@ impl App {
                 "transaction pending for another key than the signer's",
             );
         }
-        match req.kind() {
-            RequestKind::Enroll(csr) | RequestKind::Renew(csr) => {
+        match req.request() {
+            Request::PkcsReq(csr) | Request::RenewalReq(csr) => {
                 // A renewal signed by a certificate the upstream issued needs no challenge.
                 if req.signer_kind() != SignerKind::IssuedByCa {
                     let got = req.challenge_password();
@@ -136,14 +139,14 @@ impl App {
                 let csr = csr.clone();
                 self.settle(&key, &tx, Some((&csr, &owner)), outcome, false)
             }
-            RequestKind::Poll(_) => match self.pending.get(&key).cloned() {
+            Request::CertPoll(_) => match self.pending.get(&key).cloned() {
                 Some(tx) => {
                     let outcome = self.upstream.poll(&tx, rng);
                     self.settle(&key, &tx, None, outcome, true)
                 }
                 None => reject(FailInfo::BadCertId, "no pending transaction"),
             },
-            RequestKind::GetCert(_) | RequestKind::GetCrl(_) => {
+            Request::GetCert(_) | Request::GetCrl(_) => {
                 let up = &self.upstream;
                 let (request, tx) = match up.client.relay(req, &up.signer, rng) {
                     Ok(r) => r,
@@ -163,7 +166,7 @@ impl App {
         body: &[u8],
         rng: &mut dyn SecureRandom,
     ) -> Logged {
-        let limits = self.server.options().http_limits;
+        let limits = self.server.options().http_limits();
         let op = match http::parse_request(method, target, body, &limits) {
             Ok(p) => p.operation,
             Err(e) => return Logged::text(e.status_code(), e.as_str(), format!("HTTP error: {e}")),
@@ -192,7 +195,7 @@ impl App {
                     ),
                 }
             }
-            Incoming::Respond(r) => {
+            Incoming::Reply(r) => {
                 let log = format!("{} -> HTTP {} {}", op.as_str(), r.status, r.content_type);
                 Logged::new(r, log)
             }

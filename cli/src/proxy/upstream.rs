@@ -23,9 +23,9 @@ impl Upstream {
         let mut tries = 0;
         let (caps, ca) = loop {
             let attempt = || -> Result<(Capabilities, CaCertificates), String> {
-                let reply = http.send(&Request::get_ca_caps(&path, None))?;
+                let reply = http.send(&HttpRequest::get_ca_caps(&path, None))?;
                 let caps = Capabilities::from_http(reply.status, &reply.body);
-                let reply = http.send(&Request::get_ca_cert(&path, None))?;
+                let reply = http.send(&HttpRequest::get_ca_cert(&path, None))?;
                 if reply.status != 200 {
                     return Err(format!("GetCACert: HTTP {}", reply.status));
                 }
@@ -43,21 +43,13 @@ impl Upstream {
                 Err(e) => return Err(format!("upstream {url}: {e}")),
             }
         };
-        #[allow(unused_mut, reason = "changed only with the insecure-legacy feature")]
-        let mut options = ClientOptions {
-            path,
-            policy: Policy::default(),
-            signing_time: Some(util::der_time(SystemTime::now())?),
-            ..ClientOptions::default()
-        };
-        #[cfg(feature = "insecure-legacy")]
-        {
-            options.allow_legacy = legacy;
-            options.policy.allow_legacy = legacy;
-        }
-        #[cfg(not(feature = "insecure-legacy"))]
-        let _ = legacy;
-        let client = Client::from_ca_certificates(&ca, caps, PROVIDER, options)
+        let legacy = Legacy::allow_if(legacy).map_err(|e| format!("{e}"))?;
+        let options = ClientOptions::default()
+            .with_endpoint(&path)
+            .with_policy(Policy::default().with_legacy(legacy))
+            .with_signing_time(Some(util::der_time(SystemTime::now())?));
+        let client = Client::new(ca.clone(), caps, PROVIDER)
+            .and_then(|c| c.with_options(options))
             .map_err(ca::scep_err("upstream capabilities"))?;
         let sig = SignatureAlgorithm::RsaPkcs1v15(client.negotiated().digest);
         eprintln!(
@@ -77,7 +69,7 @@ impl Upstream {
     /// Sends `request` and reads the reply to `tx`.
     pub(super) fn exchange(
         &self,
-        request: &Request,
+        request: &HttpRequest,
         tx: &Transaction,
         rng: &mut dyn SecureRandom,
     ) -> Exchanged {
@@ -91,7 +83,14 @@ impl Upstream {
         }
         let outcome = self
             .client
-            .handle(tx, &reply.body, &self.signer, rng)
+            .handle(
+                tx,
+                reply.status,
+                Some(&*reply.content_type),
+                &reply.body,
+                &self.signer,
+                rng,
+            )
             .map_err(|e| match e {
                 Error::LegacyAlgorithm => {
                     "the upstream answered with single DES or MD5 (--insecure-legacy)".to_owned()

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use scep::Certificate;
 use scep::builder;
-use scep::caps::Capabilities;
+use scep::caps::{Capabilities, Policy};
 use scep::client::{Client, ClientOptions, Outcome, Transaction};
 use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
-use scep::http::{self, Method, Request};
+use scep::http::{self, HttpRequest as Request, Method};
 use scep::message::Csr;
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 
@@ -25,8 +25,21 @@ pub fn key(name: &str) -> RsaKey {
     RsaKey::from_pem(&data(&format!("{name}.pkcs8.pem")), cert).unwrap()
 }
 
+/// A reply: status, content type, body.
+pub struct Reply {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
 /// One HTTP exchange; returns status and body.
 pub fn send(origin: &str, req: &Request) -> (u16, Vec<u8>) {
+    let r = send_full(origin, req);
+    (r.status, r.body)
+}
+
+/// One HTTP exchange.
+pub fn send_full(origin: &str, req: &Request) -> Reply {
     let agent = ureq::Agent::new_with_config(
         ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -46,8 +59,34 @@ pub fn send(origin: &str, req: &Request) -> (u16, Vec<u8>) {
     };
     let mut r = result.unwrap_or_else(|e| panic!("{url}: {e}"));
     let status = r.status().as_u16();
+    let content_type = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = r.body_mut().read_to_vec().unwrap();
-    (status, body)
+    Reply {
+        status,
+        content_type,
+        body,
+    }
+}
+
+/// Sends `req` (of transaction `tx`) and reads the reply.
+pub fn exchange(ca: &Ca, req: &Request, tx: &Transaction, key: &RsaKey) -> Outcome {
+    let mut rng = getrandom::SysRng;
+    let r = send_full(&ca.origin, req);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    ca.client
+        .handle(
+            tx,
+            r.status,
+            r.content_type.as_deref(),
+            &r.body,
+            key,
+            &mut rng,
+        )
+        .unwrap()
 }
 
 /// What a device needs to talk to one server: its origin and a client for its CA.
@@ -64,12 +103,13 @@ impl Ca {
         let ca = Certificate::from_pem(&std::fs::read(ca_cert).unwrap()).unwrap();
         let (status, body) = send(origin, &Request::get_ca_caps("/scep", None));
         let caps = Capabilities::from_http(status, &body);
-        let mut options = ClientOptions {
-            path: "/scep".into(),
-            ..ClientOptions::default()
-        };
-        options.policy.digest = digest;
-        let client = Client::new(ca.clone(), vec![ca], caps, PROVIDER, options).unwrap();
+        let options = ClientOptions::default()
+            .with_endpoint("/scep")
+            .with_policy(Policy::default().with_digest(digest));
+        let certs = scep::ca_certs::CaCertificates::new(vec![ca]).unwrap();
+        let client = Client::new(certs, caps, PROVIDER)
+            .and_then(|c| c.with_options(options))
+            .unwrap();
         Ca {
             origin: origin.to_owned(),
             client: Arc::new(client),
@@ -83,12 +123,11 @@ impl Ca {
         let (status, body) = send(origin, &Request::get_ca_cert("/scep", None));
         assert_eq!(status, 200);
         let certs =
-            scep::ca_certs::CaCertificates::parse(&body, &scep::envelope::Limits::DEFAULT).unwrap();
-        let options = ClientOptions {
-            path: "/scep".into(),
-            ..ClientOptions::default()
-        };
-        let client = Client::from_ca_certificates(&certs, caps, PROVIDER, options).unwrap();
+            scep::ca_certs::CaCertificates::parse(&body, &scep::limits::Limits::DEFAULT).unwrap();
+        let options = ClientOptions::default().with_endpoint("/scep");
+        let client = Client::new(certs, caps, PROVIDER)
+            .and_then(|c| c.with_options(options))
+            .unwrap();
         Ca {
             origin: origin.to_owned(),
             client: Arc::new(client),
@@ -123,9 +162,7 @@ pub fn csr(key: &RsaKey, subject: &str, challenge: Option<&str>) -> Csr {
 pub fn enroll(ca: &Ca, key: &RsaKey, csr: &Csr) -> (Transaction, Outcome) {
     let mut rng = getrandom::SysRng;
     let (req, tx) = ca.client.enroll(csr, key, &mut rng).unwrap();
-    let (status, body) = send(&ca.origin, &req);
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    let outcome = ca.client.handle(&tx, &body, key, &mut rng).unwrap();
+    let outcome = exchange(ca, &req, &tx, key);
     (tx, outcome)
 }
 
@@ -133,9 +170,7 @@ pub fn enroll(ca: &Ca, key: &RsaKey, csr: &Csr) -> (Transaction, Outcome) {
 pub fn poll(ca: &Ca, tx: &Transaction, key: &RsaKey) -> Outcome {
     let mut rng = getrandom::SysRng;
     let (req, t) = ca.client.poll(tx, key, &mut rng).unwrap();
-    let (status, body) = send(&ca.origin, &req);
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    ca.client.handle(&t, &body, key, &mut rng).unwrap()
+    exchange(ca, &req, &t, key)
 }
 
 /// The issued certificate, or a panic naming what came instead.

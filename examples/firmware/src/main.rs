@@ -125,13 +125,7 @@ fn enroll() -> Result<usize, scep::Error> {
     let mut rng = Trng;
 
     let caps = Capabilities::parse(&http_exchange("GET", "/scep?operation=GetCACaps", &[]));
-    let client = Client::new(
-        ca.clone(),
-        alloc::vec![ca],
-        caps,
-        PROVIDER,
-        ClientOptions::default(),
-    )?;
+    let client = scep::ca_certs::CaCertificates::new(alloc::vec![ca]).and_then(|ca| Client::new(ca, caps, PROVIDER)?.with_options(ClientOptions::default()))?;
 
     let subject = device.certificate.subject().clone();
     let public_key = device.certificate.subject_public_key_info().clone();
@@ -150,7 +144,7 @@ fn enroll() -> Result<usize, scep::Error> {
         &request.path_and_query,
         &request.body,
     );
-    match client.handle(&transaction, &reply, &device, &mut rng)? {
+    match client.handle(&transaction, 200, None, &reply, &device, &mut rng)? {
         Outcome::Issued { certificate, .. } => Ok(certificate.as_der().len()),
         _ => Ok(0),
     }

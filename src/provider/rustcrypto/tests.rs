@@ -12,6 +12,7 @@
 extern crate std;
 
 use alloc::string::ToString;
+use core::str::FromStr;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use std::format;
 use std::path::{Path, PathBuf};
@@ -26,7 +27,52 @@ use spki::AlgorithmIdentifierRef;
 use x509_cert::certificate::Version;
 use x509_cert::time::Time;
 
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::convert::Infallible;
+
+use der::Decode;
+use rsa::pkcs1::RsaPublicKeyRef;
+use rsa::traits::PublicKeyParts;
+use rsa::{Pkcs1v15Encrypt, Pkcs1v15Sign, PrivateKey};
+use sha1::Sha1;
+use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
+use spki::SubjectPublicKeyInfoRef;
+use x509_cert::name::Name;
+use zeroize::Zeroizing;
+
+use crate::cert::Certificate;
+use crate::crypto::{
+    BadSignature, ContentEncryption, CryptoError, DecryptFailed, Decryptor, DigestAlgorithm,
+    KeyTransport, RngError, SecureRandom, SignatureAlgorithm, Signer,
+};
+use crate::error::Error;
+use crate::oid;
+
 use super::*;
+
+/// The self-signed signer certificate of `key`, as a client makes it with [`crate::builder`].
+fn self_signed_certificate(
+    key: &PrivateKey,
+    subject: &Name,
+    serial: &[u8],
+    not_before: der::DateTime,
+    not_after: der::DateTime,
+    sig: SignatureAlgorithm,
+) -> Result<Certificate, Error> {
+    crate::builder::self_signed_certificate(
+        subject,
+        public_key_info(key)?,
+        serial,
+        not_before,
+        not_after,
+        sig,
+        &mut |tbs| sign_with_key(key, sig, tbs),
+        &PROVIDER,
+    )
+}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -1069,7 +1115,6 @@ fn pkcs8_pem_export_round_trips() {
 // Self-signed certificates
 
 fn name(cn: &str) -> Name {
-    use core::str::FromStr;
     Name::from_str(&format!("CN={cn},O=scep tests")).unwrap()
 }
 
