@@ -3,14 +3,16 @@
 //!
 //! ```text
 //! scep proxy --addr 127.0.0.1:8081 --upstream http://127.0.0.1:8080/scep
-//!     [--upstream-challenge SECRET] [--challenge DEVICE_SECRET] [--state DIR]
+//!     (--upstream-fingerprint SHA256 | --upstream-ca FILE) [--upstream-challenge SECRET] [--challenge DEVICE_SECRET] [--state DIR]
 //!     [--insecure-legacy] [--read-timeout SECS] [--max-connections N]
 //! ```
 //!
 //! On first start it creates the RA key (RSA-2048) and a self-signed RA certificate (not a CA;
 //! digitalSignature and keyEncipherment) in the state directory (default `./scep-proxy-state`).
-//! Then it reads the upstream's GetCACaps and GetCACert, and serves on `/scep` (also
-//! `/cgi-bin/pkiclient.exe`):
+//! Then it reads the upstream's GetCACaps and GetCACert, and keeps of the latter only the
+//! certificates that chain by signature to the pinned upstream CA (`--upstream-fingerprint`,
+//! the SHA-256 of the CA certificate, or `--upstream-ca FILE`; RFC 8894 §2.2), and serves on
+//! `/scep` (also `/cgi-bin/pkiclient.exe`):
 //!
 //! - GetCACaps: its own (`AES DES3 POSTPKIOperation Renewal SHA-1 SHA-256 SHA-512
 //!   SCEPStandard`). GetCACert: the RA certificate and the upstream's certificates, so devices
@@ -134,11 +136,16 @@ const RA_POLL_INTERVAL: Duration = Duration::from_secs(1);
 const RA_MAX_POLLS: u32 = 120;
 
 const USAGE: &str = "\
-usage: scep proxy --upstream URL [--addr 127.0.0.1:8081] [--upstream-challenge SECRET]
+usage: scep proxy --upstream URL (--upstream-fingerprint SHA256 | --upstream-ca FILE)
+                  [--addr 127.0.0.1:8081] [--upstream-challenge SECRET]
                   [--challenge DEVICE_SECRET] [--state DIR] [--insecure-legacy]
                   [--read-timeout SECS] [--max-connections N]
 
   --upstream URL               the upstream SCEP CA, e.g. http://127.0.0.1:8080/scep
+  --upstream-fingerprint HEX   SHA-256 of the upstream CA certificate: its GetCACert reply
+                               must contain it, and only certificates it signed (directly
+                               or through CA certificates) are used
+  --upstream-ca FILE           the upstream CA certificate (PEM or DER) instead
   --addr ADDR                  address to listen on (default 127.0.0.1:8081)
   --upstream-challenge SECRET  enroll the RA key with the upstream using this challenge and
                                sign relayed requests with the issued certificate
@@ -160,6 +167,7 @@ struct Args {
     addr: String,
     upstream: String,
     upstream_challenge: Option<String>,
+    anchor: Option<Anchor>,
     challenge: Option<String>,
     state: PathBuf,
     insecure_legacy: bool,
@@ -172,6 +180,7 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
         addr: "127.0.0.1:8081".into(),
         upstream: String::new(),
         upstream_challenge: None,
+        anchor: None,
         challenge: None,
         state: PathBuf::from("scep-proxy-state"),
         insecure_legacy: false,
@@ -187,6 +196,10 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
             "--upstream-challenge" => {
                 args.upstream_challenge = Some(value("--upstream-challenge")?);
             }
+            "--upstream-fingerprint" => {
+                args.anchor = Some(Anchor::fingerprint(&value("--upstream-fingerprint")?)?);
+            }
+            "--upstream-ca" => args.anchor = Some(Anchor::file(&value("--upstream-ca")?)?),
             "--upstream-challenge-file" => {
                 let file = value("--upstream-challenge-file")?;
                 args.upstream_challenge = Some(util::read_secret_file(&file)?);
@@ -222,6 +235,12 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
     if args.upstream.is_empty() {
         return Err(format!("--upstream is required\n{USAGE}"));
     }
+    if args.anchor.is_none() {
+        return Err(format!(
+            "--upstream-fingerprint SHA256 or --upstream-ca FILE is required: the upstream's \
+             GetCACert reply is verified against it\n{USAGE}"
+        ));
+    }
     if args.challenge.is_none() {
         args.challenge = std::env::var("SCEP_CHALLENGE")
             .ok()
@@ -248,7 +267,8 @@ fn run(args: Args) -> Result<(), String> {
     }
     let mut rng = getrandom::SysRng;
     let ra = open_ra(&args.state)?;
-    let mut upstream = Upstream::connect(&args.upstream, &ra, args.insecure_legacy)?;
+    let anchor = args.anchor.as_ref().ok_or("no upstream anchor")?;
+    let mut upstream = Upstream::connect(&args.upstream, anchor, &ra, args.insecure_legacy)?;
     if let Some(c) = &args.upstream_challenge {
         upstream.enroll_ra(&args.state, c, &mut rng)?;
     }

@@ -546,6 +546,8 @@ fn the_proxy_answers_polls_only_for_the_requesting_key() {
         let mut cmd = scep("proxy");
         cmd.args(["--addr", &format!("127.0.0.1:{port}"), "--upstream"])
             .arg(format!("{}/scep", upstream.origin()))
+            .arg("--upstream-ca")
+            .arg(upstream.ca_cert())
             .arg("--state")
             .arg(&state)
             .stdin(Stdio::null())
@@ -610,4 +612,60 @@ fn the_proxy_answers_polls_only_for_the_requesting_key() {
         .send(csr(&device, "CN=light", None).as_der())
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
+}
+
+/// The RA proxy pins its upstream: without an anchor it refuses to start; with the wrong
+/// fingerprint it refuses the upstream; with the right one (of the CA certificate) it serves,
+/// and devices see the RA certificate and the pinned CA.
+#[test]
+fn the_proxy_pins_its_upstream() {
+    let tmp = TempDir::new("proxy-pin");
+    let upstream = Serve::start(&tmp.join("ca"), &[]);
+    let url = format!("{}/scep", upstream.origin());
+    let port = free_port();
+    let run = |extra: &[&str]| {
+        scep("proxy")
+            .args(["--addr", &format!("127.0.0.1:{port}"), "--upstream", &url])
+            .arg("--state")
+            .arg(tmp.join("proxy"))
+            .args(extra)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let none = run(&[]);
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("--upstream-fingerprint"));
+    let wrong = run(&["--upstream-fingerprint", &"ab".repeat(32)]);
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("pinned fingerprint"),
+        "{wrong:?}"
+    );
+
+    let ca = scep::Certificate::from_pem(&fs::read(upstream.ca_cert()).unwrap()).unwrap();
+    let fp = scep::ca_certs::fingerprint(
+        &ca,
+        scep::crypto::DigestAlgorithm::Sha256,
+        &scep::provider::rustcrypto::PROVIDER,
+    )
+    .unwrap();
+    let hex: String = fp.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let state = tmp.join("proxy");
+    let mut cmd = scep("proxy");
+    cmd.args(["--addr", &format!("127.0.0.1:{port}"), "--upstream", &url])
+        .args(["--upstream-fingerprint", &hex])
+        .arg("--state")
+        .arg(&state)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _proxy = ChildGuard::spawn("scep proxy", &mut cmd).unwrap();
+    let origin = format!("http://127.0.0.1:{port}");
+    wait_for_http(&format!("{origin}/scep"), Duration::from_secs(60)).unwrap();
+    let ra = Ca::from_get_ca_cert(&origin);
+    let device = key("client2048");
+    let cert = issued(enroll(&ra, &device, &csr(&device, "CN=pinned", None)).1);
+    cert.verify_issued_by(&ca, &scep::provider::rustcrypto::PROVIDER)
+        .unwrap();
 }

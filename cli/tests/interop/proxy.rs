@@ -34,7 +34,7 @@ struct Proxy {
 
 impl Proxy {
     /// Starts the proxy in front of `upstream` with its state in `state` and the extra `args`.
-    fn start(state: &Path, upstream: &str, args: &[&str]) -> Proxy {
+    fn start(state: &Path, upstream: &str, upstream_ca: &Path, args: &[&str]) -> Proxy {
         fs::create_dir_all(state).unwrap();
         let mut last_error = String::new();
         for _attempt in 0..3 {
@@ -48,6 +48,8 @@ impl Proxy {
                 "--upstream",
                 upstream,
             ])
+            .arg("--upstream-ca")
+            .arg(upstream_ca)
             .arg("--state")
             .arg(state)
             .args(args)
@@ -171,6 +173,7 @@ fn example_client_enrolls_through_proxy_with_a_pending_upstream() {
     let proxy = Proxy::start(
         &tmp.join("proxy"),
         &upstream.url(),
+        &upstream.ca_cert(),
         &[
             "--upstream-challenge",
             UPSTREAM_CHALLENGE,
@@ -290,7 +293,7 @@ fn light_client_gets_202_then_the_chain_across_a_proxy_restart() {
         DEVICE_CHALLENGE,
     ];
     let state = tmp.join("proxy");
-    let proxy = Proxy::start(&state, &upstream.url(), &args);
+    let proxy = Proxy::start(&state, &upstream.url(), &upstream.ca_cert(), &args);
     let before = upstream.pki_lines().len();
     let csr = openssl_csr(&tmp.join("light"), "light-device");
 
@@ -333,7 +336,7 @@ fn light_client_gets_202_then_the_chain_across_a_proxy_restart() {
     // The proxy restarts; the pending transaction survives in its state directory, and the RA
     // does not enroll itself again.
     proxy.stop();
-    let proxy = Proxy::start(&state, &upstream.url(), &args);
+    let proxy = Proxy::start(&state, &upstream.url(), &upstream.ca_cert(), &args);
     assert!(
         proxy.log().contains("still PENDING upstream: light "),
         "{}",
@@ -395,6 +398,7 @@ mod legacy {
         let proxy = Proxy::start(
             &tmp.join("proxy"),
             &server.url(),
+            &server.ca_cert_path(),
             &["--insecure-legacy", "--challenge", DEVICE_CHALLENGE],
         );
         let issued = micromdm_client_enroll(
@@ -442,6 +446,7 @@ mod legacy {
         let proxy = Proxy::start(
             &tmp.join("proxy"),
             &server.url(),
+            &server.ca_cert_path(),
             &["--insecure-legacy", "--challenge", DEVICE_CHALLENGE],
         );
         let csr = openssl_csr(&tmp.join("light"), "light-mm");
