@@ -3,5 +3,6 @@
 pub mod ca;
 pub mod http_client;
 pub mod http_server;
+pub mod pin;
 pub mod serve;
 pub mod util;

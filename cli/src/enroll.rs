@@ -49,6 +49,7 @@ use scep::provider::rustcrypto::{PROVIDER, RsaKey, public_key_info, sign_with_ke
 use scep::{Certificate, Error};
 
 use crate::common::http_client;
+use crate::common::pin::{Anchor, pinned};
 use crate::common::util;
 
 use http_client::Http;
@@ -279,25 +280,17 @@ fn run(args: &Args) -> Result<(), Failed> {
     }
     // The library reads the reply (one certificate, a certs-only bundle, or PEM) and chooses
     // the certificate to encrypt to and those that may sign replies.
-    let ca_certs = CaCertificates::parse(&reply.body, &Limits::DEFAULT)
+    let mut ca_certs = CaCertificates::parse(&reply.body, &Limits::DEFAULT)
         .map_err(|e| Failed::Other(format!("GetCACert: {e}")))?;
-    let mut pinned = args.ca_fingerprint.is_none();
     for c in ca_certs.certificates() {
         let fp = fingerprint(c)?;
         eprintln!("client: CA certificate {} (SHA-256 {fp})", c.subject());
-        if let Some(want) = &args.ca_fingerprint {
-            let want: String = want
-                .chars()
-                .filter(char::is_ascii_hexdigit)
-                .collect::<String>()
-                .to_ascii_lowercase();
-            pinned |= want == fp;
-        }
     }
-    if !pinned {
-        return Err(Failed::Other(
-            "no CA certificate has the fingerprint given with --ca-fingerprint".into(),
-        ));
+    // --ca-fingerprint pins the CA itself: only certificates it signed (directly or through CA
+    // certificates) are trusted, so a rogue "RA" certificate beside the real CA is dropped.
+    if let Some(want) = &args.ca_fingerprint {
+        let anchor = Anchor::fingerprint(want).map_err(|e| format!("--ca-fingerprint: {e}"))?;
+        ca_certs = pinned(&ca_certs, &anchor).map_err(Failed::Other)?;
     }
 
     // Algorithms: negotiated from the capabilities, unless forced.

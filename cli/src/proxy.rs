@@ -114,6 +114,7 @@ use crate::common::ca;
 )]
 use crate::common::http_client;
 use crate::common::http_server::{self, ServerReply, ServerRequest};
+use crate::common::pin::{Anchor, pinned};
 use crate::common::serve;
 use crate::common::util;
 
@@ -197,7 +198,10 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
                 args.upstream_challenge = Some(value("--upstream-challenge")?);
             }
             "--upstream-fingerprint" => {
-                args.anchor = Some(Anchor::fingerprint(&value("--upstream-fingerprint")?)?);
+                args.anchor = Some(
+                    Anchor::fingerprint(&value("--upstream-fingerprint")?)
+                        .map_err(|e| format!("--upstream-fingerprint: {e}"))?,
+                );
             }
             "--upstream-ca" => args.anchor = Some(Anchor::file(&value("--upstream-ca")?)?),
             "--upstream-challenge-file" => {

@@ -669,3 +669,36 @@ fn the_proxy_pins_its_upstream() {
     cert.verify_issued_by(&ca, &scep::provider::rustcrypto::PROVIDER)
         .unwrap();
 }
+
+/// `scep enroll --ca-fingerprint` pins the CA: the right SHA-256 enrolls, another one is
+/// refused before anything is sent.
+#[test]
+fn enroll_pins_the_ca_by_fingerprint() {
+    let tmp = TempDir::new("enroll-pin");
+    let serve = Serve::start(&tmp.join("state"), &[]);
+    let ca = scep::Certificate::from_pem(&fs::read(serve.ca_cert()).unwrap()).unwrap();
+    let fp = scep::ca_certs::fingerprint(
+        &ca,
+        scep::crypto::DigestAlgorithm::Sha256,
+        &scep::provider::rustcrypto::PROVIDER,
+    )
+    .unwrap();
+    let hex: String = fp.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let url = format!("{}/scep", serve.origin());
+    let enroll = |fingerprint: &str, out: &str| {
+        scep("enroll")
+            .args(["--url", &url, "--ca-fingerprint", fingerprint, "--out"])
+            .arg(tmp.join(out))
+            .output()
+            .unwrap()
+    };
+    let good = enroll(&hex, "good");
+    assert!(good.status.success(), "{good:?}");
+    let bad = enroll(&"00".repeat(32), "bad");
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("pinned fingerprint"),
+        "{bad:?}"
+    );
+    assert_eq!(serve.log().matches("PKIOperation").count(), 1);
+}
