@@ -9,7 +9,8 @@
 //!
 //! `--legacy` accepts single DES replies (micromdm's `scepserver`). `--rsa-rate` prints the
 //! RSA-2048 private operations per second of the default provider alone, on this machine.
-//! The device key is made once (`tests/data/client2048`); every enrollment is a new
+//! With the `aws-lc-rs` feature the load client itself uses the native provider. The device
+//! key is made once (`tests/data/client2048`); every enrollment is a new
 //! transaction with its own CSR (subject `CN=load-<i>`).
 
 #![allow(
@@ -32,7 +33,23 @@ use scep::client::{Client, ClientOptions, Outcome};
 use scep::crypto::{DigestAlgorithm, Legacy, SignatureAlgorithm, Signer};
 use scep::http::{HttpRequest as Request, Method};
 use scep::limits::Limits;
-use scep::provider::rustcrypto::{PROVIDER, RsaKey};
+use scep::provider::rustcrypto::RsaKey;
+
+// The load client's own RSA work shares the machine with the server: with the native
+// provider built, the client uses it (the same client for every server measured).
+#[cfg(feature = "aws-lc-rs")]
+use scep::provider::aws_lc::{AwsLcRsaKey as ClientKey, PROVIDER as CLIENT_PROVIDER};
+#[cfg(not(feature = "aws-lc-rs"))]
+use scep::provider::rustcrypto::{PROVIDER as CLIENT_PROVIDER, RsaKey as ClientKey};
+
+#[cfg(feature = "aws-lc-rs")]
+fn client_key(k: RsaKey) -> ClientKey {
+    ClientKey::new(k).unwrap()
+}
+#[cfg(not(feature = "aws-lc-rs"))]
+fn client_key(k: RsaKey) -> ClientKey {
+    k
+}
 
 fn send(agent: &ureq::Agent, origin: &str, req: &Request) -> (u16, Option<String>, Vec<u8>) {
     let url = format!("{origin}{}", req.path_and_query);
@@ -112,14 +129,13 @@ fn main() {
     let options = ClientOptions::default()
         .with_endpoint(path)
         .with_policy(Policy::default().with_legacy(legacy));
-    let client = Client::new(ca, caps, PROVIDER)
+    let client = Client::new(ca, caps, CLIENT_PROVIDER)
         .and_then(|c| c.with_options(options))
         .unwrap();
     let digest = client.negotiated().digest;
     let sig = SignatureAlgorithm::RsaPkcs1v15(digest);
     let cert = Certificate::from_pem(&data("client2048.cert.pem")).unwrap();
-    let key = RsaKey::from_pem(&data("client2048.pkcs8.pem"), cert)
-        .unwrap()
+    let key = client_key(RsaKey::from_pem(&data("client2048.pkcs8.pem"), cert).unwrap())
         .with_signature_algorithm(sig);
     let csr_sig = if digest.is_legacy() {
         SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha1)
