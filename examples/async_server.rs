@@ -156,11 +156,7 @@ fn refuse() -> Decision {
 }
 
 fn text(status: u16, body: &str) -> Response {
-    Response {
-        status,
-        content_type: CONTENT_TYPE_TEXT_PLAIN,
-        body: body.as_bytes().to_vec(),
-    }
+    Response::new(status, CONTENT_TYPE_TEXT_PLAIN, body.as_bytes().to_vec())
 }
 
 /// The async handler: read the (bounded) body, do the SCEP work off the reactor, answer.
@@ -183,6 +179,14 @@ async fn handle(
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static(r.content_type),
     );
+    for (name, value) in r.headers {
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            hyper::header::HeaderValue::from_str(&value),
+        ) {
+            out.headers_mut().insert(n, v);
+        }
+    }
     Ok(out)
 }
 

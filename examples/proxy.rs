@@ -563,11 +563,11 @@ impl Logged {
 
     fn text(status: u16, body: &str, log: String) -> Logged {
         Logged::new(
-            Response {
+            Response::new(
                 status,
-                content_type: http::CONTENT_TYPE_TEXT_PLAIN,
-                body: format!("{body}\n").into_bytes(),
-            },
+                http::CONTENT_TYPE_TEXT_PLAIN,
+                format!("{body}\n").into_bytes(),
+            ),
             log,
         )
     }

@@ -341,11 +341,11 @@ fn signer_kind(k: SignerKind) -> &'static str {
 }
 
 fn text(status: u16, body: &str) -> Response {
-    Response {
+    Response::new(
         status,
-        content_type: http::CONTENT_TYPE_TEXT_PLAIN,
-        body: body.as_bytes().to_vec(),
-    }
+        http::CONTENT_TYPE_TEXT_PLAIN,
+        body.as_bytes().to_vec(),
+    )
 }
 
 fn logged(response: Response, what: String, outcome: String) -> Logged {

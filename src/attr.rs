@@ -36,6 +36,12 @@ pub const MAX_FAIL_INFO_TEXT_LEN: usize = 4096;
 /// Built values are PrintableStrings. Received values are kept as sent, even when a peer used
 /// another string type (Go's encoder switches to UTF8String for `_` or `@`), so that a reply can
 /// echo them exactly.
+///
+/// ```text
+/// id-transactionID  OBJECT IDENTIFIER ::= { id-attributes 7 }  -- 2.16.840.1.113733.1.9.7
+/// transactionID     PrintableString  -- a UTF8String is accepted (and echoed) too
+/// ```
+/// [RFC 8894 §3.2.1.1](https://www.rfc-editor.org/rfc/rfc8894#section-3.2.1.1)
 #[derive(Clone, Debug, Eq, PartialEq, Hash, PartialOrd, Ord)]
 pub struct TransactionId(String);
 
@@ -99,6 +105,13 @@ pub(crate) fn hex_upper(bytes: &[u8]) -> String {
 /// `messageType` (RFC 8894 §3.2.1.2). Closed: any other value, including "18" (the unassigned
 /// UpdateReq of old drafts), "0", "" and non-canonical forms such as "019", is an error before
 /// any application code runs.
+///
+/// ```text
+/// id-messageType  OBJECT IDENTIFIER ::= { id-attributes 2 }  -- 2.16.840.1.113733.1.9.2
+/// messageType     PrintableString  -- "3" CertRep, "17" RenewalReq, "19" PKCSReq,
+///                                  -- "20" CertPoll, "21" GetCert, "22" GetCRL
+/// ```
+/// [RFC 8894 §3.2.1.2](https://www.rfc-editor.org/rfc/rfc8894#section-3.2.1.2)
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
 #[non_exhaustive]
 pub enum MessageType {
@@ -175,6 +188,12 @@ impl fmt::Display for MessageType {
 }
 
 /// `pkiStatus` (RFC 8894 §3.2.1.3).
+///
+/// ```text
+/// id-pkiStatus  OBJECT IDENTIFIER ::= { id-attributes 3 }  -- 2.16.840.1.113733.1.9.3
+/// pkiStatus     PrintableString  -- "0" SUCCESS, "2" FAILURE, "3" PENDING
+/// ```
+/// [RFC 8894 §3.2.1.3](https://www.rfc-editor.org/rfc/rfc8894#section-3.2.1.3)
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
 #[non_exhaustive]
 pub enum PkiStatus {
@@ -210,6 +229,13 @@ impl TryFrom<&str> for PkiStatus {
 }
 
 /// `failInfo` (RFC 8894 §3.2.1.4).
+///
+/// ```text
+/// id-failInfo  OBJECT IDENTIFIER ::= { id-attributes 4 }  -- 2.16.840.1.113733.1.9.4
+/// failInfo     PrintableString  -- "0" badAlg, "1" badMessageCheck, "2" badRequest,
+///                               -- "3" badTime, "4" badCertId
+/// ```
+/// [RFC 8894 §3.2.1.4](https://www.rfc-editor.org/rfc/rfc8894#section-3.2.1.4)
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
 #[non_exhaustive]
 pub enum FailInfo {
@@ -265,6 +291,12 @@ impl fmt::Display for FailInfo {
 }
 
 /// `failInfoText` (RFC 8894 §3.2.1.4): human-readable text, never to be parsed by machines.
+///
+/// ```text
+/// id-scep-failInfoText  OBJECT IDENTIFIER ::= { id-scep 1 }  -- 1.3.6.1.5.5.7.24.1
+/// failInfoText          UTF8String
+/// ```
+/// [RFC 8894 §3.2.1.4](https://www.rfc-editor.org/rfc/rfc8894#section-3.2.1.4)
 #[derive(Clone, Debug, Eq, PartialEq, Hash)]
 pub struct FailInfoText(String);
 
@@ -297,6 +329,13 @@ pub const MAX_NONCE_LEN: usize = 64;
 
 /// `senderNonce` / `recipientNonce` (RFC 8894 §3.2.1.5). We send 16 random bytes; we accept 1 to
 /// [`MAX_NONCE_LEN`] bytes, because old Apple clients send 8.
+///
+/// ```text
+/// id-senderNonce     OBJECT IDENTIFIER ::= { id-attributes 5 }  -- 2.16.840.1.113733.1.9.5
+/// id-recipientNonce  OBJECT IDENTIFIER ::= { id-attributes 6 }  -- 2.16.840.1.113733.1.9.6
+/// senderNonce, recipientNonce  OCTET STRING  -- 16 octets
+/// ```
+/// [RFC 8894 §3.2.1.5](https://www.rfc-editor.org/rfc/rfc8894#section-3.2.1.5)
 #[derive(Clone, Copy, Eq, PartialEq, Hash)]
 pub struct Nonce {
     buf: [u8; MAX_NONCE_LEN],

@@ -70,13 +70,12 @@ use crate::http::{CONTENT_TYPE_CA_CERT, CONTENT_TYPE_CA_RA_CERT};
 use crate::limits::Limits;
 
 mod next;
+#[cfg(all(test, feature = "rustcrypto"))]
+mod tests;
 
 use crate::message::CertsOnly;
 use crate::oid;
 pub use next::{build_next_ca_cert, verify_next_ca_cert};
-
-#[cfg(all(test, feature = "rustcrypto"))]
-mod tests;
 
 /// keyUsage bits as read by [`key_usage_bits`]: X.509 bit `n` is `0x8000 >> n`.
 const DIGITAL_SIGNATURE: u16 = 0x8000;
@@ -85,6 +84,13 @@ const KEY_CERT_SIGN: u16 = 0x0400;
 
 /// The certificates a SCEP server publishes through GetCACert, with the RA/CA selection
 /// described in the [module documentation](self).
+///
+/// ```text
+/// application/x-x509-ca-cert     Certificate                 -- one DER certificate
+/// application/x-x509-ca-ra-cert  ContentInfo { id-signedData,
+///                                  SignedData (certs-only) } -- CA, RA and chain
+/// ```
+/// [RFC 8894 §4.2.1](https://www.rfc-editor.org/rfc/rfc8894#section-4.2.1)
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct CaCertificates {
     certificates: Vec<Certificate>,

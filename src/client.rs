@@ -26,6 +26,8 @@ use crate::message::{
     CertRep, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage, Request,
 };
 
+pub mod driver;
+
 /// Client settings. Build them with the `with_*` methods from `ClientOptions::default()`; the
 /// struct is `#[non_exhaustive]`.
 ///

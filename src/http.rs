@@ -49,9 +49,13 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::str::FromStr;
 
+#[cfg(feature = "http")]
+mod convert;
 mod encoding;
 mod limits;
 
+#[cfg(feature = "http")]
+pub use convert::{request_parts, response_parts};
 pub use limits::HttpLimits;
 
 use encoding::{
@@ -245,25 +249,50 @@ impl HttpRequest {
     }
 }
 
-/// An HTTP response to send.
+/// An HTTP response to send: status, `Content-Type`, the other headers SCEP needs, body.
 #[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct Response {
     /// HTTP status code.
     pub status: u16,
     /// `Content-Type`.
     pub content_type: &'static str,
+    /// Headers besides `Content-Type`: `Allow` on a 405, `Retry-After` on a PENDING CertRep
+    /// when [`ServerOptions::retry_after`](crate::server::ServerOptions::retry_after) is set.
+    pub headers: Vec<(&'static str, String)>,
     /// Body.
     pub body: Vec<u8>,
 }
 
 impl Response {
-    /// A `text/plain` response.
-    pub(crate) fn text(status: u16, text: &str) -> Self {
+    /// A response without headers besides `Content-Type`.
+    pub fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Self {
         Self {
             status,
-            content_type: CONTENT_TYPE_TEXT_PLAIN,
-            body: text.as_bytes().to_vec(),
+            content_type,
+            headers: Vec::new(),
+            body,
         }
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The value of header `name` (ASCII case-insensitive), if set.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A `text/plain` response.
+    pub(crate) fn text(status: u16, text: &str) -> Self {
+        Self::new(status, CONTENT_TYPE_TEXT_PLAIN, text.as_bytes().to_vec())
     }
 }
 

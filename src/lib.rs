@@ -108,6 +108,7 @@
 //! | `std` | yes | `std::error::Error` integration (the crate itself needs only `alloc`) |
 //! | `rustcrypto` | yes | [`provider::rustcrypto`], the default provider (works without `std`) |
 //! | `aws-lc-rs` | no | `provider::aws_lc`, a native-speed provider on AWS-LC (needs `std` and a C compiler) |
+//! | `http` | no | conversions to and from the `http` crate's `Request` and `Response` ([`http`] module; needs `std`) |
 //! | `insecure-legacy` | no | single DES and MD5, which RFC 8894 forbids but micromdm's server and old Cisco devices use; even compiled in, each use needs a run-time opt-in |
 //!
 //! [RFC 8894]: https://www.rfc-editor.org/rfc/rfc8894

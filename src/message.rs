@@ -16,6 +16,19 @@ pub(crate) use request::{assemble_csr, decode_directory_string};
 use crate::attr::{MessageType, Nonce, PkiStatus, TransactionId};
 
 /// A SCEP pkiMessage: the signed header and the (encrypted, when present) content.
+///
+/// ```text
+/// ContentInfo { contentType id-signedData, content SignedData {
+///     encapContentInfo { id-data, eContent OCTET STRING     -- the pkcsPKIEnvelope:
+///         ContentInfo { id-envelopedData, EnvelopedData {   --   absent in FAILURE
+///             recipientInfos, encryptedContent } } },       --   and PENDING
+///     certificates [0] (the signer's certificate),
+///     signerInfos { SignerInfo { signedAttrs {
+///         contentType, messageDigest, [signingTime,]
+///         transactionID, messageType, senderNonce, [recipientNonce,]
+///         [pkiStatus, [failInfo, [failInfoText]]] } } } } }
+/// ```
+/// [RFC 8894 §3](https://www.rfc-editor.org/rfc/rfc8894#section-3) (the pkiMessage), [RFC 8894 §3.2](https://www.rfc-editor.org/rfc/rfc8894#section-3.2) (signed attributes).
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct PkiMessage {
     /// `transactionID`: the same for a request, its polls, and their replies.
@@ -117,7 +130,18 @@ impl TryFrom<MessageBody> for Request {
     }
 }
 
-/// The content of a pkiMessage, one variant per `messageType`.
+/// The content of a pkiMessage, one variant per `messageType`: what the pkcsPKIEnvelope holds.
+///
+/// ```text
+/// messageType          pkcsPKIEnvelope content
+/// PKCSReq (19)         CertificationRequest
+/// RenewalReq (17)      CertificationRequest
+/// CertPoll (20)        IssuerAndSubject
+/// GetCert (21)         IssuerAndSerialNumber
+/// GetCRL (22)          IssuerAndSerialNumber
+/// CertRep (3) SUCCESS  degenerate SignedData (certificates or CRLs); FAILURE, PENDING: none
+/// ```
+/// [RFC 8894 §3.3](https://www.rfc-editor.org/rfc/rfc8894#section-3.3).
 #[derive(Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
 pub enum MessageBody {

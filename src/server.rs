@@ -51,6 +51,9 @@ pub struct ServerOptions {
     pub allow_unmatched_recipient: bool,
     /// Accept (and answer with) single DES and MD5; micromdm's `scepclient` needs it.
     pub legacy: Legacy,
+    /// Seconds to put in a `Retry-After` header of every PENDING CertRep (a hint for the
+    /// client's poll interval; RFC 8894 leaves the timing to the client). Default `None`.
+    pub retry_after: Option<u32>,
 }
 
 impl Default for ServerOptions {
@@ -61,6 +64,7 @@ impl Default for ServerOptions {
             default_cipher: ContentEncryption::Aes128Cbc,
             allow_unmatched_recipient: false,
             legacy: Legacy::REFUSE,
+            retry_after: None,
         }
     }
 }
@@ -108,6 +112,13 @@ impl ServerOptions {
     #[must_use]
     pub const fn with_legacy(mut self, legacy: Legacy) -> Self {
         self.legacy = legacy;
+        self
+    }
+
+    /// Sets [`retry_after`](Self::retry_after).
+    #[must_use]
+    pub const fn with_retry_after(mut self, seconds: Option<u32>) -> Self {
+        self.retry_after = seconds;
         self
     }
 }
@@ -304,11 +315,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
     /// [`Error::Encode`].
     pub fn ca_cert_response(&self) -> Result<Response, Error> {
         let (content_type, body) = crate::ca_certs::to_response(&self.ca_certs)?;
-        Ok(Response {
-            status: 200,
-            content_type,
-            body,
-        })
+        Ok(Response::new(200, content_type, body))
     }
 
     /// The GetNextCACert reply announcing `new_certs` (the next CA, and RA, certificates),
@@ -319,15 +326,17 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
     pub fn next_ca_cert_response(&self, new_certs: &[Certificate]) -> Result<Response, Error> {
         let body =
             crate::ca_certs::build_next_ca_cert(new_certs, &self.signer, &self.provider, None)?;
-        Ok(Response {
-            status: 200,
-            content_type: http::CONTENT_TYPE_NEXT_CA_CERT,
-            body,
-        })
+        Ok(Response::new(200, http::CONTENT_TYPE_NEXT_CA_CERT, body))
     }
 
     /// Turns an HTTP request into an [`Incoming`]. `target` is the request target (path and
     /// query, as received).
+    ///
+    /// For a PKIOperation this does blocking CPU work: an RSA signature verification and an
+    /// RSA decryption (a few milliseconds at 2048 bits, tens at 4096), and [`Server::reply`]
+    /// an RSA signature. An async server runs both off its reactor (for example in
+    /// `tokio::task::spawn_blocking`); a `Server` holding `Arc<...>` key holders is cheap to
+    /// share with such a task.
     pub fn handle(
         &self,
         method: &str,
@@ -337,14 +346,21 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
     ) -> Incoming {
         let req = match http::parse_request(method, target, body, &self.options.http_limits()) {
             Ok(r) => r,
-            Err(e) => return Incoming::Reply(Response::text(e.status_code(), e.as_str())),
+            Err(e) => {
+                let reply = Response::text(e.status_code(), e.as_str());
+                return Incoming::Reply(if e.status_code() == 405 {
+                    reply.with_header("Allow", String::from("GET, POST"))
+                } else {
+                    reply
+                });
+            }
         };
         match req.operation {
-            Operation::GetCaCaps => Incoming::Reply(Response {
-                status: 200,
-                content_type: http::CONTENT_TYPE_TEXT_PLAIN,
-                body: self.caps.render().into_bytes(),
-            }),
+            Operation::GetCaCaps => Incoming::Reply(Response::new(
+                200,
+                http::CONTENT_TYPE_TEXT_PLAIN,
+                self.caps.render().into_bytes(),
+            )),
             Operation::GetCaCert => Incoming::Reply(
                 self.ca_cert_response()
                     .unwrap_or_else(|_| Response::text(500, "cannot encode CA certificates")),
@@ -498,11 +514,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             .with_signature_oid(self.options.signature_oid)
             .with_legacy(self.options.legacy);
         let der = envelope::seal(&msg, &self.signer, recipient, &opts, &self.provider, rng)?;
-        Ok(Response {
-            status: 200,
-            content_type: http::CONTENT_TYPE_PKI_MESSAGE,
-            body: der,
-        })
+        Ok(Response::new(200, http::CONTENT_TYPE_PKI_MESSAGE, der))
     }
 
     /// Builds the CertRep answering `request`: fresh `senderNonce`, the request's
@@ -539,8 +551,9 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             (Decision::Rejected { info, text }, _) => CertRep::Failure { info, text },
             _ => return Err(Error::InvalidInput),
         };
+        let pending = matches!(rep, CertRep::Pending);
         let o = &request.opened;
-        self.cert_rep(
+        let response = self.cert_rep(
             o.message.transaction_id.clone(),
             o.message.sender_nonce,
             MessageBody::CertRep(rep),
@@ -548,7 +561,13 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             o.content_encryption,
             o.key_transport,
             rng,
-        )
+        )?;
+        Ok(match self.options.retry_after {
+            Some(seconds) if pending => {
+                response.with_header("Retry-After", alloc::format!("{seconds}"))
+            }
+            _ => response,
+        })
     }
 }
 

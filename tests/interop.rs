@@ -14,6 +14,8 @@
 // The short API examples (`examples/enroll.rs`, `examples/async_server.rs`) against each other.
 #[path = "interop/api_examples.rs"]
 mod api_examples;
+#[path = "interop/ca_certs.rs"]
+mod ca_certs;
 #[path = "interop/flows.rs"]
 mod flows;
 #[path = "interop/openssl.rs"]
@@ -26,6 +28,8 @@ mod oracle_cases;
 mod quirks;
 #[path = "interop/roundtrip.rs"]
 mod roundtrip;
+#[path = "interop/rustcrypto.rs"]
+mod rustcrypto;
 #[path = "interop/support.rs"]
 mod support;
 #[path = "interop/surgery.rs"]

@@ -356,6 +356,7 @@ fn handle(app: &Mutex<App>, req: ServerRequest) -> ServerReply {
         content_type: r.content_type,
         body: r.body,
         retry_after: r.retry_after,
+        headers: r.headers,
     };
     if !light && !PATHS.contains(&path.as_str()) {
         eprintln!("proxy: {method} {} -> HTTP 404", util::escape(&path));

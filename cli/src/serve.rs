@@ -216,11 +216,11 @@ struct Logged {
 }
 
 fn text(status: u16, body: &str) -> Response {
-    Response {
+    Response::new(
         status,
-        content_type: http::CONTENT_TYPE_TEXT_PLAIN,
-        body: body.as_bytes().to_vec(),
-    }
+        http::CONTENT_TYPE_TEXT_PLAIN,
+        body.as_bytes().to_vec(),
+    )
 }
 
 fn reject(info: FailInfo, why: &str) -> (Decision, String) {
@@ -588,6 +588,7 @@ fn reply_of(r: Response) -> ServerReply {
         content_type: r.content_type,
         body: r.body,
         retry_after: None,
+        headers: r.headers,
     }
 }
 

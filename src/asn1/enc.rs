@@ -82,17 +82,6 @@ fn len_octets(buf: &mut [u8; 1 + size_of::<usize>()], len: usize) -> usize {
     1 + significant.len()
 }
 
-/// Returns a TLV built from content written by `f`.
-#[cfg(test)]
-pub(crate) fn wrap(
-    tag: u8,
-    f: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
-) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::new();
-    nested(&mut out, tag, f)?;
-    Ok(out)
-}
-
 /// Appends a SET OF (or `[n] IMPLICIT SET OF` with another tag) of already-encoded elements,
 /// sorted as DER requires.
 pub(crate) fn set_of(out: &mut Vec<u8>, tag: u8, mut elements: Vec<Vec<u8>>) {

@@ -55,7 +55,7 @@ pub fn build_next_ca_cert(
 /// [signing certificates](CaCertificates::signing_certificates) or a [CA](CaCertificates::chain)),
 /// compared by DER: a valid signature by any other key is refused. The signer is named by the
 /// SignerInfo; when the message carries a certificate of that name it must be one of those,
-/// and when it carries none the current certificates are used (as some CertReps do, L-14).
+/// and when it carries none the current certificates are used (as some CertReps do: RFC 5652 §5.1 makes `certificates` optional).
 /// Then `messageDigest` is checked against the content and the signature over the signed
 /// attributes as received; only after that is the content decoded. MD5 is always refused.
 ///

@@ -159,7 +159,7 @@ fn keyword_spelling_round_trips() {
     assert_eq!(C::from_keyword("SHA-256x"), C::Other("SHA-256x".into()));
 }
 
-// ---- Parsing: R-3.5.2-c, -d, -e, -f, -h ----
+// ---- Parsing: RFC 8894 §3.5.2 ----
 
 #[test]
 fn parse_lf_crlf_cr_and_mixed() {
@@ -269,7 +269,7 @@ fn parse_render_parse_is_stable_with_byte_order_marks() {
     }
 }
 
-// ---- from_http: R-3.5.2-g ----
+// ---- from_http: RFC 8894 §3.5.2 (an old CA answers with an error or nothing) ----
 
 #[test]
 fn from_http_errors_and_empty_mean_nothing() {
@@ -287,7 +287,7 @@ fn from_http_errors_and_empty_mean_nothing() {
     assert_eq!(pair(n), (DesEde3Cbc, Sha1, false));
 }
 
-// ---- Rendering: R-3.5.2-e, quirks 41, 42 ----
+// ---- Rendering: RFC 8894 §3.5.2 (one keyword per line, as the RFC spells them) ----
 
 #[test]
 fn render_server_default_exactly() {
@@ -344,7 +344,7 @@ fn iter_and_into_iter_agree() {
     assert_eq!(e, c);
 }
 
-// ---- Transport: R-3.5.2-i, R-4.1-c ----
+// ---- Transport: RFC 8894 §3.5.2, §4.1 (POSTPKIOperation) ----
 
 #[test]
 fn supports_predicates() {
@@ -358,11 +358,11 @@ fn supports_predicates() {
     assert!(!caps("GetNextCACertificate").supports_get_next_ca_cert());
 }
 
-// ---- Negotiation: R-3.5.2-a, R-7.5-a, R-7.5-b, R-3.5.2-i, -j ----
+// ---- Negotiation: RFC 8894 §3.5.2, §7.5 ----
 
 #[test]
 fn rfc_preferences() {
-    // R-3.5.2-a: AES-128 and SHA-256 preferred.
+    // RFC 8894 §3.5.2: AES-128 and SHA-256 preferred.
     assert_eq!(
         pair(nego("AES\nDES3\nSHA-1\nSHA-256")),
         (Aes128Cbc, Sha256, false)
@@ -408,7 +408,7 @@ fn scep_standard_implies_aes_post_sha256() {
 
 #[test]
 fn empty_caps_fallback_is_3des_sha1() {
-    // R-7.5-a: never DES/MD5 by default, even with the feature compiled in.
+    // RFC 8894 §2.9, §7.5: never DES/MD5 by default, even with the feature compiled in.
     assert_eq!(pair(nego("")), (DesEde3Cbc, Sha1, false));
 }
 
@@ -463,7 +463,7 @@ fn assume_scep_standard() {
 
 #[test]
 fn ndes_profile() {
-    // R-3.5.2-j: NDES advertises AES/SHA-2 but only 3DES/SHA-1 works.
+    // RFC 8894 §3.5.2 (NDES note): NDES advertises AES/SHA-2 but only 3DES/SHA-1 works.
     let p = Policy::ndes();
     assert!(p.ndes_quirks);
     let n = caps("AES\nSHA-256\nSHA-512\nPOSTPKIOperation\nRenewal")

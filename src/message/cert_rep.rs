@@ -11,7 +11,15 @@ use crate::error::{Error, Limit, Structure};
 use crate::limits::Limits;
 use crate::oid;
 
-/// The reply to every SCEP request.
+/// The reply to every SCEP request, by `pkiStatus`.
+///
+/// ```text
+/// pkiStatus  PrintableString  -- "0" SUCCESS, "2" FAILURE, "3" PENDING
+/// SUCCESS:   pkcsPKIEnvelope { SignedData (certs-only): certificates / crls }
+/// FAILURE:   failInfo PrintableString, failInfoText UTF8String OPTIONAL; no envelope
+/// PENDING:   no envelope
+/// ```
+/// [RFC 8894 §3.3.2](https://www.rfc-editor.org/rfc/rfc8894#section-3.3.2).
 #[derive(Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
 pub enum CertRep {
@@ -39,7 +47,15 @@ impl CertRep {
     }
 }
 
-/// A CRL, kept as DER.
+/// A CRL, kept as DER: what a CertRep SUCCESS to GetCRL carries.
+///
+/// ```text
+/// CertificateList ::= SEQUENCE {            -- RFC 5280 §5.1
+///     tbsCertList          TBSCertList,
+///     signatureAlgorithm   AlgorithmIdentifier,
+///     signatureValue       BIT STRING }
+/// ```
+/// [RFC 8894 §3.3.2](https://www.rfc-editor.org/rfc/rfc8894#section-3.3.2).
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Crl {
     der: Vec<u8>,
@@ -76,7 +92,8 @@ impl Crl {
 }
 
 /// A degenerate certificates-only `SignedData` (RFC 8894 §3.4): no signers, no content, just
-/// certificates and CRLs. SCEP uses it for CertRep SUCCESS payloads and GetCACert replies.
+/// certificates and CRLs. SCEP uses it for CertRep SUCCESS payloads and GetCACert replies
+/// ([RFC 8894 §3.4](https://www.rfc-editor.org/rfc/rfc8894#section-3.4)).
 ///
 /// ```text
 /// SignedData ::= SEQUENCE {

@@ -17,7 +17,7 @@ use crate::crypto::{CryptoProvider, SignatureAlgorithm};
 use crate::error::{Error, Structure};
 use crate::oid;
 
-/// `IssuerAndSubject`, the CertPoll (GetCertInitial) payload (RFC 8894 §3.3.3).
+/// `IssuerAndSubject`, the CertPoll (GetCertInitial) payload ([RFC 8894 §3.3.3](https://www.rfc-editor.org/rfc/rfc8894#section-3.3.3)).
 ///
 /// ```text
 /// IssuerAndSubject ::= SEQUENCE {
@@ -33,7 +33,8 @@ pub struct IssuerAndSubject {
 }
 
 /// `IssuerAndSerialNumber` (RFC 5652 §10.2.4), the GetCert/GetCRL payload. The serial number
-/// is kept as INTEGER content octets, without RFC 5280's 20-octet limit.
+/// is kept as INTEGER content octets, without RFC 5280's 20-octet limit
+/// ([RFC 8894 §3.3.4](https://www.rfc-editor.org/rfc/rfc8894#section-3.3.4)).
 ///
 /// ```text
 /// IssuerAndSerialNumber ::= SEQUENCE {
@@ -64,6 +65,18 @@ impl IssuerAndSerialNumber {
 
 /// A PKCS #10 certification request (RFC 2986), parsed leniently: Apple clients send
 /// `version` 2 where RFC 2986 wants 0, so the version is kept as a number rather than refused.
+///
+/// ```text
+/// CertificationRequest ::= SEQUENCE {
+///     certificationRequestInfo SEQUENCE {
+///         version       INTEGER,
+///         subject       Name,
+///         subjectPKInfo SubjectPublicKeyInfo,
+///         attributes    [0] Attributes }  -- challengePassword, extensionRequest
+///     signatureAlgorithm AlgorithmIdentifier,
+///     signature          BIT STRING }
+/// ```
+/// [RFC 8894 §3.3.1](https://www.rfc-editor.org/rfc/rfc8894#section-3.3.1) (PKCSReq and RenewalReq carry it).
 ///
 /// Cloning is cheap: the parsed request is shared (reference-counted).
 #[derive(Clone, Debug, Eq, PartialEq)]

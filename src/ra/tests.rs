@@ -239,3 +239,43 @@ fn an_upstream_outcome_becomes_the_decision_for_the_device() {
         matches!(d, Decision::Rejected { info: FailInfo::BadRequest, text: Some(t) } if t == text)
     );
 }
+
+#[test]
+fn a_pending_reply_carries_retry_after_when_configured() {
+    let s = setup();
+    let mut rng = getrandom::SysRng;
+    let (request, _) = client_for(&s.ca, Capabilities::rfc8894_server())
+        .enroll(&s.csr, &s.device, &mut rng)
+        .unwrap();
+    let at_ca = open(&s.ca, &request);
+    let server = |retry_after| {
+        Server::new(
+            s.ca.clone(),
+            s.ca.clone(),
+            vec![s.ca.certificate().clone()],
+            Capabilities::rfc8894_server(),
+            PROVIDER,
+        )
+        .with_options(crate::server::ServerOptions::default().with_retry_after(retry_after))
+    };
+    let pending = server(Some(600))
+        .reply(&at_ca, Decision::Pending, &mut rng)
+        .unwrap();
+    assert_eq!(pending.header("retry-after"), Some("600"));
+    let plain = server(None)
+        .reply(&at_ca, Decision::Pending, &mut rng)
+        .unwrap();
+    assert!(plain.headers.is_empty());
+    // Only PENDING: a rejection carries none.
+    let rejected = server(Some(600))
+        .reply(
+            &at_ca,
+            Decision::Rejected {
+                info: FailInfo::BadRequest,
+                text: None,
+            },
+            &mut rng,
+        )
+        .unwrap();
+    assert!(rejected.headers.is_empty());
+}

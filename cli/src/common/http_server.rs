@@ -36,6 +36,8 @@ pub struct ServerReply {
     pub content_type: &'static str,
     pub body: Vec<u8>,
     pub retry_after: Option<u32>,
+    /// Other headers (`Allow` on a 405, `Retry-After` on a PENDING CertRep).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl ServerReply {
@@ -45,6 +47,7 @@ impl ServerReply {
             content_type: scep::http::CONTENT_TYPE_TEXT_PLAIN,
             body: body.as_bytes().to_vec(),
             retry_after: None,
+            headers: Vec::new(),
         }
     }
 }
@@ -66,6 +69,14 @@ fn to_hyper(r: ServerReply) -> hyper::Response<Full<Bytes>> {
         hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     out.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(r.content_type));
+    for (name, value) in r.headers {
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            out.headers_mut().insert(n, v);
+        }
+    }
     if let Some(secs) = r.retry_after {
         out.headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(secs));

@@ -16,6 +16,8 @@ pub(super) struct Logged {
     pub(super) content_type: &'static str,
     pub(super) body: Vec<u8>,
     pub(super) retry_after: Option<u32>,
+    /// Headers of the library's response (`Allow`, `Retry-After`).
+    pub(super) headers: Vec<(&'static str, String)>,
     pub(super) log: String,
 }
 
@@ -26,17 +28,18 @@ impl Logged {
             content_type: r.content_type,
             body: r.body,
             retry_after: None,
+            headers: r.headers,
             log,
         }
     }
 
     pub(super) fn text(status: u16, body: &str, log: String) -> Logged {
         Logged::new(
-            Response {
+            Response::new(
                 status,
-                content_type: http::CONTENT_TYPE_TEXT_PLAIN,
-                body: format!("{body}\n").into_bytes(),
-            },
+                http::CONTENT_TYPE_TEXT_PLAIN,
+                format!("{body}\n").into_bytes(),
+            ),
             log,
         )
     }
@@ -316,6 +319,7 @@ impl App {
                     content_type: "application/pem-certificate-chain",
                     body: pem.into_bytes(),
                     retry_after: None,
+                    headers: Vec::new(),
                     log,
                 }
             }

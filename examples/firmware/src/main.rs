@@ -24,8 +24,9 @@ use core::mem::MaybeUninit;
 
 use cortex_m_rt::entry;
 use embedded_alloc::LlffHeap as Heap;
+use scep::ca_certs::CaCertificates;
 use scep::caps::Capabilities;
-use scep::client::{Client, ClientOptions, Outcome};
+use scep::client::{Client, Outcome};
 use scep::crypto::{
     CryptoError, Decryptor, DigestAlgorithm, KeyTransport, RngError, SecureRandom,
     SignatureAlgorithm, Signer, digest_info,
@@ -125,7 +126,7 @@ fn enroll() -> Result<usize, scep::Error> {
     let mut rng = Trng;
 
     let caps = Capabilities::parse(&http_exchange("GET", "/scep?operation=GetCACaps", &[]));
-    let client = scep::ca_certs::CaCertificates::new(alloc::vec![ca]).and_then(|ca| Client::new(ca, caps, PROVIDER)?.with_options(ClientOptions::default()))?;
+    let client = Client::new(CaCertificates::new(alloc::vec![ca])?, caps, PROVIDER)?;
 
     let subject = device.certificate.subject().clone();
     let public_key = device.certificate.subject_public_key_info().clone();

@@ -1,0 +1,312 @@
+//! A whole enrollment in one call ("enroll and wait"): GetCACaps, GetCACert, PKCSReq, then
+//! CertPoll while the CA answers PENDING, retrying a request the server answers with HTTP 503.
+//!
+//! The crate still does no I/O: the caller passes a [`Transport`] (send an HTTP request, get the
+//! status, content type and body back) and a sleep function, so the driver runs in firmware
+//! (`no_std`) as well as on a server. The timing (poll interval, how many polls, how many 503
+//! retries) is the caller's, in [`EnrollOptions`].
+//!
+//! ```
+//! use core::time::Duration;
+//! use scep::builder;
+//! use scep::caps::Capabilities;
+//! use scep::client::driver::{self, EnrollOptions, HttpReply, Transport};
+//! use scep::crypto::{DigestAlgorithm, SecureRandom, SignatureAlgorithm, Signer};
+//! use scep::http::HttpRequest;
+//! use scep::provider::rustcrypto::{PROVIDER, RsaKey};
+//! use scep::server::{Decision, Incoming, Server};
+//! use scep::Certificate;
+//! # let pem = |name: &str| std::fs::read(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+//!
+//! // The transport: here our own server, in memory, which issues the device's own certificate.
+//! struct InMemory { server: Server<RsaKey, RsaKey>, issued: Certificate }
+//! impl Transport for InMemory {
+//!     type Error = core::convert::Infallible;
+//!     fn send(&mut self, r: &HttpRequest) -> Result<HttpReply, Self::Error> {
+//!         let mut rng = getrandom::SysRng;
+//!         let reply = match self.server.handle(r.method.as_str(), &r.path_and_query, &r.body, &mut rng) {
+//!             Incoming::Reply(reply) | Incoming::Refused { response: reply, .. } => reply,
+//!             Incoming::Request(req) => {
+//!                 let issued = Decision::Issued { certificate: self.issued.clone(), chain: vec![] };
+//!                 self.server.reply(&req, issued, &mut rng).unwrap()
+//!             }
+//!             _ => unreachable!(),
+//!         };
+//!         Ok(HttpReply { status: reply.status, content_type: Some(reply.content_type.into()), body: reply.body })
+//!     }
+//! }
+//!
+//! let ca_cert = Certificate::from_pem(&pem("ra2048.cert.pem"))?;
+//! let ca = RsaKey::from_pem(&pem("ra2048.pkcs8.pem"), ca_cert.clone())?;
+//! let device = RsaKey::from_pem(&pem("client2048.pkcs8.pem"),
+//!                               Certificate::from_pem(&pem("client2048.cert.pem"))?)?;
+//! let server = Server::new(ca.clone(), ca, vec![ca_cert], Capabilities::rfc8894_server(), PROVIDER);
+//! let mut transport = InMemory { server, issued: device.certificate().clone() };
+//!
+//! let sha256 = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+//! let csr = builder::csr(device.certificate().subject(), device.certificate().subject_public_key_info(),
+//!                        Some("s3cret"), &[], sha256, &mut |m| device.sign(m))?;
+//! let options = EnrollOptions::default().with_poll_interval(Duration::from_secs(60));
+//! let enrolled = driver::enroll(&mut transport, &mut |d| std::thread::sleep(d), &csr, &device,
+//!                               PROVIDER, &options, &mut getrandom::SysRng)?;
+//! assert_eq!(&enrolled.certificate, device.certificate());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
+
+use super::{Client, ClientOptions, Outcome, Transaction};
+use crate::attr::{FailInfo, FailInfoText};
+use crate::ca_certs::CaCertificates;
+use crate::caps::Capabilities;
+use crate::cert::Certificate;
+use crate::crypto::{CryptoProvider, Decryptor, SecureRandom, Signer};
+use crate::error::Error;
+use crate::http::HttpRequest;
+use crate::message::Csr;
+
+/// An HTTP reply as the driver needs it.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct HttpReply {
+    /// The status code.
+    pub status: u16,
+    /// The `Content-Type` header, if the reply had one.
+    pub content_type: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// Sends one HTTP request to the SCEP server. `request.path_and_query` starts with
+/// [`ClientOptions::endpoint`]: a path (the transport knows the host) or an absolute URL.
+pub trait Transport {
+    /// What a failed exchange (no reply at all) reports.
+    type Error;
+
+    /// Sends `request` (method, target, `Content-Type`, body) and returns the reply.
+    ///
+    /// # Errors
+    /// When no reply arrived; an HTTP error status is a reply, not an error.
+    fn send(&mut self, request: &HttpRequest) -> Result<HttpReply, Self::Error>;
+}
+
+/// The caller's timing for [`enroll`]. Build it with the `with_*` methods from
+/// `EnrollOptions::default()`; the struct is `#[non_exhaustive]`.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct EnrollOptions {
+    /// The client's settings (endpoint, policy, limits, signingTime).
+    pub client: ClientOptions,
+    /// How long to wait between CertPolls while the CA answers PENDING (default 5 minutes).
+    pub poll_interval: Duration,
+    /// How many CertPolls to send before giving up (default 12).
+    pub max_polls: u32,
+    /// How long to wait before sending a request again that the server answered with HTTP 503
+    /// (default 10 seconds).
+    pub retry_interval: Duration,
+    /// How many times to send one request again after HTTP 503 (default 3).
+    pub max_retries: u32,
+}
+
+impl Default for EnrollOptions {
+    fn default() -> Self {
+        Self {
+            client: ClientOptions::default(),
+            poll_interval: Duration::from_secs(300),
+            max_polls: 12,
+            retry_interval: Duration::from_secs(10),
+            max_retries: 3,
+        }
+    }
+}
+
+impl EnrollOptions {
+    /// Sets [`client`](Self::client).
+    #[must_use]
+    pub fn with_client(mut self, client: ClientOptions) -> Self {
+        self.client = client;
+        self
+    }
+
+    /// Sets [`poll_interval`](Self::poll_interval).
+    #[must_use]
+    pub fn with_poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// Sets [`max_polls`](Self::max_polls).
+    #[must_use]
+    pub fn with_max_polls(mut self, polls: u32) -> Self {
+        self.max_polls = polls;
+        self
+    }
+
+    /// Sets [`retry_interval`](Self::retry_interval).
+    #[must_use]
+    pub fn with_retry_interval(mut self, interval: Duration) -> Self {
+        self.retry_interval = interval;
+        self
+    }
+
+    /// Sets [`max_retries`](Self::max_retries).
+    #[must_use]
+    pub fn with_max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+}
+
+/// A finished enrollment.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Enrolled {
+    /// The issued certificate (for the CSR's key).
+    pub certificate: Certificate,
+    /// The other certificates of the CertRep (a chain).
+    pub chain: Vec<Certificate>,
+    /// The CA's certificates, as GetCACert gave them.
+    pub ca_certificates: CaCertificates,
+    /// How many CertPolls were sent.
+    pub polls: u32,
+}
+
+/// Why [`enroll`] stopped without a certificate.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum EnrollError<E> {
+    /// The transport failed (no reply).
+    Transport(E),
+    /// A reply could not be used (HTTP status, parsing, verification, negotiation).
+    Scep(Error),
+    /// The CA refused the request.
+    Rejected {
+        /// Why.
+        info: FailInfo,
+        /// The CA's explanation, if any.
+        text: Option<FailInfoText>,
+    },
+    /// Still PENDING after [`EnrollOptions::max_polls`] polls: poll later with
+    /// [`Client::poll`] and this transaction.
+    StillPending(Box<Transaction>),
+}
+
+impl<E> From<Error> for EnrollError<E> {
+    fn from(e: Error) -> Self {
+        Self::Scep(e)
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for EnrollError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Transport(e) => write!(f, "transport: {e}"),
+            Self::Scep(e) => write!(f, "{e}"),
+            Self::Rejected { info, .. } => write!(f, "rejected by the CA: {info:?}"),
+            Self::StillPending(_) => f.write_str("still pending"),
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> core::error::Error for EnrollError<E> {}
+
+/// Sends `request`, again after [`EnrollOptions::retry_interval`] while the server answers
+/// HTTP 503, at most [`EnrollOptions::max_retries`] more times.
+fn exchange<T: Transport>(
+    transport: &mut T,
+    sleep: &mut dyn FnMut(Duration),
+    request: &HttpRequest,
+    options: &EnrollOptions,
+) -> Result<HttpReply, EnrollError<T::Error>> {
+    let mut retries = 0;
+    loop {
+        let reply = transport.send(request).map_err(EnrollError::Transport)?;
+        if reply.status != 503 || retries >= options.max_retries {
+            return Ok(reply);
+        }
+        retries += 1;
+        sleep(options.retry_interval);
+    }
+}
+
+/// Enrolls `csr` with the CA at [`ClientOptions::endpoint`]: GetCACaps, GetCACert (read with
+/// [`CaCertificates::parse`]), a PKCSReq signed by `key` (the CSR's key, with a self-signed
+/// certificate), and CertPolls every [`EnrollOptions::poll_interval`] while the CA answers
+/// PENDING. `key` also decrypts the reply.
+///
+/// # Errors
+/// [`EnrollError::Transport`], [`EnrollError::Scep`] (a GetCACert status other than 200 is
+/// [`Error::HttpStatus`]), [`EnrollError::Rejected`], [`EnrollError::StillPending`].
+#[allow(clippy::too_many_arguments)]
+pub fn enroll<T: Transport, K: Signer + Decryptor>(
+    transport: &mut T,
+    sleep: &mut dyn FnMut(Duration),
+    csr: &Csr,
+    key: &K,
+    provider: CryptoProvider,
+    options: &EnrollOptions,
+    rng: &mut dyn SecureRandom,
+) -> Result<Enrolled, EnrollError<T::Error>> {
+    let endpoint = &options.client.endpoint;
+    let caps = exchange(
+        transport,
+        sleep,
+        &HttpRequest::get_ca_caps(endpoint, None),
+        options,
+    )?;
+    let caps = Capabilities::from_http(caps.status, &caps.body);
+    let ca = exchange(
+        transport,
+        sleep,
+        &HttpRequest::get_ca_cert(endpoint, None),
+        options,
+    )?;
+    if ca.status != 200 {
+        return Err(Error::HttpStatus(ca.status).into());
+    }
+    let ca_certificates = CaCertificates::parse(&ca.body, &options.client.limits)?;
+    let client = Client::new(ca_certificates.clone(), caps, provider)?
+        .with_options(options.client.clone())?;
+
+    let (request, tx) = client.enroll(csr, key, rng)?;
+    let mut reply = exchange(transport, sleep, &request, options)?;
+    let mut answered = tx.clone();
+    let mut polls = 0;
+    loop {
+        let outcome = client.handle(
+            &answered,
+            reply.status,
+            reply.content_type.as_deref(),
+            &reply.body,
+            key,
+            rng,
+        )?;
+        match outcome {
+            Outcome::Issued { certificate, chain } => {
+                return Ok(Enrolled {
+                    certificate,
+                    chain,
+                    ca_certificates,
+                    polls,
+                });
+            }
+            Outcome::Rejected { info, text } => return Err(EnrollError::Rejected { info, text }),
+            Outcome::Pending if polls < options.max_polls => {
+                sleep(options.poll_interval);
+                polls += 1;
+                let (request, poll_tx) = client.poll(&tx, key, rng)?;
+                reply = exchange(transport, sleep, &request, options)?;
+                answered = poll_tx;
+            }
+            Outcome::Pending => return Err(EnrollError::StillPending(Box::new(tx))),
+            // A PKCSReq is answered with a certificate, PENDING or FAILURE only.
+            _ => return Err(Error::Mismatch.into()),
+        }
+    }
+}
+
+#[cfg(all(test, feature = "rustcrypto"))]
+mod tests;
