@@ -12,11 +12,15 @@
 //!
 //! | layer | module | what |
 //! |---|---|---|
-//! | HTTP | [`http`], [`caps`] | operations, query strings, GET/POST encodings; GetCACaps |
-//! | flows | [`client`], [`server`] | what to send next, what a reply means |
-//! | messages | [`message`], [`attr`] | `PkiMessage`, requests, `CertRep`, attributes |
-//! | CMS | [`envelope`] | [`envelope::open`] (verify, then decrypt) and [`envelope::seal`] |
-//! | crypto | [`crypto`], [`provider`] | traits; the default provider and the AWS-LC one |
+//! | RA | [`ra`] | a server to devices and a client to the CA: the relay, `Decision` from `Outcome` |
+//! | flows | [`client`], [`server`] | what to send next, what a reply means; [`client::driver`] enrolls in one call |
+//! | HTTP | [`ca_certs`], [`http`], [`caps`] | GetCACert; operations, query strings, GET/POST encodings; GetCACaps |
+//! | messages | [`builder`], [`envelope`], [`message`], [`attr`] | certificates and CSRs; CMS [`envelope::open`] and [`envelope::seal`]; `PkiMessage`, `Request`, `CertRep`; attributes |
+//! | crypto | [`provider`], [`crypto`], [`cert`] | implementations; traits and algorithms; certificates |
+//! | base | [`limits`], [`oid`], [`error`] | the size limits, OIDs, the one error type |
+//!
+//! Every import points down this table (checked by `.ci/layers.sh`); a private `asn1` module
+//! (BER reader, DER writer, PEM, time, CMS views) sits under the crypto layer.
 //!
 //! Lenient in, strict out: BER with indefinite lengths, chunked strings, unsorted attributes
 //! and the quirks of real peers are read; only DER with PrintableString attributes is written.

@@ -61,7 +61,7 @@ fn main() -> ExitCode {
         "proxy" => proxy::main(rest),
         "inspect" => inspect::main(rest),
         "version" | "--version" | "-V" => {
-            println!("{}", common::util::version("scep"));
+            println!("{}", common::util::version("cli"));
             ExitCode::SUCCESS
         }
         "help" | "-h" | "--help" => {

@@ -17,6 +17,7 @@ mod examples;
 // The harness for the peers, shared with the library's interop tests.
 #[allow(
     dead_code,
+    unused_imports,
     reason = "the harness serves every interop module; not all use all of it"
 )]
 #[path = "../../tests/interop/peers.rs"]

@@ -24,6 +24,7 @@ use scep::client::Outcome;
 mod device;
 #[allow(
     dead_code,
+    unused_imports,
     reason = "the harness serves every interop module; not all use all of it"
 )]
 #[path = "../../tests/interop/peers.rs"]

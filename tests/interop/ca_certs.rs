@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::{eprintln, fs};
 
+use crate::surgery::{Node, parse as tree};
 use der::asn1::ObjectIdentifier;
 use scep::Certificate;
 use scep::ca_certs::*;
@@ -35,21 +36,6 @@ fn cert_sign_and_crl_sign_only(cert: &Certificate) -> bool {
             && !ku.data_encipherment()
             && !ku.key_agreement()
     })
-}
-
-/// A DER TLV with a short or long definite length.
-fn tlv(out: &mut Vec<u8>, tag: u8, content: &[u8]) {
-    out.push(tag);
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(content);
 }
 
 fn data_path(name: &str) -> PathBuf {
@@ -321,102 +307,42 @@ fn check(set: &[Made], want: &Expect<'_>) {
     }
 }
 
-/// A minimal DER tree, for surgery on messages in tests (single-octet tags, definite input).
-#[derive(Clone, Debug)]
-enum Node {
-    Prim(u8, Vec<u8>),
-    Cons(u8, Vec<Node>),
-}
-
-fn read_tlv(b: &[u8]) -> (u8, &[u8], usize) {
-    let tag = b[0];
-    let (len, hl) = if b[1] < 0x80 {
-        (b[1] as usize, 2)
-    } else {
-        let n = (b[1] & 0x7f) as usize;
-        let mut len = 0usize;
-        for i in 0..n {
-            len = (len << 8) | b[2 + i] as usize;
-        }
-        (len, 2 + n)
-    };
-    (tag, &b[hl..hl + len], hl + len)
-}
-
-fn tree(b: &[u8]) -> Node {
-    let (tag, content, used) = read_tlv(b);
-    assert_eq!(used, b.len());
-    if tag & 0x20 == 0 {
-        return Node::Prim(tag, content.to_vec());
-    }
-    let mut children = Vec::new();
-    let mut rest = content;
-    while !rest.is_empty() {
-        let (_, _, used) = read_tlv(rest);
-        children.push(tree(&rest[..used]));
-        rest = &rest[used..];
-    }
-    Node::Cons(tag, children)
-}
-
-/// DER when `indefinite` is false; every constructed element in the indefinite form otherwise.
+/// The shared DER tree of `surgery.rs`, with the accessors these tests use.
 fn encode(n: &Node, indefinite: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    match n {
-        Node::Prim(tag, content) => tlv(&mut out, *tag, content),
-        Node::Cons(tag, children) => {
-            let content: Vec<u8> = children
-                .iter()
-                .flat_map(|c| encode(c, indefinite))
-                .collect();
-            if indefinite {
-                out.push(*tag);
-                out.push(0x80);
-                out.extend_from_slice(&content);
-                out.extend_from_slice(&[0, 0]);
-            } else {
-                tlv(&mut out, *tag, &content);
-            }
-        }
+    let mut n = n.clone();
+    if indefinite {
+        n.make_indefinite(usize::MAX);
     }
-    out
+    n.encode()
 }
 
 fn children(n: &mut Node) -> &mut Vec<Node> {
-    match n {
-        Node::Cons(_, c) => c,
-        Node::Prim(..) => panic!("not constructed"),
-    }
+    n.children()
 }
 
 /// The children of the `SignedData` SEQUENCE of a `ContentInfo` tree.
 fn signed_data(root: &mut Node) -> &mut Vec<Node> {
-    let explicit = &mut children(root)[1];
-    children(&mut children(explicit)[0])
+    root.child(1).child(0).children()
 }
 
 /// The signed attributes of the first SignerInfo of a `ContentInfo` tree.
 fn signed_attrs(root: &mut Node) -> &mut Vec<Node> {
     let sd = signed_data(root);
-    let infos = sd.last_mut().unwrap();
-    let si = &mut children(infos)[0];
-    let attrs = children(si)
-        .iter_mut()
-        .find(|c| matches!(c, Node::Cons(0xa0, _)))
-        .unwrap();
-    children(attrs)
+    sd.last_mut().unwrap().child(0).find(0xa0).children()
 }
 
 /// The value node of the attribute `id`.
 fn attr_value<'a>(attrs: &'a mut [Node], id: &ObjectIdentifier) -> &'a mut Node {
     let attr = attrs
         .iter_mut()
-        .find(|a| {
-            let Node::Cons(_, c) = a else { return false };
-            matches!(&c[0], Node::Prim(6, o) if o.as_slice() == id.as_bytes())
+        .find(|a| match a {
+            Node::Cons { children, .. } => {
+                matches!(&children[0], Node::Prim { tag: 6, content } if content.as_slice() == id.as_bytes())
+            }
+            _ => false,
         })
         .unwrap();
-    &mut children(&mut children(attr)[1])[0]
+    attr.child(1).child(0)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1272,7 +1198,7 @@ fn next_ca_cert_from_another_key_is_refused() {
     );
     // Not carried: the name leads to the current certificate, whose key did not sign.
     let mut t = tree(&body);
-    signed_data(&mut t).retain(|n| !matches!(n, Node::Cons(0xa0, _)));
+    signed_data(&mut t).retain(|n| !matches!(n, Node::Cons { tag: 0xa0, .. }));
     assert_eq!(
         verify_next_ca_cert(&encode(&t, false), &current, &PROVIDER, &Limits::DEFAULT),
         Err(Error::BadSignature)
@@ -1317,7 +1243,7 @@ fn next_ca_cert_without_the_signer_certificate() {
     let current = CaCertificates::new(vec![signer.certificate().clone()]).unwrap();
     let body = build_next_ca_cert(&new_certs(), &signer, &PROVIDER, None).unwrap();
     let mut t = tree(&body);
-    signed_data(&mut t).retain(|n| !matches!(n, Node::Cons(0xa0, _)));
+    signed_data(&mut t).retain(|n| !matches!(n, Node::Cons { tag: 0xa0, .. }));
     let stripped = encode(&t, false);
     assert!(stripped.len() < body.len());
     let got = verify_next_ca_cert(&stripped, &current, &PROVIDER, &Limits::DEFAULT).unwrap();
@@ -1336,7 +1262,7 @@ fn tampered_next_ca_cert_is_refused() {
     {
         let eci = &mut signed_data(&mut t)[2];
         let wrapper = &mut children(eci)[1];
-        let Node::Prim(4, content) = &mut children(wrapper)[0] else {
+        let Node::Prim { tag: 4, content } = &mut children(wrapper)[0] else {
             panic!("eContent")
         };
         let n = content.len();
@@ -1347,7 +1273,11 @@ fn tampered_next_ca_cert_is_refused() {
     // A signed attribute: the signing time.
     let mut t = tree(&body);
     {
-        let Node::Prim(0x17, time) = attr_value(signed_attrs(&mut t), &oid::SIGNING_TIME) else {
+        let Node::Prim {
+            tag: 0x17,
+            content: time,
+        } = attr_value(signed_attrs(&mut t), &oid::SIGNING_TIME)
+        else {
             panic!("signingTime")
         };
         time[1] ^= 1; // 2031 -> 2030
@@ -1357,7 +1287,9 @@ fn tampered_next_ca_cert_is_refused() {
     // The messageDigest attribute.
     let mut t = tree(&body);
     {
-        let Node::Prim(4, d) = attr_value(signed_attrs(&mut t), &oid::MESSAGE_DIGEST) else {
+        let Node::Prim { tag: 4, content: d } =
+            attr_value(signed_attrs(&mut t), &oid::MESSAGE_DIGEST)
+        else {
             panic!("messageDigest")
         };
         d[0] ^= 1;
@@ -1366,12 +1298,16 @@ fn tampered_next_ca_cert_is_refused() {
 
     // The contentType attribute and the eContentType must be id-data.
     let mut t = tree(&body);
-    *attr_value(signed_attrs(&mut t), &oid::CONTENT_TYPE) =
-        Node::Prim(6, oid::ID_SIGNED_DATA.as_bytes().to_vec());
+    *attr_value(signed_attrs(&mut t), &oid::CONTENT_TYPE) = Node::Prim {
+        tag: 6,
+        content: oid::ID_SIGNED_DATA.as_bytes().to_vec(),
+    };
     assert_eq!(verify(&encode(&t, false)), Err(Error::ContentType));
     let mut t = tree(&body);
-    children(&mut signed_data(&mut t)[2])[0] =
-        Node::Prim(6, oid::ID_SIGNED_DATA.as_bytes().to_vec());
+    children(&mut signed_data(&mut t)[2])[0] = Node::Prim {
+        tag: 6,
+        content: oid::ID_SIGNED_DATA.as_bytes().to_vec(),
+    };
     assert_eq!(verify(&encode(&t, false)), Err(Error::ContentType));
 
     // The signature value.
@@ -1379,7 +1315,11 @@ fn tampered_next_ca_cert_is_refused() {
     {
         let sd = signed_data(&mut t);
         let si = &mut children(sd.last_mut().unwrap())[0];
-        let Node::Prim(4, sig) = children(si).last_mut().unwrap() else {
+        let Node::Prim {
+            tag: 4,
+            content: sig,
+        } = children(si).last_mut().unwrap()
+        else {
             panic!("signature")
         };
         sig[5] ^= 1;
