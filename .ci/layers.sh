@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 layers=(
   "ra"
   "client server"
+  "trust"
   "ca_certs"
   "http"
   "caps"

@@ -82,7 +82,15 @@ fn provider_benches<K: Signer + Decryptor + Clone>(
         };
         let handle = || {
             e.client
-                .handle(&e.transaction, 200, None, &e.reply, &e.device, &mut rng())
+                .handle(
+                    &e.transaction,
+                    200,
+                    None,
+                    &e.reply,
+                    &e.device,
+                    support::now(),
+                    &mut rng(),
+                )
                 .unwrap()
         };
         support::report_allocs(&format!("pkcsreq_build/{name}/{size}"), build);

@@ -158,7 +158,15 @@ fn null(c: &mut Criterion) {
     };
     let handle = || {
         e.client
-            .handle(&e.transaction, 200, None, &e.reply, &e.device, &mut rng())
+            .handle(
+                &e.transaction,
+                200,
+                None,
+                &e.reply,
+                &e.device,
+                support::now(),
+                &mut rng(),
+            )
             .unwrap()
     };
     support::report_allocs("pkcsreq_build/null/rsa2048", build);

@@ -20,6 +20,7 @@ use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
 use scep::http::{HttpRequest as Request, Method};
 use scep::limits::Limits;
 use scep::provider::rustcrypto::{PROVIDER, RsaKey, public_key_info, sign_with_key};
+use scep::trust::UnixTime;
 
 type Result<T> = core::result::Result<T, Box<dyn core::error::Error>>;
 
@@ -77,13 +78,13 @@ fn main() -> Result<()> {
             .build(),
     );
 
-    // What the CA offers, and its certificates (trusted as they come here: pin them in real
-    // use, as `scep enroll --ca-fingerprint` does).
+    // What the CA offers, and its certificates (trusted on first use here: pin them in real
+    // use with `CaCertificates::verify`, as `scep enroll --ca-fingerprint` does).
     let (status, _, body) = send(&agent, origin, &Request::get_ca_caps(path, None))?;
     let caps = Capabilities::from_http(status, &body);
     let (_, _, body) = send(&agent, origin, &Request::get_ca_cert(path, None))?;
     let ca = CaCertificates::parse(&body, &Limits::DEFAULT)?;
-    let client = Client::new(ca, caps, PROVIDER)?
+    let client = Client::new(ca.trust_on_first_use(), caps, PROVIDER)?
         .with_options(ClientOptions::default().with_endpoint(path))?;
 
     // The device key, a self-signed certificate for it (it signs the request), and the CSR.
@@ -123,6 +124,7 @@ fn main() -> Result<()> {
             content_type.as_deref(),
             &body,
             &key,
+            UnixTime::since_epoch(SystemTime::now().duration_since(UNIX_EPOCH)?),
             &mut rng,
         )? {
             Outcome::Issued { certificate, .. } => {

@@ -92,6 +92,7 @@ use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{
     Decision, Incoming, PkiRequest, Server, ServerOptions, SignerKind, challenge_matches,
 };
+use scep::trust::NoneRevoked;
 use scep::{Certificate, Error};
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
@@ -271,7 +272,9 @@ impl Upstream {
             .with_endpoint(&path)
             .with_policy(Policy::default().with_legacy(legacy))
             .with_signing_time(Some(util::der_time(SystemTime::now())?));
-        let client = Client::new(ca.clone(), caps, PROVIDER)
+        // Trust on first use: pinning the upstream (`--upstream-fingerprint`) is the tools'
+        // part of issue #12, with `CaCertificates::verify`.
+        let client = Client::new(ca.trust_on_first_use(), caps, PROVIDER)
             .and_then(|c| c.with_options(options))
             .map_err(ca::scep_err("upstream capabilities"))?;
         let sig = SignatureAlgorithm::RsaPkcs1v15(client.negotiated().digest);
@@ -312,6 +315,7 @@ impl Upstream {
                 Some(&*reply.content_type),
                 &reply.body,
                 &self.signer,
+                util::now(),
                 rng,
             )
             .map_err(|e| match e {
@@ -631,7 +635,7 @@ impl App {
         match req.request() {
             Request::PkcsReq(csr) | Request::RenewalReq(csr) => {
                 // A renewal signed by a certificate the upstream issued needs no challenge.
-                if req.signer_kind() != SignerKind::IssuedByCa {
+                if req.signer_kind(util::now(), &NoneRevoked) != SignerKind::IssuedByCa {
                     let got = req.challenge_password();
                     if let Err(why) = self.check_challenge(got.as_deref()) {
                         return reject(FailInfo::BadRequest, why);

@@ -42,6 +42,7 @@ use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{
     Decision, Incoming, PkiRequest, Server, ServerOptions, SignerKind, challenge_matches,
 };
+use scep::trust::NoneRevoked;
 
 #[path = "common/ca.rs"]
 mod ca;
@@ -186,7 +187,7 @@ impl App {
                     "{:?} tx={} signer={} alg={cipher}/{:?}",
                     req.message_type(),
                     req.transaction_id().as_str(),
-                    signer_kind(req.signer_kind()),
+                    signer_kind(req.signer_kind(util::now(), &NoneRevoked)),
                     o.digest,
                 );
                 let (decision, outcome) = self.decide(&req);
@@ -225,7 +226,8 @@ impl App {
             Request::PkcsReq(csr) | Request::RenewalReq(csr) => {
                 // A request signed by a certificate this CA issued is a renewal (RenewalReq, or
                 // a PKCSReq signed with the old certificate): no challenge needed.
-                let renewal = req.signer_kind() == SignerKind::IssuedByCa;
+                // Valid now and not revoked (this CA revokes nothing: its CRL is empty).
+                let renewal = req.signer_kind(util::now(), &NoneRevoked) == SignerKind::IssuedByCa;
                 if !renewal {
                     if let Some(expected) = &self.challenge {
                         let got = req.challenge_password().unwrap_or_default();
@@ -336,6 +338,8 @@ fn signer_kind(k: SignerKind) -> &'static str {
     match k {
         SignerKind::SelfSigned => "self-signed",
         SignerKind::IssuedByCa => "issued-by-ca",
+        SignerKind::IssuedByCaExpired => "issued-by-ca-expired",
+        SignerKind::IssuedByCaRevoked => "issued-by-ca-revoked",
         _ => "other",
     }
 }

@@ -8,6 +8,15 @@
 //! certificates-only `SignedData` in DER or BER (`application/x-x509-ca-ra-cert`, §4.2.1.2), or
 //! PEM text with `CERTIFICATE` and/or `PKCS7` blocks (some servers send that).
 //!
+//! # Trust
+//!
+//! The selection below goes by names and key usage only: it says what a reply *claims*, and a
+//! man in the middle can claim anything. A client believes a reply through
+//! [`CaCertificates::verify`] (the certificates whose signatures chain to a trust anchor, with
+//! the roles chosen among those; see [`trust`](crate::trust)), or, explicitly, through
+//! [`CaCertificates::trust_on_first_use`]. [`Client::new`](crate::client::Client::new)
+//! takes only the result of one of the two.
+//!
 //! # Selection rules
 //!
 //! The reply is a set: nothing here depends on the order of the certificates (EJBCA reverses

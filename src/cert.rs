@@ -49,6 +49,8 @@ struct Inner {
     /// The signature BIT STRING's octets (after the unused-bits octet), within `der`.
     signature: Range<usize>,
     basic_constraints_ca: bool,
+    /// notBefore and notAfter in seconds since 1970, when both decode.
+    validity: Option<(u64, u64)>,
 }
 
 impl fmt::Debug for Certificate {
@@ -63,6 +65,7 @@ impl fmt::Debug for Certificate {
             .field("extensions", &i.extensions)
             .field("signature_algorithm", &i.signature_algorithm)
             .field("basic_constraints_ca", &i.basic_constraints_ca)
+            .field("validity", &i.validity)
             .finish_non_exhaustive()
     }
 }
@@ -113,6 +116,7 @@ impl Certificate {
                 x509_cert::ext::pkix::BasicConstraints::from_der(e.extn_value.as_bytes()).ok()
             })
             .is_some_and(|b| b.ca);
+        let validity = validity_secs(c.tbs.validity);
         Ok(Self {
             inner: Arc::new(Inner {
                 der: der.to_vec(),
@@ -122,6 +126,7 @@ impl Certificate {
                 signature: layout.signature,
                 signature_algorithm: c.signature_algorithm,
                 basic_constraints_ca,
+                validity,
                 version: c.tbs.version.unwrap_or(0),
                 issuer: c.tbs.issuer,
                 subject: c.tbs.subject,
@@ -251,6 +256,14 @@ impl Certificate {
             .unwrap_or(&[])
     }
 
+    /// The validity period, `(notBefore, notAfter)`, or `None` when a time does not decode
+    /// (DER `UTCTime` or `GeneralizedTime` from 1970 on, RFC 5280 §4.1.2.5). Check it against
+    /// the current time with `trust::check_validity`.
+    pub fn validity(&self) -> Option<(UnixTime, UnixTime)> {
+        let (from, to) = self.inner.validity?;
+        Some((UnixTime::from_secs(from), UnixTime::from_secs(to)))
+    }
+
     /// Whether basicConstraints says this is a CA certificate.
     pub fn is_ca(&self) -> bool {
         self.inner.basic_constraints_ca
@@ -287,6 +300,61 @@ impl Certificate {
     pub fn matches_issuer_serial(&self, issuer: &Name, serial: &[u8]) -> bool {
         self.issuer() == issuer && self.serial_number() == serial
     }
+}
+
+/// A point in time: whole seconds since 1970-01-01T00:00:00Z (UTC, no leap seconds), the way
+/// X.509 validity is compared. The crate never reads a clock; callers pass this in (see
+/// [`trust`](crate::trust)).
+#[derive(Clone, Copy, Debug, Eq, PartialEq, Ord, PartialOrd, Hash)]
+pub struct UnixTime(u64);
+
+impl UnixTime {
+    /// `secs` seconds after 1970-01-01T00:00:00Z.
+    pub const fn from_secs(secs: u64) -> Self {
+        Self(secs)
+    }
+
+    /// Seconds since 1970-01-01T00:00:00Z.
+    pub const fn as_secs(self) -> u64 {
+        self.0
+    }
+
+    /// The time `since_epoch` after 1970-01-01T00:00:00Z (what
+    /// `SystemTime::now().duration_since(UNIX_EPOCH)` gives); sub-second parts are dropped.
+    pub const fn since_epoch(since_epoch: core::time::Duration) -> Self {
+        Self(since_epoch.as_secs())
+    }
+
+    /// The same instant as a `der::DateTime` (UTC).
+    pub fn from_date_time(t: der::DateTime) -> Self {
+        Self(t.unix_duration().as_secs())
+    }
+
+    pub(crate) fn plus(self, d: core::time::Duration) -> Self {
+        Self(self.0.saturating_add(d.as_secs()))
+    }
+
+    pub(crate) fn minus(self, d: core::time::Duration) -> Self {
+        Self(self.0.saturating_sub(d.as_secs()))
+    }
+}
+
+/// `Validity ::= SEQUENCE { notBefore Time, notAfter Time }` as seconds since 1970.
+fn validity_secs(validity: der::asn1::AnyRef<'_>) -> Option<(u64, u64)> {
+    use x509_cert::time::Time;
+    if validity.tag() != der::Tag::Sequence {
+        return None;
+    }
+    let mut r = der::SliceReader::new(validity.value()).ok()?;
+    let from = Time::decode(&mut r).ok()?;
+    let to = Time::decode(&mut r).ok()?;
+    if !der::Reader::is_finished(&r) {
+        return None;
+    }
+    Some((
+        from.to_unix_duration().as_secs(),
+        to.to_unix_duration().as_secs(),
+    ))
 }
 
 /// Where the fields SCEP takes as raw octets sit in a DER certificate.

@@ -14,7 +14,6 @@ use alloc::vec::Vec;
 use x509_cert::name::Name;
 
 use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
-use crate::ca_certs::CaCertificates;
 use crate::caps::{Capabilities, Negotiated, Policy};
 use crate::cert::Certificate;
 use crate::crypto::{CryptoProvider, Decryptor, KeyTransport, SecureRandom, Signer};
@@ -25,6 +24,7 @@ use crate::limits::Limits;
 use crate::message::{
     CertRep, Crl, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody, PkiMessage, Request,
 };
+use crate::trust::{TrustedCaCertificates, UnixTime};
 
 pub mod driver;
 
@@ -53,6 +53,11 @@ pub struct ClientOptions {
     pub key_transport: KeyTransport,
     /// `signingTime` to put in requests; the crate has no clock.
     pub signing_time: Option<der::DateTime>,
+    /// How far the `now` given to [`Client::handle`] may be off when an issued certificate's
+    /// validity is checked (default [`DEFAULT_CLOCK_SKEW`](crate::trust::DEFAULT_CLOCK_SKEW),
+    /// 5 minutes): a device whose clock is slow still accepts a certificate whose notBefore is
+    /// the CA's "now".
+    pub clock_skew: core::time::Duration,
 }
 
 impl Default for ClientOptions {
@@ -63,6 +68,7 @@ impl Default for ClientOptions {
             policy: Policy::default(),
             key_transport: KeyTransport::RsaPkcs1v15,
             signing_time: None,
+            clock_skew: crate::trust::DEFAULT_CLOCK_SKEW,
         }
     }
 }
@@ -102,6 +108,13 @@ impl ClientOptions {
         self.signing_time = signing_time;
         self
     }
+
+    /// Sets [`clock_skew`](Self::clock_skew).
+    #[must_use]
+    pub fn with_clock_skew(mut self, clock_skew: core::time::Duration) -> Self {
+        self.clock_skew = clock_skew;
+        self
+    }
 }
 
 /// A SCEP client for one CA.
@@ -110,6 +123,8 @@ pub struct Client {
     recipient: Certificate,
     /// The certificates a reply may be signed by: the CA's, and the recipient.
     trusted: Vec<Certificate>,
+    /// The certificates an issued certificate may be signed by.
+    issuers: Vec<Certificate>,
     ca_name: Name,
     caps: Capabilities,
     negotiated: Negotiated,
@@ -193,46 +208,44 @@ pub enum Outcome {
 }
 
 impl Client {
-    /// A client for the CA described by its GetCACert reply (`ca_certificates`, read with
-    /// [`CaCertificates::parse`]) and its GetCACaps reply (`capabilities`, read with
-    /// [`Capabilities::from_http`]), with default [`ClientOptions`] (change them with
-    /// [`Client::with_options`]).
+    /// A client for the CA described by its GetCACert reply, as believed
+    /// ([`CaCertificates::verify`](crate::ca_certs::CaCertificates::verify) against a trust
+    /// anchor, or, as an explicit opt-out,
+    /// [`CaCertificates::trust_on_first_use`](crate::ca_certs::CaCertificates::trust_on_first_use)),
+    /// and its GetCACaps reply (`capabilities`, read with [`Capabilities::from_http`]), with
+    /// default [`ClientOptions`] (change them with [`Client::with_options`]).
     ///
     /// Requests are encrypted to the
-    /// [encryption certificate](CaCertificates::encryption_certificate); replies must be signed
-    /// by one of the [signing certificates](CaCertificates::signing_certificates) or the
-    /// [chain](CaCertificates::chain).
+    /// [encryption certificate](TrustedCaCertificates::encryption_certificate); replies must be
+    /// signed by one of the [signing certificates](TrustedCaCertificates::signing_certificates)
+    /// (for a set trusted on first use, also the chain and the encryption certificate, as
+    /// before anchors); an issued certificate must be signed by one of the
+    /// [issuers](TrustedCaCertificates::issuers).
     ///
     /// # Errors
     /// From [`Capabilities::negotiate`] when no common algorithm exists.
     pub fn new(
-        ca_certificates: CaCertificates,
+        ca_certificates: TrustedCaCertificates,
         capabilities: Capabilities,
         provider: CryptoProvider,
     ) -> Result<Self, Error> {
         let options = ClientOptions::default();
         let negotiated = capabilities.negotiate(&options.policy, &provider)?;
-        let mut ca_certs: Vec<Certificate> = ca_certificates.signing_certificates().to_vec();
-        for c in ca_certificates.chain() {
-            if !ca_certs.contains(c) {
-                ca_certs.push(c.clone());
-            }
-        }
-        let recipient = ca_certificates.encryption_certificate().clone();
-        // The CA's name for CertPoll: the issuing CA (a CA certificate or a self-issued one),
-        // else the recipient's issuer.
-        let ca_name = ca_certs
-            .iter()
-            .find(|c| c.is_ca())
-            .or_else(|| ca_certs.iter().find(|c| c.is_self_issued()))
-            .map_or_else(|| recipient.issuer().clone(), |c| c.subject().clone());
-        let mut trusted = ca_certs;
-        if !trusted.iter().any(|c| c.as_der() == recipient.as_der()) {
+        let ca = &ca_certificates;
+        let recipient = ca.encryption_certificate().clone();
+        let mut trusted: Vec<Certificate> = ca.signing_certificates().to_vec();
+        if ca.is_first_use() && !trusted.iter().any(|c| c.as_der() == recipient.as_der()) {
+            // Trusted on first use: the recipient may sign too, as before anchors.
             trusted.push(recipient.clone());
         }
+        // The CA's name for CertPoll: the issuing CA, else the recipient's issuer.
+        let ca_name = ca
+            .ca_certificate()
+            .map_or_else(|| recipient.issuer().clone(), |c| c.subject().clone());
         Ok(Self {
             recipient,
             trusted,
+            issuers: ca.issuers().to_vec(),
             ca_name,
             caps: capabilities,
             negotiated,
@@ -425,12 +438,23 @@ impl Client {
     /// pkiMessages); the body is a CertRep; it is signed by one of the CA's certificates (found in
     /// the reply or among those the client was built with); its transaction ID and
     /// `recipientNonce` match `tx`; only then is the envelope decrypted with `decryptor` (the
-    /// key that signed the request). The issued certificate is picked by its public key.
+    /// key that signed the request). The issued certificate is picked by its public key and
+    /// believed only when one of the CA's certificates signed it and it is valid at `now`
+    /// (within [`ClientOptions::clock_skew`]; the crate has no clock). A GetCert reply must
+    /// hold the certificate asked for (issuer and serial number), signed by the CA; the
+    /// outcome holds that certificate only.
     ///
     /// # Errors
     /// Any [`Error`] from parsing and verification; [`Error::SignerNotFound`] when the signer is
-    /// not one of the CA's certificates; [`Error::Mismatch`] for another transaction's reply or
-    /// a SUCCESS without a certificate for the requested key.
+    /// not one of the CA's certificates; [`Error::Mismatch`] for another transaction's reply, a
+    /// SUCCESS without a certificate for the requested key, or a GetCert reply without the
+    /// certificate asked for; [`Error::Untrusted`] for an issued (or fetched) certificate the
+    /// CA did not sign (`NotIssuedByCa`) or that is not valid at `now` (`Expired`,
+    /// `NotYetValid`, `UnreadableValidity`).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the reply as HTTP gave it, the key, the time and randomness: all needed, none optional"
+    )]
     pub fn handle(
         &self,
         tx: &Transaction,
@@ -438,6 +462,7 @@ impl Client {
         content_type: Option<&str>,
         response: &[u8],
         decryptor: &dyn Decryptor,
+        now: UnixTime,
         rng: &mut dyn SecureRandom,
     ) -> Result<Outcome, Error> {
         if status != 200 {
@@ -485,14 +510,44 @@ impl Client {
                         .position(|c| c.subject_public_key_info() == public_key)
                         .ok_or(Error::Mismatch)?;
                     let certificate = chain.remove(pos);
+                    self.check_issued(&certificate)?;
+                    crate::trust::check_validity(&certificate, now, self.options.clock_skew)?;
                     Outcome::Issued { certificate, chain }
                 }
-                // A transaction rebuilt around a CertPoll names no key to pick by.
-                Request::GetCert(_) | Request::CertPoll(_) => {
+                Request::GetCert(which) => {
+                    let wanted = certs
+                        .certificates
+                        .into_iter()
+                        .find(|c| {
+                            c.matches_issuer_serial(&which.issuer, which.serial_number.as_bytes())
+                        })
+                        .ok_or(Error::Mismatch)?;
+                    self.check_issued(&wanted)?;
+                    Outcome::Certificates(alloc::vec![wanted])
+                }
+                // A transaction rebuilt around a CertPoll names no key to pick by: every
+                // certificate that is not one of the CA's must be issued by it and valid now.
+                Request::CertPoll(_) => {
+                    for c in &certs.certificates {
+                        let known = self.trusted.iter().chain(&self.issuers).any(|k| k == c);
+                        if !known {
+                            self.check_issued(c)?;
+                            crate::trust::check_validity(c, now, self.options.clock_skew)?;
+                        }
+                    }
                     Outcome::Certificates(certs.certificates)
                 }
                 Request::GetCrl(_) => Outcome::Crls(certs.crls),
             },
         })
+    }
+}
+
+impl Client {
+    /// Whether one of the CA's certificates signed `certificate`.
+    fn check_issued(&self, certificate: &Certificate) -> Result<(), Error> {
+        crate::trust::issued_by(certificate, &self.issuers, &self.provider)
+            .map(|_| ())
+            .ok_or(Error::Untrusted(crate::error::TrustFailure::NotIssuedByCa))
     }
 }

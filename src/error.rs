@@ -106,6 +106,27 @@ pub enum AlgorithmKind {
     PublicKey,
 }
 
+/// Why a certificate is not believed (see [`trust`](crate::trust)).
+#[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
+#[non_exhaustive]
+pub enum TrustFailure {
+    /// No CA certificate of the GetCACert reply has the pinned fingerprint.
+    AnchorNotFound,
+    /// No trust anchor was configured, and trust on first use was not chosen.
+    NoAnchor,
+    /// The trust anchor is not a CA certificate (basicConstraints `cA` FALSE, or a
+    /// certificate that is neither a CA nor a self-issued v1 root).
+    AnchorNotCa,
+    /// An issued certificate is not signed by the CA (or a verified intermediate CA).
+    NotIssuedByCa,
+    /// A certificate's notBefore is later than the time given (plus the allowed skew).
+    NotYetValid,
+    /// A certificate's notAfter is earlier than the time given (minus the allowed skew).
+    Expired,
+    /// A certificate's validity period does not decode, so it cannot be checked.
+    UnreadableValidity,
+}
+
 /// Everything that can go wrong in this crate.
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
 #[non_exhaustive]
@@ -146,6 +167,9 @@ pub enum Error {
     /// A value given to a builder is invalid (for example a transaction ID that is not a
     /// PrintableString).
     InvalidInput,
+    /// A certificate is not believed: it does not chain to the trust anchor, or is outside
+    /// its validity period at the time given.
+    Untrusted(TrustFailure),
     /// A crypto provider or key holder failed.
     Crypto(CryptoError),
     /// DER encoding of an outgoing message failed.
@@ -170,7 +194,8 @@ impl Error {
             | Self::BadSignature
             | Self::RecipientNotFound
             | Self::Decrypt
-            | Self::ContentType => FailInfo::BadMessageCheck,
+            | Self::ContentType
+            | Self::Untrusted(_) => FailInfo::BadMessageCheck,
             Self::Mismatch => FailInfo::BadCertId,
             Self::LimitExceeded(_)
             | Self::Malformed(_)
@@ -224,6 +249,7 @@ impl fmt::Display for Error {
             Self::UnexpectedContent => f.write_str("message content does not fit its type"),
             Self::Mismatch => f.write_str("reply does not match the request"),
             Self::InvalidInput => f.write_str("invalid input value"),
+            Self::Untrusted(t) => write!(f, "certificate not trusted: {t:?}"),
             Self::Crypto(e) => write!(f, "crypto: {e}"),
             Self::Encode => f.write_str("DER encoding failed"),
             Self::LegacyNotCompiled => {

@@ -10,6 +10,7 @@
 //! - [An RA in front of a CA](#an-ra-in-front-of-a-ca): [`Server`] downstream, [`Client`]
 //!   upstream, in one process.
 //! - [Firmware](#firmware): what a device links and how big it is.
+//! - [Trust](#trust): which certificates are believed, and the time they are checked at.
 //!
 //! # Debugging a message
 //!
@@ -41,10 +42,13 @@
 //! - **GetCACert returns RA certificates.** NDES answers with a certificates-only SignedData
 //!   holding two RA certificates, one with keyUsage `digitalSignature` only (it signs
 //!   CertReps) and one with `keyEncipherment` only (requests are encrypted to it), plus the
-//!   issuing CA. Pass the encryption certificate as `recipient` to [`Client::new`] and all of
-//!   them as `ca_certs`.
+//!   issuing CA. Verify the reply against the issuing CA (its certificate or SHA-256
+//!   fingerprint, from your PKI) with
+//!   [`CaCertificates::verify`](crate::ca_certs::CaCertificates::verify) and build the client
+//!   with [`Client::new`]: the encryption RA becomes the recipient and the
+//!   signing RA a signer, both because the CA signed them (see [Trust](#trust)).
 //! - **Replies carry no certificates.** An NDES CertRep names its signer but does not include
-//!   it; [`Client::handle`] finds it among the `ca_certs` given to [`Client::new`], so keep the
+//!   it; [`Client::handle`] finds it among the verified signing certificates, so keep the
 //!   whole GetCACert reply. (`inspect` needs the same: `--ca getcacert.p7b`.)
 //! - **GetCACaps cannot be trusted.** NDES may not answer GetCACaps at all, and versions that
 //!   advertise AES and SHA-2 have sent replies that could not be decrypted (RFC 8894 §3.5.2).
@@ -206,6 +210,7 @@
 //! use scep::builder::{self, CertificateTemplate};
 //! use scep::caps::Capabilities;
 //! use scep::ca_certs::CaCertificates;
+//! use scep::trust::TrustAnchor;
 //! use scep::client::{Client, Outcome};
 //! use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
 //! use scep::provider::rustcrypto::{PROVIDER, RsaKey};
@@ -226,7 +231,9 @@
 //! let ra_key = RsaKey::from_pem(&pem("rsa2048.pkcs8.pem"), ra_cert.clone())?;
 //! let ra = Server::new(ra_key.clone(), ra_key.clone(),
 //!                      vec![ra_cert.clone(), ca_cert.clone()], caps(), PROVIDER);
-//! let upstream = Client::new(CaCertificates::new(vec![ca_cert.clone()])?, caps(), PROVIDER)?;
+//! let anchor = TrustAnchor::Certificate(ca_cert.clone());
+//! let upstream = Client::new(CaCertificates::new(vec![ca_cert.clone()])?.verify(&anchor, &PROVIDER)?,
+//!                            caps(), PROVIDER)?;
 //!
 //! // A device enrolls with the RA.
 //! let device = RsaKey::from_pem(&pem("client2048.pkcs8.pem"),
@@ -234,8 +241,10 @@
 //! let csr = builder::csr(device.certificate().subject(),
 //!                        device.certificate().subject_public_key_info(),
 //!                        Some("s3cret"), &[], sha256, &mut |m| device.sign(m))?;
-//! let to_ra = Client::new(CaCertificates::new(vec![ra_cert.clone(), ca_cert.clone()])?, caps(),
-//!                         PROVIDER)?;
+//! // Here the RA's certificate is self-signed, so the device is configured with both and
+//! // trusts them as given; with an RA certificate the CA issued, `verify` against the CA.
+//! let to_ra = Client::new(CaCertificates::new(vec![ra_cert.clone(), ca_cert.clone()])?
+//!                             .trust_on_first_use(), caps(), PROVIDER)?;
 //! let (request, device_tx) = to_ra.enroll(&csr, &device, &mut rng)?;
 //!
 //! // 1-2. The RA opens the request and applies its policy.
@@ -267,11 +276,12 @@
 //! let ca_reply = ca.reply(&at_ca, Decision::Issued { certificate: issued, chain: vec![ca_cert.clone()] }, &mut rng)?;
 //!
 //! // 4. The RA reads the CA's reply and answers the device.
-//! let outcome = upstream.handle(&upstream_tx, ca_reply.status, Some(ca_reply.content_type), &ca_reply.body, &ra_key, &mut rng)?;
+//! let now = scep::trust::UnixTime::from_secs(1_790_000_000); // 2026-09-21: your clock
+//! let outcome = upstream.handle(&upstream_tx, ca_reply.status, Some(ca_reply.content_type), &ca_reply.body, &ra_key, now, &mut rng)?;
 //! assert!(matches!(outcome, Outcome::Issued { .. }));
 //! let reply = ra.reply(&at_ra, Decision::from(outcome), &mut rng)?;
 //!
-//! let Outcome::Issued { certificate, .. } = to_ra.handle(&device_tx, reply.status, Some(&*reply.content_type), &reply.body, &device, &mut rng)?
+//! let Outcome::Issued { certificate, .. } = to_ra.handle(&device_tx, reply.status, Some(&*reply.content_type), &reply.body, &device, now, &mut rng)?
 //! else { unreachable!() };
 //! assert_eq!(certificate.subject(), csr.subject());
 //! assert_eq!(certificate.issuer(), ca_cert.subject());
@@ -281,6 +291,40 @@
 //! Both keys can be hardware key holders: [`Server`] is generic over its
 //! [`Signer`](crate::crypto::Signer) and [`Decryptor`](crate::crypto::Decryptor), and
 //! [`Client::enroll`] and [`Client::relay`] take any `&dyn Signer`.
+//!
+//! # Trust
+//!
+//! SCEP runs over plain HTTP: whatever GetCACert returns may come from a man in the middle, and
+//! a certificate's issuer *name* proves nothing (anyone can write any name). The crate believes
+//! a certificate only for a reason it checked ([`trust`](crate::trust) has the rules):
+//!
+//! - **Client, CA certificates.** Configure a trust anchor: the CA certificate, or its SHA-256
+//!   fingerprint (RFC 8894 §2.2; `openssl x509 -noout -fingerprint -sha256 -in ca.pem`).
+//!   [`CaCertificates::verify`](crate::ca_certs::CaCertificates::verify) keeps what chains to it
+//!   by signature, reports the rest ([`Dropped`](crate::trust::Dropped)), and chooses the RA to
+//!   encrypt to and the certificates that may sign replies among the kept ones.
+//!   [`trust_on_first_use`](crate::ca_certs::CaCertificates::trust_on_first_use) is the
+//!   explicit opt-out for a first contact: print the CA fingerprint and pin it afterwards.
+//! - **Client, issued certificates.** [`Client::handle`] takes the current time as a
+//!   [`UnixTime`](crate::trust::UnixTime) (the crate has no clock) and returns
+//!   [`Error::Untrusted`](crate::Error::Untrusted) for an issued certificate the CA did not sign
+//!   or that is not valid now (within [`ClientOptions::clock_skew`](crate::client::ClientOptions::clock_skew)).
+//!   A device without a real-time clock should get the time from a source it trusts, not from
+//!   the SCEP server.
+//! - **Server, renewals.** [`PkiRequest::signer_kind`](crate::server::PkiRequest::signer_kind)
+//!   takes the time and your revocation answer ([`Revocation`](crate::trust::Revocation): a
+//!   closure, [`RevokedSerials`](crate::trust::RevokedSerials) or
+//!   [`NoneRevoked`](crate::trust::NoneRevoked)); only a valid, unrevoked certificate this CA
+//!   issued is `IssuedByCa`, so test for exactly that before skipping the challenge. Expired and
+//!   revoked signers are their own kinds: allow a grace period if you want one.
+//!   [`PkiRequest::check_renewal`](crate::server::PkiRequest::check_renewal) refuses a renewal
+//!   that changes the subject or subjectAltName unless your
+//!   [`RenewalPolicy`](crate::trust::RenewalPolicy) allows it.
+//! - **Server, first enrollments.** A self-signed signer proves only possession of its key
+//!   (RFC 8894 §2.4): authenticate by the challenge.
+//!   [`PkiRequest::signer_holds_csr_key`](crate::server::PkiRequest::signer_holds_csr_key) says
+//!   whether it is the CSR's key; NDES-style clients sign with a throw-away key, so it is not
+//!   required.
 //!
 //! # Firmware
 //!

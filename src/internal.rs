@@ -42,6 +42,7 @@ use crate::message::{CertsOnly, IssuerAndSerialNumber};
 use crate::oid;
 use crate::provider::fuzzing::{FIXED_LEN, FixedRng, FuzzKey, PROVIDER};
 use crate::server::{Decision, Incoming, Server, ServerOptions};
+use crate::trust::{NoneRevoked, RenewalPolicy, TrustAnchor, UnixTime};
 
 /// Everything the entry points share, built once.
 struct Fixture {
@@ -125,7 +126,12 @@ fn build_fixture() -> Result<Fixture, Error> {
             .with_legacy(crate::crypto::Legacy::allow_if(true).unwrap_or_default()),
     );
     let client = CaCertificates::new(ca_certs.clone()).and_then(|ca| {
-        Client::new(ca, Capabilities::rfc8894_server(), PROVIDER)?.with_options(
+        Client::new(
+            ca.trust_on_first_use(),
+            Capabilities::rfc8894_server(),
+            PROVIDER,
+        )?
+        .with_options(
             ClientOptions::default().with_endpoint("/scep").with_policy(
                 Policy::default()
                     .with_legacy(crate::crypto::Legacy::allow_if(true).unwrap_or_default()),
@@ -208,7 +214,12 @@ pub fn server(data: &[u8]) -> bool {
     let response = match f.server.pki_operation(data, &mut rng) {
         Incoming::Request(req) => {
             let _ = (req.message_type(), req.transaction_id(), req.sender_nonce());
-            let _ = (req.challenge_password(), req.signer_kind(), req.opened());
+            let _ = (req.challenge_password(), req.opened(), req.signer_issuer());
+            let _ = (
+                req.signer_kind(FUZZ_NOW, &NoneRevoked),
+                req.signer_holds_csr_key(),
+            );
+            let _ = req.check_renewal(&RenewalPolicy::STRICT);
             touch_certificate(req.signer_certificate());
             let decision = match req.request() {
                 Request::PkcsReq(_) | Request::RenewalReq(_) | Request::CertPoll(_) => {
@@ -235,13 +246,22 @@ pub fn server(data: &[u8]) -> bool {
         || envelope::parse(&response.body, &f.open_options()).is_ok()
 }
 
+/// The time the fuzz targets check validity at (2027-01-15).
+const FUZZ_NOW: UnixTime = UnixTime::from_secs(1_800_000_000);
+
 /// Client open: [`Client::handle`] of a CertRep for the fixed transaction, with the fixed client
 /// key.
 pub fn client(data: &[u8]) -> bool {
     let Some(f) = fixture() else { return true };
-    let _ = f
-        .client
-        .handle(&f.tx, 200, None, data, &f.device, &mut FixedRng::new(3));
+    let _ = f.client.handle(
+        &f.tx,
+        200,
+        None,
+        data,
+        &f.device,
+        FUZZ_NOW,
+        &mut FixedRng::new(3),
+    );
     true
 }
 
@@ -267,13 +287,25 @@ pub fn ca_certs(data: &[u8]) -> bool {
             CertsOnly::from_ber(&der, &relaxed).is_ok_and(|again| sorted(&again) == sorted(&c))
         });
         if let Ok(ca) = CaCertificates::new(c.certificates.clone()) {
-            let _ = Client::new(ca, Capabilities::new(), PROVIDER);
+            let _ = Client::new(ca.trust_on_first_use(), Capabilities::new(), PROVIDER);
         }
     }
     if let Ok(cc) = CaCertificates::parse(data, &Limits::DEFAULT) {
         cc.certificates().iter().for_each(touch_certificate);
         let _ = (cc.encryption_certificate(), cc.ca_certificate(), cc.chain());
         let _ = cc.find_by_fingerprint(DigestAlgorithm::Sha256, &[0; 32], &PROVIDER);
+        // Each of the first certificates as anchor: every certificate is kept or dropped, once.
+        for anchor in cc.certificates().iter().take(2) {
+            if let Ok(t) = cc.verify(&TrustAnchor::Certificate(anchor.clone()), &PROVIDER) {
+                let _ = (
+                    t.encryption_certificate(),
+                    t.signing_certificates(),
+                    t.chain(),
+                );
+                ok &= t.certificates().len() + t.dropped().len() == cc.certificates().len();
+            }
+        }
+        let _ = cc.trust_on_first_use();
         // The selection depends on the set only (module docs): not on order or encoding.
         let relaxed = Limits {
             max_message_size: usize::MAX,

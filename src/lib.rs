@@ -14,6 +14,7 @@
 //! |---|---|---|
 //! | RA | [`ra`] | a server to devices and a client to the CA: the relay, `Decision` from `Outcome` |
 //! | flows | [`client`], [`server`] | what to send next, what a reply means; [`client::driver`] enrolls in one call |
+//! | trust | [`trust`] | which GetCACert certificates chain to the anchor, issued certificates and renewal signers at a given time |
 //! | HTTP | [`ca_certs`], [`http`], [`caps`] | GetCACert; operations, query strings, GET/POST encodings; GetCACaps |
 //! | messages | [`builder`], [`envelope`], [`message`], [`attr`] | certificates and CSRs; CMS [`envelope::open`] and [`envelope::seal`]; `PkiMessage`, `Request`, `CertRep`; attributes |
 //! | crypto | [`provider`], [`crypto`], [`cert`] | implementations; traits and algorithms; certificates |
@@ -34,6 +35,7 @@
 //! ```
 //! use scep::builder;
 //! use scep::ca_certs::CaCertificates;
+//! use scep::trust::TrustAnchor;
 //! use scep::limits::Limits;
 //! use scep::caps::Capabilities;
 //! use scep::client::{Client, ClientOptions, Outcome};
@@ -63,8 +65,10 @@
 //! else { unreachable!() };
 //! let Incoming::Reply(ca_reply) = server.handle("GET", "/scep?operation=GetCACert", b"", &mut rng)
 //! else { unreachable!() };
-//! let client = Client::new(CaCertificates::parse(&ca_reply.body, &Limits::DEFAULT)?,
-//!                          Capabilities::from_http(caps.status, &caps.body), PROVIDER)?
+//! // Only what chains to the CA certificate the device was configured with is believed.
+//! let anchor = TrustAnchor::Certificate(ca_cert.clone());
+//! let ca_certs = CaCertificates::parse(&ca_reply.body, &Limits::DEFAULT)?.verify(&anchor, &PROVIDER)?;
+//! let client = Client::new(ca_certs, Capabilities::from_http(caps.status, &caps.body), PROVIDER)?
 //!     .with_options(ClientOptions::default().with_endpoint("/scep"))?;
 //!
 //! // Client: PKCSReq. `request` is what goes over HTTP (POST, since the CA supports it).
@@ -96,7 +100,10 @@
 //! let response = server.reply(&pkcs_req, decision, &mut rng)?;
 //!
 //! // Client: the reply is verified (signer, transaction ID, nonce) before it is decrypted.
-//! match client.handle(&transaction, response.status, Some(response.content_type), &response.body, &device, &mut rng)? {
+//! // The issued certificate must be signed by the CA and valid now (the caller's clock; here
+//! // a fixed time within the certificate's validity).
+//! let now = scep::trust::UnixTime::from_secs(1_790_000_000); // 2026-09-21
+//! match client.handle(&transaction, response.status, Some(response.content_type), &response.body, &device, now, &mut rng)? {
 //!     Outcome::Issued { certificate, .. } => {
 //!         assert_eq!(certificate.subject(), csr.subject());
 //!     }
@@ -146,6 +153,7 @@ pub mod oid;
 pub mod provider;
 pub mod ra;
 pub mod server;
+pub mod trust;
 
 pub use cert::Certificate;
 pub use error::Error;

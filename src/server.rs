@@ -26,6 +26,9 @@ use crate::http::{self, HttpLimits, Operation, Response};
 use crate::limits::Limits;
 use crate::message::{CertRep, CertsOnly, Crl, Csr, MessageBody, PkiMessage, Request};
 
+mod signer;
+pub use signer::SignerKind;
+
 /// Server settings. Build them with the `with_*` methods from `ServerOptions::default()`; the
 /// struct is `#[non_exhaustive]`.
 ///
@@ -49,6 +52,10 @@ pub struct ServerOptions {
     /// Accept requests whose only recipient names another certificate (a stale CA
     /// certificate) and try the first RA key on it. Default off.
     pub allow_unmatched_recipient: bool,
+    /// How far the `now` given to [`PkiRequest::signer_kind`] may be off when the signer
+    /// certificate's validity is checked (default
+    /// [`DEFAULT_CLOCK_SKEW`](crate::trust::DEFAULT_CLOCK_SKEW), 5 minutes).
+    pub clock_skew: core::time::Duration,
     /// Accept (and answer with) single DES and MD5; micromdm's `scepclient` needs it.
     pub legacy: Legacy,
     /// Seconds to put in a `Retry-After` header of every PENDING CertRep (a hint for the
@@ -63,6 +70,7 @@ impl Default for ServerOptions {
             signature_oid: SignatureOid::Combined,
             default_cipher: ContentEncryption::Aes128Cbc,
             allow_unmatched_recipient: false,
+            clock_skew: crate::trust::DEFAULT_CLOCK_SKEW,
             legacy: Legacy::REFUSE,
             retry_after: None,
         }
@@ -98,6 +106,13 @@ impl ServerOptions {
     #[must_use]
     pub const fn with_default_cipher(mut self, cipher: ContentEncryption) -> Self {
         self.default_cipher = cipher;
+        self
+    }
+
+    /// Sets [`clock_skew`](Self::clock_skew).
+    #[must_use]
+    pub const fn with_clock_skew(mut self, clock_skew: core::time::Duration) -> Self {
+        self.clock_skew = clock_skew;
         self
     }
 
@@ -138,26 +153,17 @@ pub struct Server<S, D> {
     options: ServerOptions,
 }
 
-/// How the request's signer certificate relates to this CA.
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-#[non_exhaustive]
-pub enum SignerKind {
-    /// A self-signed certificate: proves only possession of its key (RFC 8894 §2.4: never
-    /// authenticate a client by it alone).
-    SelfSigned,
-    /// A certificate issued (and signature-checked) by one of the server's CA certificates.
-    IssuedByCa,
-    /// Anything else (issued by another CA, or not verifiable).
-    Other,
-}
-
 /// An authenticated, decrypted PKIOperation for the application to decide on.
 #[derive(Clone, Debug)]
 pub struct PkiRequest {
     opened: Opened,
     request: Request,
     signer: Certificate,
-    signer_kind: SignerKind,
+    /// The server's CA certificate whose key verified the signer certificate.
+    signer_issuer: Option<Certificate>,
+    /// The signer certificate is self-issued and its own key verifies it.
+    self_signed: bool,
+    clock_skew: core::time::Duration,
 }
 
 impl PkiRequest {
@@ -188,10 +194,6 @@ impl PkiRequest {
     /// The certificate that signed the request (the reply is encrypted to it).
     pub fn signer_certificate(&self) -> &Certificate {
         &self.signer
-    }
-    /// Whether the signer is self-signed or was issued by this CA.
-    pub fn signer_kind(&self) -> SignerKind {
-        self.signer_kind
     }
     /// Everything the envelope layer learnt (algorithms, all certificates, signingTime).
     pub fn opened(&self) -> &Opened {
@@ -453,24 +455,24 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
                 );
             }
         };
-        let signer_kind = if self
+        // Only a CA certificate (not an RA certificate of the GetCACert set) issues.
+        let issuers: Vec<Certificate> = self
             .ca_certs
             .iter()
-            .any(|ca| signer.verify_issued_by(ca, &self.provider).is_ok())
-        {
-            SignerKind::IssuedByCa
-        } else if signer.is_self_issued()
-            && signer.verify_issued_by(&signer, &self.provider).is_ok()
-        {
-            SignerKind::SelfSigned
-        } else {
-            SignerKind::Other
-        };
+            .filter(|c| c.is_ca() || c.is_self_issued())
+            .cloned()
+            .collect();
+        let signer_issuer = crate::trust::issued_by(&signer, &issuers, &self.provider).cloned();
+        let self_signed = signer_issuer.is_none()
+            && signer.is_self_issued()
+            && signer.verify_issued_by(&signer, &self.provider).is_ok();
         Incoming::Request(Box::new(PkiRequest {
             opened,
             request,
             signer,
-            signer_kind,
+            signer_issuer,
+            self_signed,
+            clock_skew: self.options.clock_skew,
         }))
     }
 

@@ -101,6 +101,14 @@ pub fn cert(name: &str) -> Certificate {
     Certificate::from_pem(&data(&format!("{name}.cert.pem"))).unwrap()
 }
 
+/// The current time, for `Client::handle`.
+pub fn now() -> scep::trust::UnixTime {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    scep::trust::UnixTime::since_epoch(since)
+}
+
 pub fn rng() -> getrandom::SysRng {
     getrandom::SysRng
 }
@@ -139,7 +147,7 @@ impl<K: Signer + Decryptor + Clone> Enrolment<K> {
         let caps = Capabilities::parse(Capabilities::rfc8894_server().render().as_bytes());
         let client = scep::ca_certs::CaCertificates::new(vec![ra_cert])
             .and_then(|ca| {
-                Client::new(ca, caps, provider)?
+                Client::new(ca.trust_on_first_use(), caps, provider)?
                     .with_options(ClientOptions::default().with_endpoint("/scep"))
             })
             .unwrap();
@@ -149,8 +157,27 @@ impl<K: Signer + Decryptor + Clone> Enrolment<K> {
             Incoming::Request(r) => r,
             other => panic!("{other:?}"),
         };
-        // The device's self-signed certificate stands in for the issued one (same size).
-        let issued = Signer::certificate(&device).clone();
+        // The RA (the CA here) issues a certificate for the device's key: the client checks
+        // that the CA signed it and that it is valid now.
+        let device_cert = Signer::certificate(&device).clone();
+        let template = scep::builder::CertificateTemplate {
+            serial: vec![7],
+            subject: device_cert.subject().clone(),
+            not_before: der::DateTime::new(2025, 1, 1, 0, 0, 0).unwrap(),
+            not_after: der::DateTime::new(2049, 1, 1, 0, 0, 0).unwrap(),
+            public_key: device_cert.subject_public_key_info().clone(),
+            is_ca: false,
+            key_usage: None,
+            extensions: vec![],
+        };
+        let issued = scep::builder::certificate(
+            &template,
+            Some(Signer::certificate(&ra)),
+            scep::crypto::SignatureAlgorithm::RsaPkcs1v15(scep::crypto::DigestAlgorithm::Sha256),
+            &mut |m| Signer::sign(&ra, m),
+            &provider,
+        )
+        .unwrap();
         let reply = server
             .reply(
                 &pki_request,

@@ -311,7 +311,9 @@ fn run(args: &Args) -> Result<(), Failed> {
         .with_policy(policy)
         .with_signing_time(Some(der_time(SystemTime::now())?));
     let ca_list = ca_certs.certificates().to_vec();
-    let client = Client::new(ca_certs, caps, PROVIDER)
+    // Pinned with --ca-fingerprint (`pinned` kept what chains to the CA), else trusted on
+    // first use, as before.
+    let client = Client::new(ca_certs.trust_on_first_use(), caps, PROVIDER)
         .and_then(|c| c.with_options(options))
         .map_err(lib("negotiation"))?;
     let negotiated = client.negotiated();
@@ -385,6 +387,7 @@ fn run(args: &Args) -> Result<(), Failed> {
             Some(&*reply.content_type),
             &reply.body,
             &signer,
+            util::now(),
             &mut rng,
         );
         match outcome.map_err(|e| match e {
@@ -498,6 +501,7 @@ fn fetch(
             Some(&*reply.content_type),
             &reply.body,
             &id,
+            util::now(),
             rng,
         )
         .map_err(lib("reply"))?

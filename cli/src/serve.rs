@@ -245,6 +245,8 @@ fn signer_kind(k: SignerKind) -> &'static str {
     match k {
         SignerKind::SelfSigned => "self-signed",
         SignerKind::IssuedByCa => "issued-by-ca",
+        SignerKind::IssuedByCaExpired => "issued-by-ca-expired",
+        SignerKind::IssuedByCaRevoked => "issued-by-ca-revoked",
         _ => "other",
     }
 }
@@ -329,6 +331,21 @@ impl<K: CaKey> App<K> {
         };
         match incoming {
             Ok(Incoming::Request(req)) => {
+                // A signer this CA issued counts only while valid and not revoked.
+                let revoked = match self.store.revocations().await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::error!("store: {e}");
+                        logged.response = text(503, "try again later");
+                        logged.outcome = format!("HTTP 503: store: {e}");
+                        return logged;
+                    }
+                };
+                let is_revoked = |c: &scep::Certificate| {
+                    ca::serial_from_bytes(c.serial_number())
+                        .is_some_and(|s| revoked.iter().any(|r| r.serial == s))
+                };
+                let kind = req.signer_kind(util::now(), &is_revoked);
                 let o = req.opened();
                 let cipher = o
                     .content_encryption
@@ -337,10 +354,10 @@ impl<K: CaKey> App<K> {
                 logged.what = format!(
                     "{:?} signer={} alg={cipher}/{:?}",
                     req.message_type(),
-                    signer_kind(req.signer_kind()),
+                    signer_kind(kind),
                     o.digest,
                 );
-                let (decision, outcome) = match self.decide(&req).await {
+                let (decision, outcome) = match self.decide(&req, kind).await {
                     Ok(d) => d,
                     Err(e) => {
                         tracing::error!("store: {e}");
@@ -394,7 +411,11 @@ impl<K: CaKey> App<K> {
     }
 
     /// The decision on an authenticated request; `Err` only when the store fails.
-    async fn decide(&self, req: &PkiRequest) -> Result<(Decision, String), String> {
+    async fn decide(
+        &self,
+        req: &PkiRequest,
+        kind: SignerKind,
+    ) -> Result<(Decision, String), String> {
         let tx = req.transaction_id().as_str().to_owned();
         let signer_key = req
             .signer_certificate()
@@ -404,7 +425,7 @@ impl<K: CaKey> App<K> {
         match req.request() {
             Request::PkcsReq(csr) | Request::RenewalReq(csr) => {
                 // A request signed by a certificate this CA issued is a renewal: no challenge.
-                let renewal = req.signer_kind() == SignerKind::IssuedByCa;
+                let renewal = kind == SignerKind::IssuedByCa;
                 if !renewal {
                     if let Some(expected) = &self.challenge {
                         let got = req.challenge_password().unwrap_or_default();

@@ -306,6 +306,7 @@ fn replies_are_signed_with_the_requests_digest() {
                     reply.content_type.as_deref(),
                     &reply.body,
                     &device,
+                    device::now(),
                     &mut rng,
                 )
                 .unwrap(),
@@ -442,6 +443,7 @@ fn sigterm_lets_the_request_in_flight_finish() {
                 Some("application/x-pki-message"),
                 body,
                 &device,
+                device::now(),
                 &mut rng,
             )
             .unwrap(),
@@ -702,4 +704,39 @@ fn enroll_pins_the_ca_by_fingerprint() {
         "{bad:?}"
     );
     assert_eq!(serve.log().matches("PKIOperation").count(), 1);
+}
+
+/// A renewal (no challenge) signed by a certificate this CA issued goes through; once that
+/// certificate is revoked (`scep admin revoke`), the same renewal is refused.
+#[test]
+fn a_revoked_certificate_cannot_renew() {
+    let tmp = TempDir::new("serve-renew");
+    let state = tmp.join("state");
+    let serve = Serve::start(&state, &["--challenge", CHALLENGE]);
+    let ca = Ca::new(&serve.origin(), &serve.ca_cert(), None);
+    let device = key("client2048");
+    let cert = issued(enroll(&ca, &device, &csr(&device, "CN=renewer", Some(CHALLENGE))).1);
+    let holder =
+        scep::provider::rustcrypto::RsaKey::new(device.private_key().clone(), cert.clone())
+            .unwrap();
+    let renew = |signer: &scep::provider::rustcrypto::RsaKey| {
+        let mut rng = getrandom::SysRng;
+        let (req, tx) = ca
+            .client
+            .renew(&csr(&device, "CN=renewer", None), signer, &mut rng)
+            .unwrap();
+        device::exchange(&ca, &req, &tx, signer)
+    };
+    issued(renew(&holder));
+    let out = admin(&state, &["revoke", &serial_of(&cert)]);
+    assert!(out.status.success(), "{out:?}");
+    match renew(&holder) {
+        Outcome::Rejected { .. } => {}
+        other => panic!("a renewal signed by a revoked certificate got {other:?}"),
+    }
+    assert!(
+        serve.log().contains("issued-by-ca-revoked"),
+        "{}",
+        serve.log()
+    );
 }

@@ -16,6 +16,15 @@ pub fn der_time(t: SystemTime) -> Result<der::DateTime, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The current time for the library's validity checks (it has no clock of its own).
+pub fn now() -> scep::trust::UnixTime {
+    // A clock before 1970 counts as 1970: every certificate then looks not yet valid.
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    scep::trust::UnixTime::since_epoch(since)
+}
+
 /// Writes a private key file readable by its owner only.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
     use std::io::Write;

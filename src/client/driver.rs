@@ -15,10 +15,11 @@
 //! use scep::http::HttpRequest;
 //! use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 //! use scep::server::{Decision, Incoming, Server};
+//! use scep::trust::{TrustAnchor, UnixTime};
 //! use scep::Certificate;
 //! # let pem = |name: &str| std::fs::read(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
 //!
-//! // The transport: here our own server, in memory, which issues the device's own certificate.
+//! // The transport: here our own server, in memory, which issues `issued`.
 //! struct InMemory { server: Server<RsaKey, RsaKey>, issued: Certificate }
 //! impl Transport for InMemory {
 //!     type Error = core::convert::Infallible;
@@ -40,16 +41,28 @@
 //! let ca = RsaKey::from_pem(&pem("ra2048.pkcs8.pem"), ca_cert.clone())?;
 //! let device = RsaKey::from_pem(&pem("client2048.pkcs8.pem"),
 //!                               Certificate::from_pem(&pem("client2048.cert.pem"))?)?;
-//! let server = Server::new(ca.clone(), ca, vec![ca_cert], Capabilities::rfc8894_server(), PROVIDER);
-//! let mut transport = InMemory { server, issued: device.certificate().clone() };
-//!
 //! let sha256 = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
 //! let csr = builder::csr(device.certificate().subject(), device.certificate().subject_public_key_info(),
 //!                        Some("s3cret"), &[], sha256, &mut |m| device.sign(m))?;
-//! let options = EnrollOptions::default().with_poll_interval(Duration::from_secs(60));
-//! let enrolled = driver::enroll(&mut transport, &mut |d| std::thread::sleep(d), &csr, &device,
-//!                               PROVIDER, &options, &mut getrandom::SysRng)?;
-//! assert_eq!(&enrolled.certificate, device.certificate());
+//! let template = builder::CertificateTemplate {
+//!     serial: vec![0x42], subject: csr.subject().clone(),
+//!     not_before: der::DateTime::new(2026, 1, 1, 0, 0, 0)?,
+//!     not_after: der::DateTime::new(2027, 1, 1, 0, 0, 0)?,
+//!     public_key: csr.public_key().clone(), is_ca: false, key_usage: None, extensions: vec![],
+//! };
+//! let issued = builder::certificate(&template, Some(&ca_cert), sha256, &mut |m| ca.sign(m), &PROVIDER)?;
+//! let server = Server::new(ca.clone(), ca, vec![ca_cert.clone()], Capabilities::rfc8894_server(), PROVIDER);
+//! let mut transport = InMemory { server, issued: issued.clone() };
+//!
+//! // The GetCACert reply is believed as far as it chains to the CA certificate we were given.
+//! let options = EnrollOptions::default()
+//!     .with_poll_interval(Duration::from_secs(60))
+//!     .with_anchor(TrustAnchor::Certificate(ca_cert));
+//! // The device's clock (here a fixed time inside the certificate's validity).
+//! let mut now = || UnixTime::from_secs(1_790_000_000);
+//! let enrolled = driver::enroll(&mut transport, &mut |d| std::thread::sleep(d), &mut now, &csr,
+//!                               &device, PROVIDER, &options, &mut getrandom::SysRng)?;
+//! assert_eq!(enrolled.certificate, issued);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -65,9 +78,10 @@ use crate::ca_certs::CaCertificates;
 use crate::caps::Capabilities;
 use crate::cert::Certificate;
 use crate::crypto::{CryptoProvider, Decryptor, SecureRandom, Signer};
-use crate::error::Error;
+use crate::error::{Error, TrustFailure};
 use crate::http::HttpRequest;
 use crate::message::Csr;
+use crate::trust::{TrustAnchor, TrustedCaCertificates, UnixTime};
 
 /// An HTTP reply as the driver needs it.
 #[derive(Clone, Debug, Default, Eq, PartialEq)]
@@ -109,6 +123,15 @@ pub struct EnrollOptions {
     pub retry_interval: Duration,
     /// How many times to send one request again after HTTP 503 (default 3).
     pub max_retries: u32,
+    /// What the GetCACert reply is verified against
+    /// ([`CaCertificates::verify`](crate::ca_certs::CaCertificates::verify)): the CA
+    /// certificate or its SHA-256 fingerprint. Without one, [`enroll`] refuses to run unless
+    /// [`trust_on_first_use`](Self::trust_on_first_use) is set.
+    pub anchor: Option<TrustAnchor>,
+    /// Believe the GetCACert reply as it is when no anchor is given
+    /// ([`CaCertificates::trust_on_first_use`](crate::ca_certs::CaCertificates::trust_on_first_use)):
+    /// the explicit opt-out, default off.
+    pub trust_on_first_use: bool,
 }
 
 impl Default for EnrollOptions {
@@ -119,6 +142,8 @@ impl Default for EnrollOptions {
             max_polls: 12,
             retry_interval: Duration::from_secs(10),
             max_retries: 3,
+            anchor: None,
+            trust_on_first_use: false,
         }
     }
 }
@@ -152,6 +177,20 @@ impl EnrollOptions {
         self
     }
 
+    /// Sets [`anchor`](Self::anchor).
+    #[must_use]
+    pub fn with_anchor(mut self, anchor: TrustAnchor) -> Self {
+        self.anchor = Some(anchor);
+        self
+    }
+
+    /// Sets [`trust_on_first_use`](Self::trust_on_first_use).
+    #[must_use]
+    pub fn with_trust_on_first_use(mut self, on: bool) -> Self {
+        self.trust_on_first_use = on;
+        self
+    }
+
     /// Sets [`max_retries`](Self::max_retries).
     #[must_use]
     pub fn with_max_retries(mut self, retries: u32) -> Self {
@@ -168,8 +207,8 @@ pub struct Enrolled {
     pub certificate: Certificate,
     /// The other certificates of the CertRep (a chain).
     pub chain: Vec<Certificate>,
-    /// The CA's certificates, as GetCACert gave them.
-    pub ca_certificates: CaCertificates,
+    /// The CA's certificates as believed: what of the GetCACert reply chains to the anchor.
+    pub ca_certificates: TrustedCaCertificates,
     /// How many CertPolls were sent.
     pub polls: u32,
 }
@@ -233,17 +272,20 @@ fn exchange<T: Transport>(
 }
 
 /// Enrolls `csr` with the CA at [`ClientOptions::endpoint`]: GetCACaps, GetCACert (read with
-/// [`CaCertificates::parse`]), a PKCSReq signed by `key` (the CSR's key, with a self-signed
+/// [`CaCertificates::parse`] and verified against [`EnrollOptions::anchor`]), a PKCSReq signed by `key` (the CSR's key, with a self-signed
 /// certificate), and CertPolls every [`EnrollOptions::poll_interval`] while the CA answers
-/// PENDING. `key` also decrypts the reply.
+/// PENDING. `key` also decrypts the reply. `now` reads the caller's clock: the issued
+/// certificate must be valid when the reply arrives ([`Client::handle`]).
 ///
 /// # Errors
 /// [`EnrollError::Transport`], [`EnrollError::Scep`] (a GetCACert status other than 200 is
-/// [`Error::HttpStatus`]), [`EnrollError::Rejected`], [`EnrollError::StillPending`].
+/// [`Error::HttpStatus`]; no anchor and no trust on first use is
+/// [`Error::Untrusted`]`(NoAnchor)`), [`EnrollError::Rejected`], [`EnrollError::StillPending`].
 #[allow(clippy::too_many_arguments)]
 pub fn enroll<T: Transport, K: Signer + Decryptor>(
     transport: &mut T,
     sleep: &mut dyn FnMut(Duration),
+    now: &mut dyn FnMut() -> UnixTime,
     csr: &Csr,
     key: &K,
     provider: CryptoProvider,
@@ -267,7 +309,12 @@ pub fn enroll<T: Transport, K: Signer + Decryptor>(
     if ca.status != 200 {
         return Err(Error::HttpStatus(ca.status).into());
     }
-    let ca_certificates = CaCertificates::parse(&ca.body, &options.client.limits)?;
+    let reply_set = CaCertificates::parse(&ca.body, &options.client.limits)?;
+    let ca_certificates = match &options.anchor {
+        Some(anchor) => reply_set.verify(anchor, &provider)?,
+        None if options.trust_on_first_use => reply_set.trust_on_first_use(),
+        None => return Err(Error::Untrusted(TrustFailure::NoAnchor).into()),
+    };
     let client = Client::new(ca_certificates.clone(), caps, provider)?
         .with_options(options.client.clone())?;
 
@@ -282,6 +329,7 @@ pub fn enroll<T: Transport, K: Signer + Decryptor>(
             reply.content_type.as_deref(),
             &reply.body,
             key,
+            now(),
             rng,
         )?;
         match outcome {

@@ -54,7 +54,10 @@ fn open(key: &RsaKey, request: &HttpRequest) -> PkiRequest {
 fn client_for(key: &RsaKey, caps: Capabilities) -> Client {
     let cert = key.certificate().clone();
     crate::ca_certs::CaCertificates::new(vec![cert])
-        .and_then(|ca| Client::new(ca, caps, PROVIDER)?.with_options(ClientOptions::default()))
+        .and_then(|ca| {
+            Client::new(ca.trust_on_first_use(), caps, PROVIDER)?
+                .with_options(ClientOptions::default())
+        })
         .unwrap()
 }
 

@@ -350,6 +350,64 @@ fn example_client_and_server_post_get_and_every_cipher_and_digest() {
     elapsed(start, "6 enrollments");
 }
 
+/// The SHA-256 fingerprint OpenSSL prints for a PEM certificate (`AB:CD:...`).
+pub(crate) fn openssl_fingerprint(cert: &Path) -> String {
+    let out = Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+        .arg(cert)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.trim().rsplit('=').next().unwrap().to_owned()
+}
+
+/// `--ca-fingerprint` pins the CA (as OpenSSL prints its fingerprint): the client enrolls and
+/// says nothing was dropped; another CA's fingerprint stops it before any request is sent.
+#[test]
+fn example_client_pins_the_ca_by_fingerprint() {
+    if !require_peer("openssl") {
+        return;
+    }
+    let tmp = TempDir::new("ex-pin");
+    let server = ExampleServer::start(&tmp.join("state"), &["--challenge", CHALLENGE]);
+    let fp = openssl_fingerprint(&server.ca_cert());
+    let dir = tmp.join("device");
+    let out = run_client(
+        &server.url(),
+        &dir,
+        &["--challenge", CHALLENGE, "--ca-fingerprint", &fp],
+    );
+    assert_issued(&out, &server.log());
+    assert_verifies(&server.ca_cert(), &dir.join("cert.pem"));
+    assert!(
+        !out.stderr
+            .contains("trusting the GetCACert reply on first use"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("dropped"), "{}", out.stderr);
+
+    let other_ca = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ra2048.cert.pem");
+    let other = openssl_fingerprint(&other_ca);
+    let out = run_client(
+        &server.url(),
+        &tmp.join("device2"),
+        &["--challenge", CHALLENGE, "--ca-fingerprint", &other],
+    );
+    assert_eq!(exit_code(&out), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no CA certificate has the fingerprint"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(server.pki_lines().len(), 1, "no request after a failed pin");
+}
+
 #[test]
 fn example_client_uses_get_when_the_server_does_not_offer_post() {
     if !require_peer("openssl") {
@@ -753,6 +811,8 @@ mod legacy {
                 CHALLENGE,
                 "--subject",
                 "CN=ex-client",
+                "--ca-fingerprint",
+                &openssl_fingerprint(&server.ca_cert_path()),
             ],
         );
         assert_issued(&out, &server.log());

@@ -6,12 +6,13 @@ use scep::attr::{FailInfo, FailInfoText, MessageType};
 use scep::builder::{self, CertificateTemplate};
 use scep::caps::{Capabilities, Capability};
 use scep::client::{Client, ClientOptions, Outcome};
-use scep::crypto::{Decryptor, SecureRandom, SignatureAlgorithm, Signer};
+use scep::crypto::{Decryptor, DigestAlgorithm, SecureRandom, SignatureAlgorithm, Signer};
 use scep::http::{HttpRequest, Method, Response};
 use scep::message::Request;
 use scep::message::{Crl, Csr, IssuerAndSerialNumber};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{Decision, Incoming, Server, SignerKind, challenge_matches};
+use scep::trust::{NoneRevoked, TrustAnchor};
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
 use crate::roundtrip::{data, key, key_for};
@@ -51,7 +52,7 @@ fn issue<B: Backend>(ra: &B::Key, csr: &Csr, serial: u8) -> Certificate {
     builder::certificate(
         &t,
         Some(ra.cert()),
-        SignatureAlgorithm::RsaPkcs1v15(scep::crypto::DigestAlgorithm::Sha256),
+        SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256),
         &mut |m| Signer::sign(ra, m),
         &B::PROVIDER,
     )
@@ -72,6 +73,12 @@ fn discover<B: Backend, S: Signer, D: Decryptor>(
     }
     let ca_resp = respond(send(server, &HttpRequest::get_ca_cert("/scep", None), rng));
     let ca = scep::ca_certs::CaCertificates::parse(&ca_resp.body, &Default::default()).unwrap();
+    // Pinned as a client configured with the CA's fingerprint would be.
+    let anchor = Certificate::from_pem(&data("ra2048.cert.pem")).unwrap();
+    let fp = scep::ca_certs::fingerprint(&anchor, DigestAlgorithm::Sha256, &B::PROVIDER).unwrap();
+    let pin = TrustAnchor::Sha256Fingerprint(fp.as_bytes().try_into().unwrap());
+    let ca = ca.verify(&pin, &B::PROVIDER).unwrap();
+    assert!(ca.dropped().is_empty());
     let options = ClientOptions::default().with_endpoint("/scep");
     Client::new(ca, caps, B::PROVIDER)
         .and_then(|c| c.with_options(options))
@@ -93,7 +100,10 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             panic!("not a request")
         };
         assert!(matches!(r.request(), Request::PkcsReq(_)));
-        assert_eq!(r.signer_kind(), SignerKind::SelfSigned);
+        assert_eq!(
+            r.signer_kind(support::now(), &NoneRevoked),
+            SignerKind::SelfSigned
+        );
         assert!(challenge_matches(
             &r.challenge_password().unwrap(),
             CHALLENGE
@@ -118,6 +128,7 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
                 Some(resp.content_type),
                 &resp.body,
                 &device,
+                support::now(),
                 &mut rng,
             )
             .unwrap();
@@ -141,6 +152,7 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
                     Some(resp.content_type),
                     &resp.body,
                     &device,
+                    support::now(),
                     &mut rng
                 )
                 .unwrap(),
@@ -176,6 +188,7 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
                     Some(resp.content_type),
                     &resp.body,
                     &device,
+                    support::now(),
                     &mut rng
                 )
                 .unwrap(),
@@ -190,6 +203,7 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
                     Some(resp.content_type),
                     &resp.body,
                     &device,
+                    support::now(),
                     &mut rng
                 )
                 .err(),
@@ -220,6 +234,7 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
                     Some(resp.content_type),
                     &resp.body,
                     &device,
+                    support::now(),
                     &mut rng
                 )
                 .unwrap(),
@@ -237,7 +252,10 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
             panic!()
         };
         assert!(matches!(r.request(), Request::RenewalReq(_)));
-        assert_eq!(r.signer_kind(), SignerKind::IssuedByCa);
+        assert_eq!(
+            r.signer_kind(support::now(), &NoneRevoked),
+            SignerKind::IssuedByCa
+        );
         let renewed = issue::<B>(ra, r.csr().unwrap(), 11);
         let resp = server
             .reply(
@@ -256,6 +274,7 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
                 Some(resp.content_type),
                 &resp.body,
                 &renewing,
+                support::now(),
                 &mut rng,
             )
             .unwrap();
@@ -279,6 +298,7 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
                     Some(resp.content_type),
                     &resp.body,
                     &renewing,
+                    support::now(),
                     &mut rng
                 )
                 .unwrap(),
@@ -307,6 +327,7 @@ fn flows<B: Backend, S: Signer, D: Decryptor>(server: Server<S, D>, ra: &B::Key)
                     Some(resp.content_type),
                     &resp.body,
                     &renewing,
+                    support::now(),
                     &mut rng
                 )
                 .unwrap(),
@@ -388,6 +409,7 @@ fn a_reply_from_anyone_but_the_ca_is_refused_before_decryption<B: Backend>() {
                 Some(resp.content_type),
                 &resp.body,
                 &device,
+                support::now(),
                 &mut rng
             )
             .err(),
@@ -482,6 +504,7 @@ fn a_wrong_key_gives_a_signed_failure_with_bad_message_check<B: Backend>() {
             Some(resp.content_type),
             &resp.body,
             &device,
+            support::now(),
             &mut rng,
         )
         .unwrap();

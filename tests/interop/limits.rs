@@ -165,8 +165,12 @@ fn csr_key_size_is_bounded_by_max_rsa_bits() {
     .unwrap();
     let client = scep::ca_certs::CaCertificates::new(vec![ra.certificate().clone()])
         .and_then(|ca| {
-            Client::new(ca, Capabilities::rfc8894_server(), PROVIDER)?
-                .with_options(ClientOptions::default())
+            Client::new(
+                ca.trust_on_first_use(),
+                Capabilities::rfc8894_server(),
+                PROVIDER,
+            )?
+            .with_options(ClientOptions::default())
         })
         .unwrap();
     let csr = Csr::from_der(&crate::roundtrip::data("client2048.csr.der")).unwrap();

@@ -73,8 +73,12 @@ pub fn cases() -> Cases {
     );
     let c = scep::ca_certs::CaCertificates::new(vec![ra.certificate().clone()])
         .and_then(|ca| {
-            Client::new(ca, Capabilities::rfc8894_server(), PROVIDER)?
-                .with_options(ClientOptions::default())
+            Client::new(
+                ca.trust_on_first_use(),
+                Capabilities::rfc8894_server(),
+                PROVIDER,
+            )?
+            .with_options(ClientOptions::default())
         })
         .unwrap();
     let mut rng = getrandom::SysRng;

@@ -38,7 +38,12 @@ fn client_for(key_transport: KeyTransport) -> Client {
     let ra = key("ra2048").certificate().clone();
     scep::ca_certs::CaCertificates::new(vec![ra])
         .and_then(|ca| {
-            Client::new(ca, Capabilities::rfc8894_server(), PROVIDER)?.with_options(
+            Client::new(
+                ca.trust_on_first_use(),
+                Capabilities::rfc8894_server(),
+                PROVIDER,
+            )?
+            .with_options(
                 ClientOptions::default()
                     .with_endpoint("/scep")
                     .with_key_transport(key_transport),
@@ -82,13 +87,37 @@ fn server_accepts(bytes: &[u8]) -> Box<PkiRequest> {
     req
 }
 
-/// The server's SUCCESS reply to the PKCSReq, issuing the client's own certificate back (what
-/// matters here is the shape of the reply, not the certificate).
+/// A certificate for the client's key issued by the test RA (which is the CA here): the client
+/// believes only certificates the CA signed (what matters here is the shape of the reply).
+fn issued() -> Certificate {
+    let ra = key("ra2048");
+    let device = key("client2048");
+    let t = scep::builder::CertificateTemplate {
+        serial: vec![0x33],
+        subject: device.certificate().subject().clone(),
+        not_before: der::DateTime::new(2025, 1, 1, 0, 0, 0).unwrap(),
+        not_after: der::DateTime::new(2049, 1, 1, 0, 0, 0).unwrap(),
+        public_key: device.certificate().subject_public_key_info().clone(),
+        is_ca: false,
+        key_usage: None,
+        extensions: vec![],
+    };
+    scep::builder::certificate(
+        &t,
+        Some(ra.certificate()),
+        ra.signature_algorithm(),
+        &mut |m| ra.sign(m),
+        &PROVIDER,
+    )
+    .unwrap()
+}
+
+/// The server's SUCCESS reply to the PKCSReq, issuing [`issued`].
 fn success_reply() -> (Vec<u8>, Transaction) {
     let (bytes, tx) = pkcs_req();
     let s = server();
     let req = expect_request(s.pki_operation(&bytes, &mut support::rng()));
-    let issued = key("client2048").certificate().clone();
+    let issued = issued();
     let reply = s
         .reply(
             &req,
@@ -110,13 +139,11 @@ fn client_accepts(reply: &[u8], tx: &Transaction) {
         None,
         reply,
         &key("client2048"),
+        support::now(),
         &mut support::rng(),
     ) {
         Ok(Outcome::Issued { certificate, .. }) => {
-            assert_eq!(
-                certificate.as_der(),
-                key("client2048").certificate().as_der()
-            );
+            assert_eq!(certificate.as_der(), issued().as_der());
         }
         other => panic!("{other:?}"),
     }
@@ -141,7 +168,10 @@ fn indefinite_length_ber_from_ios_and_android() {
         "many indefinite elements"
     );
     let req = server_accepts(&ber);
-    assert_eq!(req.signer_kind(), SignerKind::SelfSigned);
+    assert_eq!(
+        req.signer_kind(support::now(), &scep::trust::NoneRevoked),
+        SignerKind::SelfSigned
+    );
 }
 
 /// ChromeOS and Cisco PIX send eContent as a constructed OCTET STRING; micromdm's client sends
@@ -292,7 +322,10 @@ fn windows_certificate_with_critical_authority_key_identifier() {
         .unwrap();
     let opened = server_accepts(&req.body);
     assert_eq!(opened.signer_certificate(), &windows_cert);
-    assert_eq!(opened.signer_kind(), SignerKind::SelfSigned);
+    assert_eq!(
+        opened.signer_kind(support::now(), &scep::trust::NoneRevoked),
+        SignerKind::SelfSigned
+    );
 
     let Some(dir) = support::vectors() else {
         return;
@@ -500,7 +533,7 @@ fn rsa_oaep_key_transport_from_windows() {
         .reply(
             &opened,
             Decision::Issued {
-                certificate: key("client2048").certificate().clone(),
+                certificate: issued(),
                 chain: vec![],
             },
             &mut rng,
@@ -513,6 +546,7 @@ fn rsa_oaep_key_transport_from_windows() {
             Some(reply.content_type),
             &reply.body,
             &key("client2048"),
+            support::now(),
             &mut rng,
         )
         .unwrap()

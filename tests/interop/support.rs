@@ -168,3 +168,11 @@ macro_rules! per_provider {
         }
     };
 }
+
+/// The current time, for the validity checks of `Client::handle` and `PkiRequest::signer_kind`.
+pub fn now() -> scep::trust::UnixTime {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    scep::trust::UnixTime::since_epoch(since)
+}

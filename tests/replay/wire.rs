@@ -19,6 +19,9 @@ use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{Decision, Incoming, Server};
 use scep::{Certificate, http};
 
+/// The time the client checks the issued certificate at (2026-09-21, inside its validity).
+const NOW: scep::trust::UnixTime = scep::trust::UnixTime::from_secs(1_790_000_000);
+
 fn data(name: &str) -> Vec<u8> {
     std::fs::read(super::manifest_dir().join("tests/data").join(name)).unwrap()
 }
@@ -79,7 +82,7 @@ fn transcript() -> Vec<(&'static str, Vec<u8>)> {
     let client = scep::ca_certs::CaCertificates::new(vec![ca_cert.clone()])
         .and_then(|ca| {
             Client::new(
-                ca,
+                ca.trust_on_first_use(),
                 Capabilities::from_http(caps.status, &caps.body),
                 PROVIDER,
             )?
@@ -111,6 +114,7 @@ fn transcript() -> Vec<(&'static str, Vec<u8>)> {
                 Some(pending.content_type),
                 &pending.body,
                 &device,
+                NOW,
                 &mut rng
             )
             .unwrap(),
@@ -156,6 +160,7 @@ fn transcript() -> Vec<(&'static str, Vec<u8>)> {
             Some(success.content_type),
             &success.body,
             &device,
+            NOW,
             &mut rng,
         )
         .unwrap()
@@ -187,7 +192,7 @@ fn transcript() -> Vec<(&'static str, Vec<u8>)> {
     let get_client = scep::ca_certs::CaCertificates::new(vec![ca_cert])
         .and_then(|ca| {
             Client::new(
-                ca,
+                ca.trust_on_first_use(),
                 Capabilities::from_http(200, b"SHA-256\nAES\n"),
                 PROVIDER,
             )?

@@ -76,3 +76,12 @@ pub fn read_secret_file(path: &str) -> Result<String, String> {
     let text = fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     Ok(text.lines().next().unwrap_or_default().to_owned())
 }
+
+/// The time now, for the library's validity checks.
+pub fn now() -> scep::trust::UnixTime {
+    // A clock before 1970 counts as 1970: every certificate then looks not yet valid.
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    scep::trust::UnixTime::since_epoch(since)
+}

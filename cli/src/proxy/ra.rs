@@ -122,7 +122,8 @@ impl App {
         match req.request() {
             Request::PkcsReq(csr) | Request::RenewalReq(csr) => {
                 // A renewal signed by a certificate the upstream issued needs no challenge.
-                if req.signer_kind() != SignerKind::IssuedByCa {
+                if req.signer_kind(util::now(), &scep::trust::NoneRevoked) != SignerKind::IssuedByCa
+                {
                     let got = req.challenge_password();
                     if let Err(why) = self.check_challenge(got.as_deref()) {
                         return reject(FailInfo::BadRequest, why);

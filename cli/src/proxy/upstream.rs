@@ -56,7 +56,8 @@ impl Upstream {
             .with_endpoint(&path)
             .with_policy(Policy::default().with_legacy(legacy))
             .with_signing_time(Some(util::der_time(SystemTime::now())?));
-        let client = Client::new(ca.clone(), caps, PROVIDER)
+        // `ca` holds only what chains to the pinned upstream CA (`pinned`).
+        let client = Client::new(ca.trust_on_first_use(), caps, PROVIDER)
             .and_then(|c| c.with_options(options))
             .map_err(ca::scep_err("upstream capabilities"))?;
         let sig = SignatureAlgorithm::RsaPkcs1v15(client.negotiated().digest);
@@ -97,6 +98,7 @@ impl Upstream {
                 Some(&*reply.content_type),
                 &reply.body,
                 &self.signer,
+                util::now(),
                 rng,
             )
             .map_err(|e| match e {

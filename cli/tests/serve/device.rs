@@ -84,6 +84,7 @@ pub fn exchange(ca: &Ca, req: &Request, tx: &Transaction, key: &RsaKey) -> Outco
             r.content_type.as_deref(),
             &r.body,
             key,
+            now(),
             &mut rng,
         )
         .unwrap()
@@ -107,7 +108,7 @@ impl Ca {
             .with_endpoint("/scep")
             .with_policy(Policy::default().with_digest(digest));
         let certs = scep::ca_certs::CaCertificates::new(vec![ca]).unwrap();
-        let client = Client::new(certs, caps, PROVIDER)
+        let client = Client::new(certs.trust_on_first_use(), caps, PROVIDER)
             .and_then(|c| c.with_options(options))
             .unwrap();
         Ca {
@@ -125,7 +126,7 @@ impl Ca {
         let certs =
             scep::ca_certs::CaCertificates::parse(&body, &scep::limits::Limits::DEFAULT).unwrap();
         let options = ClientOptions::default().with_endpoint("/scep");
-        let client = Client::new(certs, caps, PROVIDER)
+        let client = Client::new(certs.trust_on_first_use(), caps, PROVIDER)
             .and_then(|c| c.with_options(options))
             .unwrap();
         Ca {
@@ -180,4 +181,12 @@ pub fn issued(outcome: Outcome) -> Certificate {
         Outcome::Issued { certificate, .. } => certificate,
         other => panic!("expected a certificate, got {other:?}"),
     }
+}
+
+/// The time now, for the client's validity checks.
+pub fn now() -> scep::trust::UnixTime {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    scep::trust::UnixTime::since_epoch(since)
 }

@@ -33,6 +33,7 @@ use scep::crypto::{
 };
 // SHA-1 and SHA-256 are all a device needs; leaving SHA-384/512 out saves 31 KiB of flash.
 use scep::provider::rustcrypto::COMPACT_PROVIDER as PROVIDER;
+use scep::trust::TrustAnchor;
 use scep::{Certificate, builder};
 use zeroize::Zeroizing;
 
@@ -126,7 +127,10 @@ fn enroll() -> Result<usize, scep::Error> {
     let mut rng = Trng;
 
     let caps = Capabilities::parse(&http_exchange("GET", "/scep?operation=GetCACaps", &[]));
-    let client = Client::new(CaCertificates::new(alloc::vec![ca])?, caps, PROVIDER)?;
+    // The device was provisioned with its CA's certificate: the trust anchor.
+    let anchor = TrustAnchor::Certificate(ca.clone());
+    let trusted = CaCertificates::new(alloc::vec![ca])?.verify(&anchor, &PROVIDER)?;
+    let client = Client::new(trusted, caps, PROVIDER)?;
 
     let subject = device.certificate.subject().clone();
     let public_key = device.certificate.subject_public_key_info().clone();
@@ -145,7 +149,9 @@ fn enroll() -> Result<usize, scep::Error> {
         &request.path_and_query,
         &request.body,
     );
-    match client.handle(&transaction, 200, None, &reply, &device, &mut rng)? {
+    // The device's real-time clock (stand-in): the issued certificate must be valid now.
+    let now = scep::trust::UnixTime::from_secs(black_box(1_790_000_000));
+    match client.handle(&transaction, 200, None, &reply, &device, now, &mut rng)? {
         Outcome::Issued { certificate, .. } => Ok(certificate.as_der().len()),
         _ => Ok(0),
     }

@@ -117,9 +117,28 @@ fn setup(busy: u32, pending: u32) -> (Ca, RsaKey, Csr) {
         &mut |m| device.sign(m),
     )
     .unwrap();
+    // The CA issues a certificate for the device's key (the client checks that it signed it).
+    let template = builder::CertificateTemplate {
+        serial: vec![0x51],
+        subject: csr.subject().clone(),
+        not_before: der::DateTime::new(2025, 1, 1, 0, 0, 0).unwrap(),
+        not_after: der::DateTime::new(2049, 1, 1, 0, 0, 0).unwrap(),
+        public_key: csr.public_key().clone(),
+        is_ca: false,
+        key_usage: None,
+        extensions: vec![],
+    };
+    let issued = builder::certificate(
+        &template,
+        Some(ca.certificate()),
+        sha256,
+        &mut |m| ca.sign(m),
+        &PROVIDER,
+    )
+    .unwrap();
     let transport = Ca {
         server,
-        issued: device.certificate().clone(),
+        issued,
         busy,
         pending,
         last: None,
@@ -134,6 +153,14 @@ fn options() -> EnrollOptions {
         .with_poll_interval(Duration::from_secs(60))
         .with_retry_interval(Duration::from_secs(5))
         .with_max_polls(3)
+        .with_anchor(TrustAnchor::Certificate(
+            key("ra2048").certificate().clone(),
+        ))
+}
+
+/// The caller's clock (2027-01-15).
+fn now() -> UnixTime {
+    UnixTime::from_secs(1_800_000_000)
 }
 
 #[test]
@@ -143,6 +170,7 @@ fn retries_a_busy_server_then_polls_until_issued() {
     let enrolled = enroll(
         &mut ca,
         &mut |d| slept.push(d),
+        &mut now,
         &csr,
         &device,
         PROVIDER,
@@ -150,7 +178,8 @@ fn retries_a_busy_server_then_polls_until_issued() {
         &mut getrandom::SysRng,
     )
     .unwrap();
-    assert_eq!(&enrolled.certificate, device.certificate());
+    assert_eq!(enrolled.certificate, ca.issued);
+    assert!(!enrolled.ca_certificates.is_first_use());
     assert_eq!(enrolled.polls, 2);
     assert_eq!(
         slept,
@@ -180,6 +209,7 @@ fn gives_up_after_max_polls_with_the_transaction_to_poll_later() {
     let err = enroll(
         &mut ca,
         &mut |_| slept += 1,
+        &mut now,
         &csr,
         &device,
         PROVIDER,
@@ -204,6 +234,7 @@ fn a_rejection_ends_the_enrollment() {
     let err = enroll(
         &mut ca,
         &mut |_| {},
+        &mut now,
         &csr,
         &device,
         PROVIDER,
@@ -226,6 +257,7 @@ fn a_server_busy_for_longer_than_the_retries_is_an_http_status() {
     let err = enroll(
         &mut ca,
         &mut |_| {},
+        &mut now,
         &csr,
         &device,
         PROVIDER,
@@ -236,4 +268,45 @@ fn a_server_busy_for_longer_than_the_retries_is_an_http_status() {
     // GetCACaps after three 503s gives empty capabilities; GetCACert after three more fails.
     assert_eq!(err, EnrollError::Scep(Error::HttpStatus(503)));
     assert_eq!(ca.seen.len(), 6);
+}
+
+#[test]
+fn without_an_anchor_only_an_explicit_trust_on_first_use_runs() {
+    let (mut ca, device, csr) = setup(0, 0);
+    let mut no_anchor = options();
+    no_anchor.anchor = None;
+    let err = enroll(
+        &mut ca,
+        &mut |_| {},
+        &mut now,
+        &csr,
+        &device,
+        PROVIDER,
+        &no_anchor,
+        &mut getrandom::SysRng,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        EnrollError::Scep(Error::Untrusted(TrustFailure::NoAnchor))
+    );
+    assert_eq!(
+        ca.seen.len(),
+        2,
+        "stopped after GetCACert, before any PKIOperation"
+    );
+
+    let (mut ca, device, csr) = setup(0, 0);
+    let enrolled = enroll(
+        &mut ca,
+        &mut |_| {},
+        &mut now,
+        &csr,
+        &device,
+        PROVIDER,
+        &no_anchor.with_trust_on_first_use(true),
+        &mut getrandom::SysRng,
+    )
+    .unwrap();
+    assert!(enrolled.ca_certificates.is_first_use());
 }
