@@ -218,7 +218,7 @@ fn signed(tbs: &impl Encode, sig: SignatureAlgorithm, sign: SignFn<'_>) -> Resul
 /// `serial` is the serial number as an unsigned big-endian integer (leading zero octets are
 /// ignored); it must be non-zero and encode in at most 20 octets (RFC 5280 §4.1.2.2). The
 /// certificate carries basicConstraints (critical, not a CA), keyUsage (critical,
-/// digitalSignature and keyEncipherment) and a subjectKeyIdentifier (SHA-1 of the public key,
+/// digitalSignature and keyEncipherment, or keyAgreement for an EC key) and a subjectKeyIdentifier (SHA-1 of the public key,
 /// RFC 5280 §4.2.1.2 method 1). Times before 2050 are encoded as UTCTime, later ones as
 /// GeneralizedTime.
 ///
@@ -241,6 +241,12 @@ pub fn self_signed_certificate(
     sign: SignFn<'_>,
     provider: &CryptoProvider,
 ) -> Result<Certificate, Error> {
+    // An EC key agrees on keys (RFC 5480 §3); an RSA key has them encrypted to it.
+    let key_use = if public_key.algorithm.oid == oid::ID_EC_PUBLIC_KEY {
+        KeyUsages::KeyAgreement
+    } else {
+        KeyUsages::KeyEncipherment
+    };
     let template = CertificateTemplate {
         serial: serial.to_vec(),
         subject: subject.clone(),
@@ -248,9 +254,7 @@ pub fn self_signed_certificate(
         not_after,
         public_key,
         is_ca: false,
-        key_usage: Some(KeyUsage(
-            KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment,
-        )),
+        key_usage: Some(KeyUsage(KeyUsages::DigitalSignature | key_use)),
         extensions: Vec::new(),
     };
     certificate(&template, None, sig, sign, provider)

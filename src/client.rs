@@ -49,7 +49,8 @@ pub struct ClientOptions {
     /// setting ([`Policy::legacy`]), which also governs sealing requests and opening replies
     /// (micromdm's server sends single DES).
     pub policy: Policy,
-    /// Key transport for requests (default RSA PKCS #1 v1.5, which every CA reads).
+    /// Key transport for requests (default RSA PKCS #1 v1.5, which every CA reads). To an RA
+    /// certificate with an EC key the request goes by key agreement whatever this says.
     pub key_transport: KeyTransport,
     /// `signingTime` to put in requests; the crate has no clock.
     pub signing_time: Option<der::DateTime>,
@@ -465,6 +466,37 @@ impl Client {
         now: UnixTime,
         rng: &mut dyn SecureRandom,
     ) -> Result<Outcome, Error> {
+        self.handle_with_password(
+            tx,
+            status,
+            content_type,
+            response,
+            decryptor,
+            None,
+            now,
+            rng,
+        )
+    }
+
+    /// As [`handle`](Self::handle), and a reply sealed to a password recipient (RFC 3211,
+    /// RFC 8894 §3.1: a server sends one when the device's key cannot decrypt, see
+    /// [`PasswordReplies`](crate::server::PasswordReplies)) is opened with `password` (the
+    /// request's challenge password). A wrong password is the one [`Error::Decrypt`].
+    ///
+    /// # Errors
+    /// As [`handle`](Self::handle).
+    #[allow(clippy::too_many_arguments)]
+    pub fn handle_with_password(
+        &self,
+        tx: &Transaction,
+        status: u16,
+        content_type: Option<&str>,
+        response: &[u8],
+        decryptor: &dyn Decryptor,
+        password: Option<&[u8]>,
+        now: UnixTime,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<Outcome, Error> {
         if status != 200 {
             return Err(Error::HttpStatus(status));
         }
@@ -476,7 +508,8 @@ impl Client {
         let opts = OpenOptions::DEFAULT
             .with_limits(self.options.limits)
             .with_extra_certificates(trusted)
-            .with_legacy(self.options.policy.legacy);
+            .with_legacy(self.options.policy.legacy)
+            .with_password(password.map(envelope::Password));
         let parsed = envelope::parse(response, &opts)?;
         if parsed.message_type() != MessageType::CertRep {
             return Err(Error::Mismatch);

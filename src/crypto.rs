@@ -32,6 +32,11 @@ pub use alg::{
 };
 pub(crate) use alg::{params_absent_or_null, rsa_modulus_bits};
 
+pub mod ec;
+pub mod wrap;
+pub use ec::{EcCurve, KeyAgreement};
+pub use wrap::KeyWrap;
+
 /// A digest value held inline (no allocation), up to 64 bytes.
 #[derive(Clone, Copy, Eq, PartialEq)]
 pub struct DigestOutput {
@@ -199,6 +204,10 @@ pub trait Decryptor {
     /// `key_len` random bytes and fails later with the same error as every other decryption
     /// failure (RFC 3218 §2.3.2).
     ///
+    /// The default refuses: a key holder that only does key agreement (an ECDH-only secure
+    /// element) implements [`certificate`](Self::certificate) and [`agree`](Self::agree) and
+    /// nothing else.
+    ///
     /// # Errors
     /// [`CryptoError`] on any failure.
     fn decrypt_key(
@@ -206,7 +215,29 @@ pub trait Decryptor {
         alg: KeyTransport,
         encrypted_key: &[u8],
         key_len: usize,
-    ) -> Result<Zeroizing<Vec<u8>>, CryptoError>;
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let _ = (alg, encrypted_key, key_len);
+        Err(CryptoError::UnsupportedAlgorithm)
+    }
+
+    /// ECDH (SEC 1 §3.3.1) of the private key with `public_point`, an uncompressed or
+    /// compressed SEC1 point on `curve` sent by the originator; returns the shared secret `Z`
+    /// (the x-coordinate, [`EcCurve::field_len`] bytes). The only private operation a
+    /// `KeyAgreeRecipientInfo` needs: what a secure element offers, and the key never leaves it.
+    /// The KDF and key unwrap happen outside, in the envelope layer.
+    ///
+    /// The default refuses (an RSA key holder).
+    ///
+    /// # Errors
+    /// [`CryptoError`] for a point not on the curve, another curve, or a device failure.
+    fn agree(
+        &self,
+        curve: EcCurve,
+        public_point: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let _ = (curve, public_point);
+        Err(CryptoError::UnsupportedAlgorithm)
+    }
 }
 
 /// Forwarding impls, so that a shared key holder (a `&T`, a `Box<T>`, an `Arc<T>` of an HSM
@@ -242,6 +273,13 @@ macro_rules! forward_key_holder {
                 key_len: usize,
             ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
                 (**self).decrypt_key(alg, encrypted_key, key_len)
+            }
+            fn agree(
+                &self,
+                curve: EcCurve,
+                public_point: &[u8],
+            ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+                (**self).agree(curve, public_point)
             }
         }
     )*};
@@ -320,7 +358,8 @@ pub trait ContentCipher: fmt::Debug + Send + Sync {
     ) -> Result<Zeroizing<Vec<u8>>, DecryptFailed>;
 }
 
-/// The stateless half of the crypto: digests, verification, key transport and content cipher.
+/// The stateless half of the crypto: digests, verification, key transport, content cipher, key
+/// agreement and key wrap.
 ///
 /// Replace one part with struct update syntax:
 /// `CryptoProvider { verifier: &MY_VERIFIER, ..scep::provider::rustcrypto::PROVIDER }`.
@@ -334,4 +373,8 @@ pub struct CryptoProvider {
     pub key_encryptor: &'static dyn KeyEncryptor,
     /// Content encryption and decryption.
     pub cipher: &'static dyn ContentCipher,
+    /// Ephemeral ECDH to a recipient's EC public key (sealing `KeyAgreeRecipientInfo`).
+    pub key_agreement: &'static dyn KeyAgreement,
+    /// AES key wrap, the CBC steps of PWRI-KEK, and PBKDF2.
+    pub key_wrap: &'static dyn KeyWrap,
 }

@@ -9,12 +9,15 @@
 //! nonce of a reply *before* it decrypts anything ([`parse`] → [`Parsed::verify`] →
 //! [`Verified::decrypt`]); [`open`] does all three.
 
+mod kari;
 mod open;
 mod options;
 pub(crate) mod parse;
+mod pwri;
 mod seal;
 
 pub use open::{Opened, Parsed, Verified, decrypt_enveloped, open, parse};
 pub use options::{OpenOptions, SealOptions, SignatureOid};
+pub use pwri::{Password, SEAL_ITERATIONS};
 pub use seal::seal;
 pub(crate) use seal::{Attributes, signed_data};

@@ -88,6 +88,8 @@ pub enum Limit {
     RsaModulus,
     /// Nesting depth of the BER encoding.
     Depth,
+    /// PBKDF2 iterations of a `PasswordRecipientInfo`.
+    Pbkdf2Iterations,
 }
 
 /// Which kind of algorithm was refused.

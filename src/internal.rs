@@ -169,6 +169,8 @@ impl Fixture {
             .with_extra_certificates(&self.ca_certs)
             .with_allow_unmatched_recipient(true)
             .with_legacy(crate::crypto::Legacy::allow_if(true).unwrap_or_default())
+            // Lets password recipients (PWRI) through to the key unwrap.
+            .with_password(Some(envelope::Password(b"fuzz")))
     }
 }
 

@@ -24,6 +24,9 @@ pub struct Limits {
     pub max_rsa_bits: usize,
     /// Deepest BER nesting (default 32; certificates need about 10).
     pub max_depth: u8,
+    /// Most PBKDF2 iterations a `PasswordRecipientInfo` may ask for (default 100 000;
+    /// OpenSSL writes 2048, [`seal`](crate::envelope::seal) 10 000).
+    pub max_pbkdf2_iterations: u32,
 }
 
 impl Limits {
@@ -37,6 +40,7 @@ impl Limits {
         max_attributes: 32,
         max_rsa_bits: 8192,
         max_depth: 32,
+        max_pbkdf2_iterations: 100_000,
     };
 }
 

@@ -89,3 +89,58 @@ pub const KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.15");
 pub const SUBJECT_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.14");
 /// `id-ce-basicConstraints` (2.5.29.19).
 pub const BASIC_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.19");
+
+/// `id-ecPublicKey` (1.2.840.10045.2.1, RFC 5480 §2.1.1): an elliptic-curve public key whose
+/// parameters name the curve.
+pub const ID_EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+/// `secp256r1` (1.2.840.10045.3.1.7, RFC 5480 §2.1.1.1), a.k.a. P-256, prime256v1.
+pub const SECP256R1: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
+/// `secp384r1` (1.3.132.0.34, RFC 5480 §2.1.1.1), a.k.a. P-384.
+pub const SECP384R1: Oid = Oid::new_unwrap("1.3.132.0.34");
+/// `ecdsa-with-SHA1` (1.2.840.10045.4.1, RFC 3279 §2.2.3).
+pub const ECDSA_WITH_SHA1: Oid = Oid::new_unwrap("1.2.840.10045.4.1");
+/// `ecdsa-with-SHA224` (1.2.840.10045.4.3.1, RFC 5758 §3.2).
+pub const ECDSA_WITH_SHA224: Oid = Oid::new_unwrap("1.2.840.10045.4.3.1");
+/// `ecdsa-with-SHA256` (1.2.840.10045.4.3.2, RFC 5758 §3.2).
+pub const ECDSA_WITH_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
+/// `ecdsa-with-SHA384` (1.2.840.10045.4.3.3, RFC 5758 §3.2).
+pub const ECDSA_WITH_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
+/// `ecdsa-with-SHA512` (1.2.840.10045.4.3.4, RFC 5758 §3.2).
+pub const ECDSA_WITH_SHA512: Oid = Oid::new_unwrap("1.2.840.10045.4.3.4");
+/// `ecdsa-with-Specified` (1.2.840.10045.4.3, ANSI X9.62): never accepted; named only as what
+/// [`SignatureAlgorithm::oid`](crate::crypto::SignatureAlgorithm::oid) gives for the
+/// meaningless ECDSA-with-MD5 (`insecure-legacy`).
+pub const ECDSA_WITH_SPECIFIED: Oid = Oid::new_unwrap("1.2.840.10045.4.3");
+
+/// `dhSinglePass-stdDH-sha1kdf-scheme` (1.3.133.16.840.63.0.2, RFC 5753 §7.1.4): ephemeral-static
+/// ECDH with the X9.63 KDF over SHA-1 (OpenSSL's default for `cms -encrypt` to an EC key).
+pub const DH_SINGLE_PASS_STD_DH_SHA1KDF: Oid = Oid::new_unwrap("1.3.133.16.840.63.0.2");
+/// `dhSinglePass-stdDH-sha224kdf-scheme` (1.3.132.1.11.0, RFC 5753 §7.1.4).
+pub const DH_SINGLE_PASS_STD_DH_SHA224KDF: Oid = Oid::new_unwrap("1.3.132.1.11.0");
+/// `dhSinglePass-stdDH-sha256kdf-scheme` (1.3.132.1.11.1, RFC 5753 §7.1.4).
+pub const DH_SINGLE_PASS_STD_DH_SHA256KDF: Oid = Oid::new_unwrap("1.3.132.1.11.1");
+/// `dhSinglePass-stdDH-sha384kdf-scheme` (1.3.132.1.11.2, RFC 5753 §7.1.4).
+pub const DH_SINGLE_PASS_STD_DH_SHA384KDF: Oid = Oid::new_unwrap("1.3.132.1.11.2");
+/// `dhSinglePass-stdDH-sha512kdf-scheme` (1.3.132.1.11.3, RFC 5753 §7.1.4).
+pub const DH_SINGLE_PASS_STD_DH_SHA512KDF: Oid = Oid::new_unwrap("1.3.132.1.11.3");
+/// `id-aes128-wrap` (2.16.840.1.101.3.4.1.5, RFC 3394 §3).
+pub const AES128_WRAP: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.5");
+/// `id-aes192-wrap` (2.16.840.1.101.3.4.1.25, RFC 3394 §3).
+pub const AES192_WRAP: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.25");
+/// `id-aes256-wrap` (2.16.840.1.101.3.4.1.45, RFC 3394 §3).
+pub const AES256_WRAP: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.45");
+
+/// `id-alg-PWRI-KEK` (1.2.840.113549.1.9.16.3.9, RFC 3211 §2.3): the password-recipient key wrap.
+pub const PWRI_KEK: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.3.9");
+/// `id-PBKDF2` (1.2.840.113549.1.5.12, RFC 8018 §A.2).
+pub const PBKDF2: Oid = Oid::new_unwrap("1.2.840.113549.1.5.12");
+/// `id-hmacWithSHA1` (1.2.840.113549.2.7, RFC 8018 §B.1.1), PBKDF2's default PRF.
+pub const HMAC_WITH_SHA1: Oid = Oid::new_unwrap("1.2.840.113549.2.7");
+/// `id-hmacWithSHA224` (1.2.840.113549.2.8, RFC 8018 §B.1.2).
+pub const HMAC_WITH_SHA224: Oid = Oid::new_unwrap("1.2.840.113549.2.8");
+/// `id-hmacWithSHA256` (1.2.840.113549.2.9, RFC 8018 §B.1.2).
+pub const HMAC_WITH_SHA256: Oid = Oid::new_unwrap("1.2.840.113549.2.9");
+/// `id-hmacWithSHA384` (1.2.840.113549.2.10, RFC 8018 §B.1.2).
+pub const HMAC_WITH_SHA384: Oid = Oid::new_unwrap("1.2.840.113549.2.10");
+/// `id-hmacWithSHA512` (1.2.840.113549.2.11, RFC 8018 §B.1.2).
+pub const HMAC_WITH_SHA512: Oid = Oid::new_unwrap("1.2.840.113549.2.11");

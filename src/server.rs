@@ -28,6 +28,8 @@ use crate::message::{CertRep, CertsOnly, Crl, Csr, MessageBody, PkiMessage, Requ
 
 mod signer;
 pub use signer::SignerKind;
+mod password;
+pub use password::PasswordReplies;
 
 /// Server settings. Build them with the `with_*` methods from `ServerOptions::default()`; the
 /// struct is `#[non_exhaustive]`.
@@ -56,6 +58,8 @@ pub struct ServerOptions {
     /// certificate's validity is checked (default
     /// [`DEFAULT_CLOCK_SKEW`](crate::trust::DEFAULT_CLOCK_SKEW), 5 minutes).
     pub clock_skew: core::time::Duration,
+    /// When a SUCCESS goes to the request's challenge password (RFC 8894 §3.1); default never.
+    pub password_replies: PasswordReplies,
     /// Accept (and answer with) single DES and MD5; micromdm's `scepclient` needs it.
     pub legacy: Legacy,
     /// Seconds to put in a `Retry-After` header of every PENDING CertRep (a hint for the
@@ -71,6 +75,7 @@ impl Default for ServerOptions {
             default_cipher: ContentEncryption::Aes128Cbc,
             allow_unmatched_recipient: false,
             clock_skew: crate::trust::DEFAULT_CLOCK_SKEW,
+            password_replies: PasswordReplies::Never,
             legacy: Legacy::REFUSE,
             retry_after: None,
         }
@@ -485,7 +490,8 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         rng: &mut dyn SecureRandom,
     ) -> Response {
         let body = MessageBody::CertRep(CertRep::Failure { info, text: None });
-        self.cert_rep(transaction_id, recipient_nonce, body, None, None, None, rng)
+        let to = (None, None);
+        self.cert_rep(transaction_id, recipient_nonce, body, None, None, to, rng)
             .unwrap_or_else(|e| Response::text(500, error_text(e)))
     }
 
@@ -497,7 +503,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         body: MessageBody,
         recipient: Option<&Certificate>,
         cipher: Option<ContentEncryption>,
-        key_transport: Option<KeyTransport>,
+        (key_transport, password): (Option<KeyTransport>, Option<&[u8]>),
         rng: &mut dyn SecureRandom,
     ) -> Result<Response, Error> {
         let msg = PkiMessage {
@@ -512,7 +518,8 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         }
         let opts = SealOptions::DEFAULT
             .with_content_encryption(cipher)
-            .with_key_transport(key_transport.unwrap_or(KeyTransport::RsaPkcs1v15))
+            .with_key_transport(password::key_transport(password.is_some(), key_transport))
+            .with_password(password.map(envelope::Password))
             .with_signature_oid(self.options.signature_oid)
             .with_legacy(self.options.legacy);
         let der = envelope::seal(&msg, &self.signer, recipient, &opts, &self.provider, rng)?;
@@ -554,6 +561,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             _ => return Err(Error::InvalidInput),
         };
         let pending = matches!(rep, CertRep::Pending);
+        let challenge = password::for_reply(&self.options, &rep, request, &self.provider);
         let o = &request.opened;
         let response = self.cert_rep(
             o.message.transaction_id.clone(),
@@ -561,7 +569,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             MessageBody::CertRep(rep),
             Some(&request.signer),
             o.content_encryption,
-            o.key_transport,
+            (o.key_transport, challenge.as_ref().map(|c| c.as_bytes())),
             rng,
         )?;
         Ok(match self.options.retry_after {

@@ -16,6 +16,8 @@
 mod api_examples;
 #[path = "interop/ca_certs.rs"]
 mod ca_certs;
+#[path = "interop/ec.rs"]
+mod ec;
 #[path = "interop/flows.rs"]
 mod flows;
 #[path = "interop/openssl.rs"]

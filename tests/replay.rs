@@ -195,6 +195,150 @@ pub fn our_sealed_messages() -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// KeyAgree and password envelopes (issue #15): standalone EnvelopedData that `openssl cms
+/// -encrypt` makes to an EC certificate (P-256 and P-384, KDF SHA-1/256/384) and with
+/// `-pwri_password`, and CertReps we seal by key agreement and to a password. Empty without
+/// openssl.
+pub fn ec_seeds() -> Vec<(String, Vec<u8>)> {
+    use scep::attr::{Nonce, TransactionId};
+    use scep::crypto::{EcCurve, KeyTransport};
+    use scep::envelope::{self, Password, SealOptions};
+    use scep::message::{CertRep, CertsOnly, MessageBody, PkiMessage};
+    use scep::provider::rustcrypto::{EcPrivateKey, PROVIDER, RsaKey};
+    let run = |args: &[&str]| {
+        std::process::Command::new("openssl")
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !run(&["version"]) {
+        return Vec::new();
+    }
+    let dir = std::env::temp_dir().join(format!("scep-ec-seeds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    std::fs::write(p("in.bin"), b"seed payload").unwrap();
+    let mut rng = getrandom::SysRng;
+    let data = |n: &str| std::fs::read(manifest_dir().join("tests/data").join(n)).unwrap();
+    let ra = RsaKey::from_pem(
+        &data("ra2048.pkcs8.pem"),
+        scep::Certificate::from_pem(&data("ra2048.cert.pem")).unwrap(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    for (curve, label) in [(EcCurve::P256, "p256"), (EcCurve::P384, "p384")] {
+        let key = EcPrivateKey::generate(curve, &mut rng).unwrap();
+        let alg = key.default_signature_algorithm();
+        let cert = scep::builder::self_signed_certificate(
+            &"CN=seed".parse().unwrap(),
+            key.public_key_info().unwrap(),
+            &[1],
+            der::DateTime::new(2020, 1, 1, 0, 0, 0).unwrap(),
+            der::DateTime::new(2060, 1, 1, 0, 0, 0).unwrap(),
+            alg,
+            &mut |m| key.sign(alg, m),
+            &PROVIDER,
+        )
+        .unwrap();
+        std::fs::write(p("r.crt"), cert.to_pem()).unwrap();
+        for md in ["sha1", "sha256", "sha384"] {
+            assert!(run(&[
+                "cms",
+                "-encrypt",
+                "-binary",
+                "-in",
+                &p("in.bin"),
+                "-outform",
+                "DER",
+                "-out",
+                &p("env.der"),
+                "-aes256",
+                "-recip",
+                &p("r.crt"),
+                "-keyopt",
+                &format!("ecdh_kdf_md:{md}"),
+            ]));
+            out.push((
+                format!("openssl-kari-{label}-{md}.der"),
+                std::fs::read(p("env.der")).unwrap(),
+            ));
+        }
+        let msg = PkiMessage {
+            transaction_id: TransactionId::random(&mut rng).unwrap(),
+            sender_nonce: Some(Nonce::random(&mut rng).unwrap()),
+            recipient_nonce: None,
+            body: MessageBody::CertRep(CertRep::Success(CertsOnly::from_certificates(vec![
+                cert.clone(),
+            ]))),
+        };
+        for (kind, kt) in [
+            (
+                "kari",
+                KeyTransport::EcdhKeyAgree {
+                    kdf: curve.default_digest(),
+                },
+            ),
+            ("pwri", KeyTransport::Password),
+        ] {
+            let opts = SealOptions::DEFAULT
+                .with_key_transport(kt)
+                .with_password(Some(Password(b"fuzz")));
+            let bytes = envelope::seal(&msg, &ra, Some(&cert), &opts, &PROVIDER, &mut rng).unwrap();
+            out.push((format!("rustcrypto-certrep-{kind}-{label}.der"), bytes));
+        }
+    }
+    assert!(run(&[
+        "cms",
+        "-encrypt",
+        "-binary",
+        "-in",
+        &p("in.bin"),
+        "-outform",
+        "DER",
+        "-out",
+        &p("env.der"),
+        "-aes128",
+        "-pwri_password",
+        "fuzz",
+    ]));
+    out.push((
+        "openssl-pwri.der".into(),
+        std::fs::read(p("env.der")).unwrap(),
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+/// Writes only the KeyAgree and password seeds ([`ec_seeds`]) into `fuzz/corpus/{pki_message,
+/// client}`.
+#[test]
+#[ignore = "writes fuzz/corpus; run by fuzz/seed.sh"]
+fn write_ec_seed_corpus() {
+    let root = manifest_dir().join("fuzz/corpus");
+    for (name, bytes) in ec_seeds() {
+        for t in ["pki_message", "client"] {
+            std::fs::write(root.join(t).join(&name), &bytes).unwrap();
+        }
+    }
+}
+
+/// The corpus reaches the KeyAgree and password parsers: seeds of both kinds are committed.
+#[test]
+fn corpus_has_key_agree_and_password_seeds() {
+    let names: Vec<String> = files(&manifest_dir().join("fuzz/corpus/pki_message"))
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for kind in [
+        "openssl-kari-",
+        "openssl-pwri",
+        "rustcrypto-certrep-kari-",
+        "rustcrypto-certrep-pwri-",
+    ] {
+        assert!(names.iter().any(|n| n.starts_with(kind)), "no {kind} seed");
+    }
+}
+
 /// Writes the seed corpus: the no-security fixture's messages (`scep::internal::seeds`), the
 /// peer captures, messages sealed with the real provider, and the test certificates. Run by
 /// `fuzz/seed.sh`. Files from `../shared/vectors` are never copied (they are replayed from
@@ -231,7 +375,7 @@ fn write_seed_corpus() {
             }
         }
     }
-    for (name, bytes) in our_sealed_messages() {
+    for (name, bytes) in our_sealed_messages().into_iter().chain(ec_seeds()) {
         let targets: &[&str] = if name.contains("certrep") {
             &["pki_message", "client"]
         } else {

@@ -196,7 +196,7 @@ pub(crate) enum CertId<'a> {
     Ski(&'a [u8]),
 }
 
-fn issuer_serial<'a>(
+pub(crate) fn issuer_serial<'a>(
     parent: &Reader<'a>,
     tlv: &Tlv<'a>,
     s: Structure,
@@ -292,6 +292,10 @@ pub(crate) fn sorted_attributes(attrs: &Tlv<'_>, depth: u8) -> Result<Vec<u8>, E
 /// A received `EnvelopedData` with one key-transport recipient chosen later.
 pub(crate) struct EnvelopedView<'a> {
     pub recipients: Vec<(CertId<'a>, AlgId<'a>, Cow<'a, [u8]>)>,
+    /// `[1] KeyAgreeRecipientInfo`s, as received (read by `envelope::kari`).
+    pub key_agree: Vec<Tlv<'a>>,
+    /// `[3] PasswordRecipientInfo`s, as received (read by `envelope::pwri`).
+    pub password: Vec<Tlv<'a>>,
     pub content_type: ObjectIdentifier,
     pub content_alg: AlgId<'a>,
     pub encrypted_content: Option<Cow<'a, [u8]>>,
@@ -326,6 +330,8 @@ pub(crate) fn enveloped_data<'a>(
 
     let fr = malformed(Structure::RecipientInfo);
     let mut recipients = Vec::new();
+    let mut key_agree = Vec::new();
+    let mut password = Vec::new();
     let mut ri_reader = e.children(&ris).map_err(&fr)?;
     let mut n = 0usize;
     while !ri_reader.is_empty() {
@@ -334,8 +340,16 @@ pub(crate) fn enveloped_data<'a>(
         if n > limits.max_recipient_infos {
             return Err(Error::LimitExceeded(Limit::RecipientInfos));
         }
+        if ri.tag == Tag::context(1, true) {
+            key_agree.push(ri);
+            continue;
+        }
+        if ri.tag == Tag::context(3, true) {
+            password.push(ri);
+            continue;
+        }
         if ri.tag != Tag::SEQUENCE {
-            continue; // kari, kekri, pwri, ori: not for us
+            continue; // kekri, ori: not for us
         }
         let mut k = ri_reader.children(&ri).map_err(&fr)?;
         let _v = ber::small_uint(&k.read_expect(Tag::INTEGER).map_err(&fr)?).map_err(&fr)?;
@@ -375,6 +389,8 @@ pub(crate) fn enveloped_data<'a>(
     };
     Ok(EnvelopedView {
         recipients,
+        key_agree,
+        password,
         content_type,
         content_alg,
         encrypted_content,

@@ -82,6 +82,57 @@ impl KeyEncryptor for Nothing {
     }
 }
 
+impl crate::crypto::KeyAgreement for Nothing {
+    fn supports(&self, _: crate::crypto::EcCurve) -> bool {
+        false
+    }
+    fn ephemeral_agree(
+        &self,
+        _: crate::crypto::EcCurve,
+        _: &[u8],
+        _: &mut dyn SecureRandom,
+    ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>), CryptoError> {
+        Err(CryptoError::UnsupportedAlgorithm)
+    }
+}
+
+impl crate::crypto::KeyWrap for Nothing {
+    fn aes_wrap(&self, _: &[u8], _: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        Err(CryptoError::UnsupportedAlgorithm)
+    }
+    fn aes_unwrap(&self, _: &[u8], _: &[u8]) -> Result<Zeroizing<Vec<u8>>, DecryptFailed> {
+        Err(DecryptFailed)
+    }
+    fn cbc_encrypt_blocks(
+        &self,
+        _: ContentEncryption,
+        _: &[u8],
+        _: &[u8],
+        _: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        Err(CryptoError::UnsupportedAlgorithm)
+    }
+    fn cbc_decrypt_blocks(
+        &self,
+        _: ContentEncryption,
+        _: &[u8],
+        _: &[u8],
+        _: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, DecryptFailed> {
+        Err(DecryptFailed)
+    }
+    fn pbkdf2(
+        &self,
+        _: DigestAlgorithm,
+        _: &[u8],
+        _: &[u8],
+        _: u32,
+        _: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        Err(CryptoError::UnsupportedAlgorithm)
+    }
+}
+
 const ALL_DIGESTS: &[DigestAlgorithm] = &[
     #[cfg(feature = "insecure-legacy")]
     DigestAlgorithm::Md5,
@@ -108,6 +159,8 @@ const FULL: CryptoProvider = CryptoProvider {
     verifier: &Nothing,
     key_encryptor: &Nothing,
     cipher: &CIPHERS_ALL,
+    key_agreement: &Nothing,
+    key_wrap: &Nothing,
 };
 
 fn with_ciphers(list: &'static [ContentEncryption]) -> CryptoProvider {

@@ -140,19 +140,24 @@ pub fn digest_info(alg: DigestAlgorithm, hash: &[u8]) -> Vec<u8> {
 pub enum SignatureAlgorithm {
     /// RSASSA-PKCS1-v1_5 with the given digest.
     RsaPkcs1v15(DigestAlgorithm),
+    /// ECDSA (FIPS 186-5) with the given digest, on the curve of the key (RFC 5758 §3.2); the
+    /// signature is the DER `ECDSA-Sig-Value` (RFC 5480 §2.2). MD5 is not an ECDSA digest: no
+    /// OID names it, and every verifier and signer here refuses it.
+    Ecdsa(DigestAlgorithm),
 }
 
 impl SignatureAlgorithm {
     /// The digest the signature is computed with.
     pub const fn digest(self) -> DigestAlgorithm {
         match self {
-            Self::RsaPkcs1v15(d) => d,
+            Self::RsaPkcs1v15(d) | Self::Ecdsa(d) => d,
         }
     }
 
-    /// The `<digest>WithRSAEncryption` OID.
+    /// The `<digest>WithRSAEncryption` or `ecdsa-with-<digest>` OID.
     pub const fn oid(self) -> ObjectIdentifier {
         match self {
+            Self::Ecdsa(d) => super::ec::ecdsa_oid(d),
             Self::RsaPkcs1v15(d) => match d {
                 #[cfg(feature = "insecure-legacy")]
                 DigestAlgorithm::Md5 => oid::MD5_WITH_RSA,
@@ -165,12 +170,21 @@ impl SignatureAlgorithm {
         }
     }
 
-    /// The `AlgorithmIdentifier` we emit (parameters NULL, RFC 4055 §5).
+    /// The `AlgorithmIdentifier` we emit: parameters NULL for RSA (RFC 4055 §5), absent for
+    /// ECDSA (RFC 5758 §3.2).
     pub fn to_algorithm_identifier(self) -> AlgorithmIdentifierOwned {
         AlgorithmIdentifierOwned {
             oid: self.oid(),
-            parameters: Some(der::Any::null()),
+            parameters: match self {
+                Self::RsaPkcs1v15(_) => Some(der::Any::null()),
+                Self::Ecdsa(_) => None,
+            },
         }
+    }
+
+    /// Whether the `AlgorithmIdentifier` carries NULL parameters (RSA) or none (ECDSA).
+    pub(crate) const fn null_parameters(self) -> bool {
+        matches!(self, Self::RsaPkcs1v15(_))
     }
 
     /// Interprets a SignerInfo's `signatureAlgorithm`, given its `digestAlgorithm`.
@@ -197,6 +211,9 @@ impl SignatureAlgorithm {
         if *oid == oid::RSA_ENCRYPTION {
             return Some(Self::RsaPkcs1v15(digest));
         }
+        if let Some(d) = super::ec::ecdsa_digest(oid) {
+            return (d == digest).then_some(Self::Ecdsa(digest));
+        }
         (rsa_signature_digest(oid)? == digest).then_some(Self::RsaPkcs1v15(digest))
     }
 }
@@ -216,8 +233,8 @@ fn rsa_signature_digest(oid: &ObjectIdentifier) -> Option<DigestAlgorithm> {
 }
 
 impl SignatureAlgorithm {
-    /// Interprets an X.509 or PKCS #10 `signatureAlgorithm` (a combined OID with absent or
-    /// NULL parameters).
+    /// Interprets an X.509 or PKCS #10 `signatureAlgorithm` (a combined RSA or ECDSA OID with
+    /// absent or NULL parameters).
     ///
     /// # Errors
     /// [`Error::UnsupportedAlgorithm`](crate::Error::UnsupportedAlgorithm) otherwise.
@@ -228,6 +245,7 @@ impl SignatureAlgorithm {
         }
         rsa_signature_digest(&alg.oid)
             .map(Self::RsaPkcs1v15)
+            .or_else(|| super::ec::ecdsa_digest(&alg.oid).map(Self::Ecdsa))
             .ok_or(unsupported)
     }
 }
@@ -252,6 +270,20 @@ pub enum KeyTransport {
         /// The hash of the MGF1 mask generation function (RFC 4055 default: SHA-1).
         mgf1: DigestAlgorithm,
     },
+    /// Not key transport but key agreement (`KeyAgreeRecipientInfo`, RFC 5753 §3.1, RFC 8894
+    /// §3.1): ephemeral-static ECDH (`dhSinglePass-stdDH-<kdf>kdf-scheme`), the ANSI X9.63 KDF
+    /// over `kdf`, and AES key wrap (RFC 3394) sized to the content key, as `openssl cms` does.
+    /// For EC recipients; [`seal`](crate::envelope::seal) picks it by itself (with the curve's
+    /// digest) when the recipient's certificate holds an EC key.
+    EcdhKeyAgree {
+        /// The X9.63 KDF's hash (SHA-1 is OpenSSL's default; RFC 8418 recommends SHA-256 for
+        /// P-256 and SHA-384 for P-384).
+        kdf: DigestAlgorithm,
+    },
+    /// A password recipient (`PasswordRecipientInfo`, RFC 3211, RFC 8894 §3.1): PBKDF2 with
+    /// HMAC-SHA-256 and the PWRI-KEK key wrap, keyed from a shared password (the challenge
+    /// password); for requesters whose key cannot decrypt.
+    Password,
 }
 
 impl KeyTransport {

@@ -404,7 +404,8 @@ fn open_enveloped(
             crate::error::AlgorithmKind::ContentEncryption,
         ));
     }
-    // The recipient is chosen by its identifier, never by trying keys (RFC 3218 §2.3.1).
+    // The recipient is chosen by its identifier, never by trying keys (RFC 3218 §2.3.1):
+    // key transport first, then key agreement.
     let matched = decryptors.iter().find_map(|d| {
         let ours = d.certificate();
         env.recipients
@@ -412,12 +413,25 @@ fn open_enveloped(
             .find(|(rid, _, _)| ours.is_named_by(rid, limits.max_depth))
             .map(|r| (*d, r))
     });
-    let (decryptor, chosen) = match (matched, env.recipients.as_slice(), decryptors.first()) {
-        (Some(m), _, _) => m,
-        (None, [only], Some(first)) if opts.allow_unmatched_recipient => (*first, only),
-        _ => return Err(Error::RecipientNotFound),
+    // Key agreement and password recipients, read here (the CMS view keeps them raw).
+    let mut budget = limits
+        .max_recipient_infos
+        .saturating_sub(env.recipients.len() + env.password.len());
+    let key_agree = env
+        .key_agree
+        .iter()
+        .map(|t| super::kari::parse(t, limits.max_depth, &mut budget))
+        .collect::<Result<Vec<_>, _>>()?;
+    let passwords = env
+        .password
+        .iter()
+        .map(|t| super::pwri::parse(t, limits.max_depth))
+        .collect::<Result<Vec<_>, _>>()?;
+    let agreed = if matched.is_none() {
+        super::kari::select(&key_agree, decryptors, limits.max_depth)
+    } else {
+        None
     };
-    let kt = KeyTransport::from_alg_id(limits.max_depth, &chosen.1)?;
     let ciphertext = env
         .encrypted_content
         .as_deref()
@@ -428,12 +442,47 @@ fn open_enveloped(
     let key_len = alg.key_len();
     let mut random_key = Zeroizing::new(alloc::vec![0u8; key_len]);
     rng.fill(&mut random_key)?;
-    let key = match decryptor.decrypt_key(kt, &chosen.2, key_len) {
-        Ok(k) if k.len() == key_len => k,
-        _ => match go_oaep_variant(kt).map(|alt| decryptor.decrypt_key(alt, &chosen.2, key_len)) {
-            Some(Ok(k)) if k.len() == key_len => k,
-            _ => random_key,
-        },
+    let pwri = match (matched.is_none() && agreed.is_none(), opts.password) {
+        (true, Some(p)) => passwords.first().map(|r| (r, p)),
+        _ => None,
+    };
+    let (kt, key) = if let Some((pwri, password)) = pwri {
+        let key = super::pwri::unwrap_key(
+            pwri,
+            password,
+            random_key,
+            provider,
+            limits.max_depth,
+            limits.max_pbkdf2_iterations,
+        )?;
+        (KeyTransport::Password, key)
+    } else if let Some((decryptor, kari, encrypted_key)) = agreed {
+        super::kari::unwrap_key(
+            decryptor,
+            kari,
+            encrypted_key,
+            random_key,
+            provider,
+            limits.max_depth,
+        )?
+    } else {
+        let (decryptor, chosen) = match (matched, env.recipients.as_slice(), decryptors.first()) {
+            (Some(m), _, _) => m,
+            (None, [only], Some(first)) if opts.allow_unmatched_recipient => (*first, only),
+            _ => return Err(Error::RecipientNotFound),
+        };
+        let kt = KeyTransport::from_alg_id(limits.max_depth, &chosen.1)?;
+        let key = match decryptor.decrypt_key(kt, &chosen.2, key_len) {
+            Ok(k) if k.len() == key_len => k,
+            _ => {
+                match go_oaep_variant(kt).map(|alt| decryptor.decrypt_key(alt, &chosen.2, key_len))
+                {
+                    Some(Ok(k)) if k.len() == key_len => k,
+                    _ => random_key,
+                }
+            }
+        };
+        (kt, key)
     };
     let plaintext = provider
         .cipher

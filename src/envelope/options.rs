@@ -6,6 +6,8 @@ use crate::crypto::{
 };
 use crate::limits::Limits;
 
+use super::Password;
+
 /// Options for opening a message. Build them with the `with_*` methods from
 /// [`OpenOptions::DEFAULT`] (or `default()`); the struct is `#[non_exhaustive]`.
 ///
@@ -31,6 +33,10 @@ pub struct OpenOptions<'a> {
     /// key-transport recipient, try the decryptor on it anyway. Some old clients address the
     /// envelope to a stale CA certificate. Off by default.
     pub allow_unmatched_recipient: bool,
+    /// The shared password (the challenge password) that opens a `PasswordRecipientInfo`
+    /// (RFC 3211, RFC 8894 §3.1), tried when no key-transport or key-agreement recipient names a
+    /// decryptor. `None` by default.
+    pub password: Option<Password<'a>>,
 }
 
 impl<'a> OpenOptions<'a> {
@@ -40,6 +46,7 @@ impl<'a> OpenOptions<'a> {
         extra_certificates: &[],
         legacy: Legacy::REFUSE,
         allow_unmatched_recipient: false,
+        password: None,
     };
 
     /// Sets [`limits`](Self::limits).
@@ -54,12 +61,31 @@ impl<'a> OpenOptions<'a> {
     pub const fn with_extra_certificates<'b>(
         self,
         extra_certificates: &'b [Certificate],
-    ) -> OpenOptions<'b> {
+    ) -> OpenOptions<'b>
+    where
+        'a: 'b,
+    {
         OpenOptions {
             limits: self.limits,
             extra_certificates,
             legacy: self.legacy,
             allow_unmatched_recipient: self.allow_unmatched_recipient,
+            password: self.password,
+        }
+    }
+
+    /// Sets [`password`](Self::password).
+    #[must_use]
+    pub const fn with_password<'b>(self, password: Option<Password<'b>>) -> OpenOptions<'b>
+    where
+        'a: 'b,
+    {
+        OpenOptions {
+            limits: self.limits,
+            extra_certificates: self.extra_certificates,
+            legacy: self.legacy,
+            allow_unmatched_recipient: self.allow_unmatched_recipient,
+            password,
         }
     }
 
@@ -107,7 +133,10 @@ pub enum SignatureOid {
 pub struct SealOptions<'a> {
     /// Content encryption of the envelope (default AES-128-CBC, RFC 8894 §2.9).
     pub content_encryption: ContentEncryption,
-    /// Key transport to the recipient (default RSA PKCS #1 v1.5).
+    /// Key transport to the recipient (default RSA PKCS #1 v1.5). An EC recipient certificate
+    /// gets key agreement whatever this says (with its KDF digest when this is
+    /// [`KeyTransport::EcdhKeyAgree`]); [`KeyTransport::Password`] seals to
+    /// [`password`](Self::password) instead of a certificate.
     pub key_transport: KeyTransport,
     /// The `signingTime` attribute; omitted when `None`. The crate has no clock: pass the time.
     pub signing_time: Option<der::DateTime>,
@@ -122,6 +151,9 @@ pub struct SealOptions<'a> {
     /// asked of it with [`Signer::sign_with`], and a signer that cannot is an
     /// [`Error::UnsupportedAlgorithm`](crate::Error::UnsupportedAlgorithm)`(Signature)`, never a silent substitution.
     pub digest: Option<DigestAlgorithm>,
+    /// The shared password for [`KeyTransport::Password`] (a `PasswordRecipientInfo`, RFC 3211;
+    /// RFC 8894 §3.1: the challenge password). `None` by default.
+    pub password: Option<Password<'a>>,
 }
 
 impl<'a> SealOptions<'a> {
@@ -135,6 +167,7 @@ impl<'a> SealOptions<'a> {
         extra_certificates: &[],
         legacy: Legacy::REFUSE,
         digest: None,
+        password: None,
     };
 
     /// Sets [`content_encryption`](Self::content_encryption).
@@ -170,7 +203,10 @@ impl<'a> SealOptions<'a> {
     pub const fn with_extra_certificates<'b>(
         self,
         extra_certificates: &'b [Certificate],
-    ) -> SealOptions<'b> {
+    ) -> SealOptions<'b>
+    where
+        'a: 'b,
+    {
         SealOptions {
             content_encryption: self.content_encryption,
             key_transport: self.key_transport,
@@ -179,6 +215,25 @@ impl<'a> SealOptions<'a> {
             extra_certificates,
             legacy: self.legacy,
             digest: self.digest,
+            password: self.password,
+        }
+    }
+
+    /// Sets [`password`](Self::password) (with [`KeyTransport::Password`]).
+    #[must_use]
+    pub const fn with_password<'b>(self, password: Option<Password<'b>>) -> SealOptions<'b>
+    where
+        'a: 'b,
+    {
+        SealOptions {
+            content_encryption: self.content_encryption,
+            key_transport: self.key_transport,
+            signing_time: self.signing_time,
+            signature_oid: self.signature_oid,
+            extra_certificates: self.extra_certificates,
+            legacy: self.legacy,
+            digest: self.digest,
+            password,
         }
     }
 
@@ -205,6 +260,7 @@ impl<'a> SealOptions<'a> {
         let own = signer.signature_algorithm();
         match (self.digest, own) {
             (Some(d), SignatureAlgorithm::RsaPkcs1v15(_)) => SignatureAlgorithm::RsaPkcs1v15(d),
+            (Some(d), SignatureAlgorithm::Ecdsa(_)) => SignatureAlgorithm::Ecdsa(d),
             (None, _) => own,
         }
     }

@@ -45,7 +45,9 @@ pub fn seal(
     let sender_nonce = msg.sender_nonce.as_ref().ok_or(Error::InvalidInput)?;
 
     let econtent = if msg.body.has_envelope() {
-        let recipient = recipient.ok_or(Error::InvalidInput)?;
+        if recipient.is_none() && opts.key_transport != KeyTransport::Password {
+            return Err(Error::InvalidInput);
+        }
         Some(match &msg.body {
             // A CSR is sent as it is: no copy.
             MessageBody::PkcsReq(csr) | MessageBody::RenewalReq(csr) => {
@@ -271,11 +273,17 @@ pub(crate) fn signed_data(
                             *tag = CTX0_CONS;
                         }
                         enc::nested(si, SEQUENCE, |a| {
-                            match signature_oid {
-                                SignatureOid::Combined => enc::oid(a, &sig_alg.oid()),
-                                SignatureOid::RsaEncryption => enc::oid(a, &oid::RSA_ENCRYPTION),
+                            // `rsaEncryption` names RSA keys only: an ECDSA signer always
+                            // gets its combined OID, with absent parameters (RFC 5758 §3.2).
+                            match (signature_oid, sig_alg.null_parameters()) {
+                                (SignatureOid::RsaEncryption, true) => {
+                                    enc::oid(a, &oid::RSA_ENCRYPTION);
+                                }
+                                _ => enc::oid(a, &sig_alg.oid()),
                             }
-                            enc::tlv(a, enc::NULL, &[]);
+                            if sig_alg.null_parameters() {
+                                enc::tlv(a, enc::NULL, &[]);
+                            }
                             Ok(())
                         })?;
                         enc::tlv(si, OCTET_STRING, &signature);
@@ -310,7 +318,7 @@ fn payload_der(body: &MessageBody) -> Result<Vec<u8>, Error> {
     }
 }
 
-fn issuer_and_serial(out: &mut Vec<u8>, cert: &Certificate) -> Result<(), Error> {
+pub(super) fn issuer_and_serial(out: &mut Vec<u8>, cert: &Certificate) -> Result<(), Error> {
     enc::nested(out, SEQUENCE, |v| {
         // The issuer as the certificate encodes it.
         v.extend_from_slice(cert.issuer_der());
@@ -319,10 +327,10 @@ fn issuer_and_serial(out: &mut Vec<u8>, cert: &Certificate) -> Result<(), Error>
     })
 }
 
-/// `ContentInfo(EnvelopedData)` for one key-transport recipient.
+/// `ContentInfo(EnvelopedData)` for one recipient: key transport (RSA) or key agreement (EC).
 fn envelope(
     payload: &[u8],
-    recipient: &Certificate,
+    recipient: Option<&Certificate>,
     opts: &SealOptions<'_>,
     provider: &CryptoProvider,
     rng: &mut dyn SecureRandom,
@@ -338,27 +346,59 @@ fn envelope(
     let mut iv = alloc::vec![0u8; alg.block_len()];
     rng.fill(&mut iv)?;
     let ciphertext = provider.cipher.encrypt(alg, &key, &iv, payload)?;
-    let encrypted_key = provider.key_encryptor.encrypt_key(
-        opts.key_transport,
-        recipient.public_key(),
-        &key,
-        rng,
-    )?;
+    // The recipient kind follows the certificate's key (RFC 8894 §3.1): key transport to an RSA
+    // key, key agreement with an EC key (with the requested KDF digest, or the curve's).
+    let mut ri = Vec::new();
+    let version = if opts.key_transport == KeyTransport::Password {
+        let password = opts.password.ok_or(Error::InvalidInput)?;
+        super::pwri::write(&mut ri, password, &key, alg, provider, rng)?;
+        3
+    } else {
+        let recipient = recipient.ok_or(Error::InvalidInput)?;
+        let ec = crate::crypto::EcCurve::from_spki(&recipient.public_key());
+        match (opts.key_transport, ec) {
+            (KeyTransport::EcdhKeyAgree { kdf }, Some(_)) => {
+                super::kari::write(&mut ri, recipient, &key, kdf, provider, rng)?;
+                2
+            }
+            (_, Some((curve, _))) => {
+                let kdf = curve.default_digest();
+                super::kari::write(&mut ri, recipient, &key, kdf, provider, rng)?;
+                2
+            }
+            (kt, None) => {
+                // Key agreement asked for, but the recipient has an RSA key: key transport.
+                let kt = match kt {
+                    KeyTransport::EcdhKeyAgree { .. } => KeyTransport::RsaPkcs1v15,
+                    other => other,
+                };
+                let encrypted_key =
+                    provider
+                        .key_encryptor
+                        .encrypt_key(kt, recipient.public_key(), &key, rng)?;
+                enc::nested(&mut ri, SEQUENCE, |ri| {
+                    enc::small_int(ri, 0);
+                    issuer_and_serial(ri, recipient)?;
+                    key_transport_alg(ri, kt)?;
+                    enc::tlv(ri, OCTET_STRING, &encrypted_key);
+                    Ok(())
+                })?;
+                0
+            }
+        }
+    };
 
-    let capacity = ciphertext.len() + encrypted_key.len() + 256;
+    let capacity = ciphertext.len() + ri.len() + 256;
     enc::wrap_with_capacity(SEQUENCE, capacity, |ci| {
         enc::oid(ci, &oid::ID_ENVELOPED_DATA);
         enc::nested(ci, CTX0_CONS, |x| {
             enc::nested(x, SEQUENCE, |ed| {
-                enc::small_int(ed, 0);
+                // RFC 5652 §6.1: 0 with only key transport, 2 with key agreement, 3 with a
+                // password recipient.
+                enc::small_int(ed, version);
                 enc::nested(ed, SET, |ris| {
-                    enc::nested(ris, SEQUENCE, |ri| {
-                        enc::small_int(ri, 0);
-                        issuer_and_serial(ri, recipient)?;
-                        key_transport_alg(ri, opts.key_transport)?;
-                        enc::tlv(ri, OCTET_STRING, &encrypted_key);
-                        Ok(())
-                    })
+                    ris.extend_from_slice(&ri);
+                    Ok(())
                 })?;
                 enc::nested(ed, SEQUENCE, |eci| {
                     enc::oid(eci, &oid::ID_DATA);
@@ -402,6 +442,7 @@ fn key_transport_alg(out: &mut Vec<u8>, kt: KeyTransport) -> Result<(), Error> {
                 Ok(())
             })
         }
+        KeyTransport::EcdhKeyAgree { .. } | KeyTransport::Password => Err(Error::InvalidInput),
     })
 }
 

@@ -14,9 +14,11 @@
 //! | operation | native (AWS-LC) | RustCrypto fallback |
 //! |---|---|---|
 //! | digests | SHA-1, SHA-224, SHA-256, SHA-384, SHA-512 | MD5 (`insecure-legacy`) |
-//! | signature verification | PKCS #1 v1.5 with SHA-1, SHA-256, SHA-512 for 1024–8192-bit keys; SHA-384 for 2048–8192 bits | SHA-224, MD5, smaller keys (512–1023 bits; SHA-384 below 2048) |
+//! | signature verification | PKCS #1 v1.5 with SHA-1, SHA-256, SHA-512 for 1024–8192-bit keys; SHA-384 for 2048–8192 bits; ECDSA P-256 with SHA-1/256/384/512, P-384 with SHA-256/384/512 | SHA-224, MD5, smaller keys (512–1023 bits; SHA-384 below 2048); ECDSA P-384 with SHA-1, SHA-224 |
 //! | key transport (encrypt) | PKCS #1 v1.5; OAEP with the same hash for OAEP and MGF1 (SHA-1/256/384/512); 2048–8192-bit keys | OAEP with different hashes, keys below 2048 bits |
 //! | content cipher | AES-128/192/256-CBC | DES-EDE3-CBC, DES-CBC (`insecure-legacy`) |
+//! | key agreement (ephemeral ECDH, sealing) | P-256, P-384 ([`AwsLcKeyAgreement`]) | — |
+//! | AES key wrap, PWRI-KEK CBC, PBKDF2 | — | all ([`RustCryptoKeyWrap`](rustcrypto::RustCryptoKeyWrap)) |
 //! | [`AwsLcRsaKey`] signing | PKCS #1 v1.5 with SHA-256, SHA-384, SHA-512 | SHA-1, SHA-224, MD5; keys below 2048 bits |
 //! | [`AwsLcRsaKey`] decryption | PKCS #1 v1.5; OAEP with the same hash for OAEP and MGF1 | OAEP with different hashes; keys below 2048 bits |
 //!
@@ -78,6 +80,9 @@ use crate::oid;
 #[cfg(test)]
 mod tests;
 
+mod ec;
+pub use ec::AwsLcKeyAgreement;
+
 /// The AWS-LC provider: [`AwsLcDigests`], [`AwsLcVerifier`], [`AwsLcKeyEncryptor`] and
 /// [`AwsLcCipher`], each falling back to the RustCrypto part for what AWS-LC lacks (see the
 /// [module documentation](self#what-is-native-and-what-is-not)).
@@ -86,6 +91,8 @@ pub const PROVIDER: CryptoProvider = CryptoProvider {
     verifier: &AwsLcVerifier,
     key_encryptor: &AwsLcKeyEncryptor,
     cipher: &AwsLcCipher,
+    key_agreement: &AwsLcKeyAgreement,
+    key_wrap: &rustcrypto::RustCryptoKeyWrap,
 };
 
 /// Smallest RSA modulus, in bits, AWS-LC takes for signing, decryption and key transport.
@@ -159,8 +166,9 @@ fn verify_params(digest: DigestAlgorithm, bits: usize) -> Option<&'static RsaPar
     }
 }
 
-/// RSASSA-PKCS1-v1_5 verification in AWS-LC, and in the RustCrypto [`RsaVerifier`] for the
-/// digests and key sizes AWS-LC lacks. Accepts what [`RsaVerifier`] accepts.
+/// RSASSA-PKCS1-v1_5 and ECDSA (P-256, P-384) verification in AWS-LC, and in the RustCrypto
+/// [`RsaVerifier`] for the digests and key sizes AWS-LC lacks. Accepts what [`RsaVerifier`]
+/// accepts.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AwsLcVerifier;
 
@@ -172,8 +180,11 @@ impl Verifier for AwsLcVerifier {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), BadSignature> {
+        let digest = match alg {
+            SignatureAlgorithm::RsaPkcs1v15(d) => d,
+            SignatureAlgorithm::Ecdsa(d) => return ec::verify(d, spki, message, signature),
+        };
         let (key, bits) = rsa_public_key(&spki).ok_or(BadSignature)?;
-        let SignatureAlgorithm::RsaPkcs1v15(digest) = alg;
         match verify_params(digest, bits) {
             Some(params) => signature::UnparsedPublicKey::new(params, key)
                 .verify(message, signature)
@@ -219,6 +230,7 @@ impl AwsLcKeyEncryptor {
         let oaep = match alg {
             KeyTransport::RsaPkcs1v15 => None,
             KeyTransport::RsaOaep { hash, mgf1 } => Some(oaep_algorithm(hash, mgf1)?),
+            _ => return None,
         };
         let encrypt = || -> Result<Vec<u8>, CryptoError> {
             let spki = der::Encode::to_der(recipient).map_err(|_| CryptoError::InvalidKey)?;
@@ -495,7 +507,9 @@ impl Signer for AwsLcRsaKey {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let SignatureAlgorithm::RsaPkcs1v15(digest) = self.signature_algorithm();
+        let SignatureAlgorithm::RsaPkcs1v15(digest) = self.signature_algorithm() else {
+            return Signer::sign(&self.fallback, message);
+        };
         let encoding: &'static dyn signature::RsaEncoding = match digest {
             DigestAlgorithm::Sha256 => &signature::RSA_PKCS1_SHA256,
             DigestAlgorithm::Sha384 => &signature::RSA_PKCS1_SHA384,
@@ -556,6 +570,7 @@ impl Decryptor for AwsLcRsaKey {
                 }
                 None => self.fallback.decrypt_key(alg, encrypted_key, key_len),
             },
+            _ => Err(CryptoError::UnsupportedAlgorithm),
         }
     }
 }

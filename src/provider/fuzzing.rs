@@ -36,7 +36,77 @@ pub const PROVIDER: CryptoProvider = CryptoProvider {
     verifier: &AcceptAnySignature,
     key_encryptor: &FixedKeyEncryptor,
     cipher: &IdentityCipher,
+    key_agreement: &FixedKeyAgreement,
+    key_wrap: &IdentityKeyWrap,
 };
+
+/// NO SECURITY: "agreement" gives a fixed point and an all-zero secret.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FixedKeyAgreement;
+
+impl crate::crypto::KeyAgreement for FixedKeyAgreement {
+    fn supports(&self, _curve: crate::crypto::EcCurve) -> bool {
+        true
+    }
+    fn ephemeral_agree(
+        &self,
+        curve: crate::crypto::EcCurve,
+        _recipient: &[u8],
+        _rng: &mut dyn SecureRandom,
+    ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>), CryptoError> {
+        let mut point = alloc::vec![0u8; curve.uncompressed_point_len()];
+        if let Some(first) = point.first_mut() {
+            *first = 4;
+        }
+        Ok((point, Zeroizing::new(alloc::vec![0u8; curve.field_len()])))
+    }
+}
+
+/// NO SECURITY: "wrapping" prepends eight zero bytes, CBC is the identity, PBKDF2 gives zeros.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IdentityKeyWrap;
+
+impl crate::crypto::KeyWrap for IdentityKeyWrap {
+    fn aes_wrap(&self, _kek: &[u8], key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let mut out = alloc::vec![0u8; 8];
+        out.extend_from_slice(key);
+        Ok(out)
+    }
+    fn aes_unwrap(&self, _kek: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, DecryptFailed> {
+        Ok(Zeroizing::new(
+            wrapped.get(8..).ok_or(DecryptFailed)?.to_vec(),
+        ))
+    }
+    fn cbc_encrypt_blocks(
+        &self,
+        _alg: ContentEncryption,
+        _key: &[u8],
+        _iv: &[u8],
+        data: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        Ok(data.to_vec())
+    }
+    fn cbc_decrypt_blocks(
+        &self,
+        _alg: ContentEncryption,
+        _key: &[u8],
+        _iv: &[u8],
+        data: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, DecryptFailed> {
+        Ok(Zeroizing::new(data.to_vec()))
+    }
+    fn pbkdf2(
+        &self,
+        _prf: DigestAlgorithm,
+        _password: &[u8],
+        _salt: &[u8],
+        _iterations: u32,
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        out.fill(0);
+        Ok(())
+    }
+}
 
 /// Length of the fixed signature and of the fixed encrypted key (a 2048-bit RSA size).
 pub const FIXED_LEN: usize = 256;
@@ -170,6 +240,14 @@ impl Decryptor for FuzzKey {
         key_len: usize,
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         Ok(Zeroizing::new(vec![0x42; key_len]))
+    }
+
+    fn agree(
+        &self,
+        curve: crate::crypto::EcCurve,
+        _public_point: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        Ok(Zeroizing::new(vec![0x42; curve.field_len()]))
     }
 }
 

@@ -36,13 +36,22 @@ pub use verify::{CompactRsaVerifier, RsaVerifier};
 #[cfg(test)]
 mod tests;
 
-/// The RustCrypto provider: [`RustCryptoDigests`], [`RsaVerifier`], [`RsaKeyEncryptor`] and
-/// [`CbcCipher`].
+mod ec;
+mod wrap;
+pub use ec::EcdhKeyAgreement;
+#[cfg(any(feature = "p256", feature = "p384"))]
+pub use ec::{EcKey, EcPrivateKey};
+pub use wrap::RustCryptoKeyWrap;
+
+/// The RustCrypto provider: [`RustCryptoDigests`], [`RsaVerifier`], [`RsaKeyEncryptor`],
+/// [`CbcCipher`], [`EcdhKeyAgreement`] and [`RustCryptoKeyWrap`].
 pub const PROVIDER: CryptoProvider = CryptoProvider {
     digests: &RustCryptoDigests,
     verifier: &RsaVerifier,
     key_encryptor: &RsaKeyEncryptor,
     cipher: &CbcCipher,
+    key_agreement: &EcdhKeyAgreement,
+    key_wrap: &RustCryptoKeyWrap,
 };
 
 /// [`PROVIDER`] without SHA-384 and SHA-512 ([`CompactDigests`], [`CompactRsaVerifier`],
@@ -55,6 +64,8 @@ pub const COMPACT_PROVIDER: CryptoProvider = CryptoProvider {
     verifier: &CompactRsaVerifier,
     key_encryptor: &CompactRsaKeyEncryptor,
     cipher: &CbcCipher,
+    key_agreement: &EcdhKeyAgreement,
+    key_wrap: &RustCryptoKeyWrap,
 };
 
 /// Smallest RSA modulus, in bits, that [`RsaVerifier`] and [`RsaKeyEncryptor`] accept (old SCEP

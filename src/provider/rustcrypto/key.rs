@@ -206,6 +206,7 @@ impl Decryptor for RsaKey {
                 };
                 with_oaep::<true, _>(hash, mgf1, op).ok_or(CryptoError::UnsupportedAlgorithm)?
             }
+            _ => return Err(CryptoError::UnsupportedAlgorithm),
         };
         let plain = Zeroizing::new(result.map_err(|_| CryptoError::Failed)?);
         if plain.len() != key_len {
@@ -228,6 +229,7 @@ pub(super) fn sign_pkcs1v15(
             key.sign_with_rng(&mut rng, pkcs1v15_scheme(digest), hashed.as_bytes())
                 .map_err(|_| CryptoError::Failed)
         }
+        SignatureAlgorithm::Ecdsa(_) => Err(CryptoError::UnsupportedAlgorithm),
     }
 }
 

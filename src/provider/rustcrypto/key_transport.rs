@@ -145,6 +145,7 @@ pub(super) fn encrypt_key_in<const WIDE: bool>(
             };
             with_oaep::<WIDE, _>(hash, mgf1, op).ok_or(CryptoError::UnsupportedAlgorithm)?
         }
+        _ => return Err(CryptoError::UnsupportedAlgorithm),
     };
     result.map_err(|e| match e {
         rsa::Error::Rng => CryptoError::Rng,

@@ -34,7 +34,8 @@ pub(super) fn rsa_public_key(spki: &SubjectPublicKeyInfoRef<'_>) -> Option<Publi
 }
 
 /// RSASSA-PKCS1-v1_5 verification with every [`DigestAlgorithm`](crate::crypto::DigestAlgorithm), for `rsaEncryption` keys of
-/// [`MIN_RSA_BITS`](super::MIN_RSA_BITS) to [`MAX_RSA_BITS`](super::MAX_RSA_BITS) bits.
+/// [`MIN_RSA_BITS`](super::MIN_RSA_BITS) to [`MAX_RSA_BITS`](super::MAX_RSA_BITS) bits; and ECDSA on the curves
+/// built in (features `p256`, `p384`) with SHA-1 and SHA-2.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RsaVerifier;
 
@@ -72,6 +73,9 @@ pub(super) fn verify_in<const WIDE: bool>(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), BadSignature> {
+    if let SignatureAlgorithm::Ecdsa(digest) = alg {
+        return super::ec::verify::<WIDE>(digest, &spki, message, signature);
+    }
     let key = rsa_public_key(&spki).ok_or(BadSignature)?;
     match alg {
         SignatureAlgorithm::RsaPkcs1v15(digest) => {
@@ -82,5 +86,6 @@ pub(super) fn verify_in<const WIDE: bool>(
             key.verify(pkcs1v15_scheme(digest), hashed.as_bytes(), signature)
                 .map_err(|_| BadSignature)
         }
+        SignatureAlgorithm::Ecdsa(_) => Err(BadSignature),
     }
 }
