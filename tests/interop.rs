@@ -44,10 +44,7 @@ mod wycheproof;
 // instead when `SCEP_REQUIRE_PEERS=1`, as in `.ci/run`.
 #[path = "interop/captures.rs"]
 mod captures;
-// The example programs over HTTP, against each other and the Debian peers (`cargo test` builds
-// the examples first; see the module docs).
-#[path = "interop/examples.rs"]
-mod examples;
+// The `scep` command against the Debian peers is tested in `cli/tests/` (interop.rs, serve.rs).
 #[path = "interop/limits.rs"]
 mod limits;
 #[allow(
@@ -58,7 +55,3 @@ mod limits;
 mod peers;
 #[path = "interop/peers_smoke.rs"]
 mod peers_smoke;
-// The RA example (`examples/proxy`) between our client, micromdm's scepclient or curl and our
-// server or micromdm's scepserver.
-#[path = "interop/proxy.rs"]
-mod proxy;

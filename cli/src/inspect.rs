@@ -2,7 +2,7 @@
 //! checks what it can, and names what will break which peer.
 //!
 //! ```text
-//! cargo run --example inspect -- [OPTIONS] FILE|-
+//! scep inspect [OPTIONS] FILE|-
 //!
 //!   FILE|-             DER, BER, base64, PEM (PKCS7, CMS, CERTIFICATE, CERTIFICATE REQUEST),
 //!                      a GET request target or query (`/scep?operation=PKIOperation&message=...`),

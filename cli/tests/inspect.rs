@@ -1,7 +1,7 @@
 //! The `inspect` example: it never panics on any file we have, exits 0 or 1, and its output
 //! for a few inputs matches the snapshots in `tests/data/inspect/`.
 //!
-//! Snapshots are regenerated with `SCEP_UPDATE_SNAPSHOTS=1 cargo test --all-features --test inspect`.
+//! Snapshots are regenerated with `SCEP_UPDATE_SNAPSHOTS=1 cargo test -p scep-cli --all-features --test inspect`.
 
 #![allow(
     clippy::unwrap_used,

@@ -37,7 +37,7 @@ pub(crate) fn scep(subcommand: &str) -> Command {
 // ---------------------------------------------------------------------------------------------
 // The example server
 
-/// `examples/server` on a free port of 127.0.0.1; killed on drop.
+/// `scep serve` on a free port of 127.0.0.1; killed on drop.
 pub(crate) struct ExampleServer {
     _child: ChildGuard,
     port: u16,
@@ -116,7 +116,7 @@ pub(crate) fn server_line(line: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // The example client and checks
 
-/// Runs `examples/client --url URL --out OUT ARGS...`; output in `OUT.client-N.{out,err}`.
+/// Runs `scep enroll --url URL --out OUT ARGS...`; output in `OUT.client-N.{out,err}`.
 pub(crate) fn run_client(url: &str, out: &Path, args: &[&str]) -> RunOutput {
     static RUNS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
     let n = RUNS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);

@@ -1,4 +1,4 @@
-//! The RA example (`examples/proxy`) over real HTTP on 127.0.0.1, between a device (our example
+//! The RA `scep proxy` over real HTTP on 127.0.0.1, between a device (our example
 //! client, micromdm's `scepclient`, or `curl` on the light endpoint) and an upstream CA (our
 //! example server or micromdm's `scepserver`).
 //!
@@ -25,7 +25,7 @@ const UPSTREAM_CHALLENGE: &str = "upstream-s3cret";
 const PROXY_START_TIMEOUT: Duration = Duration::from_secs(60);
 const CURL_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// `examples/proxy` on a free port of 127.0.0.1; killed on drop.
+/// `scep proxy` on a free port of 127.0.0.1; killed on drop.
 struct Proxy {
     child: ChildGuard,
     port: u16,
