@@ -18,10 +18,10 @@
 //! the whole GET request target, or the reply) and run
 //!
 //! ```text
-//! cargo run --example inspect -- --lint message.der
-//! cargo run --example inspect -- --lint '/scep?operation=PKIOperation&message=MIIK...'
-//! cargo run --example inspect -- --key ra.key.pem --cert ra.pem request.der
-//! cargo run --example inspect -- --ca getcacert.p7b --json reply.der
+//! scep inspect --lint message.der
+//! scep inspect --lint '/scep?operation=PKIOperation&message=MIIK...'
+//! scep inspect --key ra.key.pem --cert ra.pem request.der
+//! scep inspect --ca getcacert.p7b --json reply.der
 //! ```
 //!
 //! It accepts DER, BER, base64, PEM and GET request targets; prints the message type, status,
@@ -191,7 +191,7 @@
 //! request's signer, so behind an RA it runs without `-challenge`, and the RA is the only
 //! gate.
 //!
-//! **The example.** `examples/proxy.rs` is such an RA over HTTP, with both upstream
+//! **The tool.** `scep proxy` (`cli/src/proxy.rs`) is such an RA over HTTP, with both upstream
 //! identities (`--upstream-challenge` enrolls the RA with the CA on first start), PENDING and
 //! polling relayed and kept across restarts, and a light-client endpoint (`POST /light` with
 //! a CSR and an `X-SCEP-Challenge` header, answered with a PEM chain or 202 while pending) for
@@ -200,10 +200,10 @@
 //! TLS is the deployer's job in front of it.
 //!
 //! ```text
-//! cargo run --example server -- --addr 127.0.0.1:8080 --challenge UPSTREAM --pending
-//! cargo run --example proxy -- --addr 127.0.0.1:8081 --upstream http://127.0.0.1:8080/scep \
-//!     --upstream-challenge UPSTREAM --challenge DEVICE
-//! cargo run --example client -- --url http://127.0.0.1:8081/scep --challenge DEVICE
+//! scep serve --addr 127.0.0.1:8080 --state ca-state --challenge UPSTREAM --pending
+//! scep proxy --addr 127.0.0.1:8081 --upstream http://127.0.0.1:8080/scep \
+//!     --upstream-ca ca-state/ca.cert.pem --upstream-challenge UPSTREAM --challenge DEVICE
+//! scep enroll --url http://127.0.0.1:8081/scep --challenge DEVICE
 //! curl -H 'X-SCEP-Challenge: DEVICE' --data-binary @device.csr http://127.0.0.1:8081/light
 //! ```
 //!

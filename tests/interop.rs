@@ -11,6 +11,9 @@
     clippy::std_instead_of_alloc
 )]
 
+// The short API examples (`examples/enroll.rs`, `examples/async_server.rs`) against each other.
+#[path = "interop/api_examples.rs"]
+mod api_examples;
 #[path = "interop/ca_certs.rs"]
 mod ca_certs;
 #[path = "interop/ec.rs"]
@@ -43,10 +46,7 @@ mod wycheproof;
 // instead when `SCEP_REQUIRE_PEERS=1`, as in `.ci/run`.
 #[path = "interop/captures.rs"]
 mod captures;
-// The example programs over HTTP, against each other and the Debian peers (`cargo test` builds
-// the examples first; see the module docs).
-#[path = "interop/examples.rs"]
-mod examples;
+// The `scep` command against the Debian peers is tested in `cli/tests/` (interop.rs, serve.rs).
 #[path = "interop/limits.rs"]
 mod limits;
 #[allow(
@@ -57,7 +57,3 @@ mod limits;
 mod peers;
 #[path = "interop/peers_smoke.rs"]
 mod peers_smoke;
-// The RA example (`examples/proxy`) between our client, micromdm's scepclient or curl and our
-// server or micromdm's scepserver.
-#[path = "interop/proxy.rs"]
-mod proxy;

@@ -1,4 +1,4 @@
-//! The RA example (`examples/proxy`) over real HTTP on 127.0.0.1, between a device (our example
+//! The RA `scep proxy` over real HTTP on 127.0.0.1, between a device (our example
 //! client, micromdm's `scepclient`, or `curl` on the light endpoint) and an upstream CA (our
 //! example server or micromdm's `scepserver`).
 //!
@@ -14,8 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use crate::examples::{
-    ExampleServer, assert_issued, assert_verifies, elapsed, examples_dir, exit_code, pem_subject,
-    run_client,
+    ExampleServer, assert_issued, assert_verifies, elapsed, exit_code, pem_subject, run_client,
 };
 use crate::peers::{ChildGuard, TempDir, free_port, require_peer, run_bounded, wait_for_http};
 
@@ -26,7 +25,7 @@ const UPSTREAM_CHALLENGE: &str = "upstream-s3cret";
 const PROXY_START_TIMEOUT: Duration = Duration::from_secs(60);
 const CURL_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// `examples/proxy` on a free port of 127.0.0.1; killed on drop.
+/// `scep proxy` on a free port of 127.0.0.1; killed on drop.
 struct Proxy {
     child: ChildGuard,
     port: u16,
@@ -35,20 +34,22 @@ struct Proxy {
 
 impl Proxy {
     /// Starts the proxy in front of `upstream` with its state in `state` and the extra `args`.
-    fn start(state: &Path, upstream: &str, args: &[&str]) -> Proxy {
+    fn start(state: &Path, upstream: &str, upstream_ca: &Path, args: &[&str]) -> Proxy {
         fs::create_dir_all(state).unwrap();
         let mut last_error = String::new();
         for _attempt in 0..3 {
             let port = free_port();
             let log = state.join(format!("proxy-{port}.log"));
             let log_file = fs::File::create(&log).unwrap();
-            let mut cmd = Command::new(examples_dir().join("proxy"));
+            let mut cmd = crate::examples::scep("proxy");
             cmd.args([
                 "--addr",
                 &format!("127.0.0.1:{port}"),
                 "--upstream",
                 upstream,
             ])
+            .arg("--upstream-ca")
+            .arg(upstream_ca)
             .arg("--state")
             .arg(state)
             .args(args)
@@ -172,6 +173,7 @@ fn example_client_enrolls_through_proxy_with_a_pending_upstream() {
     let proxy = Proxy::start(
         &tmp.join("proxy"),
         &upstream.url(),
+        &upstream.ca_cert(),
         &[
             "--upstream-challenge",
             UPSTREAM_CHALLENGE,
@@ -291,7 +293,7 @@ fn light_client_gets_202_then_the_chain_across_a_proxy_restart() {
         DEVICE_CHALLENGE,
     ];
     let state = tmp.join("proxy");
-    let proxy = Proxy::start(&state, &upstream.url(), &args);
+    let proxy = Proxy::start(&state, &upstream.url(), &upstream.ca_cert(), &args);
     let before = upstream.pki_lines().len();
     let csr = openssl_csr(&tmp.join("light"), "light-device");
 
@@ -334,7 +336,7 @@ fn light_client_gets_202_then_the_chain_across_a_proxy_restart() {
     // The proxy restarts; the pending transaction survives in its state directory, and the RA
     // does not enroll itself again.
     proxy.stop();
-    let proxy = Proxy::start(&state, &upstream.url(), &args);
+    let proxy = Proxy::start(&state, &upstream.url(), &upstream.ca_cert(), &args);
     assert!(
         proxy.log().contains("still PENDING upstream: light "),
         "{}",
@@ -396,6 +398,7 @@ mod legacy {
         let proxy = Proxy::start(
             &tmp.join("proxy"),
             &server.url(),
+            &server.ca_cert_path(),
             &["--insecure-legacy", "--challenge", DEVICE_CHALLENGE],
         );
         let issued = micromdm_client_enroll(
@@ -443,6 +446,7 @@ mod legacy {
         let proxy = Proxy::start(
             &tmp.join("proxy"),
             &server.url(),
+            &server.ca_cert_path(),
             &["--insecure-legacy", "--challenge", DEVICE_CHALLENGE],
         );
         let csr = openssl_csr(&tmp.join("light"), "light-mm");

@@ -1,30 +1,19 @@
-//! The example programs over real HTTP on 127.0.0.1: `examples/server` and `examples/client`
+//! `scep serve` and `scep enroll` over real HTTP on 127.0.0.1
 //! against each other, against micromdm's `scepclient` and `scepserver`, and with certmonger.
-//! (The RA `examples/proxy` is tested in `proxy.rs`, with the helpers from here.)
+//! (The RA `scep proxy` is tested in `proxy.rs`, with the helpers from here.)
 //!
-//! # Where the example binaries come from
-//!
-//! `cargo test` builds the examples (with the features of the test run) into
-//! `target/<profile>/examples/` before it runs any test, so these tests take them from there.
-//! Each binary prints its compiled-in features with `--version`; when they are missing, older
-//! than a file under `src/` or `examples/`, or were built with other features (say after
-//! `cargo test --test interop`, which builds no examples), the tests build them once with
-//! `cargo build --examples` into
-//! `target/examples-for-tests/` (a separate target directory, so it never waits for the lock
-//! of the running `cargo test`). The micromdm flows need the `insecure-legacy` feature
-//! (`scepclient` only speaks single DES; `scepserver` only answers with it), so they exist only
-//! in `cargo test --all-features` (or `--features insecure-legacy`).
+//! `cargo test -p scep-cli` builds the `scep` binary with the features of the test run; the
+//! micromdm flows need the `insecure-legacy` feature (`scepclient` only speaks single DES;
+//! `scepserver` only answers with it), so they exist only in `cargo test --all-features`.
 //!
 //! Every process is a [`ChildGuard`] (killed on drop) with a bounded wait; every file lives in
 //! a [`TempDir`].
 
 use core::time::Duration;
-use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use crate::peers::{
     CERTMONGER_PEERS, CertmongerRequest, ChildGuard, RunOutput, SERVER_START_TIMEOUT, TempDir,
@@ -34,126 +23,21 @@ use crate::peers::{
 const CHALLENGE: &str = "s3cret";
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(90);
 const CERTMONGER_TIMEOUT: Duration = Duration::from_secs(30);
-/// Upper bound for building the examples when `cargo test` did not.
-const BUILD_TIMEOUT: Duration = Duration::from_secs(1200);
 
 // ---------------------------------------------------------------------------------------------
-// Finding (or building) the example binaries
+// The binary
 
-fn features_wanted() -> &'static str {
-    if cfg!(feature = "insecure-legacy") {
-        "insecure-legacy"
-    } else {
-        "-"
-    }
-}
-
-/// The newest modification time among the sources the examples are built from.
-fn newest_source() -> Option<SystemTime> {
-    fn walk(path: &Path, newest: &mut Option<SystemTime>) {
-        let Ok(meta) = fs::metadata(path) else { return };
-        if meta.is_dir() {
-            for entry in fs::read_dir(path).into_iter().flatten().flatten() {
-                walk(&entry.path(), newest);
-            }
-        } else if let Ok(m) = meta.modified() {
-            *newest = (*newest).max(Some(m));
-        }
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut newest = None;
-    for part in ["src", "examples", "Cargo.toml", "Cargo.lock"] {
-        walk(&root.join(part), &mut newest);
-    }
-    newest
-}
-
-/// Whether `dir` holds the examples (server, client, proxy), built with the features of this
-/// test run and, when `newest` is given, not older than it. After `cargo build` only the
-/// features are checked: cargo knows better than file times which sources an example depends
-/// on (a test-only module in `src/` is newer than the binary and still does not make it stale).
-fn examples_fit(dir: &Path, newest: Option<Option<SystemTime>>) -> bool {
-    ["server", "client", "proxy"].iter().all(|name| {
-        let fresh = fs::metadata(dir.join(name))
-            .and_then(|m| m.modified())
-            .is_ok_and(|built| newest.is_none_or(|n| n.is_none_or(|n| built >= n)));
-        if !fresh {
-            return false;
-        }
-        let out = Command::new(dir.join(name))
-            .arg("--version")
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output();
-        out.is_ok_and(|o| {
-            o.status.success()
-                && String::from_utf8_lossy(&o.stdout)
-                    .contains(&format!("(features: {})", features_wanted()))
-        })
-    })
-}
-
-fn locate_examples() -> Result<PathBuf, String> {
-    let exe = env::current_exe().map_err(|e| e.to_string())?;
-    // target/<profile>/deps/interop-HASH
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .ok_or("cannot find the target directory")?;
-    let dir = profile_dir.join("examples");
-    if examples_fit(&dir, Some(newest_source())) {
-        return Ok(dir);
-    }
-    let target = profile_dir
-        .parent()
-        .ok_or("cannot find the target directory")?
-        .join("examples-for-tests");
-    let built = target.join("debug").join("examples");
-    // Cargo decides whether anything needs building there (a second or two when nothing does).
-    eprintln!(
-        "building the examples into {} (features: {})",
-        target.display(),
-        features_wanted()
-    );
-    let cargo = option_env!("CARGO").unwrap_or("cargo");
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--examples", "--target-dir"])
-        .arg(&target);
-    if cfg!(feature = "insecure-legacy") {
-        cmd.args(["--features", "insecure-legacy"]);
-    }
-    fs::create_dir_all(&target).map_err(|e| e.to_string())?;
-    let out = run_bounded(
-        "cargo build --examples",
-        &mut cmd,
-        &target.join("build"),
-        BUILD_TIMEOUT,
-    )
-    .map_err(|e| e.to_string())?;
-    if out.status.is_some_and(|s| s.success()) && examples_fit(&built, None) {
-        Ok(built)
-    } else {
-        Err(format!(
-            "cargo build --examples failed ({:?}):\n{}",
-            out.status, out.stderr
-        ))
-    }
-}
-
-/// The directory with the `server`, `client` and `proxy` examples.
-pub(crate) fn examples_dir() -> &'static Path {
-    static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match DIR.get_or_init(locate_examples) {
-        Ok(p) => p,
-        Err(e) => panic!("example binaries: {e}"),
-    }
+/// `scep SUBCOMMAND`, the binary cargo built for this test run (with its features).
+pub(crate) fn scep(subcommand: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scep"));
+    cmd.arg(subcommand);
+    cmd
 }
 
 // ---------------------------------------------------------------------------------------------
 // The example server
 
-/// `examples/server` on a free port of 127.0.0.1; killed on drop.
+/// `scep serve` on a free port of 127.0.0.1; killed on drop.
 pub(crate) struct ExampleServer {
     _child: ChildGuard,
     port: u16,
@@ -170,7 +54,7 @@ impl ExampleServer {
             let port = free_port();
             let log = state.join(format!("server-{port}.log"));
             let log_file = fs::File::create(&log).unwrap();
-            let mut cmd = Command::new(examples_dir().join("server"));
+            let mut cmd = scep("serve");
             cmd.args(["--addr", &format!("127.0.0.1:{port}"), "--state"])
                 .arg(state)
                 .args(args)
@@ -214,19 +98,29 @@ impl ExampleServer {
         self.log()
             .lines()
             .filter(|l| l.contains(" PKIOperation "))
-            .map(str::to_owned)
+            .map(server_line)
             .collect()
     }
+}
+
+/// A `scep serve` log line (`2026-…Z  INFO conn{peer=…}: POST /scep …`) as the example server
+/// wrote it (`server: POST /scep …`), so that the checks read the request part alone.
+pub(crate) fn server_line(line: &str) -> String {
+    let message = line
+        .split_once("}: ")
+        .or_else(|| line.split_once(" INFO "))
+        .map_or(line, |(_, m)| m);
+    format!("server: {message}")
 }
 
 // ---------------------------------------------------------------------------------------------
 // The example client and checks
 
-/// Runs `examples/client --url URL --out OUT ARGS...`; output in `OUT.client-N.{out,err}`.
+/// Runs `scep enroll --url URL --out OUT ARGS...`; output in `OUT.client-N.{out,err}`.
 pub(crate) fn run_client(url: &str, out: &Path, args: &[&str]) -> RunOutput {
     static RUNS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
     let n = RUNS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-    let mut cmd = Command::new(examples_dir().join("client"));
+    let mut cmd = scep("enroll");
     cmd.args(["--url", url, "--out"]).arg(out).args(args);
     let stem = out.with_extension(format!("client-{n}"));
     run_bounded("example client", &mut cmd, &stem, CLIENT_TIMEOUT).unwrap()
@@ -278,6 +172,58 @@ pub(crate) fn pem_subject(cert: &Path) -> String {
 
 pub(crate) fn elapsed(start: Instant, what: &str) {
     println!("{what}: {:.1} s", start.elapsed().as_secs_f64());
+}
+
+/// The SHA-256 fingerprint OpenSSL prints for a PEM certificate (`AB:CD:...`).
+pub(crate) fn openssl_fingerprint(cert: &Path) -> String {
+    let out = Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+        .arg(cert)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.trim().rsplit('=').next().unwrap().to_owned()
+}
+
+/// `--ca-fingerprint` pins the CA (as OpenSSL prints its fingerprint): the client enrolls and
+/// nothing was dropped; another CA's fingerprint stops it before any request is sent.
+#[test]
+fn example_client_pins_the_ca_by_fingerprint() {
+    if !require_peer("openssl") {
+        return;
+    }
+    let tmp = TempDir::new("ex-pin");
+    let server = ExampleServer::start(&tmp.join("state"), &["--challenge", CHALLENGE]);
+    let fp = openssl_fingerprint(&server.ca_cert());
+    let dir = tmp.join("device");
+    let out = run_client(
+        &server.url(),
+        &dir,
+        &["--challenge", CHALLENGE, "--ca-fingerprint", &fp],
+    );
+    assert_issued(&out, &server.log());
+    assert_verifies(&server.ca_cert(), &dir.join("cert.pem"));
+    assert!(!out.stderr.contains("dropped"), "{}", out.stderr);
+
+    let other_ca = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/ra2048.cert.pem");
+    let other = openssl_fingerprint(&other_ca);
+    let out = run_client(
+        &server.url(),
+        &tmp.join("device2"),
+        &["--challenge", CHALLENGE, "--ca-fingerprint", &other],
+    );
+    assert_eq!(exit_code(&out), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("has the pinned fingerprint"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(server.pki_lines().len(), 1, "no request after a failed pin");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,64 +294,6 @@ fn example_client_and_server_post_get_and_every_cipher_and_digest() {
     }
     assert_eq!(server.pki_lines().len(), cases.len());
     elapsed(start, "6 enrollments");
-}
-
-/// The SHA-256 fingerprint OpenSSL prints for a PEM certificate (`AB:CD:...`).
-pub(crate) fn openssl_fingerprint(cert: &Path) -> String {
-    let out = Command::new("openssl")
-        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
-        .arg(cert)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    text.trim().rsplit('=').next().unwrap().to_owned()
-}
-
-/// `--ca-fingerprint` pins the CA (as OpenSSL prints its fingerprint): the client enrolls and
-/// says nothing was dropped; another CA's fingerprint stops it before any request is sent.
-#[test]
-fn example_client_pins_the_ca_by_fingerprint() {
-    if !require_peer("openssl") {
-        return;
-    }
-    let tmp = TempDir::new("ex-pin");
-    let server = ExampleServer::start(&tmp.join("state"), &["--challenge", CHALLENGE]);
-    let fp = openssl_fingerprint(&server.ca_cert());
-    let dir = tmp.join("device");
-    let out = run_client(
-        &server.url(),
-        &dir,
-        &["--challenge", CHALLENGE, "--ca-fingerprint", &fp],
-    );
-    assert_issued(&out, &server.log());
-    assert_verifies(&server.ca_cert(), &dir.join("cert.pem"));
-    assert!(
-        !out.stderr
-            .contains("trusting the GetCACert reply on first use"),
-        "{}",
-        out.stderr
-    );
-    assert!(!out.stderr.contains("dropped"), "{}", out.stderr);
-
-    let other_ca = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ra2048.cert.pem");
-    let other = openssl_fingerprint(&other_ca);
-    let out = run_client(
-        &server.url(),
-        &tmp.join("device2"),
-        &["--challenge", CHALLENGE, "--ca-fingerprint", &other],
-    );
-    assert_eq!(exit_code(&out), Some(1), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("no CA certificate has the fingerprint"),
-        "{}",
-        out.stderr
-    );
-    assert_eq!(server.pki_lines().len(), 1, "no request after a failed pin");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! checks what it can, and names what will break which peer.
 //!
 //! ```text
-//! cargo run --example inspect -- [OPTIONS] FILE|-
+//! scep inspect [OPTIONS] FILE|-
 //!
 //!   FILE|-             DER, BER, base64, PEM (PKCS7, CMS, CERTIFICATE, CERTIFICATE REQUEST),
 //!                      a GET request target or query (`/scep?operation=PKIOperation&message=...`),
@@ -33,7 +33,7 @@ use std::process::ExitCode;
 
 use scep::Certificate;
 
-use crate::report::Obj;
+use crate::inspect::report::Obj;
 
 /// What the command line asked for.
 #[derive(Debug)]
@@ -48,8 +48,8 @@ pub struct Options {
 
 const USAGE: &str = "usage: inspect [--ca FILE] [--key KEY.pem [--cert CERT.pem]] [--show-secrets] [--lint] [--json] FILE|-";
 
-fn main() -> ExitCode {
-    match run() {
+pub fn main(args: Vec<String>) -> ExitCode {
+    match run(args) {
         Ok(code) => code,
         Err(Failure::Usage(msg)) => {
             eprintln!("inspect: {msg}\n{USAGE}");
@@ -78,8 +78,8 @@ fn read_file(path: &str) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| Failure::Usage(format!("{path}: {e}")))
 }
 
-fn run() -> Result<ExitCode, Failure> {
-    let mut args = std::env::args().skip(1);
+fn run(args: Vec<String>) -> Result<ExitCode, Failure> {
+    let mut args = args.into_iter();
     let mut input = None;
     let mut ca_files = Vec::new();
     let mut key = None;

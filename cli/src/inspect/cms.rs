@@ -4,7 +4,7 @@
 use scep::der::asn1::ObjectIdentifier;
 use scep::oid;
 
-use crate::tlv::{self, Tlv};
+use crate::inspect::tlv::{self, Tlv};
 
 /// An `AlgorithmIdentifier` as received.
 #[derive(Debug)]

@@ -16,11 +16,11 @@ use scep::spki::SubjectPublicKeyInfoOwned;
 use scep::x509_cert::name::Name;
 use scep::{Certificate, oid};
 
-use crate::Options;
-use crate::cms::{self, Sid, oid_name};
-use crate::lint::{self, Lint};
-use crate::report::{Obj, V};
-use crate::tlv::{self, Stats, Tlv, hex};
+use crate::inspect::Options;
+use crate::inspect::cms::{self, Sid, oid_name};
+use crate::inspect::lint::{self, Lint};
+use crate::inspect::report::{Obj, V};
+use crate::inspect::tlv::{self, Stats, Tlv, hex};
 
 type Result<T> = std::result::Result<T, String>;
 

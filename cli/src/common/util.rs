@@ -16,15 +16,6 @@ pub fn der_time(t: SystemTime) -> Result<der::DateTime, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The current time for the library's validity checks (it has no clock of its own).
-pub fn now() -> scep::trust::UnixTime {
-    // A clock before 1970 counts as 1970: every certificate then looks not yet valid.
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    scep::trust::UnixTime::since_epoch(since)
-}
-
 /// Writes a private key file readable by its owner only.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
     use std::io::Write;
@@ -59,7 +50,38 @@ pub fn version(name: &str) -> String {
         "-"
     };
     format!(
-        "scep example {name} {} (features: {legacy})",
+        "scep {name} {} (features: {legacy})",
         env!("CARGO_PKG_VERSION")
     )
+}
+
+/// Seconds since the Unix epoch (0 before it).
+pub fn unix_seconds(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Now, in seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    unix_seconds(SystemTime::now())
+}
+
+/// Request-derived text for a log line: control characters, quotes and backslashes escaped.
+pub fn escape(s: &str) -> String {
+    s.escape_debug().to_string()
+}
+
+/// A secret from `--NAME VALUE`, `--NAME-file FILE` (first line) or the environment variable.
+pub fn read_secret_file(path: &str) -> Result<String, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    Ok(text.lines().next().unwrap_or_default().to_owned())
+}
+
+/// The time now, for the library's validity checks.
+pub fn now() -> scep::trust::UnixTime {
+    // A clock before 1970 counts as 1970: every certificate then looks not yet valid.
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    scep::trust::UnixTime::since_epoch(since)
 }

@@ -21,13 +21,6 @@
 //! CRL, signing with `DIR/key.pem` and `DIR/cert.pem`; they write `DIR/cert-SERIAL.pem` and
 //! `DIR/crl.der`.
 //!
-//! `--ca-fingerprint HEX` is the SHA-256 fingerprint of the CA certificate (as `openssl x509
-//! -fingerprint -sha256` prints it): the trust anchor. Only certificates of the GetCACert reply
-//! whose signatures chain to it are believed; the RA certificates requests are encrypted to,
-//! and the certificates a reply may be signed by, are chosen among those (RFC 8894 §2.2).
-//! Anything else in the reply is reported and dropped. Without it the reply is trusted on first
-//! use, with a warning.
-//!
 //! Algorithms come from GetCACaps; `--get` forces GET, `--cipher aes128|aes192|aes256|des3` (and `des`
 //! with `--insecure-legacy`) and `--digest sha1|sha256|sha512` override them. `--insecure-legacy`
 //! (needs the `insecure-legacy` feature) accepts single DES replies, which micromdm's
@@ -49,18 +42,15 @@ use scep::ca_certs::CaCertificates;
 use scep::caps::{Capabilities, Capability, Policy};
 use scep::client::{Client, ClientOptions, Outcome, Transaction};
 use scep::crypto::{ContentEncryption, DigestAlgorithm, Legacy, SignatureAlgorithm, Signer};
-use scep::error::TrustFailure;
 use scep::http::HttpRequest;
 use scep::limits::Limits;
 use scep::message::{Csr, IssuerAndSerialNumber};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey, public_key_info, sign_with_key};
-use scep::trust::TrustAnchor;
 use scep::{Certificate, Error};
 
-#[path = "common/http_client.rs"]
-mod http_client;
-#[path = "common/util.rs"]
-mod util;
+use crate::common::http_client;
+use crate::common::pin::{Anchor, pinned};
+use crate::common::util;
 
 use http_client::Http;
 use util::{der_time, parse_name, write_private};
@@ -82,9 +72,7 @@ usage: client --url URL [--challenge SECRET] [--subject CN=device] [--out DIR] [
   --get                send PKIOperation with GET even if the CA supports POST
   --cipher C           force the content encryption
   --digest D           force the digest
-  --ca-fingerprint HEX the SHA-256 fingerprint of the CA certificate to trust: only
-                       certificates that chain to it are used (without it, the
-                       GetCACert reply is trusted on first use, with a warning)
+  --ca-fingerprint HEX require this SHA-256 fingerprint for a CA certificate
   --get-cert SERIAL    fetch the certificate with this serial (hex) from the CA
   --get-crl            fetch the CA's CRL
   --insecure-legacy    accept single DES/MD5 (micromdm scepserver replies with single DES);
@@ -110,7 +98,7 @@ struct Args {
     get_crl: bool,
 }
 
-fn parse_args() -> Result<Option<Args>, String> {
+fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
     let mut args = Args {
         url: String::new(),
         challenge: None,
@@ -128,7 +116,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         get_cert: None,
         get_crl: false,
     };
-    let mut it = std::env::args().skip(1);
+    let mut it = argv.into_iter();
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
@@ -290,49 +278,19 @@ fn run(args: &Args) -> Result<(), Failed> {
             String::from_utf8_lossy(&reply.body)
         )));
     }
-    let reply_set = CaCertificates::parse(&reply.body, &Limits::DEFAULT)
+    // The library reads the reply (one certificate, a certs-only bundle, or PEM) and chooses
+    // the certificate to encrypt to and those that may sign replies.
+    let mut ca_certs = CaCertificates::parse(&reply.body, &Limits::DEFAULT)
         .map_err(|e| Failed::Other(format!("GetCACert: {e}")))?;
-    eprintln!(
-        "client: GetCACert reply ({}): {} certificate(s)",
-        reply.content_type,
-        reply_set.certificates().len()
-    );
-    for c in reply_set.certificates() {
-        eprintln!(
-            "client: GetCACert: {} (SHA-256 {})",
-            c.subject(),
-            fingerprint(c)?
-        );
+    for c in ca_certs.certificates() {
+        let fp = fingerprint(c)?;
+        eprintln!("client: CA certificate {} (SHA-256 {fp})", c.subject());
     }
-    // The anchor: the CA certificate with the pinned fingerprint. Only certificates whose
-    // signatures chain to it are believed (RFC 8894 §2.2); the rest are reported and dropped.
-    let trusted = match &args.ca_fingerprint {
-        Some(hex) => {
-            let anchor = TrustAnchor::sha256_from_hex(hex).map_err(|_| {
-                Failed::Other("--ca-fingerprint: 64 hex digits (colons allowed)".into())
-            })?;
-            reply_set.verify(&anchor, &PROVIDER).map_err(|e| match e {
-                Error::Untrusted(TrustFailure::AnchorNotFound) => Failed::Other(
-                    "GetCACert: no CA certificate has the fingerprint given with --ca-fingerprint"
-                        .into(),
-                ),
-                e => Failed::Other(format!("GetCACert: {e}")),
-            })?
-        }
-        None => {
-            eprintln!(
-                "client: WARNING: no --ca-fingerprint: trusting the GetCACert reply on first \
-                 use; pin the CA's SHA-256 fingerprint above for every later run"
-            );
-            reply_set.trust_on_first_use()
-        }
-    };
-    for d in trusted.dropped() {
-        eprintln!(
-            "client: GetCACert: dropped {} ({:?}): does not chain to the pinned CA",
-            d.certificate.subject(),
-            d.reason
-        );
+    // --ca-fingerprint pins the CA itself: only certificates it signed (directly or through CA
+    // certificates) are trusted, so a rogue "RA" certificate beside the real CA is dropped.
+    if let Some(want) = &args.ca_fingerprint {
+        let anchor = Anchor::fingerprint(want).map_err(|e| format!("--ca-fingerprint: {e}"))?;
+        ca_certs = pinned(&ca_certs, &anchor).map_err(Failed::Other)?;
     }
 
     // Algorithms: negotiated from the capabilities, unless forced.
@@ -352,8 +310,10 @@ fn run(args: &Args) -> Result<(), Failed> {
         .with_endpoint(&path)
         .with_policy(policy)
         .with_signing_time(Some(der_time(SystemTime::now())?));
-    let ca_list = trusted.chain().to_vec();
-    let client = Client::new(trusted, caps, PROVIDER)
+    let ca_list = ca_certs.certificates().to_vec();
+    // Pinned with --ca-fingerprint (`pinned` kept what chains to the CA), else trusted on
+    // first use, as before.
+    let client = Client::new(ca_certs.trust_on_first_use(), caps, PROVIDER)
         .and_then(|c| c.with_options(options))
         .map_err(lib("negotiation"))?;
     let negotiated = client.negotiated();
@@ -568,8 +528,8 @@ fn fetch(
     }
 }
 
-fn main() -> ExitCode {
-    let args = match parse_args() {
+pub fn main(args: Vec<String>) -> ExitCode {
+    let args = match parse_args(args) {
         Ok(Some(a)) => a,
         Ok(None) => return ExitCode::SUCCESS,
         Err(e) => {

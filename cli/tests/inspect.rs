@@ -1,7 +1,7 @@
 //! The `inspect` example: it never panics on any file we have, exits 0 or 1, and its output
 //! for a few inputs matches the snapshots in `tests/data/inspect/`.
 //!
-//! Snapshots are regenerated with `SCEP_UPDATE_SNAPSHOTS=1 cargo test --all-features --test inspect`.
+//! Snapshots are regenerated with `SCEP_UPDATE_SNAPSHOTS=1 cargo test -p scep-cli --all-features --test inspect`.
 
 #![allow(
     clippy::unwrap_used,
@@ -14,46 +14,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Builds the example once, with the features this test binary was built with, and returns its
-/// path as cargo reports it (so `CARGO_TARGET_DIR` and profiles are honoured).
-fn inspect_exe() -> &'static Path {
-    static EXE: OnceLock<PathBuf> = OnceLock::new();
-    EXE.get_or_init(|| {
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.current_dir(root())
-            .args(["build", "--example", "inspect", "--message-format=json"]);
-        if cfg!(feature = "insecure-legacy") {
-            cmd.args(["--features", "insecure-legacy"]);
-        }
-        let out = cmd.output().expect("run cargo build --example inspect");
-        assert!(
-            out.status.success(),
-            "cargo build --example inspect failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        stdout
-            .lines()
-            .filter(|l| {
-                l.contains("\"reason\":\"compiler-artifact\"") && l.contains("\"name\":\"inspect\"")
-            })
-            .find_map(|l| {
-                let start = l.find("\"executable\":\"")? + "\"executable\":\"".len();
-                let end = start + l.get(start..)?.find('"')?;
-                Some(PathBuf::from(l.get(start..end)?))
-            })
-            .expect("cargo reported no executable for the inspect example")
-    })
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(inspect_exe())
+    Command::new(env!("CARGO_BIN_EXE_scep"))
+        .arg("inspect")
         .current_dir(root())
         .args(args)
         .output()

@@ -8,9 +8,9 @@ use scep::attr::{MessageType, is_printable};
 use scep::der::DateTime;
 use scep::oid;
 
-use crate::cms::{Alg, Signed, Signer};
-use crate::report::{Obj, V};
-use crate::tlv::{self, Stats};
+use crate::inspect::cms::{Alg, Signed, Signer};
+use crate::inspect::report::{Obj, V};
+use crate::inspect::tlv::{self, Stats};
 
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum Severity {
@@ -290,7 +290,7 @@ pub fn signer(
     out: &mut Vec<Lint>,
 ) {
     use Severity::*;
-    if matches!(signer.sid, crate::cms::Sid::Ski(_)) {
+    if matches!(signer.sid, crate::inspect::cms::Sid::Ski(_)) {
         push(
             out,
             "sid-ski",
@@ -323,7 +323,7 @@ pub fn signer(
             );
         }
     }
-    let bits = crate::describe::rsa_bits(cert);
+    let bits = crate::inspect::describe::rsa_bits(cert);
     if (1..2048).contains(&bits) {
         push(
             out,
@@ -388,7 +388,7 @@ pub fn csr(csr: &scep::message::Csr, out: &mut Vec<Lint>) {
             format!("the CSR's version is {}", csr.version()),
         );
     }
-    let bits = crate::describe::spki_rsa_bits(csr.public_key());
+    let bits = crate::inspect::describe::spki_rsa_bits(csr.public_key());
     if (1..2048).contains(&bits) {
         push(
             out,
