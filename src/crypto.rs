@@ -29,7 +29,9 @@ mod legacy;
 mod verify;
 
 pub use alg::{ContentEncryption, DigestAlgorithm, KeyTransport, SignatureAlgorithm, digest_info};
-pub(crate) use alg::{params_absent_or_null, rsa_modulus_bits};
+#[cfg(feature = "rustcrypto")] // the providers' key checks
+pub(crate) use alg::params_absent_or_null;
+pub(crate) use alg::rsa_modulus_bits;
 pub use legacy::Legacy;
 
 pub mod ec;
