@@ -28,10 +28,10 @@ mod alg;
 mod legacy;
 mod verify;
 
-pub use alg::{ContentEncryption, DigestAlgorithm, KeyTransport, SignatureAlgorithm, digest_info};
 #[cfg(feature = "rustcrypto")] // the providers' key checks
 pub(crate) use alg::params_absent_or_null;
 pub(crate) use alg::rsa_modulus_bits;
+pub use alg::{ContentEncryption, DigestAlgorithm, KeyTransport, SignatureAlgorithm, digest_info};
 pub use legacy::Legacy;
 
 pub mod ec;
