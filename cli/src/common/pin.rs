@@ -6,8 +6,9 @@ use std::fs;
 
 use scep::Certificate;
 use scep::ca_certs::CaCertificates;
-use scep::crypto::DigestAlgorithm;
+use scep::error::TrustFailure;
 use scep::provider::rustcrypto::PROVIDER;
+use scep::trust::TrustAnchor;
 
 use crate::common::util;
 
@@ -49,41 +50,28 @@ impl Anchor {
 /// The certificates of `reply` that chain to `anchor` by signature (the anchor first; an
 /// intermediate must be a CA certificate); the rest are dropped, and named on stderr.
 pub fn pinned(reply: &CaCertificates, anchor: &Anchor) -> Result<CaCertificates, String> {
-    let certs = reply.certificates();
-    let root = match anchor {
-        Anchor::Fingerprint(want) => certs
-            .iter()
-            .find(|c| {
-                scep::ca_certs::fingerprint(c, DigestAlgorithm::Sha256, &PROVIDER)
-                    .is_ok_and(|d| d.as_ref() == want.as_slice())
-            })
-            .cloned()
-            .ok_or("no certificate in the GetCACert reply has the pinned fingerprint")?,
-        Anchor::Certificate(c) => c.clone(),
+    let anchor = match anchor {
+        Anchor::Fingerprint(want) => TrustAnchor::Sha256Fingerprint(
+            want.as_slice()
+                .try_into()
+                .map_err(|_| "a SHA-256 fingerprint has 32 bytes")?,
+        ),
+        Anchor::Certificate(c) => TrustAnchor::Certificate(c.clone()),
     };
-    let mut kept = vec![root];
-    let mut rest: Vec<&Certificate> = certs.iter().filter(|c| !kept.contains(c)).collect();
-    loop {
-        let before = rest.len();
-        rest.retain(|c| {
-            let verified = kept.iter().any(|issuer| {
-                (issuer.is_ca() || kept.first() == Some(issuer))
-                    && c.verify_issued_by(issuer, &PROVIDER).is_ok()
-            });
-            if verified {
-                kept.push((*c).clone());
-            }
-            !verified
-        });
-        if rest.len() == before {
-            break;
+    // The library's chain check (signatures, CA-only intermediates, key-usage roles).
+    let trusted = reply.verify(&anchor, &PROVIDER).map_err(|e| match e {
+        scep::Error::Untrusted(TrustFailure::AnchorNotFound) => {
+            "no certificate in the GetCACert reply has the pinned fingerprint".to_owned()
         }
-    }
-    for c in rest {
+        e => format!("GetCACert reply not trusted: {e}"),
+    })?;
+    for d in trusted.dropped() {
         eprintln!(
-            "GetCACert: dropped {} (not signed by the pinned CA or a CA under it)",
-            util::escape(&c.subject().to_string())
+            "GetCACert: dropped {} ({:?})",
+            util::escape(&d.certificate.subject().to_string()),
+            d.reason
         );
     }
-    CaCertificates::new(kept).map_err(|e| format!("pinned certificates: {e}"))
+    CaCertificates::new(trusted.certificates().to_vec())
+        .map_err(|e| format!("pinned certificates: {e}"))
 }
