@@ -22,6 +22,8 @@ use scep::client::Outcome;
 
 #[path = "serve/device.rs"]
 mod device;
+#[path = "serve/ndes.rs"]
+mod ndes;
 #[allow(
     dead_code,
     unused_imports,

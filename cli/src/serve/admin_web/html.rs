@@ -53,6 +53,9 @@ pub fn time(t: i64) -> String {
 pub fn relative(t: i64, now: i64) -> String {
     let d = t - now;
     let (n, future) = (d.abs(), d >= 0);
+    if n < 5 {
+        return "just now".into();
+    }
     let text = if n < 120 {
         format!("{n} s")
     } else if n < 7200 {
