@@ -37,8 +37,15 @@ pub fn start_with_admin(state: &Path, args: &[&str]) -> (Serve, String) {
 
 /// `scep admin password new ARGS...`: the password (stdout).
 pub fn new_password(state: &Path, args: &[&str]) -> String {
-    let mut all = vec!["password", "new"];
-    all.extend_from_slice(args);
+    // `--database URL` goes before the command.
+    let mut all: Vec<&str> = Vec::new();
+    let mut rest = args;
+    if let ["--database", url, tail @ ..] = args {
+        all.extend(["--database", url]);
+        rest = tail;
+    }
+    all.extend(["password", "new"]);
+    all.extend_from_slice(rest);
     let out: Output = admin(state, &all);
     assert!(out.status.success(), "{out:?}");
     stdout(&out).trim().to_owned()
