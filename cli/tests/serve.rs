@@ -20,6 +20,8 @@ use std::time::Instant;
 
 use scep::client::Outcome;
 
+#[path = "serve/browser.rs"]
+mod browser;
 #[path = "serve/device.rs"]
 mod device;
 #[path = "serve/ndes.rs"]
