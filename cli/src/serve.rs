@@ -523,7 +523,7 @@ impl<K: CaKey> App<K> {
                 // The same PKCSReq re-sent (same transaction, same CSR) was let in the first
                 // time: its one-time password is spent, and it is not checked again.
                 let mut queue = false;
-                if !renewal && !existing.as_ref().is_some_and(|o| o.csr == record.csr) {
+                if !renewal && existing.as_ref().is_none_or(|o| o.csr != record.csr) {
                     if let Err(why) = self.check_challenge(req, &tx, &record.subject).await? {
                         // A one-time password spent by a concurrent copy of this very request.
                         existing = self.store.transaction(&tx).await.map_err(store_err)?;

@@ -109,8 +109,9 @@ impl ChallengeKey {
     }
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+/// Hex (either case) to octets.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::common::util::hex;
+use crate::serve::challenge::unhex;
 
 /// The file in the state directory that holds the admin password's hash.
 pub const PASSWORD_FILE: &str = "admin-password.hash";
@@ -111,16 +112,6 @@ impl PasswordHash {
 
 pub fn password_path(state: &Path) -> PathBuf {
     state.join(PASSWORD_FILE)
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect()
 }
 
 /// A logged-in browser.
