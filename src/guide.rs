@@ -295,6 +295,96 @@
 //! [`Signer`](crate::crypto::Signer) and [`Decryptor`](crate::crypto::Decryptor), and
 //! [`Client::enroll`] and [`Client::relay`] take any `&dyn Signer`.
 //!
+//! # An NDES-style server
+//!
+//! Windows NDES is the workflow most SCEP administrators know: every enrollment needs a
+//! one-time challenge password that an administrator fetches from a web page and hands to the
+//! device, and a template may hold requests for manual approval. `scep serve` (the tools
+//! crate, `cli/`) does the same, scriptable as well as in a browser:
+//!
+//! ```text
+//! scep admin --state ca-state set-password            # the admin password, read from stdin
+//! scep serve --state ca-state --challenge-mode one-time --approval rule \
+//!     --addr 0.0.0.0:8080 --admin-addr 127.0.0.1:8081
+//! scep admin --state ca-state password new --ttl 30m --subject 'CN=printer-*'
+//! curl -H "Authorization: Bearer $ADMIN" -d '{"ttl":"2h"}' \
+//!     http://127.0.0.1:8081/admin/api/passwords
+//! ```
+//!
+//! **One-time passwords** (`--challenge-mode one-time`). Each password is 20 random characters
+//! (about 99 bits, in groups of five, without look-alike letters), valid for one enrollment
+//! until it expires (`--challenge-ttl`, 60 minutes by default), optionally only for subjects
+//! matching a pattern (`*` stands for any text). The database keeps only an HMAC-SHA256 of
+//! each password under a key in the state directory (`challenge-hmac.key`, mode 0600), so a
+//! copy of the database cannot be used to enroll. A password is spent by a single conditional
+//! UPDATE ("unused and unexpired: mark it used by this transaction"), so two requests, on one
+//! server or on two replicas sharing a PostgreSQL database, can never both use it. A used,
+//! expired or unknown password, or a subject outside its pattern, gets FAILURE badRequest
+//! with the text "challenge password not accepted"; the precise reason is only in the server
+//! log. (A device's CSR, which the server stores, still contains the password it used; by
+//! then it is spent.) A renewal signed by a certificate this CA issued needs no password, and
+//! the same PKCSReq sent again (same transaction, same CSR, as `scepclient` does while
+//! PENDING) is recognised and does not need a second one. `--challenge-mode static` keeps the
+//! single `--challenge` for everyone.
+//!
+//! **The approval queue** (`--approval`). `auto` issues at once; `manual` answers PENDING to
+//! every new request and waits for the operator; `rule` issues at once when the challenge
+//! password is valid and queues the request for the operator when it is missing or wrong
+//! (instead of refusing it). The queue is a table in the database: a decision survives a
+//! restart and every replica sees it. The operator approves, or rejects with a chosen failInfo
+//! (badRequest, badAlg, badMessageCheck, badTime or badCertId); the device learns the decision
+//! at its next CertPoll, or when it sends the same PKCSReq again, which never creates a
+//! second entry. A poll signed by another key than the request's is refused.
+//!
+//! **The admin page** listens on its own address (`--admin-addr`, 127.0.0.1:8081 by default;
+//! the device port answers 404 to every admin path) and only when an admin password is set
+//! (`scep admin set-password`, stored as a PBKDF2-SHA256 hash, or `--admin-password-file`).
+//! It is plain server-rendered HTML with no script. What it shows:
+//!
+//! - *Sign in*: one password field and a "Sign in" button. A wrong password gets "Wrong
+//!   password." and no session; the right one sets an HttpOnly, SameSite=Strict session cookie
+//!   (8 hours; a restart signs everyone out).
+//! - *The dashboard*, under a dark title bar "SCEP server administration" that names the CA
+//!   and has a "Sign out" button, has three panels. **One-time challenge passwords**: a blue
+//!   "New password" button with the lifetime next to it ("valid 60 min") and an optional
+//!   subject-pattern field; below, the recent passwords with number, creation time, expiry
+//!   ("in 59 min"), pattern ("any") and status ("unused", "expired", or "used just now by"
+//!   the transaction ID). **Requests waiting for approval (N)**: one row per request with its
+//!   subject, SANs (DNS, IP, e-mail, URI), key ("RSA 2048", "EC P-256"), the requester's
+//!   address and port, the transaction ID, when it arrived, a green "Approve" button and a
+//!   failInfo menu with a red "Reject" button; approved or rejected requests whose device has
+//!   not polled yet are listed under it. **Recently issued certificates**: serial, subject,
+//!   expiry, transaction ID and "valid" with a reason menu and a red "Revoke" button (or
+//!   "revoked" with the time). With nothing to show, each panel says so ("Nothing is
+//!   waiting.", "None yet.").
+//! - *After "New password"* a highlighted box at the top of the first panel shows the password
+//!   in large letters, "shown once; give it to the device", and "Valid for one enrollment
+//!   until 2026-12-04 14:40:04 UTC (in 60 min)". Reloading does not show it again.
+//! - *After Approve, Reject or Revoke* a blue notice on top confirms it ("Request … approved;
+//!   the device gets it at its next poll.").
+//!
+//! Every form carries a per-session CSRF token in a hidden field; a POST without it, or with
+//! another session's, is refused with 403. Everything shown is HTML-escaped (subjects and
+//! transaction IDs come from devices), and a Content-Security-Policy forbids scripts and
+//! framing. The page has no TLS of its own: keep it on loopback or put a TLS proxy in front.
+//!
+//! **The JSON API** (`/admin/api/…`, `Authorization: Bearer` with the admin password) does the
+//! same for scripts: `POST passwords` (`{"ttl":"30m","subject":"CN=printer-*"}` → the password
+//! and its expiry), `GET passwords`, `GET pending`, `POST pending/approve`
+//! (`{"transaction_id":…}`), `POST pending/reject` (`{"transaction_id":…,"fail_info":
+//! "badCertId"}`), `GET certificates`, `POST certificates/revoke` (`{"serial":"0x0a",
+//! "reason":"keyCompromise"}`). `scep admin password new`, `approve`, `reject --fail-info` and
+//! `revoke` do the same from a shell on the server.
+//!
+//! **What an NDES administrator will still miss**: certificate templates (one profile here:
+//! the CA copies subject and SANs from the CSR), Active Directory accounts and groups for the
+//! admin page (one shared admin password; no roles, no per-user audit trail beyond the log
+//! lines), Windows integrated authentication, the Intune/Connector plug-in interface for
+//! per-request validation, password caching per requester (NDES's "password cache" and its
+//! limit on outstanding passwords), event-log integration, a CA hierarchy managed elsewhere
+//! (the CA key lives in the state directory, not an HSM-backed enterprise CA), and HTTPS on
+//! the admin page itself.
+//!
 //! # Trust
 //!
 //! SCEP runs over plain HTTP: whatever GetCACert returns may come from a man in the middle, and
