@@ -18,9 +18,9 @@
 //!   (`--no-post` drops `POSTPKIOperation` and `SCEPStandard`). GetCACert: the CA certificate.
 //! - PKCSReq / RenewalReq: the challenge (`--challenge`, `--challenge-file` or the environment
 //!   variable `SCEP_CHALLENGE`) unless the request is signed by a certificate this CA issued.
-//!   With `--pending` the first request gets PENDING; with `--approve auto` (the default) the
-//!   next CertPoll or re-sent request is issued, with `--approve manual` only after
-//!   `scep admin approve TX`.
+//!   With `--pending` the first request gets PENDING; with `--approval auto` (the default) the
+//!   next CertPoll or re-sent request is issued, with `--approval manual` (or its older name
+//!   `--approve manual`) only after `scep admin approve TX` or the admin page.
 //! - `--challenge-mode one-time`: every new enrollment spends a one-time password issued on
 //!   the admin page, its JSON API or `scep admin password new` (`serve/challenge.rs`).
 //!   `--approval manual|rule` queues requests for the operator (`serve/approval.rs`); the
@@ -89,15 +89,14 @@ usage: scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL]
   --challenge SECRET    require this challenge password in new enrollments (also
                         --challenge-file FILE, or the environment variable SCEP_CHALLENGE)
   --pending             answer PENDING first
-  --approve MODE        auto: issue on the next poll (default); manual: after
-                        `scep admin approve`
   --challenge-mode M    static (default): the one --challenge for every device;
                         one-time: single-use passwords from the admin page/API or
                         `scep admin password new`
   --challenge-ttl D     lifetime of a new one-time password (default 60m; 90s, 2h, 1d)
   --approval MODE       auto (default): issue at once; manual: every request waits
                         for the operator; rule: issue with a valid challenge, queue
-                        for the operator otherwise
+                        for the operator otherwise (--approve is the older name; with
+                        --pending, auto issues at the first poll)
   --admin-addr ADDR     the admin page and /admin/api (default 127.0.0.1:8081); it
                         starts when an admin password is set (`scep admin
                         set-password`, or --admin-password-file)
@@ -160,18 +159,14 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
                 args.challenge = Some(util::read_secret_file(&value("--challenge-file")?)?);
             }
             "--pending" => args.pending = true,
-            "--approve" => match value("--approve")?.as_str() {
-                "auto" => args.manual = false,
-                "manual" => args.manual = true,
-                other => return Err(format!("--approve auto|manual, not {other:?}")),
-            },
             "--challenge-mode" => {
                 args.challenge_mode = ChallengeMode::parse(&value("--challenge-mode")?)?;
             }
             "--challenge-ttl" => {
                 args.challenge_ttl = challenge::parse_duration(&value("--challenge-ttl")?)?;
             }
-            "--approval" => match Approval::parse(&value("--approval")?)? {
+            // `--approve` is the older name (`--approve manual` no longer needs `--pending`).
+            "--approval" | "--approve" => match Approval::parse(&value("--approval")?)? {
                 Approval::Auto => (args.manual, args.rule) = (false, false),
                 Approval::Manual => (args.pending, args.manual, args.rule) = (true, true, false),
                 Approval::Rule => (args.pending, args.manual, args.rule) = (false, true, true),
