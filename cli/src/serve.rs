@@ -527,7 +527,12 @@ impl<K: CaKey> App<K> {
                         });
                         if !resent {
                             if !self.rule {
-                                return Ok(reject_quietly(FailInfo::BadRequest, why));
+                                // One-time passwords: the reason only in the log.
+                                return Ok(if self.one_time.is_some() {
+                                    reject_quietly(FailInfo::BadRequest, why)
+                                } else {
+                                    reject(FailInfo::BadRequest, why)
+                                });
                             }
                             tracing::info!("tx={} queued for the operator: {why}", escape(&tx));
                             queue = true;
