@@ -102,6 +102,15 @@ impl AdminClient {
     }
 
     pub fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.post_form_with(path, fields, &[])
+    }
+
+    pub fn post_form_with(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Page {
         let body: Vec<String> = fields
             .iter()
             .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
@@ -112,6 +121,9 @@ impl AdminClient {
             .header("Content-Type", "application/x-www-form-urlencoded");
         if let Some(c) = &self.cookie {
             req = req.header("Cookie", c);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
         }
         AdminClient::finish(req.send(body.join("&").as_bytes()).unwrap())
     }
@@ -433,6 +445,13 @@ fn the_admin_surface_checks_csrf_credentials_and_escapes() {
         assert_eq!(r.status, 403, "{}", r.body);
         assert!(r.body.contains("CSRF"), "{}", r.body);
     }
+    // The right token from another site's page: refused by its Origin.
+    let r = web.post_form_with(
+        "/admin/password",
+        &[("csrf", &csrf)],
+        &[("Origin", "http://evil.example")],
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
     assert!(!serve.log().contains("one-time password #"));
     let r = web.post_form("/admin/password", &[("csrf", &csrf)]);
     assert_eq!(r.status, 200);
