@@ -498,3 +498,92 @@ fn escaped_cn(value: &str) -> String {
     }
     out
 }
+
+/// `scep admin set-password` (from stdin) stores only a hash (0600) that the server's admin
+/// listener accepts; the JSON API hands out a password that a device enrolls with, lists the
+/// certificate and revokes it.
+#[test]
+fn set_password_and_the_json_api_from_password_to_revocation() {
+    use std::io::Write as _;
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = TempDir::new("ndes-api");
+    let state = tmp.join("state");
+    fs::create_dir_all(&state).unwrap();
+    let mut child = super::scep("admin")
+        .arg("--state")
+        .arg(&state)
+        .arg("set-password")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{ADMIN_PASSWORD}\n").as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let hash_file = state.join("admin-password.hash");
+    let stored = fs::read_to_string(&hash_file).unwrap();
+    assert!(stored.starts_with("pbkdf2-sha256$"), "{stored}");
+    assert!(!stored.contains(ADMIN_PASSWORD));
+    let mode = fs::metadata(&hash_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // Too short a password is refused.
+    let out = super::scep("admin")
+        .arg("--state")
+        .arg(&state)
+        .args(["set-password", "--password-file", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+
+    let admin_addr = format!("127.0.0.1:{}", free_port());
+    let serve = Serve::start(
+        &state,
+        &["--challenge-mode", "one-time", "--admin-addr", &admin_addr],
+    );
+    let admin_origin = format!("http://{admin_addr}");
+    let mut web = AdminClient::new(&admin_origin);
+    web.login(ADMIN_PASSWORD);
+
+    let r = web.api(
+        "POST",
+        "passwords",
+        ADMIN_PASSWORD,
+        Some(r#"{"ttl":"10m","subject":"CN=api-*"}"#),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let pw = v["password"].as_str().unwrap().to_owned();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let expires = v["expires_at"].as_i64().unwrap();
+    assert!((now + 590..=now + 610).contains(&expires), "{v}");
+    assert_eq!(v["subject_pattern"], "CN=api-*");
+
+    let ca = Ca::new(&serve.origin(), &serve.ca_cert(), None);
+    let device = key("client2048");
+    issued(enroll(&ca, &device, &csr(&device, "CN=api-1", Some(&pw))).1);
+    let list: serde_json::Value =
+        serde_json::from_str(&web.api("GET", "passwords", ADMIN_PASSWORD, None).body).unwrap();
+    assert_eq!(list[0]["status"], "used", "{list}");
+    let certs: serde_json::Value =
+        serde_json::from_str(&web.api("GET", "certificates", ADMIN_PASSWORD, None).body).unwrap();
+    assert_eq!(certs[0]["subject"], "CN=api-1", "{certs}");
+    assert!(certs[0]["revoked_at"].is_null());
+    let body = format!(
+        r#"{{"serial":"{}","reason":"keyCompromise"}}"#,
+        certs[0]["serial_hex"].as_str().unwrap()
+    );
+    let r = web.api("POST", "certificates/revoke", ADMIN_PASSWORD, Some(&body));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let certs: serde_json::Value =
+        serde_json::from_str(&web.api("GET", "certificates", ADMIN_PASSWORD, None).body).unwrap();
+    assert!(certs[0]["revoked_at"].is_i64(), "{certs}");
+    // And the page shows it revoked.
+    assert!(web.get("/admin").body.contains("revoked 20"));
+}
