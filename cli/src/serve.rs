@@ -24,6 +24,9 @@
 //!
 //! Replies are signed with the request's digest (SHA-1 for a SHA-1 request, …).
 //!
+//! `--ra split` (see [`ra`]) adds an RA signing and an RA encryption certificate, as Windows
+//! NDES does. `POST /light` (see [`light`]) serves key-generating light clients.
+//!
 //! Every request runs in its own task; RSA work runs on the blocking pool; request bodies are
 //! bounded; a connection that does not send its headers, or its body, within the read timeout
 //! is closed. SIGTERM or ctrl-c stops accepting and lets requests in flight finish.
@@ -50,6 +53,7 @@ use crate::common::util::{self, escape};
 use crate::store::{self, NewCert, Store, TxRecord, TxState};
 
 pub mod ca;
+pub mod light;
 pub mod ra;
 
 use ca::Ca;
@@ -88,7 +92,13 @@ usage: scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL]
                         CA + both, requests are opened with the encryption key only,
                         replies signed with the signing key
   --provider NAME       rustcrypto (default) or aws-lc (with the aws-lc-rs feature)
-  --version             print the version and the compiled-in features";
+  --version             print the version and the compiled-in features
+
+Light clients: POST /light with an application/x-www-form-urlencoded body
+subject=CN%3D...&challenge=SECRET&password=P12PASS[&key-type=rsa2048|p256]
+(needs --challenge): the server generates the key pair, issues the certificate
+and answers with a PKCS #12 file (key, certificate, CA) encrypted with the
+password. The private key is never stored; password and key are never logged.";
 
 struct Args {
     addr: String,
@@ -633,8 +643,13 @@ async fn serve_request<K: CaKey>(app: Arc<App<K>>, req: ServerRequest) -> Server
         target,
         path,
         body,
-        ..
+        headers,
     } = req;
+    if path == light::PATH {
+        let (reply, outcome) = light::handle(app, &method, &headers, body).await;
+        tracing::info!("{method} {path} -> {outcome}");
+        return reply;
+    }
     if !PATHS.contains(&path.as_str()) {
         tracing::info!("{method} {} -> HTTP 404", escape(&path));
         return ServerReply::text(404, "not found");

@@ -417,3 +417,164 @@ fn ra_split_scepclient_enrolls() {
         p(&issued.cert),
     ]));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Key-generating light clients
+
+/// `curl` POSTs the form; returns the HTTP status and writes the body to `out`.
+fn curl_light(url: &str, fields: &[(&str, &str)], out: &Path) -> u16 {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "-o"])
+        .arg(out)
+        .args(["-w", "%{http_code}"]);
+    for (name, value) in fields {
+        cmd.args(["--data-urlencode", &format!("{name}={value}")]);
+    }
+    let o = cmd.arg(url).output().unwrap();
+    let code = ok(&o);
+    code.trim().parse().unwrap()
+}
+
+/// OpenSSL opens `p12` with `password`: the certificate chains to `ca` and the key is the
+/// certificate's. Returns `openssl pkcs12 -info`'s report.
+#[track_caller]
+fn check_p12(p12: &Path, password: &str, ca: &Path, dir: &Path) -> String {
+    let pass = format!("pass:{password}");
+    let info = openssl(&["pkcs12", "-info", "-in", p(p12), "-passin", &pass, "-nodes"]);
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&info.stdout),
+        String::from_utf8_lossy(&info.stderr)
+    );
+    assert!(info.status.success(), "{report}");
+    let cert = dir.join("p12-cert.pem");
+    let key = dir.join("p12-key.pem");
+    ok(&openssl(&[
+        "pkcs12",
+        "-in",
+        p(p12),
+        "-passin",
+        &pass,
+        "-clcerts",
+        "-nokeys",
+        "-out",
+        p(&cert),
+    ]));
+    ok(&openssl(&[
+        "pkcs12",
+        "-in",
+        p(p12),
+        "-passin",
+        &pass,
+        "-nocerts",
+        "-nodes",
+        "-out",
+        p(&key),
+    ]));
+    ok(&openssl(&["verify", "-CAfile", p(ca), p(&cert)]));
+    let from_cert = ok(&openssl(&["x509", "-noout", "-pubkey", "-in", p(&cert)]));
+    let from_key = ok(&openssl(&["pkey", "-pubout", "-in", p(&key)]));
+    assert_eq!(from_cert, from_key, "the key is the certificate's");
+    // The wrong password opens nothing.
+    let wrong = openssl(&[
+        "pkcs12",
+        "-info",
+        "-in",
+        p(p12),
+        "-passin",
+        "pass:wrong",
+        "-nodes",
+    ]);
+    assert!(!wrong.status.success());
+    report
+}
+
+/// `scep serve`: an RSA and a P-256 light client get PKCS #12 files OpenSSL opens (PBES2 with
+/// AES-256-CBC, a SHA-256 MAC); a wrong or missing challenge is 403; nothing secret is logged.
+#[test]
+fn serve_light_clients_get_pkcs12_files() {
+    if !require_peer("openssl") || !require_peer("curl") {
+        return;
+    }
+    let tmp = TempDir::new("serve-light");
+    let serve = Serve::start(&tmp.join("state"), &["--challenge", CHALLENGE]);
+    let url = format!("{}/light", serve.origin());
+    let password = "p12 pass&word";
+
+    let p12 = tmp.join("rsa.p12");
+    let fields = [
+        ("subject", "CN=light-rsa,O=scep tests"),
+        ("challenge", CHALLENGE),
+        ("password", password),
+    ];
+    assert_eq!(curl_light(&url, &fields, &p12), 200, "{}", serve.log());
+    let info = check_p12(&p12, password, &serve.ca_cert(), tmp.path());
+    assert!(info.contains("PBES2, PBKDF2, AES-256-CBC"), "{info}");
+    assert!(info.contains("MAC: sha256"), "{info}");
+    let text = ok(&openssl(&[
+        "x509",
+        "-noout",
+        "-subject",
+        "-text",
+        "-in",
+        p(&tmp.join("p12-cert.pem")),
+    ]));
+    assert!(text.contains("CN = light-rsa"), "{text}");
+    assert!(
+        text.contains("rsaEncryption") && text.contains("(2048 bit)"),
+        "{text}"
+    );
+
+    let p12 = tmp.join("ec.p12");
+    let fields = [
+        ("subject", "CN=light-ec"),
+        ("challenge", CHALLENGE),
+        ("password", password),
+        ("key-type", "p256"),
+    ];
+    assert_eq!(curl_light(&url, &fields, &p12), 200, "{}", serve.log());
+    check_p12(&p12, password, &serve.ca_cert(), tmp.path());
+    let text = ok(&openssl(&[
+        "x509",
+        "-noout",
+        "-text",
+        "-in",
+        p(&tmp.join("p12-cert.pem")),
+    ]));
+    assert!(
+        text.contains("id-ecPublicKey") && text.contains("P-256"),
+        "{text}"
+    );
+
+    // Refusals.
+    let junk = tmp.join("refused.txt");
+    let wrong = [
+        ("subject", "CN=x"),
+        ("challenge", "wrong"),
+        ("password", "x"),
+    ];
+    assert_eq!(curl_light(&url, &wrong, &junk), 403);
+    let missing = [("subject", "CN=x"), ("password", "x")];
+    assert_eq!(curl_light(&url, &missing, &junk), 403);
+    let no_password = [("subject", "CN=x"), ("challenge", CHALLENGE)];
+    assert_eq!(curl_light(&url, &no_password, &junk), 400);
+
+    let log = serve.log();
+    assert!(
+        log.contains("POST /light -> keygen Rsa2048 subject CN=light-rsa"),
+        "{log}"
+    );
+    assert!(
+        log.contains("-> HTTP 403: wrong challenge password"),
+        "{log}"
+    );
+    assert!(!log.contains(password) && !log.contains(CHALLENGE), "{log}");
+    // Nothing but the CA's own key in the state directory.
+    let keys: Vec<_> = fs::read_dir(tmp.join("state"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("key"))
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(keys, vec![std::ffi::OsString::from("ca.key.pem")]);
+}
