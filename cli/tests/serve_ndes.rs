@@ -578,3 +578,86 @@ fn serve_light_clients_get_pkcs12_files() {
         .collect();
     assert_eq!(keys, vec![std::ffi::OsString::from("ca.key.pem")]);
 }
+
+/// `scep proxy` in front of `scep serve --ra split`: the RA enrolls its own key upstream, then
+/// a light client's form makes it generate a key, enroll it upstream and answer a PKCS #12
+/// file that OpenSSL opens; the certificate chains to the upstream CA. A wrong challenge is 403
+/// and the upstream never hears of it.
+#[test]
+fn proxy_light_clients_get_pkcs12_files() {
+    if !require_peer("openssl") || !require_peer("curl") {
+        return;
+    }
+    let tmp = TempDir::new("proxy-light");
+    let upstream_secret = "upstream-secret";
+    let upstream = Serve::start(
+        &tmp.join("ca"),
+        &["--ra", "split", "--challenge", upstream_secret],
+    );
+    let port = free_port();
+    let state = tmp.join("proxy");
+    fs::create_dir_all(&state).unwrap();
+    let log_path = state.join("proxy.log");
+    let log = fs::File::create(&log_path).unwrap();
+    let mut cmd = scep("proxy");
+    cmd.args([
+        "--addr",
+        &format!("127.0.0.1:{port}"),
+        "--upstream",
+        &upstream.url(),
+    ])
+    .arg("--upstream-ca")
+    .arg(upstream.ca_cert())
+    .args([
+        "--upstream-challenge",
+        upstream_secret,
+        "--challenge",
+        CHALLENGE,
+    ])
+    .arg("--state")
+    .arg(&state)
+    .stdin(Stdio::null())
+    .stdout(log.try_clone().unwrap())
+    .stderr(log);
+    let _proxy = ChildGuard::spawn("scep proxy", &mut cmd).unwrap();
+    let origin = format!("http://127.0.0.1:{port}");
+    wait_for_http(&format!("{origin}/scep"), Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("{e}\n{}", fs::read_to_string(&log_path).unwrap()));
+    let url = format!("{origin}/light");
+    let password = "proxy-p12";
+
+    let p12 = tmp.join("proxy.p12");
+    let fields = [
+        ("subject", "CN=light-behind-ra"),
+        ("challenge", CHALLENGE),
+        ("password", password),
+    ];
+    let status = curl_light(&url, &fields, &p12);
+    let proxy_log = || fs::read_to_string(&log_path).unwrap();
+    assert_eq!(status, 200, "{}\n{}", proxy_log(), upstream.log());
+    check_p12(&p12, password, &upstream.ca_cert(), tmp.path());
+    let subject = ok(&openssl(&[
+        "x509",
+        "-noout",
+        "-subject",
+        "-in",
+        p(&tmp.join("p12-cert.pem")),
+    ]));
+    assert!(subject.contains("CN = light-behind-ra"), "{subject}");
+
+    let before = upstream.pki_lines().len();
+    let junk = tmp.join("refused.txt");
+    let wrong = [
+        ("subject", "CN=x"),
+        ("challenge", "wrong"),
+        ("password", "x"),
+    ];
+    assert_eq!(curl_light(&url, &wrong, &junk), 403);
+    assert_eq!(upstream.pki_lines().len(), before, "relayed anyway");
+    let log = proxy_log();
+    assert!(
+        log.contains("keygen Rsa2048 subject CN=light-behind-ra"),
+        "{log}"
+    );
+    assert!(!log.contains(password) && !log.contains(CHALLENGE), "{log}");
+}
