@@ -339,9 +339,9 @@ fn ra_split_refuses_a_request_encrypted_to_the_signing_certificate() {
     let lines = serve.pki_lines();
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(
-        lines
-            .iter()
-            .all(|l| l.contains("-> FAILURE badMessageCheck")),
+        lines.iter().all(|l| l.contains(
+            "-> FAILURE badMessageCheck (the message is not encrypted to the decrypting key)"
+        )),
         "{lines:?}"
     );
 }
