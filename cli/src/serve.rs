@@ -3,7 +3,7 @@
 //! ```text
 //! scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL] [--challenge SECRET |
 //!     --challenge-file FILE] [--pending [--approve auto|manual]] [--no-post]
-//!     [--insecure-legacy] [--read-timeout SECS]
+//!     [--insecure-legacy] [--read-timeout SECS] [--ra ca|split]
 //! ```
 //!
 //! On first start it creates a CA (RSA-2048, self-signed, also the RA) in the state directory

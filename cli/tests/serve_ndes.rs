@@ -511,6 +511,16 @@ fn serve_light_clients_get_pkcs12_files() {
     let info = check_p12(&p12, password, &serve.ca_cert(), tmp.path());
     assert!(info.contains("PBES2, PBKDF2, AES-256-CBC"), "{info}");
     assert!(info.contains("MAC: sha256"), "{info}");
+    assert_eq!(
+        info.matches("-----BEGIN CERTIFICATE-----").count(),
+        2,
+        "{info}"
+    );
+    assert_eq!(
+        info.matches("-----BEGIN PRIVATE KEY-----").count(),
+        1,
+        "{info}"
+    );
     let text = ok(&openssl(&[
         "x509",
         "-noout",
@@ -635,7 +645,14 @@ fn proxy_light_clients_get_pkcs12_files() {
     let status = curl_light(&url, &fields, &p12);
     let proxy_log = || fs::read_to_string(&log_path).unwrap();
     assert_eq!(status, 200, "{}\n{}", proxy_log(), upstream.log());
-    check_p12(&p12, password, &upstream.ca_cert(), tmp.path());
+    let info = check_p12(&p12, password, &upstream.ca_cert(), tmp.path());
+    // The certificate and the upstream CA; not the upstream's RA certificates.
+    assert_eq!(
+        info.matches("-----BEGIN CERTIFICATE-----").count(),
+        2,
+        "{info}"
+    );
+    assert!(!info.contains("scep example RA"), "{info}");
     let subject = ok(&openssl(&[
         "x509",
         "-noout",

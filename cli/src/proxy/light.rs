@@ -7,6 +7,8 @@
 
 use std::sync::Mutex;
 
+use scep::Certificate;
+use scep::ca_certs::CaCertificates;
 use scep::client::Outcome;
 
 use super::ra::{App, Logged};
@@ -79,12 +81,14 @@ pub(super) fn keygen(app: &Mutex<App>, header_challenge: Option<&str>, body: &[u
                 util::hex(certificate.serial_number()),
                 util::escape(&certificate.subject().to_string())
             );
-            let all = up.full_chain(certificate, chain);
-            let (cert, rest) = match all.split_first() {
-                Some(x) => x,
-                None => return Logged::text(500, "no certificate", format!("{what} -> HTTP 500")),
-            };
-            match generated.pkcs12(cert, rest, &req.password) {
+            // The chain in the file: the CA certificates of the reply and of the upstream's
+            // GetCACert (not its RA certificates, which a key store has no use for).
+            let mut cas: Vec<Certificate> = Vec::new();
+            let known = chain.into_iter().chain(up.certificates.iter().cloned());
+            if let Ok(set) = CaCertificates::new(known.collect()) {
+                cas.extend(set.chain().iter().cloned());
+            }
+            match generated.pkcs12(&certificate, &cas, &req.password) {
                 Ok(der) => Logged {
                     status: 200,
                     content_type: CONTENT_TYPE_PKCS12,
