@@ -3,7 +3,8 @@
 //! ```text
 //! scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL] [--challenge SECRET |
 //!     --challenge-file FILE] [--pending [--approve auto|manual]] [--no-post]
-//!     [--insecure-legacy] [--read-timeout SECS] [--challenge-mode one-time|static]
+//!     [--insecure-legacy] [--read-timeout SECS] [--ra ca|split]
+//!     [--challenge-mode one-time|static]
 //!     [--challenge-ttl DURATION] [--approval auto|manual|rule] [--admin-addr ADDR]
 //!     [--admin-password-file FILE]
 //! ```
@@ -30,6 +31,9 @@
 //! - GetCert and GetCRL (the CRL lists the revocations in the store: `scep admin revoke`).
 //!
 //! Replies are signed with the request's digest (SHA-1 for a SHA-1 request, …).
+//!
+//! `--ra split` (see [`ra`]) adds an RA signing and an RA encryption certificate, as Windows
+//! NDES does. `POST /light` (see [`light`]) serves key-generating light clients.
 //!
 //! Every request runs in its own task; RSA work runs on the blocking pool; request bodies are
 //! bounded; a connection that does not send its headers, or its body, within the read timeout
@@ -60,6 +64,8 @@ pub mod admin_web;
 pub mod approval;
 pub mod ca;
 pub mod challenge;
+pub mod light;
+pub mod ra;
 
 use approval::Approval;
 use ca::Ca;
@@ -76,7 +82,7 @@ const USAGE: &str = "\
 usage: scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL]
                   [--challenge SECRET | --challenge-file FILE] [--pending]
                   [--approve auto|manual] [--no-post] [--insecure-legacy]
-                  [--read-timeout SECS] [--max-connections N]
+                  [--read-timeout SECS] [--max-connections N] [--ra ca|split]
                   [--challenge-mode one-time|static] [--challenge-ttl DURATION]
                   [--approval auto|manual|rule] [--admin-addr ADDR]
                   [--admin-password-file FILE]
@@ -106,8 +112,19 @@ usage: scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL]
                         `insecure-legacy` feature
   --read-timeout SECS   time for a client to send its request head and body (default 10)
   --max-connections N   connections served at once (default 1024)
+  --ra ca|split         ca: the CA key signs replies and opens requests (default);
+                        split: an RA signing and an RA encryption certificate, issued
+                        by the CA on first start (as Windows NDES): GetCACert sends
+                        CA + both, requests are opened with the encryption key only,
+                        replies signed with the signing key
   --provider NAME       rustcrypto (default) or aws-lc (with the aws-lc-rs feature)
-  --version             print the version and the compiled-in features";
+  --version             print the version and the compiled-in features
+
+Light clients: POST /light with an application/x-www-form-urlencoded body
+subject=CN%3D...&challenge=SECRET&password=P12PASS[&key-type=rsa2048|p256]
+(needs --challenge): the server generates the key pair, issues the certificate
+and answers with a PKCS #12 file (key, certificate, CA) encrypted with the
+password. The private key is never stored; password and key are never logged.";
 
 struct Args {
     addr: String,
@@ -126,6 +143,7 @@ struct Args {
     rule: bool,
     admin_addr: String,
     admin_password: Option<String>,
+    ra_split: bool,
 }
 
 fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
@@ -146,6 +164,7 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
         rule: false,
         admin_addr: "127.0.0.1:8081".into(),
         admin_password: None,
+        ra_split: false,
     };
     let mut it = argv.into_iter();
     while let Some(arg) = it.next() {
@@ -179,6 +198,11 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
             "--no-post" => args.no_post = true,
             "--insecure-legacy" => args.insecure_legacy = true,
             "--provider" => args.provider = value("--provider")?,
+            "--ra" => match value("--ra")?.as_str() {
+                "ca" => args.ra_split = false,
+                "split" => args.ra_split = true,
+                other => return Err(format!("--ra ca|split, not {other:?}")),
+            },
             "--read-timeout" => {
                 let v = value("--read-timeout")?;
                 let secs: u64 = v.parse().map_err(|_| format!("bad --read-timeout {v:?}"))?;
@@ -729,9 +753,15 @@ async fn serve_request<K: CaKey>(app: Arc<App<K>>, req: ServerRequest) -> Server
         target,
         path,
         body,
+        headers,
         peer,
         ..
     } = req;
+    if path == light::PATH {
+        let (reply, outcome) = light::handle(app, &method, &headers, body).await;
+        tracing::info!("{method} {path} -> {outcome}");
+        return reply;
+    }
     if !PATHS.contains(&path.as_str()) {
         tracing::info!("{method} {} -> HTTP 404", escape(&path));
         return ServerReply::text(404, "not found");
@@ -768,7 +798,17 @@ async fn run(args: Args) -> Result<(), String> {
         );
     }
     let state = args.state.clone();
-    let ca = blocking(move || Ca::open(&state)).await??;
+    let split = args.ra_split;
+    let (ca, ra_pair) = blocking(move || -> Result<_, String> {
+        let ca = Ca::open(&state)?;
+        let pair = if split {
+            Some(ra::RaPair::open(&state, &ca)?)
+        } else {
+            None
+        };
+        Ok((ca, pair))
+    })
+    .await??;
     let url = database_url(&args.state, args.database.as_deref());
     let store = store::open(&url).await.map_err(|e| e.to_string())?;
     let mut caps = Capabilities::rfc8894_server();
@@ -780,11 +820,12 @@ async fn run(args: Args) -> Result<(), String> {
     let options = ServerOptions::default().with_legacy(legacy);
     match args.provider.as_str() {
         "rustcrypto" => {
+            let keys = ra::RaKeys::of(&ca, ra_pair.as_ref(), Ok)?;
             let key = ca.key().clone();
             serve_with(
                 args,
-                ca.with_signer(key.clone()),
-                key,
+                ca.with_signer(key),
+                keys,
                 PROVIDER,
                 caps,
                 options,
@@ -795,9 +836,11 @@ async fn run(args: Args) -> Result<(), String> {
         #[cfg(feature = "aws-lc-rs")]
         "aws-lc" => {
             use scep::provider::aws_lc;
-            let key = aws_lc::AwsLcRsaKey::new(ca.key().clone()).map_err(|e| e.to_string())?;
-            let ca = ca.with_signer(key.clone());
-            serve_with(args, ca, key, aws_lc::PROVIDER, caps, options, store).await
+            let wrap = |k| aws_lc::AwsLcRsaKey::new(k).map_err(|e| e.to_string());
+            let keys = ra::RaKeys::of(&ca, ra_pair.as_ref(), wrap)?;
+            let key = wrap(ca.key().clone())?;
+            let ca = ca.with_signer(key);
+            serve_with(args, ca, keys, aws_lc::PROVIDER, caps, options, store).await
         }
         other => Err(format!(
             "--provider {other}: this build has rustcrypto{}",
@@ -810,11 +853,12 @@ async fn run(args: Args) -> Result<(), String> {
     }
 }
 
-/// Serves with the CA key holder `key` (signing with SHA-256; one server per reply digest).
+/// Serves with the RA keys `keys` (the CA key with `--ra ca`; signing with SHA-256; one
+/// server per reply digest).
 async fn serve_with<K: CaKey + WithDigest>(
     args: Args,
     ca: Ca<K>,
-    key: K,
+    keys: ra::RaKeys<K>,
     provider: CryptoProvider,
     caps: Capabilities,
     options: ServerOptions,
@@ -822,9 +866,9 @@ async fn serve_with<K: CaKey + WithDigest>(
 ) -> Result<(), String> {
     let server = |d: DigestAlgorithm| {
         Server::new(
-            key.clone().with_digest(d),
-            key.clone(),
-            vec![ca.certificate().clone()],
+            keys.sign.clone().with_digest(d),
+            keys.decrypt.clone(),
+            keys.ca_certs.clone(),
             caps.clone(),
             provider,
         )
@@ -843,8 +887,13 @@ async fn serve_with<K: CaKey + WithDigest>(
         .local_addr()
         .map_or_else(|_| args.addr.clone(), |a| a.to_string());
     tracing::info!(
-        "listening on http://{addr}/scep, CA {}, provider {}, state {}, database {}{}{}{}",
+        "listening on http://{addr}/scep, CA {}{}, provider {}, state {}, database {}{}{}{}",
         ca.certificate().subject(),
+        if args.ra_split {
+            " with an RA signing and an RA encryption certificate (--ra split)"
+        } else {
+            ""
+        },
         args.provider,
         args.state.display(),
         if args.database.is_some() {

@@ -586,4 +586,21 @@ fn set_password_and_the_json_api_from_password_to_revocation() {
     assert!(certs[0]["revoked_at"].is_i64(), "{certs}");
     // And the page shows it revoked.
     assert!(web.get("/admin").body.contains("revoked 20"));
+
+    // A key-generating light client spends a one-time password too.
+    let r = web.api("POST", "passwords", ADMIN_PASSWORD, Some("{}"));
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let pw = v["password"].as_str().unwrap().to_owned();
+    let device_port = AdminClient::new(&serve.origin());
+    let form = [
+        ("subject", "CN=light-1"),
+        ("challenge", pw.as_str()),
+        ("password", "p12-secret"),
+    ];
+    let first = device_port.post_form("/light", &form);
+    assert_eq!(first.status, 200, "{}\n{}", first.body, serve.log());
+    let again = device_port.post_form("/light", &form);
+    assert_eq!(again.status, 403, "{}", again.body);
+    assert!(again.body.contains("challenge password not accepted"));
+    assert!(serve.log().contains("one-time password already used"));
 }
