@@ -3,7 +3,8 @@
 //! clicks "New password" and reads it from the page; micromdm's `scepclient` enrolls with it
 //! and a second enrollment with the same password gets FAILURE badRequest. Then, with
 //! `--approval manual`, `scepclient` submits, the operator approves the request in the
-//! pending list, and the device's re-sent request receives the certificate.
+//! pending list, and the device's re-sent request receives the certificate; certmonger does
+//! the same (queued once, issued to its re-sent request after the approval).
 //!
 //! A PNG screenshot of each page is saved in `target/admin-screenshots/` (or
 //! `$CARGO_TARGET_DIR/admin-screenshots/`). `scepclient` speaks only single DES, so the
@@ -325,6 +326,9 @@ fn an_operator_hands_out_a_password_and_approves_a_request_in_chromium() {
     if !require_peer(CHROMIUM) || !require_peer(CHROMEDRIVER) {
         return;
     }
+    if !super::peers::require_peers(&super::peers::CERTMONGER_PEERS) {
+        return;
+    }
     if let Some(peer) = device_side::PEER {
         if !require_peer(peer) {
             return;
@@ -420,5 +424,53 @@ fn an_operator_hands_out_a_password_and_approves_a_request_in_chromium() {
     browser.go(&format!("{admin_origin}/admin"));
     browser.xpath("//section[@id='certificates']//td[contains(., 'CN=browser-manual')]");
     browser.screenshot("7-issued");
+
+    // certmonger too: it submits, waits (re-sending while PENDING), and gets the certificate
+    // once the browser approved it.
+    let (pw, _) = browser.new_password();
+    let url = format!("{}/scep", serve.origin());
+    let ca_cert = serve.ca_cert();
+    let cm_dir = tmp.join("certmonger");
+    let certmonger = std::thread::spawn(move || {
+        super::peers::certmonger_enroll(
+            &url,
+            &ca_cert,
+            &cm_dir,
+            "CN=browser-certmonger",
+            Some(&pw),
+            Duration::from_secs(90),
+        )
+    });
+    let approve = "//tr[td[contains(., 'CN=browser-certmonger')]]//button[contains(., 'Approve')]";
+    let start = Instant::now();
+    while browser.find("xpath", approve).is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "certmonger's request never queued\n{}",
+            serve.log()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        browser.go(&format!("{admin_origin}/admin"));
+    }
+    browser.click(&browser.xpath(approve));
+    let cert = certmonger.join().unwrap();
+    assert!(cert.is_ok(), "{cert:?}\n{}", serve.log());
+    // Its request was queued once (PENDING) and the same transaction was issued later.
+    let log = serve.log();
+    let issued_line = log
+        .lines()
+        .find(|l| l.contains("SUCCESS") && l.contains("CN=browser-certmonger"))
+        .unwrap_or_else(|| panic!("{log}"));
+    let tx = issued_line
+        .split_whitespace()
+        .find(|w| w.starts_with("tx="))
+        .unwrap();
+    assert_eq!(
+        log.lines()
+            .filter(|l| l.contains(tx) && l.ends_with("-> PENDING"))
+            .count(),
+        1,
+        "{log}"
+    );
     println!("screenshots in {}", screenshot_dir().display());
 }
