@@ -290,6 +290,15 @@ fn fifty_enrollments_race_for_ten_one_time_passwords() {
     assert!(serve.log().contains("subject does not match"));
     let cert = issued(enroll(&ca, &device, &csr(&device, "CN=printer-7", Some(&bound))).1);
     assert_eq!(cert.subject().to_string(), "CN=printer-7");
+    // A renewal signed by the issued certificate needs no password (as with NDES).
+    let holder =
+        scep::provider::rustcrypto::RsaKey::new(device.private_key().clone(), cert).unwrap();
+    let mut rng = getrandom::SysRng;
+    let (req, tx) = ca
+        .client
+        .renew(&csr(&device, "CN=printer-7", None), &holder, &mut rng)
+        .unwrap();
+    issued(exchange(&ca, &req, &tx, &holder));
 }
 
 /// `--approval manual` with a one-time password: the PKCSReq re-sent (same message) makes no
