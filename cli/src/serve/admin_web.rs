@@ -7,7 +7,8 @@
 //! - Page: `GET /admin` (a login form until signed in), `POST /admin/login` (sets an HttpOnly,
 //!   SameSite=Strict session cookie), and the forms `POST /admin/password` (a new one-time
 //!   password, shown once with its expiry), `/admin/approve`, `/admin/reject` (with a
-//!   failInfo), `/admin/revoke`, `/admin/logout`. Every form carries the session's CSRF token
+//!   failInfo), `/admin/revoke`, `/admin/logout`, each answered with a redirect to `/admin`
+//!   that shows the outcome (or the new password) once. Every form carries the session's CSRF token
 //!   in a hidden field; a POST without it, or with another, is refused (403). Every value from
 //!   a request or the store is HTML-escaped; a Content-Security-Policy forbids scripts.
 //! - API (`Authorization: Bearer ADMIN_PASSWORD`, JSON in and out):
@@ -36,7 +37,7 @@ use crate::store::{Store, TxState, Verdict};
 pub mod auth;
 pub mod html;
 
-use auth::{PasswordHash, Sessions};
+use auth::{Flash, PasswordHash, Sessions};
 
 /// What the admin listener needs from `scep serve`.
 pub struct AdminConfig {
@@ -191,7 +192,13 @@ impl Admin {
         }
         match (req.method.as_str(), path.as_str()) {
             ("GET", "/admin" | "/admin/") => match self.session(&req) {
-                Some((_, csrf)) => self.dashboard(&csrf, None, None).await,
+                Some((id, csrf)) => match self.sessions.take_flash(&id) {
+                    Some(Flash::Notice(ok, text)) => {
+                        self.dashboard(&csrf, Some((ok, text)), None).await
+                    }
+                    Some(Flash::Password(p)) => self.dashboard(&csrf, None, Some(&p)).await,
+                    None => self.dashboard(&csrf, None, None).await,
+                },
                 None => reply(200, HTML, html::login(None)),
             },
             ("POST", "/admin/login") => self.login(&req).await,
@@ -208,7 +215,7 @@ impl Admin {
     fn session(&self, req: &ServerRequest) -> Option<(String, String)> {
         let cookies = header(req, "cookie")?;
         let id = auth::cookie(cookies, auth::COOKIE)?;
-        self.sessions.get(id).map(|s| (id.to_owned(), s.csrf))
+        self.sessions.get(id).map(|csrf| (id.to_owned(), csrf))
     }
 
     async fn login(&self, req: &ServerRequest) -> ServerReply {
@@ -296,10 +303,14 @@ impl Admin {
                 ));
                 r
             }
-            "/admin/password" => match self.new_password(None, Some(&get("subject"))).await {
-                Ok(p) => self.dashboard(&csrf, None, Some(&p)).await,
-                Err(e) => self.dashboard(&csrf, Some((false, e)), None).await,
-            },
+            "/admin/password" => {
+                let flash = match self.new_password(None, Some(&get("subject"))).await {
+                    Ok(p) => Flash::Password(p),
+                    Err(e) => Flash::Notice(false, e),
+                };
+                self.sessions.set_flash(&id, flash);
+                redirect("/admin")
+            }
             "/admin/approve" | "/admin/reject" => {
                 let tx = get("tx");
                 let verdict = if req.path == "/admin/approve" {
@@ -308,17 +319,20 @@ impl Admin {
                     match parse_fail_info(&get("fail_info")) {
                         Some(f) => Verdict::Reject(f.as_str().to_owned()),
                         None => {
-                            let n = (false, "Unknown failInfo.".to_owned());
-                            return self.dashboard(&csrf, Some(n), None).await;
+                            let n = Flash::Notice(false, "Unknown failInfo.".to_owned());
+                            self.sessions.set_flash(&id, n);
+                            return redirect("/admin");
                         }
                     }
                 };
-                let notice = self.decide(&tx, &verdict).await;
-                self.dashboard(&csrf, Some(notice), None).await
+                let (ok, text) = self.decide(&tx, &verdict).await;
+                self.sessions.set_flash(&id, Flash::Notice(ok, text));
+                redirect("/admin")
             }
             _ => {
-                let notice = self.revoke(&get("serial"), &get("reason")).await;
-                self.dashboard(&csrf, Some(notice), None).await
+                let (ok, text) = self.revoke(&get("serial"), &get("reason")).await;
+                self.sessions.set_flash(&id, Flash::Notice(ok, text));
+                redirect("/admin")
             }
         }
     }

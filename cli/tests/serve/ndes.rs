@@ -462,10 +462,18 @@ fn the_admin_surface_checks_csrf_credentials_and_escapes() {
     );
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(!serve.log().contains("one-time password #"));
+    // Post/Redirect/Get: the password is on the next page, once.
     let r = web.post_form("/admin/password", &[("csrf", &csrf)]);
-    assert_eq!(r.status, 200);
-    assert!(r.body.contains("id=\"new-password-value\""), "{}", r.body);
-    assert!(r.body.contains("Valid for one enrollment until"));
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = web.get("/admin");
+    assert!(
+        page.body.contains("id=\"new-password-value\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Valid for one enrollment until"));
+    let again = web.get("/admin");
+    assert!(!again.body.contains("id=\"new-password-value\""));
     // The API: bearer token required.
     assert_eq!(web.api("GET", "pending", "wrong", None).status, 401);
     assert_eq!(web.api("GET", "pending", "", None).status, 401);

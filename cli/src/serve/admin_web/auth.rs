@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::common::util::hex;
+use crate::serve::challenge::Issued;
 use crate::serve::challenge::unhex;
 
 /// The file in the state directory that holds the admin password's hash.
@@ -114,12 +115,20 @@ pub fn password_path(state: &Path) -> PathBuf {
     state.join(PASSWORD_FILE)
 }
 
+/// What the page after a form POST shows once (Post/Redirect/Get: a reload repeats nothing).
+pub enum Flash {
+    /// A notice: success or not, and its text.
+    Notice(bool, String),
+    /// A new one-time password, shown once.
+    Password(Issued),
+}
+
 /// A logged-in browser.
-#[derive(Clone)]
 pub struct Session {
     /// The token every form of this session carries in a hidden field.
-    pub csrf: String,
+    csrf: String,
     expires: Instant,
+    flash: Option<Flash>,
 }
 
 /// The sessions of this process (a restart logs everyone out).
@@ -149,15 +158,32 @@ impl Sessions {
             Session {
                 csrf: csrf.clone(),
                 expires: now + SESSION_LIFETIME,
+                flash: None,
             },
         );
         Ok((id, csrf))
     }
 
-    /// The live session of this cookie value.
-    pub fn get(&self, id: &str) -> Option<Session> {
+    /// The CSRF token of the live session of this cookie value.
+    pub fn get(&self, id: &str) -> Option<String> {
         let map = self.0.lock().ok()?;
-        map.get(id).filter(|s| s.expires > Instant::now()).cloned()
+        map.get(id)
+            .filter(|s| s.expires > Instant::now())
+            .map(|s| s.csrf.clone())
+    }
+
+    /// Keeps `flash` for the session's next page.
+    pub fn set_flash(&self, id: &str, flash: Flash) {
+        if let Ok(mut map) = self.0.lock() {
+            if let Some(s) = map.get_mut(id) {
+                s.flash = Some(flash);
+            }
+        }
+    }
+
+    /// The flash of the session, removed.
+    pub fn take_flash(&self, id: &str) -> Option<Flash> {
+        self.0.lock().ok()?.get_mut(id)?.flash.take()
     }
 
     pub fn close(&self, id: &str) {
