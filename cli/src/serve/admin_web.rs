@@ -8,9 +8,10 @@
 //!   SameSite=Strict session cookie), and the forms `POST /admin/password` (a new one-time
 //!   password, shown once with its expiry), `/admin/approve`, `/admin/reject` (with a
 //!   failInfo), `/admin/revoke`, `/admin/logout`, each answered with a redirect to `/admin`
-//!   that shows the outcome (or the new password) once. Every form carries the session's CSRF token
-//!   in a hidden field; a POST without it, or with another, is refused (403). Every value from
-//!   a request or the store is HTML-escaped; a Content-Security-Policy forbids scripts.
+//!   that shows the outcome (or the new password) once. Every form carries the session's
+//!   CSRF token in a hidden field; a POST without it, or with another, is refused (403), and so
+//!   is a POST whose `Origin` is another site. Every value from a request or the store is
+//!   HTML-escaped; a Content-Security-Policy forbids scripts.
 //! - API (`Authorization: Bearer ADMIN_PASSWORD`, JSON in and out):
 //!   `POST /admin/api/passwords` `{"ttl":"30m","subject":"CN=printer-*"}` →
 //!   `{"id","password","expires_at","subject_pattern"}`; `GET /admin/api/passwords`;
