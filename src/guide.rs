@@ -87,8 +87,8 @@
 //! (about 99 bits, in groups of five, without look-alike letters), valid for one enrollment
 //! until it expires (`--challenge-ttl`, 60 minutes by default), optionally only for subjects
 //! matching a pattern (`*` stands for any text). The database keeps only an HMAC-SHA256 of
-//! each password under a key in the state directory (`challenge-hmac.key`, mode 0600), so a
-//! copy of the database cannot be used to enroll. A password is spent by a single conditional
+//! each password under a key in the state directory (`challenge-hmac.key`, mode 0600; replicas
+//! on other machines need a copy of it), so a copy of the database cannot be used to enroll. A password is spent by a single conditional
 //! UPDATE ("unused and unexpired: mark it used by this transaction"), so two requests, on one
 //! server or on two replicas sharing a PostgreSQL database, can never both use it. A used,
 //! expired or unknown password, or a subject outside its pattern, gets FAILURE badRequest
