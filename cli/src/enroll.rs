@@ -2,16 +2,22 @@
 //!
 //! ```text
 //! cargo run --example client -- --url http://127.0.0.1:8080/scep [--challenge SECRET]
-//!     [--subject CN=device] [--out DIR] [--renew] [--key-bits 2048] [--insecure-legacy]
+//!     [--subject CN=device] [--out DIR] [--renew] [--key-type rsa2048|rsa4096|p256|p384]
+//!     [--key FILE] [--csr FILE] [--insecure-legacy]
 //!     [--poll-interval SECS] [--max-polls N] [--get] [--cipher C] [--digest D]
 //!     [--ca-fingerprint HEX] [--get-cert SERIAL] [--get-crl]
 //! ```
 //!
-//! Enrollment: GetCACaps and GetCACert, a new RSA key, a self-signed certificate to sign the
-//! request with and a CSR (with the challenge password), then PKCSReq; while the CA answers
+//! Enrollment: GetCACaps and GetCACert, a new key (`--key-type`: RSA, or EC P-256/P-384 whose
+//! CSR and messages are signed with ECDSA and whose CertRep comes back as a KeyAgree (ECDH)
+//! envelope), a self-signed certificate to sign the request with and a CSR (with the challenge
+//! password), then PKCSReq; while the CA answers
 //! PENDING it polls (CertPoll) every `--poll-interval` seconds, at most `--max-polls` times.
-//! On SUCCESS it writes `key.pem` (PKCS #8), `cert.pem` and `chain.pem` (the CA certificates)
-//! to `--out` (default `./scep-device`).
+//! On SUCCESS it writes `key.pem` (PKCS #8, mode 0600, created exclusively: an existing
+//! `key.pem` is never overwritten), `cert.pem` and `chain.pem` (the CA certificates) to `--out`
+//! (default `./scep-device`). `--key FILE` uses an existing key (RSA or EC, PKCS #8, PKCS #1 or
+//! SEC1 PEM) instead of a new one, and `--csr FILE` sends that CSR (PEM or DER, e.g. made by
+//! `openssl req`; it must be for the key) instead of building one.
 //!
 //! `--renew` reuses `DIR/key.pem` and signs with `DIR/cert.pem`: a RenewalReq when the CA
 //! advertises `Renewal`, a PKCSReq signed with the old certificate otherwise. The old
@@ -41,23 +47,25 @@ use scep::builder;
 use scep::ca_certs::CaCertificates;
 use scep::caps::{Capabilities, Capability, Policy};
 use scep::client::{Client, ClientOptions, Outcome, Transaction};
-use scep::crypto::{ContentEncryption, DigestAlgorithm, Legacy, SignatureAlgorithm, Signer};
+use scep::crypto::{ContentEncryption, DigestAlgorithm, Legacy, Signer};
 use scep::http::HttpRequest;
 use scep::limits::Limits;
 use scep::message::{Csr, IssuerAndSerialNumber};
-use scep::provider::rustcrypto::{PROVIDER, RsaKey, public_key_info, sign_with_key};
+use scep::provider::rustcrypto::PROVIDER;
 use scep::{Certificate, Error};
 
 use crate::common::http_client;
+use crate::common::key::{AnyKey, KeyType};
 use crate::common::pin::{Anchor, pinned};
 use crate::common::util;
 
 use http_client::Http;
-use util::{der_time, parse_name, write_private};
+use util::{create_private, der_time, parse_name};
 
 const USAGE: &str = "\
 usage: client --url URL [--challenge SECRET] [--subject CN=device] [--out DIR] [--renew]
-              [--key-bits 2048] [--insecure-legacy] [--poll-interval SECS] [--max-polls N]
+              [--key-type rsa2048|rsa4096|p256|p384] [--key FILE] [--csr FILE]
+              [--insecure-legacy] [--poll-interval SECS] [--max-polls N]
               [--get] [--cipher aes128|aes192|aes256|des3|des] [--digest sha1|sha256|sha512]
               [--ca-fingerprint HEX] [--get-cert SERIAL_HEX] [--get-crl]
 
@@ -66,7 +74,10 @@ usage: client --url URL [--challenge SECRET] [--subject CN=device] [--out DIR] [
   --subject NAME       subject of the request (default CN=device; with --renew, the old one)
   --out DIR            where key.pem, cert.pem and chain.pem go (default ./scep-device)
   --renew              renew DIR/cert.pem with DIR/key.pem
-  --key-bits N         RSA key size for a new key (default 2048)
+  --key-type T         a new key of type rsa2048 (default), rsa3072, rsa4096, p256, p384
+  --key-bits N         a new RSA key of N bits
+  --key FILE           use this private key (PEM: PKCS #8, PKCS #1 or SEC1) for a new enrollment
+  --csr FILE           send this CSR (PEM or DER) instead of building one; needs --key
   --poll-interval S    seconds between polls while PENDING (default 5)
   --max-polls N        give up after N polls (default 12)
   --get                send PKIOperation with GET even if the CA supports POST
@@ -86,7 +97,9 @@ struct Args {
     subject: Option<String>,
     out: PathBuf,
     renew: bool,
-    key_bits: usize,
+    key_type: KeyType,
+    key_file: Option<PathBuf>,
+    csr_file: Option<PathBuf>,
     insecure_legacy: bool,
     poll_interval: u64,
     max_polls: u32,
@@ -105,7 +118,9 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
         subject: None,
         out: PathBuf::from("scep-device"),
         renew: false,
-        key_bits: 2048,
+        key_type: KeyType::Rsa(2048),
+        key_file: None,
+        csr_file: None,
         insecure_legacy: false,
         poll_interval: 5,
         max_polls: 12,
@@ -126,10 +141,14 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
             "--out" => args.out = PathBuf::from(value("--out")?),
             "--renew" => args.renew = true,
             "--key-bits" => {
-                args.key_bits = value("--key-bits")?
+                let bits = value("--key-bits")?
                     .parse()
                     .map_err(|e| format!("--key-bits: {e}"))?;
+                args.key_type = KeyType::Rsa(bits);
             }
+            "--key-type" => args.key_type = KeyType::parse(&value("--key-type")?)?,
+            "--key" => args.key_file = Some(PathBuf::from(value("--key")?)),
+            "--csr" => args.csr_file = Some(PathBuf::from(value("--csr")?)),
             "--insecure-legacy" => args.insecure_legacy = true,
             "--poll-interval" => {
                 args.poll_interval = value("--poll-interval")?
@@ -161,8 +180,16 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
     if args.url.is_empty() {
         return Err(format!("--url is required\n{USAGE}"));
     }
-    if !(1024..=8192).contains(&args.key_bits) {
-        return Err("--key-bits must be between 1024 and 8192".into());
+    if let KeyType::Rsa(bits) = args.key_type {
+        if !(1024..=8192).contains(&bits) {
+            return Err("--key-bits must be between 1024 and 8192".into());
+        }
+    }
+    if args.csr_file.is_some() && args.key_file.is_none() {
+        return Err("--csr needs --key (the CSR's private key)".into());
+    }
+    if args.renew && (args.key_file.is_some() || args.csr_file.is_some()) {
+        return Err("--renew uses DIR/key.pem; --key and --csr are for a new enrollment".into());
     }
     Ok(Some(args))
 }
@@ -220,38 +247,45 @@ fn parse_cipher(name: &str, legacy: bool) -> Result<ContentEncryption, String> {
     })
 }
 
-/// A new RSA key with a self-signed certificate for `subject`, to sign the first request with.
-fn new_identity(bits: usize, subject: &x509_cert::name::Name) -> Result<RsaKey, Failed> {
-    let mut rng = getrandom::SysRng;
-    let private = rsa::PrivateKey::new(&mut rng, bits)
-        .map_err(|e| Failed::Other(format!("RSA key generation: {e}")))?;
-    let mut serial = [0u8; 16];
-    getrandom::fill(&mut serial).map_err(|e| format!("random: {e}"))?;
-    serial[0] = (serial[0] & 0x7f) | 0x01;
-    let now = SystemTime::now();
-    let sig = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
-    let cert = builder::self_signed_certificate(
-        subject,
-        public_key_info(&private).map_err(lib("public key"))?,
-        &serial,
-        der_time(now - Duration::from_secs(300))?,
-        der_time(now + Duration::from_secs(30 * 86_400))?,
-        sig,
-        &mut |tbs| sign_with_key(&private, sig, tbs),
-        &PROVIDER,
-    )
-    .map_err(lib("self-signed certificate"))?;
-    RsaKey::new(private, cert).map_err(lib("key"))
-}
-
 /// `DIR/key.pem` with `DIR/cert.pem`.
-fn load_identity(dir: &Path) -> Result<RsaKey, Failed> {
+fn load_identity(dir: &Path) -> Result<AnyKey, Failed> {
     let read = |name: &str| {
         let p = dir.join(name);
         fs::read(&p).map_err(|e| Failed::Other(format!("{}: {e}", p.display())))
     };
     let cert = Certificate::from_pem(&read("cert.pem")?).map_err(lib("cert.pem"))?;
-    RsaKey::from_pem(&read("key.pem")?, cert).map_err(lib("key.pem"))
+    AnyKey::from_pem(&read("key.pem")?, cert).map_err(lib("key.pem"))
+}
+
+/// The key for a new enrollment (`--key FILE`, or a new one of `--key-type`) with a
+/// self-signed certificate for `subject`, to sign the first request with.
+fn new_identity(args: &Args, subject: &x509_cert::name::Name) -> Result<AnyKey, Failed> {
+    Ok(match &args.key_file {
+        Some(path) => {
+            let pem = zeroize::Zeroizing::new(
+                fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?,
+            );
+            AnyKey::self_signed_from_pem(&pem, subject, 30)
+                .map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => AnyKey::self_signed(args.key_type, subject, 30, None)?,
+    })
+}
+
+/// `--csr FILE` (PEM or DER), which must be for `key`.
+fn read_csr(path: &Path, key: &AnyKey) -> Result<Csr, Failed> {
+    let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let csr = Csr::from_pem(&bytes)
+        .or_else(|_| Csr::from_der(&bytes))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let ours = Signer::certificate(key).subject_public_key_info();
+    if csr.public_key() != ours {
+        return Err(Failed::Other(format!(
+            "{}: the CSR is not for the key of --key",
+            path.display()
+        )));
+    }
+    Ok(csr)
 }
 
 fn write(path: &Path, data: &[u8]) -> Result<(), Failed> {
@@ -263,6 +297,18 @@ fn run(args: &Args) -> Result<(), Failed> {
         return Err(Failed::Other(
             "--insecure-legacy needs the example built with `--features insecure-legacy`".into(),
         ));
+    }
+    // A new enrollment never overwrites a key: stop before anything is sent.
+    let key_path = args.out.join("key.pem");
+    if !args.renew
+        && args.get_cert.is_none()
+        && !args.get_crl
+        && fs::symlink_metadata(&key_path).is_ok()
+    {
+        return Err(Failed::Other(format!(
+            "{} exists: renew it with --renew, or enroll into another --out",
+            key_path.display()
+        )));
     }
     let mut rng = getrandom::SysRng;
     let (http, path) = Http::new(&args.url)?;
@@ -318,7 +364,6 @@ fn run(args: &Args) -> Result<(), Failed> {
         .map_err(lib("negotiation"))?;
     let negotiated = client.negotiated();
     let digest = negotiated.digest;
-    let sig = SignatureAlgorithm::RsaPkcs1v15(digest);
     eprintln!(
         "client: {:?}, {digest:?}, {}, encrypting to {}",
         negotiated.cipher,
@@ -327,37 +372,44 @@ fn run(args: &Args) -> Result<(), Failed> {
     );
 
     if args.get_crl || args.get_cert.is_some() {
-        return fetch(args, &http, &client, sig, &mut rng);
+        return fetch(args, &http, &client, digest, &mut rng);
     }
 
     // The key, the certificate that signs the request, and the CSR.
-    let (key, signer) = if args.renew {
-        let old = load_identity(&args.out)?.with_signature_algorithm(sig);
-        (old.clone(), old)
+    let key = if args.renew {
+        load_identity(&args.out)?
     } else {
         let subject = parse_name(args.subject.as_deref().unwrap_or("CN=device"))?;
-        let id = new_identity(args.key_bits, &subject)?.with_signature_algorithm(sig);
-        (id.clone(), id)
+        new_identity(args, &subject)?
     };
-    let subject = match &args.subject {
-        Some(s) => parse_name(s)?,
-        None => key.certificate().subject().clone(),
+    let sig = key.algorithm_with(digest);
+    let key = key.with_signature_algorithm(sig);
+    let signer = key.clone();
+    eprintln!("client: {} key", key.describe());
+    let csr = match &args.csr_file {
+        Some(path) => read_csr(path, &key)?,
+        None => {
+            let subject = match &args.subject {
+                Some(s) => parse_name(s)?,
+                None => Signer::certificate(&key).subject().clone(),
+            };
+            // The CSR is signed with the message digest, but never with MD5.
+            let csr_sig = key.algorithm_with(if digest.is_legacy() {
+                DigestAlgorithm::Sha1
+            } else {
+                digest
+            });
+            builder::csr(
+                &subject,
+                Signer::certificate(&key).subject_public_key_info(),
+                args.challenge.as_deref(),
+                &[],
+                csr_sig,
+                &mut |m| key.sign_with(csr_sig, m),
+            )
+            .map_err(lib("CSR"))?
+        }
     };
-    // The CSR is signed with the message digest, but never with MD5.
-    let csr_sig = if digest.is_legacy() {
-        SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha1)
-    } else {
-        sig
-    };
-    let csr: Csr = builder::csr(
-        &subject,
-        key.certificate().subject_public_key_info(),
-        args.challenge.as_deref(),
-        &[],
-        csr_sig,
-        &mut |m| key.clone().with_signature_algorithm(csr_sig).sign(m),
-    )
-    .map_err(lib("CSR"))?;
 
     let (mut request, tx) = if args.renew {
         client.renew(&csr, &signer, &mut rng)
@@ -424,7 +476,7 @@ fn run(args: &Args) -> Result<(), Failed> {
 
 fn save(
     args: &Args,
-    key: &RsaKey,
+    key: &AnyKey,
     cert: &Certificate,
     chain: &[Certificate],
     ca_certs: &[Certificate],
@@ -437,7 +489,7 @@ fn save(
             .map_err(|e| format!("{}: {e}", cert_path.display()))?;
     } else {
         let pem = key.to_pkcs8_pem().map_err(lib("key"))?;
-        write_private(&dir.join("key.pem"), pem.as_bytes())?;
+        create_private(&dir.join("key.pem"), pem.as_bytes())?;
     }
     write(&cert_path, cert.to_pem().as_bytes())?;
     let chain = if chain.is_empty() { ca_certs } else { chain };
@@ -457,10 +509,13 @@ fn fetch(
     args: &Args,
     http: &Http,
     client: &Client,
-    sig: SignatureAlgorithm,
+    digest: DigestAlgorithm,
     rng: &mut getrandom::SysRng,
 ) -> Result<(), Failed> {
-    let id = load_identity(&args.out)?.with_signature_algorithm(sig);
+    let id = load_identity(&args.out)?;
+    let id = id
+        .clone()
+        .with_signature_algorithm(id.algorithm_with(digest));
     let (request, tx) = if let Some(serial) = &args.get_cert {
         let mut bytes = (0..serial.len())
             .step_by(2)
@@ -476,13 +531,13 @@ fn fetch(
             bytes.insert(0, 0);
         }
         let which = IssuerAndSerialNumber {
-            issuer: id.certificate().issuer().clone(),
+            issuer: Signer::certificate(&id).issuer().clone(),
             serial_number: der::asn1::Int::new(&bytes).map_err(|e| format!("serial: {e}"))?,
         };
         client.get_cert(which, &id, rng)
     } else {
-        let which =
-            IssuerAndSerialNumber::for_certificate(id.certificate()).map_err(lib("cert"))?;
+        let which = IssuerAndSerialNumber::for_certificate(Signer::certificate(&id))
+            .map_err(lib("cert"))?;
         client.get_crl(which, &id, rng)
     }
     .map_err(lib("request"))?;

@@ -145,8 +145,15 @@ impl<K: Signer> Ca<K> {
             not_after: der_time(not_after)?,
             public_key: csr.public_key().clone(),
             is_ca: false,
+            // An EC key agrees on keys (RFC 5480 §3); an RSA key has them encrypted to it.
             key_usage: Some(KeyUsage(
-                KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment,
+                KeyUsages::DigitalSignature
+                    | if csr.public_key().algorithm.oid == const_oid::db::rfc5912::ID_EC_PUBLIC_KEY
+                    {
+                        KeyUsages::KeyAgreement
+                    } else {
+                        KeyUsages::KeyEncipherment
+                    },
             )),
             extensions,
         };
