@@ -6,7 +6,8 @@
 //!     [--insecure-legacy] [--read-timeout SECS]
 //! ```
 //!
-//! On first start it creates a CA (RSA-2048, self-signed, also the RA) in the state directory
+//! On first start it creates a CA (RSA-2048, or `--ca-key-type rsa3072|rsa4096|p256|p384`;
+//! self-signed, also the RA) in the state directory
 //! (`ca.key.pem`, mode 0600, never overwritten; `ca.cert.pem`) and the database
 //! (`DIR/scep.sqlite3` unless `--database` names another file or a PostgreSQL server). All
 //! SCEP operations are served on `/scep`, `/cgi-bin/pkiclient.exe` and
@@ -22,7 +23,10 @@
 //! - CertPoll: answered only when signed by the key that sent the original request.
 //! - GetCert and GetCRL (the CRL lists the revocations in the store: `scep admin revoke`).
 //!
-//! Replies are signed with the request's digest (SHA-1 for a SHA-1 request, …).
+//! Replies are signed with the request's digest (SHA-1 for a SHA-1 request, …). A SUCCESS goes
+//! to an RSA requester by key transport and to an EC requester by KeyAgree (ECDH); an EC CA
+//! signs with ECDSA and opens requests sent to it by KeyAgree, so an all-EC deployment needs no
+//! RSA at all.
 //!
 //! Every request runs in its own task; RSA work runs on the blocking pool; request bodies are
 //! bounded; a connection that does not send its headers, or its body, within the read timeout
@@ -46,6 +50,7 @@ use scep::server::{
 use tokio::net::TcpListener;
 
 use crate::common::http_server::{self, Limits, ServerReply, ServerRequest};
+use crate::common::key::{AnyKey, KeyType};
 use crate::common::util::{self, escape};
 use crate::store::{self, NewCert, Store, TxRecord, TxState};
 
@@ -82,6 +87,8 @@ usage: scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL]
   --read-timeout SECS   time for a client to send its request head and body (default 10)
   --max-connections N   connections served at once (default 1024)
   --provider NAME       rustcrypto (default) or aws-lc (with the aws-lc-rs feature)
+  --ca-key-type T       the key of a new CA: rsa2048 (default), rsa3072, rsa4096, p256,
+                        p384 (an existing CA key is used whatever its type)
   --version             print the version and the compiled-in features";
 
 struct Args {
@@ -96,6 +103,7 @@ struct Args {
     read_timeout: Duration,
     max_connections: usize,
     provider: String,
+    ca_key_type: KeyType,
 }
 
 fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
@@ -111,6 +119,7 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
         read_timeout: Duration::from_secs(10),
         max_connections: 1024,
         provider: "rustcrypto".into(),
+        ca_key_type: KeyType::Rsa(2048),
     };
     let mut it = argv.into_iter();
     while let Some(arg) = it.next() {
@@ -132,6 +141,7 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
             "--no-post" => args.no_post = true,
             "--insecure-legacy" => args.insecure_legacy = true,
             "--provider" => args.provider = value("--provider")?,
+            "--ca-key-type" => args.ca_key_type = KeyType::parse(&value("--ca-key-type")?)?,
             "--read-timeout" => {
                 let v = value("--read-timeout")?;
                 let secs: u64 = v.parse().map_err(|_| format!("bad --read-timeout {v:?}"))?;
@@ -650,7 +660,8 @@ async fn run(args: Args) -> Result<(), String> {
         );
     }
     let state = args.state.clone();
-    let ca = blocking(move || Ca::open(&state)).await??;
+    let key_type = args.ca_key_type;
+    let ca = blocking(move || Ca::open(&state, key_type)).await??;
     let url = database_url(&args.state, args.database.as_deref());
     let store = store::open(&url).await.map_err(|e| e.to_string())?;
     let mut caps = Capabilities::rfc8894_server();
@@ -677,7 +688,14 @@ async fn run(args: Args) -> Result<(), String> {
         #[cfg(feature = "aws-lc-rs")]
         "aws-lc" => {
             use scep::provider::aws_lc;
-            let key = aws_lc::AwsLcRsaKey::new(ca.key().clone()).map_err(|e| e.to_string())?;
+            // AWS-LC verifies, seals (ECDH included) and holds an RSA CA key; an EC CA key
+            // stays in RustCrypto (ECDSA signing and the CA's half of ECDH).
+            let key = match ca.key() {
+                AnyKey::Rsa(k) => {
+                    AnyKey::Rsa(aws_lc::AwsLcRsaKey::new(k.clone()).map_err(|e| e.to_string())?)
+                }
+                AnyKey::Ec(k) => AnyKey::Ec(k.clone()),
+            };
             let ca = ca.with_signer(key.clone());
             serve_with(args, ca, key, aws_lc::PROVIDER, caps, options, store).await
         }
@@ -725,8 +743,9 @@ async fn serve_with<K: CaKey + WithDigest>(
         .local_addr()
         .map_or_else(|_| args.addr.clone(), |a| a.to_string());
     tracing::info!(
-        "listening on http://{addr}/scep, CA {}, provider {}, state {}, database {}{}{}{}",
+        "listening on http://{addr}/scep, CA {} ({}), provider {}, state {}, database {}{}{}{}",
         ca.certificate().subject(),
+        ca.key().describe(),
         args.provider,
         args.state.display(),
         if args.database.is_some() {
