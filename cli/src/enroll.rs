@@ -27,6 +27,11 @@
 //! CRL, signing with `DIR/key.pem` and `DIR/cert.pem`; they write `DIR/cert-SERIAL.pem` and
 //! `DIR/crl.der`.
 //!
+//! The enrollment (GetCACaps, GetCACert, the request, the PENDING poll loop, HTTP 503 retries:
+//! three, ten seconds apart) is the library's driver, `scep::client::driver`; GetCert and
+//! GetCRL, single exchanges, use the client directly. Without `--ca-fingerprint` the CA is
+//! trusted on first use, and a warning on stderr says that it was not authenticated.
+//!
 //! Algorithms come from GetCACaps; `--get` forces GET, `--cipher aes128|aes192|aes256|des3` (and `des`
 //! with `--insecure-legacy`) and `--digest sha1|sha256|sha512` override them. `--insecure-legacy`
 //! (needs the `insecure-legacy` feature) accepts single DES replies, which micromdm's
@@ -46,17 +51,20 @@ use scep::attr::{FailInfo, FailInfoText};
 use scep::builder;
 use scep::ca_certs::CaCertificates;
 use scep::caps::{Capabilities, Capability, Policy};
-use scep::client::{Client, ClientOptions, Outcome, Transaction};
+use scep::client::driver::{self, AfterNegotiation, EnrollError, EnrollOptions, Progress};
+use scep::client::{Client, ClientOptions, Outcome};
 use scep::crypto::{ContentEncryption, DigestAlgorithm, Legacy, Signer};
+use scep::error::TrustFailure;
 use scep::http::HttpRequest;
 use scep::limits::Limits;
 use scep::message::{Csr, IssuerAndSerialNumber};
 use scep::provider::rustcrypto::PROVIDER;
+use scep::trust::{TrustAnchor, TrustedCaCertificates};
 use scep::{Certificate, Error};
 
 use crate::common::http_client;
 use crate::common::key::{AnyKey, KeyType};
-use crate::common::pin::{Anchor, pinned};
+use crate::common::pin::Anchor;
 use crate::common::util;
 
 use http_client::Http;
@@ -292,186 +300,239 @@ fn write(path: &Path, data: &[u8]) -> Result<(), Failed> {
     fs::write(path, data).map_err(|e| Failed::Other(format!("{}: {e}", path.display())))
 }
 
-fn run(args: &Args) -> Result<(), Failed> {
-    if args.insecure_legacy && !cfg!(feature = "insecure-legacy") {
-        return Err(Failed::Other(
-            "--insecure-legacy needs the example built with `--features insecure-legacy`".into(),
-        ));
-    }
-    // A new enrollment never overwrites a key: stop before anything is sent.
-    let key_path = args.out.join("key.pem");
-    if !args.renew
-        && args.get_cert.is_none()
-        && !args.get_crl
-        && fs::symlink_metadata(&key_path).is_ok()
-    {
-        return Err(Failed::Other(format!(
-            "{} exists: renew it with --renew, or enroll into another --out",
-            key_path.display()
-        )));
-    }
-    let mut rng = getrandom::SysRng;
-    let (http, path) = Http::new(&args.url)?;
+/// `scep enroll`'s HTTP client as the library's driver sees it.
+struct Wire<'a>(&'a Http);
 
-    // GetCACaps and GetCACert.
-    let reply = http.send(&HttpRequest::get_ca_caps(&path, None))?;
-    let mut caps = Capabilities::from_http(reply.status, &reply.body);
-    let reply = http.send(&HttpRequest::get_ca_cert(&path, None))?;
-    if reply.status != 200 {
-        return Err(Failed::Other(format!(
-            "GetCACert: HTTP {}: {}",
-            reply.status,
-            String::from_utf8_lossy(&reply.body)
-        )));
+impl driver::Transport for Wire<'_> {
+    type Error = String;
+
+    fn send(&mut self, request: &HttpRequest) -> Result<driver::HttpReply, String> {
+        let reply = self.0.send(request)?;
+        Ok(driver::HttpReply {
+            status: reply.status,
+            content_type: Some(reply.content_type).filter(|c| !c.is_empty()),
+            body: reply.body,
+        })
     }
-    // The library reads the reply (one certificate, a certs-only bundle, or PEM) and chooses
-    // the certificate to encrypt to and those that may sign replies.
-    let mut ca_certs = CaCertificates::parse(&reply.body, &Limits::DEFAULT)
-        .map_err(|e| Failed::Other(format!("GetCACert: {e}")))?;
-    for c in ca_certs.certificates() {
-        let fp = fingerprint(c)?;
+}
+
+/// What the driver's errors say on stderr.
+fn enroll_failed(e: EnrollError<String>) -> Failed {
+    match e {
+        EnrollError::Rejected { info, text } => Failed::Rejected(info, text),
+        EnrollError::StillPending(_) => Failed::Other("still PENDING; giving up".into()),
+        EnrollError::Transport(e) => Failed::Other(e),
+        EnrollError::Scep(Error::Untrusted(TrustFailure::AnchorNotFound)) => {
+            Failed::Other("no certificate in the GetCACert reply has the pinned fingerprint".into())
+        }
+        EnrollError::Scep(Error::Untrusted(e)) => {
+            Failed::Other(format!("GetCACert reply not trusted: {e}"))
+        }
+        EnrollError::Scep(Error::LegacyAlgorithm) => Failed::Other(
+            "reply: the CA answered with single DES or MD5; --insecure-legacy accepts it".into(),
+        ),
+        EnrollError::Scep(Error::HttpStatus(status)) => {
+            Failed::Other(format!("the CA answered HTTP {status}"))
+        }
+        EnrollError::Scep(e) => Failed::Other(format!("{e}")),
+        other => Failed::Other(format!("{other}")),
+    }
+}
+
+/// What `--ca-fingerprint` pins, if given.
+fn anchor(args: &Args) -> Result<Option<TrustAnchor>, Failed> {
+    let Some(want) = &args.ca_fingerprint else {
+        return Ok(None);
+    };
+    let fp = match Anchor::fingerprint(want).map_err(|e| format!("--ca-fingerprint: {e}"))? {
+        Anchor::Fingerprint(fp) => fp,
+        Anchor::Certificate(_) => return Err(Failed::Other("--ca-fingerprint".into())),
+    };
+    let fp: [u8; 32] = fp
+        .as_slice()
+        .try_into()
+        .map_err(|_| Failed::Other("--ca-fingerprint: a SHA-256 has 32 bytes".into()))?;
+    Ok(Some(TrustAnchor::Sha256Fingerprint(fp)))
+}
+
+/// Says on stderr that the CA was not authenticated (no `--ca-fingerprint`).
+fn warn_trust_on_first_use() {
+    eprintln!(
+        "client: WARNING: the CA is NOT authenticated: no --ca-fingerprint was given, so the \
+         GetCACert reply is trusted as it comes (trust on first use). Anyone on the path can \
+         pose as the CA; pin it with --ca-fingerprint SHA256_HEX."
+    );
+}
+
+fn describe_ca(client: &Client, ca: &TrustedCaCertificates) {
+    for c in ca.certificates() {
+        let fp = fingerprint(c).unwrap_or_default();
         eprintln!("client: CA certificate {} (SHA-256 {fp})", c.subject());
     }
-    // --ca-fingerprint pins the CA itself: only certificates it signed (directly or through CA
-    // certificates) are trusted, so a rogue "RA" certificate beside the real CA is dropped.
-    if let Some(want) = &args.ca_fingerprint {
-        let anchor = Anchor::fingerprint(want).map_err(|e| format!("--ca-fingerprint: {e}"))?;
-        ca_certs = pinned(&ca_certs, &anchor).map_err(Failed::Other)?;
+    for d in ca.dropped() {
+        eprintln!(
+            "GetCACert: dropped {} ({:?})",
+            util::escape(&d.certificate.subject().to_string()),
+            d.reason
+        );
     }
+    let negotiated = client.negotiated();
+    eprintln!(
+        "client: {:?}, {:?}, {}, encrypting to {}",
+        negotiated.cipher,
+        negotiated.digest,
+        if negotiated.use_post { "POST" } else { "GET" },
+        client.recipient().subject()
+    );
+}
 
-    // Algorithms: negotiated from the capabilities, unless forced.
+/// The algorithms: negotiated from the capabilities, unless forced.
+fn client_options(args: &Args, path: &str) -> Result<ClientOptions, Failed> {
     let mut policy = Policy::default()
         .with_legacy(Legacy::allow_if(args.insecure_legacy).map_err(lib("legacy"))?);
-    if args.get {
-        caps.remove(&Capability::PostPkiOperation);
-        caps.remove(&Capability::ScepStandard);
-    }
     if let Some(c) = &args.cipher {
         policy.cipher = Some(parse_cipher(c, args.insecure_legacy)?);
     }
     if let Some(d) = &args.digest {
         policy.digest = Some(parse_digest(d)?);
     }
-    let options = ClientOptions::default()
-        .with_endpoint(&path)
+    Ok(ClientOptions::default()
+        .with_endpoint(path)
         .with_policy(policy)
-        .with_signing_time(Some(der_time(SystemTime::now())?));
-    let ca_list = ca_certs.certificates().to_vec();
-    // Pinned with --ca-fingerprint (`pinned` kept what chains to the CA), else trusted on
-    // first use, as before.
-    let client = Client::new(ca_certs.trust_on_first_use(), caps, PROVIDER)
-        .and_then(|c| c.with_options(options))
-        .map_err(lib("negotiation"))?;
-    let negotiated = client.negotiated();
-    let digest = negotiated.digest;
-    eprintln!(
-        "client: {:?}, {digest:?}, {}, encrypting to {}",
-        negotiated.cipher,
-        if negotiated.use_post { "POST" } else { "GET" },
-        client.recipient().subject()
-    );
+        .with_signing_time(Some(der_time(SystemTime::now())?)))
+}
 
-    if args.get_crl || args.get_cert.is_some() {
-        return fetch(args, &http, &client, digest, &mut rng);
+fn run(args: &Args) -> Result<(), Failed> {
+    if args.insecure_legacy && !cfg!(feature = "insecure-legacy") {
+        return Err(Failed::Other(
+            "--insecure-legacy needs the example built with `--features insecure-legacy`".into(),
+        ));
+    }
+    let fetching = args.get_crl || args.get_cert.is_some();
+    // A new enrollment never overwrites a key: stop before anything is sent.
+    let key_path = args.out.join("key.pem");
+    if !args.renew && !fetching && fs::symlink_metadata(&key_path).is_ok() {
+        return Err(Failed::Other(format!(
+            "{} exists: renew it with --renew, or enroll into another --out",
+            key_path.display()
+        )));
+    }
+    let (http, path) = Http::new(&args.url)?;
+    let anchor = anchor(args)?;
+    if anchor.is_none() {
+        warn_trust_on_first_use();
+    }
+    let options = client_options(args, &path)?;
+    if fetching {
+        return fetch(args, &http, options, anchor);
     }
 
-    // The key, the certificate that signs the request, and the CSR.
+    // The key, and the certificate that signs the request (self-signed, or the one to renew).
     let key = if args.renew {
         load_identity(&args.out)?
     } else {
         let subject = parse_name(args.subject.as_deref().unwrap_or("CN=device"))?;
         new_identity(args, &subject)?
     };
-    let sig = key.algorithm_with(digest);
-    let key = key.with_signature_algorithm(sig);
-    let signer = key.clone();
     eprintln!("client: {} key", key.describe());
-    let csr = match &args.csr_file {
-        Some(path) => read_csr(path, &key)?,
-        None => {
-            let subject = match &args.subject {
-                Some(s) => parse_name(s)?,
-                None => Signer::certificate(&key).subject().clone(),
-            };
-            // The CSR is signed with the message digest, but never with MD5.
-            let csr_sig = key.algorithm_with(if digest.is_legacy() {
-                DigestAlgorithm::Sha1
-            } else {
-                digest
-            });
-            builder::csr(
-                &subject,
-                Signer::certificate(&key).subject_public_key_info(),
-                args.challenge.as_deref(),
-                &[],
-                csr_sig,
-                &mut |m| key.sign_with(csr_sig, m),
-            )
-            .map_err(lib("CSR"))?
+    let given_csr = match &args.csr_file {
+        Some(path) => Some(read_csr(path, &key)?),
+        None => None,
+    };
+    // The CSR, once the digest is negotiated: signed with it, but never with MD5.
+    let build_csr = |client: &Client| -> Result<Csr, Error> {
+        if let Some(csr) = &given_csr {
+            return Ok(csr.clone());
         }
+        let subject = match &args.subject {
+            Some(s) => parse_name(s).map_err(|_| Error::InvalidInput)?,
+            None => Signer::certificate(&key).subject().clone(),
+        };
+        let digest = client.negotiated().digest;
+        let csr_sig = key.algorithm_with(if digest.is_legacy() {
+            DigestAlgorithm::Sha1
+        } else {
+            digest
+        });
+        builder::csr(
+            &subject,
+            Signer::certificate(&key).subject_public_key_info(),
+            args.challenge.as_deref(),
+            &[],
+            csr_sig,
+            &mut |m| key.sign_with(csr_sig, m),
+        )
     };
 
-    let (mut request, tx) = if args.renew {
-        client.renew(&csr, &signer, &mut rng)
-    } else {
-        client.enroll(&csr, &signer, &mut rng)
+    // GetCACaps, GetCACert (pinned, or trusted on first use), the request, the PENDING poll
+    // loop and HTTP 503 retries: the library's driver.
+    let mut enroll_options = EnrollOptions::default()
+        .with_client(options)
+        .with_poll_interval(Duration::from_secs(args.poll_interval))
+        .with_max_polls(args.max_polls)
+        .with_renewal(args.renew)
+        .with_force_get(args.get)
+        .with_trust_on_first_use(anchor.is_none());
+    if let Some(a) = anchor {
+        enroll_options = enroll_options.with_anchor(a);
     }
-    .map_err(lib("request"))?;
-    eprintln!(
-        "client: {} tx={}",
-        if args.renew { "renewal" } else { "enrollment" },
-        tx.transaction_id().as_str()
-    );
-    let mut current: Transaction = tx.clone();
-    let mut polls = 0;
-    loop {
-        let reply = http.send(&request)?;
-        if reply.status != 200 {
-            return Err(Failed::Other(format!(
-                "PKIOperation: HTTP {}: {}",
-                reply.status,
-                String::from_utf8_lossy(&reply.body)
-            )));
-        }
-        let outcome = client.handle(
-            &current,
-            reply.status,
-            Some(&*reply.content_type),
-            &reply.body,
-            &signer,
-            util::now(),
-            &mut rng,
-        );
-        match outcome.map_err(|e| match e {
-            Error::LegacyAlgorithm => Failed::Other(
-                "reply: the CA answered with single DES or MD5; --insecure-legacy accepts it"
-                    .into(),
-            ),
-            e => Failed::Other(format!("reply: {e}")),
-        })? {
-            Outcome::Issued { certificate, chain } => {
-                return save(args, &key, &certificate, &chain, &ca_list);
-            }
-            Outcome::Pending => {
-                if polls >= args.max_polls {
-                    return Err(Failed::Other(format!(
-                        "still PENDING after {polls} polls; giving up"
-                    )));
-                }
-                polls += 1;
-                eprintln!(
-                    "client: PENDING; polling in {} s ({polls}/{})",
-                    args.poll_interval, args.max_polls
-                );
-                thread::sleep(Duration::from_secs(args.poll_interval));
-                let (r, t) = client.poll(&tx, &signer, &mut rng).map_err(lib("poll"))?;
-                request = r;
-                current = t;
-            }
-            Outcome::Rejected { info, text } => return Err(Failed::Rejected(info, text)),
-            other => return Err(Failed::Other(format!("unexpected reply: {other:?}"))),
-        }
-    }
+    let mut progress = |p: Progress<'_>| match p {
+        Progress::Negotiated {
+            client,
+            ca_certificates,
+        } => describe_ca(client, ca_certificates),
+        Progress::Requesting {
+            transaction,
+            renewal,
+        } => eprintln!(
+            "client: {} tx={}",
+            if renewal { "renewal" } else { "enrollment" },
+            transaction.transaction_id().as_str()
+        ),
+        Progress::Pending {
+            poll,
+            max_polls,
+            interval,
+        } => eprintln!(
+            "client: PENDING; polling in {} s ({poll}/{max_polls})",
+            interval.as_secs()
+        ),
+        Progress::Retrying {
+            retry,
+            max_retries,
+            interval,
+        } => eprintln!(
+            "client: HTTP 503; trying again in {} s ({retry}/{max_retries})",
+            interval.as_secs()
+        ),
+        _ => {}
+    };
+    let enrolled = driver::enroll_with_progress(
+        &mut Wire(&http),
+        &mut thread::sleep,
+        &mut util::now,
+        AfterNegotiation(build_csr),
+        &key,
+        PROVIDER,
+        &enroll_options,
+        &mut getrandom::SysRng,
+        &mut progress,
+    )
+    .map_err(|e| match e {
+        EnrollError::StillPending(tx) => Failed::Other(format!(
+            "still PENDING after {} polls (transaction {}); giving up",
+            args.max_polls,
+            tx.transaction_id().as_str()
+        )),
+        e => enroll_failed(e),
+    })?;
+    save(
+        args,
+        &key,
+        &enrolled.certificate,
+        &enrolled.chain,
+        enrolled.ca_certificates.certificates(),
+    )
 }
 
 fn save(
@@ -504,18 +565,44 @@ fn save(
     Ok(())
 }
 
-/// GetCert or GetCRL, signed with the identity in `--out`.
+/// GetCert or GetCRL, signed with the identity in `--out`: one exchange, so on the lower-level
+/// API (GetCACaps, GetCACert, one sealed request) rather than the enrollment driver.
 fn fetch(
     args: &Args,
     http: &Http,
-    client: &Client,
-    digest: DigestAlgorithm,
-    rng: &mut getrandom::SysRng,
+    options: ClientOptions,
+    anchor: Option<TrustAnchor>,
 ) -> Result<(), Failed> {
+    let mut rng = getrandom::SysRng;
+    let reply = http.send(&HttpRequest::get_ca_caps(&options.endpoint, None))?;
+    let mut caps = Capabilities::from_http(reply.status, &reply.body);
+    if args.get {
+        caps.remove(&Capability::PostPkiOperation);
+        caps.remove(&Capability::ScepStandard);
+    }
+    let reply = http.send(&HttpRequest::get_ca_cert(&options.endpoint, None))?;
+    if reply.status != 200 {
+        return Err(Failed::Other(format!(
+            "GetCACert: HTTP {}: {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        )));
+    }
+    let reply_set = CaCertificates::parse(&reply.body, &Limits::DEFAULT)
+        .map_err(|e| Failed::Other(format!("GetCACert: {e}")))?;
+    let trusted = match &anchor {
+        Some(a) => reply_set
+            .verify(a, &PROVIDER)
+            .map_err(|e| enroll_failed(EnrollError::Scep(e)))?,
+        None => reply_set.trust_on_first_use(),
+    };
+    let client = Client::new(trusted.clone(), caps, PROVIDER)
+        .and_then(|c| c.with_options(options))
+        .map_err(lib("negotiation"))?;
+    describe_ca(&client, &trusted);
+    let rng = &mut rng;
+    let client = &client;
     let id = load_identity(&args.out)?;
-    let id = id
-        .clone()
-        .with_signature_algorithm(id.algorithm_with(digest));
     let (request, tx) = if let Some(serial) = &args.get_cert {
         let mut bytes = (0..serial.len())
             .step_by(2)

@@ -50,7 +50,7 @@ use scep::server::{
 use tokio::net::TcpListener;
 
 use crate::common::http_server::{self, Limits, ServerReply, ServerRequest};
-use crate::common::key::{AnyKey, KeyType};
+use crate::common::key::KeyType;
 use crate::common::util::{self, escape};
 use crate::store::{self, NewCert, Store, TxRecord, TxState};
 
@@ -690,6 +690,7 @@ async fn run(args: Args) -> Result<(), String> {
             use scep::provider::aws_lc;
             // AWS-LC verifies, seals (ECDH included) and holds an RSA CA key; an EC CA key
             // stays in RustCrypto (ECDSA signing and the CA's half of ECDH).
+            use crate::common::key::AnyKey;
             let key = match ca.key() {
                 AnyKey::Rsa(k) => {
                     AnyKey::Rsa(aws_lc::AwsLcRsaKey::new(k.clone()).map_err(|e| e.to_string())?)

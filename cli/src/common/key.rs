@@ -238,17 +238,6 @@ impl<R: crate::serve::WithDigest> crate::serve::WithDigest for AnyKey<R> {
     }
 }
 
-impl AnyKey<RsaKey> {
-    /// Signs with `alg` from now on.
-    #[must_use]
-    pub fn with_signature_algorithm(self, alg: SignatureAlgorithm) -> Self {
-        match self {
-            AnyKey::Rsa(k) => AnyKey::Rsa(k.with_signature_algorithm(alg)),
-            AnyKey::Ec(k) => AnyKey::Ec(k.with_signature_algorithm(alg)),
-        }
-    }
-}
-
 impl<R: Signer> Signer for AnyKey<R> {
     fn certificate(&self) -> &Certificate {
         match self {

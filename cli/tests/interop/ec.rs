@@ -124,6 +124,7 @@ fn ec_matrix(provider: &str) {
                 ],
             );
             assert_issued(&out, &server.log());
+            assert!(!out.stderr.contains("NOT authenticated"), "{}", out.stderr);
             check_device(&dir, &ca, device, ca_type);
             assert_eq!(
                 pem_subject(&dir.join("cert.pem")),
@@ -263,8 +264,9 @@ fn openssl_made_ec_key_and_csr_enroll() {
     assert_eq!(server.pki_lines().len(), before);
 }
 
-/// A new enrollment into a directory that has a `key.pem` is refused before anything is sent
-/// (the key file is created exclusively, never truncated), and the key is left as it was.
+/// Without `--ca-fingerprint` the client warns that the CA was not authenticated. A new
+/// enrollment into a directory that has a `key.pem` is refused before anything is sent (the key
+/// file is created exclusively, never truncated), and the key is left as it was.
 #[test]
 fn enroll_never_overwrites_a_key() {
     let tmp = TempDir::new("ec-no-overwrite");
@@ -276,6 +278,13 @@ fn enroll_never_overwrites_a_key() {
         &["--challenge", CHALLENGE, "--key-type", "p256"],
     );
     assert_issued(&out, &server.log());
+    // No --ca-fingerprint: trusted on first use, and said so.
+    assert!(
+        out.stderr
+            .contains("WARNING: the CA is NOT authenticated: no --ca-fingerprint"),
+        "{}",
+        out.stderr
+    );
     let key = fs::read(dir.join("key.pem")).unwrap();
     let out = run_client(
         &server.url(),
