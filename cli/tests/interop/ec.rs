@@ -131,6 +131,53 @@ fn ec_matrix(provider: &str) {
                 format!("subject=CN={device} to {ca_type},O=scep tests")
             );
         }
+        // Other digests and ciphers, and GET: the CA signs its reply with ECDSA (or RSA) and the
+        // request's digest, and seals to the EC device by KeyAgree.
+        let cases: [(&[&str], &str, &str); 3] = [
+            (
+                &["--digest", "sha1", "--cipher", "des3"],
+                "POST",
+                "alg=DesEde3Cbc/Sha1",
+            ),
+            (
+                &["--digest", "sha512", "--cipher", "aes256"],
+                "POST",
+                "alg=Aes256Cbc/Sha512",
+            ),
+            (
+                &["--get", "--key-type", "p384"],
+                "GET",
+                "alg=Aes128Cbc/Sha256",
+            ),
+        ];
+        for (i, (extra, method, alg)) in cases.iter().enumerate() {
+            let dir = tmp.join(format!("{provider}-{ca_type}-case{i}"));
+            let mut all = vec![
+                "--challenge",
+                CHALLENGE,
+                "--key-type",
+                "p256",
+                "--ca-fingerprint",
+                &fp,
+            ];
+            all.extend_from_slice(extra);
+            let out = run_client(&server.url(), &dir, &all);
+            assert_issued(&out, &server.log());
+            let device = if extra.contains(&"p384") {
+                "p384"
+            } else {
+                "p256"
+            };
+            check_device(&dir, &ca, device, ca_type);
+            let lines = server.pki_lines();
+            let last = lines.last().unwrap();
+            assert!(
+                last.starts_with(&format!("server: {method} /scep PKIOperation PkcsReq"))
+                    && last.contains(alg)
+                    && last.contains("-> SUCCESS"),
+                "{extra:?}: {last}"
+            );
+        }
         // Renewal with the P-256 key: signed by the issued EC certificate, same key.
         let dir = tmp.join(format!("{provider}-{ca_type}-p256"));
         let key = fs::read(dir.join("key.pem")).unwrap();
