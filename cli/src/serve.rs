@@ -688,14 +688,15 @@ async fn run(args: Args) -> Result<(), String> {
         #[cfg(feature = "aws-lc-rs")]
         "aws-lc" => {
             use scep::provider::aws_lc;
-            // AWS-LC verifies, seals (ECDH included) and holds an RSA CA key; an EC CA key
-            // stays in RustCrypto (ECDSA signing and the CA's half of ECDH).
+            // AWS-LC verifies, seals (ECDH included) and holds the CA key, RSA or EC.
             use crate::common::key::AnyKey;
-            let key = match ca.key() {
+            let key: AnyKey<aws_lc::AwsLcRsaKey, aws_lc::AwsLcEcKey> = match ca.key() {
                 AnyKey::Rsa(k) => {
                     AnyKey::Rsa(aws_lc::AwsLcRsaKey::new(k.clone()).map_err(|e| e.to_string())?)
                 }
-                AnyKey::Ec(k) => AnyKey::Ec(k.clone()),
+                AnyKey::Ec(k) => {
+                    AnyKey::Ec(aws_lc::AwsLcEcKey::new(k.clone()).map_err(|e| e.to_string())?)
+                }
             };
             let ca = ca.with_signer(key.clone());
             serve_with(args, ca, key, aws_lc::PROVIDER, caps, options, store).await
@@ -822,7 +823,7 @@ pub fn admin_database_url(state: &std::path::Path, database: Option<&str>) -> St
     database_url(state, database)
 }
 
-/// A key holder that signs with RSA PKCS #1 v1.5 and a chosen digest.
+/// A key holder that signs with a chosen digest (RSA PKCS #1 v1.5 or ECDSA).
 pub trait WithDigest {
     #[must_use]
     fn with_digest(self, d: DigestAlgorithm) -> Self;
@@ -831,6 +832,20 @@ pub trait WithDigest {
 impl WithDigest for RsaKey {
     fn with_digest(self, d: DigestAlgorithm) -> Self {
         self.with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(d))
+    }
+}
+
+/// ECDSA with a chosen digest.
+impl WithDigest for scep::provider::rustcrypto::EcKey {
+    fn with_digest(self, d: DigestAlgorithm) -> Self {
+        self.with_signature_algorithm(SignatureAlgorithm::Ecdsa(d))
+    }
+}
+
+#[cfg(feature = "aws-lc-rs")]
+impl WithDigest for scep::provider::aws_lc::AwsLcEcKey {
+    fn with_digest(self, d: DigestAlgorithm) -> Self {
+        self.with_signature_algorithm(SignatureAlgorithm::Ecdsa(d))
     }
 }
 

@@ -42,11 +42,12 @@ impl KeyType {
     }
 }
 
-/// A key holder: RSA (`R`: the RustCrypto `RsaKey`, or AWS-LC's) or a software EC key.
+/// A key holder: RSA (`R`: the RustCrypto `RsaKey`, or AWS-LC's) or EC (`E`: the RustCrypto
+/// `EcKey`, or AWS-LC's).
 #[derive(Clone, Debug)]
-pub enum AnyKey<R = RsaKey> {
+pub enum AnyKey<R = RsaKey, E = EcKey> {
     Rsa(R),
-    Ec(EcKey),
+    Ec(E),
 }
 
 /// A random positive 16-byte serial.
@@ -207,8 +208,8 @@ impl AnyKey<RsaKey> {
     }
 }
 
-impl<R> AnyKey<R> {
-    /// `RSA-2048`, `P-256`, ... for log lines.
+impl AnyKey {
+    /// `RSA`, `EC P-256`, ... for log lines.
     pub fn describe(&self) -> &'static str {
         match self {
             AnyKey::Rsa(_) => "RSA",
@@ -219,7 +220,9 @@ impl<R> AnyKey<R> {
             },
         }
     }
+}
 
+impl<R, E> AnyKey<R, E> {
     /// The signature algorithm of this key kind with digest `d` (RSA PKCS #1 v1.5 or ECDSA).
     pub fn algorithm_with(&self, d: DigestAlgorithm) -> SignatureAlgorithm {
         match self {
@@ -229,16 +232,18 @@ impl<R> AnyKey<R> {
     }
 }
 
-impl<R: crate::serve::WithDigest> crate::serve::WithDigest for AnyKey<R> {
+impl<R: crate::serve::WithDigest, E: crate::serve::WithDigest> crate::serve::WithDigest
+    for AnyKey<R, E>
+{
     fn with_digest(self, d: DigestAlgorithm) -> Self {
         match self {
             AnyKey::Rsa(k) => AnyKey::Rsa(k.with_digest(d)),
-            AnyKey::Ec(k) => AnyKey::Ec(k.with_signature_algorithm(SignatureAlgorithm::Ecdsa(d))),
+            AnyKey::Ec(k) => AnyKey::Ec(k.with_digest(d)),
         }
     }
 }
 
-impl<R: Signer> Signer for AnyKey<R> {
+impl<R: Signer, E: Signer> Signer for AnyKey<R, E> {
     fn certificate(&self) -> &Certificate {
         match self {
             AnyKey::Rsa(k) => k.certificate(),
@@ -268,7 +273,7 @@ impl<R: Signer> Signer for AnyKey<R> {
     }
 }
 
-impl<R: Decryptor> Decryptor for AnyKey<R> {
+impl<R: Decryptor, E: Decryptor> Decryptor for AnyKey<R, E> {
     fn certificate(&self) -> &Certificate {
         match self {
             AnyKey::Rsa(k) => k.certificate(),
