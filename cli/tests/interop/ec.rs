@@ -228,8 +228,9 @@ fn ec_devices_enroll_with_rsa_and_ec_cas_aws_lc() {
 
 /// An EC key and CSR made by `openssl` (SEC1 P-384 key from `ecparam`, PKCS #8 P-256 key from
 /// `genpkey`; `openssl req` CSR with the challenge password), sent with `--key` and `--csr` to
-/// an EC CA: the certificate is for that key and subject. A CSR for another key is refused
-/// before anything is sent.
+/// an EC CA: the certificate is for that key and subject. `--key` alone (an openssl PKCS #1 RSA
+/// key, the SEC1 P-384 key) enrolls that key. A CSR for another key is refused before anything
+/// is sent.
 #[test]
 fn openssl_made_ec_key_and_csr_enroll() {
     if !require_peer("openssl") {
@@ -295,6 +296,24 @@ fn openssl_made_ec_key_and_csr_enroll() {
         let ours = openssl(&["pkey", "-in", s(&dir.join("key.pem")), "-pubout"]);
         assert_eq!(theirs, ours);
     }
+    // `--key` alone: an openssl RSA key (PKCS #1, `-traditional`) and SEC1 P-384 key, the CSR
+    // built by `scep enroll`; the certificate is for that key.
+    let rsa = tmp.join("rsa.key.pem");
+    openssl(&["genrsa", "-traditional", "-out", s(&rsa), "2048"]);
+    for (key, kind) in [(rsa, "rsa2048"), (tmp.join("p384.key.pem"), "p384")] {
+        let dir = tmp.join(format!("own-key-{kind}"));
+        let out = run_client(
+            &server.url(),
+            &dir,
+            &["--challenge", CHALLENGE, "--key", s(&key)],
+        );
+        assert_issued(&out, &server.log());
+        check_device(&dir, &server.ca_cert(), kind, "p256");
+        let theirs = openssl(&["pkey", "-in", s(&key), "-pubout"]);
+        let ours = openssl(&["pkey", "-in", s(&dir.join("key.pem")), "-pubout"]);
+        assert_eq!(theirs, ours);
+    }
+
     let before = server.pki_lines().len();
     let out = run_client(
         &server.url(),
