@@ -1,8 +1,8 @@
-//! An example SCEP client over HTTP.
+//! `scep enroll`: a SCEP client over HTTP.
 //!
 //! ```text
-//! cargo run --example client -- --url http://127.0.0.1:8080/scep [--challenge SECRET]
-//!     [--subject CN=device] [--out DIR] [--renew] [--key-type rsa2048|rsa4096|p256|p384]
+//! scep enroll --url http://127.0.0.1:8080/scep [--challenge SECRET]
+//!     [--subject CN=device] [--out DIR] [--renew] [--key-type rsa2048|rsa3072|rsa4096|p256|p384]
 //!     [--key FILE] [--csr FILE] [--insecure-legacy]
 //!     [--poll-interval SECS] [--max-polls N] [--get] [--cipher C] [--digest D]
 //!     [--ca-fingerprint HEX] [--get-cert SERIAL] [--get-crl]
@@ -56,7 +56,6 @@ use scep::client::{Client, ClientOptions, Outcome};
 use scep::crypto::{ContentEncryption, DigestAlgorithm, Legacy, Signer};
 use scep::error::TrustFailure;
 use scep::http::HttpRequest;
-use scep::limits::Limits;
 use scep::message::{Csr, IssuerAndSerialNumber};
 use scep::provider::rustcrypto::PROVIDER;
 use scep::trust::{TrustAnchor, TrustedCaCertificates};
@@ -72,7 +71,7 @@ use util::{create_private, der_time, parse_name};
 
 const USAGE: &str = "\
 usage: client --url URL [--challenge SECRET] [--subject CN=device] [--out DIR] [--renew]
-              [--key-type rsa2048|rsa4096|p256|p384] [--key FILE] [--csr FILE]
+              [--key-type rsa2048|rsa3072|rsa4096|p256|p384] [--key FILE] [--csr FILE]
               [--insecure-legacy] [--poll-interval SECS] [--max-polls N]
               [--get] [--cipher aes128|aes192|aes256|des3|des] [--digest sha1|sha256|sha512]
               [--ca-fingerprint HEX] [--get-cert SERIAL_HEX] [--get-crl]
@@ -588,7 +587,7 @@ fn fetch(
             String::from_utf8_lossy(&reply.body)
         )));
     }
-    let reply_set = CaCertificates::parse(&reply.body, &Limits::DEFAULT)
+    let reply_set = CaCertificates::parse(&reply.body, &options.limits)
         .map_err(|e| Failed::Other(format!("GetCACert: {e}")))?;
     let trusted = match &anchor {
         Some(a) => reply_set
