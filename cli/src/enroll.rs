@@ -70,7 +70,7 @@ use http_client::Http;
 use util::{create_private, der_time, parse_name};
 
 const USAGE: &str = "\
-usage: client --url URL [--challenge SECRET] [--subject CN=device] [--out DIR] [--renew]
+usage: scep enroll --url URL [--challenge SECRET] [--subject CN=device] [--out DIR] [--renew]
               [--key-type rsa2048|rsa3072|rsa4096|p256|p384] [--key FILE] [--csr FILE]
               [--insecure-legacy] [--poll-interval SECS] [--max-polls N]
               [--get] [--cipher aes128|aes192|aes256|des3|des] [--digest sha1|sha256|sha512]
