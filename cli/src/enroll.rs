@@ -71,10 +71,10 @@ use util::{create_private, der_time, parse_name};
 
 const USAGE: &str = "\
 usage: scep enroll --url URL [--challenge SECRET] [--subject CN=device] [--out DIR] [--renew]
-              [--key-type rsa2048|rsa3072|rsa4096|p256|p384] [--key FILE] [--csr FILE]
-              [--insecure-legacy] [--poll-interval SECS] [--max-polls N]
-              [--get] [--cipher aes128|aes192|aes256|des3|des] [--digest sha1|sha256|sha512]
-              [--ca-fingerprint HEX] [--get-cert SERIAL_HEX] [--get-crl]
+                   [--key-type rsa2048|rsa3072|rsa4096|p256|p384] [--key FILE] [--csr FILE]
+                   [--insecure-legacy] [--poll-interval SECS] [--max-polls N]
+                   [--get] [--cipher aes128|aes192|aes256|des3|des] [--digest sha1|sha256|sha512]
+                   [--ca-fingerprint HEX] [--get-cert SERIAL_HEX] [--get-crl]
 
   --url URL            the SCEP endpoint, e.g. http://127.0.0.1:8080/scep
   --challenge SECRET   challenge password to put in the CSR
