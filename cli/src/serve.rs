@@ -9,7 +9,8 @@
 //!     [--admin-password-file FILE]
 //! ```
 //!
-//! On first start it creates a CA (RSA-2048, self-signed, also the RA) in the state directory
+//! On first start it creates a CA (RSA-2048, or `--ca-key-type rsa3072|rsa4096|p256|p384`;
+//! self-signed, also the RA) in the state directory
 //! (`ca.key.pem`, mode 0600, never overwritten; `ca.cert.pem`) and the database
 //! (`DIR/scep.sqlite3` unless `--database` names another file or a PostgreSQL server). All
 //! SCEP operations are served on `/scep`, `/cgi-bin/pkiclient.exe` and
@@ -30,7 +31,10 @@
 //! - CertPoll: answered only when signed by the key that sent the original request.
 //! - GetCert and GetCRL (the CRL lists the revocations in the store: `scep admin revoke`).
 //!
-//! Replies are signed with the request's digest (SHA-1 for a SHA-1 request, …).
+//! Replies are signed with the request's digest (SHA-1 for a SHA-1 request, …). A SUCCESS goes
+//! to an RSA requester by key transport and to an EC requester by KeyAgree (ECDH); an EC CA
+//! signs with ECDSA and opens requests sent to it by KeyAgree, so an all-EC deployment needs no
+//! RSA at all.
 //!
 //! `--ra split` (see [`ra`]) adds an RA signing and an RA encryption certificate, as Windows
 //! NDES does. `POST /light` (see [`light`]) serves key-generating light clients.
@@ -57,6 +61,7 @@ use scep::server::{
 use tokio::net::TcpListener;
 
 use crate::common::http_server::{self, Limits, ServerReply, ServerRequest};
+use crate::common::key::KeyType;
 use crate::common::util::{self, escape};
 use crate::store::{self, NewCert, Store, TxRecord, TxState};
 
@@ -118,6 +123,8 @@ usage: scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL]
                         CA + both, requests are opened with the encryption key only,
                         replies signed with the signing key
   --provider NAME       rustcrypto (default) or aws-lc (with the aws-lc-rs feature)
+  --ca-key-type T       the key of a new CA: rsa2048 (default), rsa3072, rsa4096, p256,
+                        p384 (an existing CA key is used whatever its type)
   --version             print the version and the compiled-in features
 
 Light clients: POST /light with an application/x-www-form-urlencoded body
@@ -144,6 +151,7 @@ struct Args {
     admin_addr: String,
     admin_password: Option<String>,
     ra_split: bool,
+    ca_key_type: KeyType,
 }
 
 fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
@@ -165,6 +173,7 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
         admin_addr: "127.0.0.1:8081".into(),
         admin_password: None,
         ra_split: false,
+        ca_key_type: KeyType::Rsa(2048),
     };
     let mut it = argv.into_iter();
     while let Some(arg) = it.next() {
@@ -203,6 +212,7 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
                 "split" => args.ra_split = true,
                 other => return Err(format!("--ra ca|split, not {other:?}")),
             },
+            "--ca-key-type" => args.ca_key_type = KeyType::parse(&value("--ca-key-type")?)?,
             "--read-timeout" => {
                 let v = value("--read-timeout")?;
                 let secs: u64 = v.parse().map_err(|_| format!("bad --read-timeout {v:?}"))?;
@@ -799,8 +809,9 @@ async fn run(args: Args) -> Result<(), String> {
     }
     let state = args.state.clone();
     let split = args.ra_split;
+    let key_type = args.ca_key_type;
     let (ca, ra_pair) = blocking(move || -> Result<_, String> {
-        let ca = Ca::open(&state)?;
+        let ca = Ca::open(&state, key_type)?;
         let pair = if split {
             Some(ra::RaPair::open(&state, &ca)?)
         } else {
@@ -836,7 +847,19 @@ async fn run(args: Args) -> Result<(), String> {
         #[cfg(feature = "aws-lc-rs")]
         "aws-lc" => {
             use scep::provider::aws_lc;
-            let wrap = |k| aws_lc::AwsLcRsaKey::new(k).map_err(|e| e.to_string());
+            // AWS-LC verifies, seals (ECDH included) and holds the CA and RA keys, RSA or EC.
+            use crate::common::key::AnyKey;
+            let wrap =
+                |k: AnyKey| -> Result<AnyKey<aws_lc::AwsLcRsaKey, aws_lc::AwsLcEcKey>, String> {
+                    Ok(match k {
+                        AnyKey::Rsa(k) => {
+                            AnyKey::Rsa(aws_lc::AwsLcRsaKey::new(k).map_err(|e| e.to_string())?)
+                        }
+                        AnyKey::Ec(k) => {
+                            AnyKey::Ec(aws_lc::AwsLcEcKey::new(k).map_err(|e| e.to_string())?)
+                        }
+                    })
+                };
             let keys = ra::RaKeys::of(&ca, ra_pair.as_ref(), wrap)?;
             let key = wrap(ca.key().clone())?;
             let ca = ca.with_signer(key);
@@ -887,8 +910,9 @@ async fn serve_with<K: CaKey + WithDigest>(
         .local_addr()
         .map_or_else(|_| args.addr.clone(), |a| a.to_string());
     tracing::info!(
-        "listening on http://{addr}/scep, CA {}{}, provider {}, state {}, database {}{}{}{}",
+        "listening on http://{addr}/scep, CA {} ({}){}, provider {}, state {}, database {}{}{}{}",
         ca.certificate().subject(),
+        ca.key().describe(),
         if args.ra_split {
             " with an RA signing and an RA encryption certificate (--ra split)"
         } else {
@@ -996,7 +1020,7 @@ pub fn admin_database_url(state: &std::path::Path, database: Option<&str>) -> St
     database_url(state, database)
 }
 
-/// A key holder that signs with RSA PKCS #1 v1.5 and a chosen digest.
+/// A key holder that signs with a chosen digest (RSA PKCS #1 v1.5 or ECDSA).
 pub trait WithDigest {
     #[must_use]
     fn with_digest(self, d: DigestAlgorithm) -> Self;
@@ -1005,6 +1029,20 @@ pub trait WithDigest {
 impl WithDigest for RsaKey {
     fn with_digest(self, d: DigestAlgorithm) -> Self {
         self.with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(d))
+    }
+}
+
+/// ECDSA with a chosen digest.
+impl WithDigest for scep::provider::rustcrypto::EcKey {
+    fn with_digest(self, d: DigestAlgorithm) -> Self {
+        self.with_signature_algorithm(SignatureAlgorithm::Ecdsa(d))
+    }
+}
+
+#[cfg(feature = "aws-lc-rs")]
+impl WithDigest for scep::provider::aws_lc::AwsLcEcKey {
+    fn with_digest(self, d: DigestAlgorithm) -> Self {
+        self.with_signature_algorithm(SignatureAlgorithm::Ecdsa(d))
     }
 }
 

@@ -24,6 +24,7 @@ use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
 use super::ca::{Ca, create_exclusive};
 use crate::common::ca::scep_err;
+use crate::common::key::AnyKey;
 use crate::common::util::{der_time, parse_name};
 
 const SHA256: SignatureAlgorithm = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
@@ -178,7 +179,7 @@ fn create(ca: &Ca, role: Role) -> Result<(zeroize::Zeroizing<String>, Certificat
     let cert = builder::certificate(
         &template,
         Some(ca_cert),
-        SHA256,
+        ca_key.signature_algorithm(),
         &mut |tbs| ca_key.sign(tbs),
         &PROVIDER,
     )
@@ -205,12 +206,12 @@ impl<K> RaKeys<K> {
     pub fn of(
         ca: &Ca,
         pair: Option<&RaPair>,
-        wrap: impl Fn(RsaKey) -> Result<K, String>,
+        wrap: impl Fn(AnyKey) -> Result<K, String>,
     ) -> Result<RaKeys<K>, String> {
         Ok(match pair {
             Some(p) => RaKeys {
-                sign: wrap(p.sign.clone())?,
-                decrypt: wrap(p.encrypt.clone())?,
+                sign: wrap(AnyKey::Rsa(p.sign.clone()))?,
+                decrypt: wrap(AnyKey::Rsa(p.encrypt.clone()))?,
                 ca_certs: p.ca_certs(ca.certificate()),
             },
             None => RaKeys {
