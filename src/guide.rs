@@ -3,8 +3,9 @@
 //!
 //! - [Debugging a message](#debugging-a-message): the `inspect` tool.
 //! - [Microsoft NDES](#microsoft-ndes) as the server your client talks to.
-//! - [The RA pair and light clients](#the-ra-pair-and-light-clients) in `scep serve` and
-//!   `scep proxy`.
+//! - [An NDES-style server](#an-ndes-style-server): `scep serve` with one-time challenge
+//!   passwords, an approval queue, an admin page and API, the RA pair, and light clients (also
+//!   in `scep proxy`).
 //! - [Windows and Intune](#windows-and-intune) devices talking to your server.
 //! - [iOS and macOS](#ios-and-macos) configuration profiles.
 //! - [Cisco IOS](#cisco-ios) routers and the old VPN clients.
@@ -64,7 +65,92 @@
 //!   signature algorithm, RSAES-OAEP key transport with default (SHA-1) parameters, AES-128-CBC,
 //!   and a Microsoft attribute (1.3.6.1.4.1.311.21.38) that says "Issued". All of this is read.
 //!
-//! # The RA pair and light clients
+//! # An NDES-style server
+//!
+//! Windows NDES is the workflow most SCEP administrators know: every enrollment needs a
+//! one-time challenge password that an administrator fetches from a web page and hands to the
+//! device, and a template may hold requests for manual approval. `scep serve` (the tools
+//! crate, `cli/`) does the same, scriptable as well as in a browser:
+//!
+//! ```text
+//! scep admin --state ca-state set-password            # the admin password, read from stdin
+//! scep serve --state ca-state --challenge-mode one-time --approval rule \
+//!     --addr 0.0.0.0:8080 --admin-addr 127.0.0.1:8081
+//! scep admin --state ca-state password new --ttl 30m --subject 'CN=printer-*'
+//! curl -H "Authorization: Bearer $ADMIN" -d '{"ttl":"2h"}' \
+//!     http://127.0.0.1:8081/admin/api/passwords
+//! ```
+//!
+//! ## One-time challenge passwords
+//!
+//! With `--challenge-mode one-time`, each password is 20 random characters
+//! (about 99 bits, in groups of five, without look-alike letters), valid for one enrollment
+//! until it expires (`--challenge-ttl`, 60 minutes by default), optionally only for subjects
+//! matching a pattern (`*` stands for any text). The database keeps only an HMAC-SHA256 of
+//! each password under a key in the state directory (`challenge-hmac.key`, mode 0600; replicas
+//! on other machines need a copy of it), so a copy of the database cannot be used to enroll. A password is spent by a single conditional
+//! UPDATE ("unused and unexpired: mark it used by this transaction"), so two requests, on one
+//! server or on two replicas sharing a PostgreSQL database, can never both use it. A used,
+//! expired or unknown password, or a subject outside its pattern, gets FAILURE badRequest
+//! with the text "challenge password not accepted"; the precise reason is only in the server
+//! log. (A device's CSR, which the server stores, still contains the password it used; by
+//! then it is spent.) A renewal signed by a certificate this CA issued needs no password, and
+//! the same PKCSReq sent again (same transaction, same CSR, as `scepclient` does while
+//! PENDING) is recognised and does not need a second one. `--challenge-mode static` keeps the
+//! single `--challenge` for everyone.
+//!
+//! ## The approval queue
+//!
+//! `--approval auto` issues at once; `manual` answers PENDING to
+//! every new request and waits for the operator; `rule` issues at once when the challenge
+//! password is valid and queues the request for the operator when it is missing or wrong
+//! (instead of refusing it). The queue is a table in the database: a decision survives a
+//! restart and every replica sees it. The operator approves, or rejects with a chosen failInfo
+//! (badRequest, badAlg, badMessageCheck, badTime or badCertId); the device learns the decision
+//! at its next CertPoll, or when it sends the same PKCSReq again, which never creates a
+//! second entry. A poll signed by another key than the request's is refused.
+//!
+//! ## The admin page and its API
+//!
+//! The admin page listens on its own address (`--admin-addr`, 127.0.0.1:8081 by default;
+//! the device port answers 404 to every admin path) and only when an admin password is set
+//! (`scep admin set-password`, stored as a PBKDF2-SHA256 hash, or `--admin-password-file`).
+//! It is plain server-rendered HTML with no script. What it shows:
+//!
+//! - *Sign in*: one password field and a "Sign in" button. A wrong password gets "Wrong
+//!   password." and no session; the right one sets an HttpOnly, SameSite=Strict session cookie
+//!   (8 hours; a restart signs everyone out).
+//! - *The dashboard*, under a dark title bar "SCEP server administration" that names the CA
+//!   and has a "Sign out" button, has three panels. **One-time challenge passwords**: a blue
+//!   "New password" button with the lifetime next to it ("valid 60 min") and an optional
+//!   subject-pattern field; below, the recent passwords with number, creation time, expiry
+//!   ("in 59 min"), pattern ("any") and status ("unused", "expired", or "used just now by"
+//!   the transaction ID). **Requests waiting for approval (N)**: one row per request with its
+//!   subject, SANs (DNS, IP, e-mail, URI), key ("RSA 2048", "EC P-256"), the requester's
+//!   address and port, the transaction ID, when it arrived, a green "Approve" button and a
+//!   failInfo menu with a red "Reject" button; approved or rejected requests whose device has
+//!   not polled yet are listed under it. **Recently issued certificates**: serial, subject,
+//!   expiry, transaction ID and "valid" with a reason menu and a red "Revoke" button (or
+//!   "revoked" with the time). With nothing to show, each panel says so ("Nothing is
+//!   waiting.", "None yet.").
+//! - *After "New password"* a highlighted box at the top of the first panel shows the password
+//!   in large letters, "shown once; give it to the device", and "Valid for one enrollment
+//!   until 2026-12-04 14:40:04 UTC (in 60 min)". Reloading does not show it again.
+//! - *After Approve, Reject or Revoke* a blue notice on top confirms it ("Request … approved;
+//!   the device gets it at its next poll.").
+//!
+//! Every form carries a per-session CSRF token in a hidden field; a POST without it, or with
+//! another session's, is refused with 403. Everything shown is HTML-escaped (subjects and
+//! transaction IDs come from devices), and a Content-Security-Policy forbids scripts and
+//! framing. The page has no TLS of its own: keep it on loopback or put a TLS proxy in front.
+//!
+//! **The JSON API** (`/admin/api/…`, `Authorization: Bearer` with the admin password) does the
+//! same for scripts: `POST passwords` (`{"ttl":"30m","subject":"CN=printer-*"}` → the password
+//! and its expiry), `GET passwords`, `GET pending`, `POST pending/approve`
+//! (`{"transaction_id":…}`), `POST pending/reject` (`{"transaction_id":…,"fail_info":
+//! "badCertId"}`), `GET certificates`, `POST certificates/revoke` (`{"serial":"0x0a",
+//! "reason":"keyCompromise"}`). `scep admin password new`, `approve`, `reject --fail-info` and
+//! `revoke` do the same from a shell on the server.
 //!
 //! ## The RA pair
 //!
@@ -107,7 +193,8 @@
 //! ```
 //!
 //! The server checks the challenge (403 when it is missing or wrong; the endpoint is off
-//! without `--challenge`), generates an RSA-2048 key (or a P-256 key with `key-type=p256`),
+//! without `--challenge`; with `--challenge-mode one-time` the form spends a one-time password
+//! like a PKCSReq, and a refusal says only "challenge password not accepted"), generates an RSA-2048 key (or a P-256 key with `key-type=p256`),
 //! builds and signs the CSR, enrolls it, and answers `application/x-pkcs12`: the key, the
 //! certificate and the chain, encrypted with the client's password as OpenSSL 3 does by default
 //! (PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC, an HMAC-SHA256 MAC). `scep serve` issues
@@ -117,10 +204,29 @@
 //! **The private key is never stored**, nor logged, and neither is the password: it exists in
 //! the server's memory for the one request and is gone with it. There is no escrow, so a lost
 //! file or password means a new enrollment. For the same reason a light client cannot wait:
-//! `scep serve --approve manual` answers 409, and a proxy whose upstream answers PENDING
+//! `scep serve --approval manual` answers 409, and a proxy whose upstream answers PENDING
 //! answers 502 (the key is discarded). The body is a plain form over plain HTTP here: the
 //! challenge, the password and the private key travel in the clear, so put TLS in front of
 //! the device port before any real use.
+//!
+//! ## What an NDES administrator will still miss
+//!
+//! - **Certificate templates**: one profile here (the CA copies subject and SANs from the
+//!   CSR and sets its own validity and key usage); no per-template policy, no manual-approval
+//!   flag per template (`--approval` is server-wide).
+//! - **Accounts**: one shared admin password (and bearer token), no Active Directory users or
+//!   groups, no Windows integrated authentication, no roles (everyone who signs in may issue
+//!   passwords, approve and revoke), no audit trail beyond the server's log lines. Sessions
+//!   live in one process: each replica has its own, a restart signs everyone out.
+//! - **Hardening of the page**: no HTTPS of its own (keep it on loopback or behind a TLS
+//!   proxy), no lockout after failed sign-ins (only a half-second delay each).
+//! - **NDES's password cache rules**: no limit on outstanding passwords, no per-requester
+//!   password, no "password of the last hour" reuse.
+//! - **Policy plug-ins**: no Intune Certificate Connector or other external per-request
+//!   validation hook; no notification (mail) when a request is queued.
+//! - **The enterprise CA around it**: the CA key is a file in the state directory, not an AD CS
+//!   or HSM-backed CA with its own console; revocation reaches devices through GetCRL only (no
+//!   CRL distribution point or OCSP); the lists show the newest 50 entries with no search.
 //!
 //! # Windows and Intune
 //!

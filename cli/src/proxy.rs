@@ -365,6 +365,7 @@ fn handle(app: &Mutex<App>, req: ServerRequest) -> ServerReply {
         path,
         headers,
         body,
+        ..
     } = req;
     let light = path == LIGHT_PATH;
     let reply = |r: Logged| ServerReply {

@@ -4,6 +4,9 @@
 //! scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL] [--challenge SECRET |
 //!     --challenge-file FILE] [--pending [--approve auto|manual]] [--no-post]
 //!     [--insecure-legacy] [--read-timeout SECS] [--ra ca|split]
+//!     [--challenge-mode one-time|static]
+//!     [--challenge-ttl DURATION] [--approval auto|manual|rule] [--admin-addr ADDR]
+//!     [--admin-password-file FILE]
 //! ```
 //!
 //! On first start it creates a CA (RSA-2048, or `--ca-key-type rsa3072|rsa4096|p256|p384`;
@@ -17,9 +20,14 @@
 //!   (`--no-post` drops `POSTPKIOperation` and `SCEPStandard`). GetCACert: the CA certificate.
 //! - PKCSReq / RenewalReq: the challenge (`--challenge`, `--challenge-file` or the environment
 //!   variable `SCEP_CHALLENGE`) unless the request is signed by a certificate this CA issued.
-//!   With `--pending` the first request gets PENDING; with `--approve auto` (the default) the
-//!   next CertPoll or re-sent request is issued, with `--approve manual` only after
-//!   `scep admin approve TX`.
+//!   With `--pending` the first request gets PENDING; with `--approval auto` (the default) the
+//!   next CertPoll or re-sent request is issued, with `--approval manual` (or its older name
+//!   `--approve manual`) only after `scep admin approve TX` or the admin page.
+//! - `--challenge-mode one-time`: every new enrollment spends a one-time password issued on
+//!   the admin page, its JSON API or `scep admin password new` (`serve/challenge.rs`).
+//!   `--approval manual|rule` queues requests for the operator (`serve/approval.rs`); the
+//!   admin listener (`--admin-addr`, loopback by default, `serve/admin_web.rs`) serves the
+//!   page and the API, never the device port.
 //! - CertPoll: answered only when signed by the key that sent the original request.
 //! - GetCert and GetCRL (the CRL lists the revocations in the store: `scep admin revoke`).
 //!
@@ -57,11 +65,16 @@ use crate::common::key::KeyType;
 use crate::common::util::{self, escape};
 use crate::store::{self, NewCert, Store, TxRecord, TxState};
 
+pub mod admin_web;
+pub mod approval;
 pub mod ca;
+pub mod challenge;
 pub mod light;
 pub mod ra;
 
+use approval::Approval;
 use ca::Ca;
+use challenge::{ChallengeKey, ChallengeMode};
 
 /// The paths SCEP clients use: our default, the RFC's CGI path, and Microsoft NDES's.
 pub const PATHS: [&str; 3] = [
@@ -75,6 +88,9 @@ usage: scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL]
                   [--challenge SECRET | --challenge-file FILE] [--pending]
                   [--approve auto|manual] [--no-post] [--insecure-legacy]
                   [--read-timeout SECS] [--max-connections N] [--ra ca|split]
+                  [--challenge-mode one-time|static] [--challenge-ttl DURATION]
+                  [--approval auto|manual|rule] [--admin-addr ADDR]
+                  [--admin-password-file FILE]
 
   --addr ADDR           address to listen on (default 127.0.0.1:8080)
   --state DIR           the CA key and certificate, and the default database
@@ -84,8 +100,18 @@ usage: scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL]
   --challenge SECRET    require this challenge password in new enrollments (also
                         --challenge-file FILE, or the environment variable SCEP_CHALLENGE)
   --pending             answer PENDING first
-  --approve MODE        auto: issue on the next poll (default); manual: after
-                        `scep admin approve`
+  --challenge-mode M    static (default): the one --challenge for every device;
+                        one-time: single-use passwords from the admin page/API or
+                        `scep admin password new`
+  --challenge-ttl D     lifetime of a new one-time password (default 60m; 90s, 2h, 1d)
+  --approval MODE       auto (default): issue at once; manual: every request waits
+                        for the operator; rule: issue with a valid challenge, queue
+                        for the operator otherwise (--approve is the older name; with
+                        --pending, auto issues at the first poll)
+  --admin-addr ADDR     the admin page and /admin/api (default 127.0.0.1:8081); it
+                        starts when an admin password is set (`scep admin
+                        set-password`, or --admin-password-file)
+  --admin-password-file FILE  the admin password (first line; only its hash is kept)
   --no-post             do not advertise POSTPKIOperation/SCEPStandard (clients use GET)
   --insecure-legacy     accept single DES and MD5 (micromdm scepclient); needs the
                         `insecure-legacy` feature
@@ -119,6 +145,11 @@ struct Args {
     read_timeout: Duration,
     max_connections: usize,
     provider: String,
+    challenge_mode: ChallengeMode,
+    challenge_ttl: i64,
+    rule: bool,
+    admin_addr: String,
+    admin_password: Option<String>,
     ra_split: bool,
     ca_key_type: KeyType,
 }
@@ -136,6 +167,11 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
         read_timeout: Duration::from_secs(10),
         max_connections: 1024,
         provider: "rustcrypto".into(),
+        challenge_mode: ChallengeMode::Static,
+        challenge_ttl: challenge::DEFAULT_TTL_SECS,
+        rule: false,
+        admin_addr: "127.0.0.1:8081".into(),
+        admin_password: None,
         ra_split: false,
         ca_key_type: KeyType::Rsa(2048),
     };
@@ -151,11 +187,23 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
                 args.challenge = Some(util::read_secret_file(&value("--challenge-file")?)?);
             }
             "--pending" => args.pending = true,
-            "--approve" => match value("--approve")?.as_str() {
-                "auto" => args.manual = false,
-                "manual" => args.manual = true,
-                other => return Err(format!("--approve auto|manual, not {other:?}")),
+            "--challenge-mode" => {
+                args.challenge_mode = ChallengeMode::parse(&value("--challenge-mode")?)?;
+            }
+            "--challenge-ttl" => {
+                args.challenge_ttl = challenge::parse_duration(&value("--challenge-ttl")?)?;
+            }
+            // `--approve` is the older name (`--approve manual` no longer needs `--pending`).
+            "--approval" | "--approve" => match Approval::parse(&value("--approval")?)? {
+                Approval::Auto => (args.manual, args.rule) = (false, false),
+                Approval::Manual => (args.pending, args.manual, args.rule) = (true, true, false),
+                Approval::Rule => (args.pending, args.manual, args.rule) = (false, true, true),
             },
+            "--admin-addr" => args.admin_addr = value("--admin-addr")?,
+            "--admin-password-file" => {
+                args.admin_password =
+                    Some(util::read_secret_file(&value("--admin-password-file")?)?);
+            }
             "--no-post" => args.no_post = true,
             "--insecure-legacy" => args.insecure_legacy = true,
             "--provider" => args.provider = value("--provider")?,
@@ -237,6 +285,10 @@ struct App<K> {
     challenge: Option<String>,
     pending: bool,
     manual: bool,
+    /// `--challenge-mode one-time`: the key the passwords are hashed under.
+    one_time: Option<ChallengeKey>,
+    /// `--approval rule`: a refused challenge queues the request instead.
+    rule: bool,
 }
 
 /// What a request led to, for the log line.
@@ -261,6 +313,17 @@ fn reject(info: FailInfo, why: &str) -> (Decision, String) {
         Decision::Rejected {
             info,
             text: FailInfoText::new(why).ok(),
+        },
+        format!("FAILURE {info} ({why})"),
+    )
+}
+
+/// A refused challenge: badRequest with a generic text on the wire, the reason in the log.
+fn reject_quietly(info: FailInfo, why: &str) -> (Decision, String) {
+    (
+        Decision::Rejected {
+            info,
+            text: FailInfoText::new("challenge password not accepted").ok(),
         },
         format!("FAILURE {info} ({why})"),
     )
@@ -291,7 +354,13 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 impl<K: CaKey> App<K> {
-    async fn handle(self: Arc<Self>, method: String, target: String, body: Vec<u8>) -> Logged {
+    async fn handle(
+        self: Arc<Self>,
+        method: String,
+        target: String,
+        body: Vec<u8>,
+        peer: Option<String>,
+    ) -> Logged {
         let limits = self.servers.sha256.options().http_limits();
         let parsed = match http::parse_request(&method, &target, &body, &limits) {
             Ok(p) => p,
@@ -309,7 +378,7 @@ impl<K: CaKey> App<K> {
         };
         let op = parsed.operation.as_str().to_owned();
         let mut logged = match (parsed.operation, parsed.message) {
-            (Operation::PkiOperation, Some(message)) => self.pki_operation(message).await,
+            (Operation::PkiOperation, Some(message)) => self.pki_operation(message, peer).await,
             (Operation::GetNextCaCert, _) => Logged {
                 response: text(404, "no next CA certificate"),
                 op: String::new(),
@@ -348,7 +417,7 @@ impl<K: CaKey> App<K> {
         logged
     }
 
-    async fn pki_operation(self: Arc<Self>, message: Vec<u8>) -> Logged {
+    async fn pki_operation(self: Arc<Self>, message: Vec<u8>, peer: Option<String>) -> Logged {
         let app = Arc::clone(&self);
         let incoming = blocking(move || {
             let mut rng = getrandom::SysRng;
@@ -390,7 +459,7 @@ impl<K: CaKey> App<K> {
                     signer_kind(kind),
                     o.digest,
                 );
-                let (decision, outcome) = match self.decide(&req, kind).await {
+                let (decision, outcome) = match self.decide(&req, kind, peer).await {
                     Ok(d) => d,
                     Err(e) => {
                         tracing::error!("store: {e}");
@@ -448,6 +517,7 @@ impl<K: CaKey> App<K> {
         &self,
         req: &PkiRequest,
         kind: SignerKind,
+        peer: Option<String>,
     ) -> Result<(Decision, String), String> {
         let tx = req.transaction_id().as_str().to_owned();
         let signer_key = req
@@ -459,19 +529,6 @@ impl<K: CaKey> App<K> {
             Request::PkcsReq(csr) | Request::RenewalReq(csr) => {
                 // A request signed by a certificate this CA issued is a renewal: no challenge.
                 let renewal = kind == SignerKind::IssuedByCa;
-                if !renewal {
-                    if let Some(expected) = &self.challenge {
-                        let got = req.challenge_password().unwrap_or_default();
-                        if !challenge_matches(&got, expected) {
-                            let why = if got.is_empty() {
-                                "missing challenge password"
-                            } else {
-                                "wrong challenge password"
-                            };
-                            return Ok(reject(FailInfo::BadRequest, why));
-                        }
-                    }
-                }
                 let record = TxRecord {
                     id: tx.clone(),
                     state: TxState::Pending,
@@ -479,14 +536,41 @@ impl<K: CaKey> App<K> {
                     signer_key,
                     subject: csr.subject().to_string(),
                     serial: None,
+                    requester: peer,
+                    fail_info: None,
+                    created_at: 0,
                 };
-                let existing = self.store.transaction(&tx).await.map_err(store_err)?;
+                let mut existing = self.store.transaction(&tx).await.map_err(store_err)?;
                 if let Some(old) = &existing {
                     if old.signer_key != record.signer_key {
                         return Ok(reject(
                             FailInfo::BadRequest,
                             "transaction ID in use by another key",
                         ));
+                    }
+                }
+                // The same PKCSReq re-sent (same transaction, same CSR) was let in the first
+                // time: its one-time password is spent, and it is not checked again.
+                let mut queue = false;
+                if !renewal && existing.as_ref().is_none_or(|o| o.csr != record.csr) {
+                    if let Err(why) = self.check_challenge(req, &tx, &record.subject).await? {
+                        // A one-time password spent by a concurrent copy of this very request.
+                        existing = self.store.transaction(&tx).await.map_err(store_err)?;
+                        let resent = existing.as_ref().is_some_and(|o| {
+                            o.csr == record.csr && o.signer_key == record.signer_key
+                        });
+                        if !resent {
+                            if !self.rule {
+                                // One-time passwords: the reason only in the log.
+                                return Ok(if self.one_time.is_some() {
+                                    reject_quietly(FailInfo::BadRequest, why)
+                                } else {
+                                    reject(FailInfo::BadRequest, why)
+                                });
+                            }
+                            tracing::info!("tx={} queued for the operator: {why}", escape(&tx));
+                            queue = true;
+                        }
                     }
                 }
                 match existing {
@@ -501,7 +585,7 @@ impl<K: CaKey> App<K> {
                     Some(old) if old.state != TxState::Issued => {
                         self.settle(&old, csr.clone()).await
                     }
-                    _ if self.pending => {
+                    _ if self.pending || queue => {
                         let stored = self.store.open_pending(&record).await.map_err(store_err)?;
                         if stored.state == TxState::Pending && stored.csr == record.csr {
                             Ok((Decision::Pending, "PENDING".into()))
@@ -568,13 +652,39 @@ impl<K: CaKey> App<K> {
         }
     }
 
+    /// The challenge of a new enrollment: `Ok(Err(why))` when refused (`why` for the log only).
+    async fn check_challenge(
+        &self,
+        req: &PkiRequest,
+        tx: &str,
+        subject: &str,
+    ) -> Result<Result<(), &'static str>, String> {
+        let got = req.challenge_password().unwrap_or_default();
+        if let Some(key) = &self.one_time {
+            return challenge::redeem(&*self.store, key, &got, subject, tx)
+                .await
+                .map(|r| r.map_err(challenge::Refusal::as_str))
+                .map_err(|e| e.to_string());
+        }
+        match &self.challenge {
+            Some(_) if got.is_empty() => Ok(Err("missing challenge password")),
+            Some(expected) if !challenge_matches(&got, expected) => {
+                Ok(Err("wrong challenge password"))
+            }
+            _ => Ok(Ok(())),
+        }
+    }
+
     /// A transaction not yet issued: issue, wait or refuse by its state.
     async fn settle(&self, tx: &TxRecord, csr: Csr) -> Result<(Decision, String), String> {
         match tx.state {
             TxState::Approved => self.issue(tx, &csr).await,
             TxState::Pending if !self.manual => self.issue(tx, &csr).await,
             TxState::Pending => Ok((Decision::Pending, "PENDING (waits for approval)".into())),
-            TxState::Rejected => Ok(reject(FailInfo::BadRequest, "rejected by the operator")),
+            TxState::Rejected => Ok(reject(
+                approval::stored_fail_info(tx.fail_info.as_deref()),
+                "rejected by the operator",
+            )),
             TxState::Issued => self.issued_again(tx).await,
         }
     }
@@ -654,6 +764,8 @@ async fn serve_request<K: CaKey>(app: Arc<App<K>>, req: ServerRequest) -> Server
         path,
         body,
         headers,
+        peer,
+        ..
     } = req;
     if path == light::PATH {
         let (reply, outcome) = light::handle(app, &method, &headers, body).await;
@@ -664,7 +776,8 @@ async fn serve_request<K: CaKey>(app: Arc<App<K>>, req: ServerRequest) -> Server
         tracing::info!("{method} {} -> HTTP 404", escape(&path));
         return ServerReply::text(404, "not found");
     }
-    let logged = app.handle(method.clone(), target, body).await;
+    let peer = peer.map(|p| p.to_string());
+    let logged = app.handle(method.clone(), target, body, peer).await;
     // `PkcsReq tx=ID signer=… alg=…`: the transaction ID (escaped) where the log line has it.
     let what = match (&logged.tx, logged.what.split_once(' ')) {
         (Some(tx), Some((kind, rest))) => format!(" {kind} tx={} {rest}", escape(tx)),
@@ -685,6 +798,13 @@ async fn run(args: Args) -> Result<(), String> {
     if args.insecure_legacy && !cfg!(feature = "insecure-legacy") {
         return Err(
             "--insecure-legacy needs `scep` built with `--features insecure-legacy`".into(),
+        );
+    }
+    if args.challenge_mode == ChallengeMode::OneTime && args.challenge.is_some() {
+        return Err(
+            "--challenge-mode one-time takes no --challenge (passwords come from the \
+                    admin page, its API or `scep admin password new`)"
+                .into(),
         );
     }
     let state = args.state.clone();
@@ -810,10 +930,11 @@ async fn serve_with<K: CaKey + WithDigest>(
         } else {
             ""
         },
-        match (args.pending, args.manual) {
-            (false, _) => "",
-            (true, false) => ", PENDING first",
-            (true, true) => ", PENDING until approved",
+        match (args.pending, args.manual, args.rule) {
+            (_, _, true) => ", queued for approval unless the challenge is valid",
+            (false, _, _) => "",
+            (true, false, _) => ", PENDING first",
+            (true, true, _) => ", PENDING until approved",
         },
         if args.insecure_legacy {
             ", INSECURE legacy algorithms allowed"
@@ -821,6 +942,25 @@ async fn serve_with<K: CaKey + WithDigest>(
             ""
         },
     );
+    let one_time = match args.challenge_mode {
+        ChallengeMode::OneTime => {
+            tracing::info!(
+                "one-time challenge passwords, valid {} s",
+                args.challenge_ttl
+            );
+            Some(ChallengeKey::open(&args.state)?)
+        }
+        ChallengeMode::Static => None,
+    };
+    let admin = admin_web::AdminConfig {
+        addr: args.admin_addr.clone(),
+        state: args.state.clone(),
+        password: args.admin_password.clone(),
+        challenge_key: one_time.clone(),
+        challenge_ttl: args.challenge_ttl,
+        ca_subject: ca.certificate().subject().to_string(),
+    };
+    let admin = admin_web::start(admin, Arc::clone(&store)).await?;
     let app = Arc::new(App {
         ca: Arc::new(ca),
         servers,
@@ -828,16 +968,23 @@ async fn serve_with<K: CaKey + WithDigest>(
         challenge: args.challenge,
         pending: args.pending,
         manual: args.manual,
+        one_time,
+        rule: args.rule,
     });
     let limits = Limits {
         read_timeout: args.read_timeout,
         max_connections: args.max_connections,
         max_body: app.servers.sha256.options().http_limits().max_body_len,
     };
-    http_server::run(listener, limits, move |req| {
+    let devices = http_server::run(listener, limits, move |req| {
         serve_request(Arc::clone(&app), req)
-    })
-    .await;
+    });
+    match admin {
+        Some(admin) => {
+            tokio::join!(devices, admin);
+        }
+        None => devices.await,
+    }
     Ok(())
 }
 

@@ -93,6 +93,36 @@ pub struct TxRecord {
     pub subject: String,
     /// The issued certificate's serial, once issued.
     pub serial: Option<i64>,
+    /// Who sent the request that opened it (the peer's IP address and port), when known.
+    pub requester: Option<String>,
+    /// The failInfo the operator rejected it with (`"0"`..`"4"`, RFC 8894 §3.2.1.4).
+    pub fail_info: Option<String>,
+    /// When it was opened, in seconds since the Unix epoch (0 for a record not yet stored).
+    pub created_at: i64,
+}
+
+/// A one-time challenge password as stored: only its keyed hash, never the password.
+#[derive(Clone, Debug)]
+pub struct ChallengeRecord {
+    /// A small number for the admin page (the row's ID).
+    pub id: i64,
+    /// HMAC-SHA256 of the password under the server's challenge key, lower-case hex.
+    pub hash: String,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// A pattern (`*` for any run of characters) the CSR subject (RFC 4514) must match.
+    pub subject_pattern: Option<String>,
+    /// When it was used, and by which transaction.
+    pub used: Option<(i64, String)>,
+}
+
+/// The operator's decision on a pending transaction.
+#[derive(Clone, Debug)]
+pub enum Verdict {
+    Approve,
+    /// Rejected: the device's next poll gets FAILURE with this failInfo (`"0"`..`"4"`).
+    Reject(String),
 }
 
 /// An issued certificate as stored.
@@ -142,7 +172,7 @@ pub trait Store: Send + Sync {
     /// (new or old), so that concurrent first requests agree.
     fn open_pending<'a>(&'a self, tx: &'a TxRecord) -> StoreFuture<'a, TxRecord>;
     /// The operator's decision on a pending transaction; `false` when there was none pending.
-    fn decide<'a>(&'a self, id: &'a str, approve: bool) -> StoreFuture<'a, bool>;
+    fn decide<'a>(&'a self, id: &'a str, verdict: &'a Verdict) -> StoreFuture<'a, bool>;
     /// Revokes a certificate; `false` when there is no such certificate.
     fn revoke(&self, serial: i64, at: i64, reason: Option<u8>) -> StoreFuture<'_, bool>;
     /// Every revocation (for the CRL).
@@ -151,6 +181,20 @@ pub trait Store: Send + Sync {
     fn next_crl_number(&self) -> StoreFuture<'_, i64>;
     /// Issued certificates (newest first) and open transactions, at most `limit` of each.
     fn list(&self, limit: i64) -> StoreFuture<'_, (Vec<CertRecord>, Vec<TxRecord>)>;
+    /// Records a new one-time challenge password (its hash); returns its ID.
+    fn insert_challenge<'a>(&'a self, c: &'a ChallengeRecord) -> StoreFuture<'a, i64>;
+    /// The challenge password with this hash.
+    fn challenge<'a>(&'a self, hash: &'a str) -> StoreFuture<'a, Option<ChallengeRecord>>;
+    /// Marks the password with this hash used by transaction `tx`, in one conditional UPDATE:
+    /// `true` only for the one caller that found it unused and unexpired at `now`.
+    fn redeem_challenge<'a>(
+        &'a self,
+        hash: &'a str,
+        now: i64,
+        tx: &'a str,
+    ) -> StoreFuture<'a, bool>;
+    /// The newest challenge passwords (used or not), at most `limit`.
+    fn challenges(&self, limit: i64) -> StoreFuture<'_, Vec<ChallengeRecord>>;
 }
 
 /// Opens (creating and migrating) the database named by `url`: `postgres://…` or

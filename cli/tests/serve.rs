@@ -20,8 +20,12 @@ use std::time::Instant;
 
 use scep::client::Outcome;
 
+#[path = "serve/browser.rs"]
+mod browser;
 #[path = "serve/device.rs"]
 mod device;
+#[path = "serve/ndes.rs"]
+mod ndes;
 #[allow(
     dead_code,
     unused_imports,

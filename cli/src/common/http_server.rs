@@ -28,6 +28,8 @@ pub struct ServerRequest {
     pub path: String,
     pub headers: hyper::HeaderMap,
     pub body: Vec<u8>,
+    /// The client's address (`IP:port`).
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 /// What to answer.
@@ -87,6 +89,7 @@ fn to_hyper(r: ServerReply) -> hyper::Response<Full<Bytes>> {
 async fn one_request<H, F>(
     handler: H,
     limits: Limits,
+    peer: std::net::SocketAddr,
     req: hyper::Request<Body>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible>
 where
@@ -119,6 +122,7 @@ where
         path,
         headers: parts.headers,
         body,
+        peer: Some(peer),
     });
     match tokio::spawn(work).await {
         Ok(reply) => Ok(to_hyper(reply)),
@@ -165,7 +169,7 @@ where
         let span = tracing::info_span!("conn", %peer);
         let conn_task = async move {
             let _permit = permit;
-            let svc = service_fn(move |req| one_request(handler.clone(), limits, req));
+            let svc = service_fn(move |req| one_request(handler.clone(), limits, peer, req));
             let mut builder = http1::Builder::new();
             builder
                 .timer(TokioTimer::new())

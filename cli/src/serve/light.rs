@@ -66,7 +66,34 @@ pub(super) async fn handle<K: CaKey>(
     let what = format!("keygen {:?} subject {}", req.key_type, escape(&req.subject));
     let header = headers.get(CHALLENGE_HEADER).and_then(|v| v.to_str().ok());
     let got = req.challenge.as_deref().map(String::as_str).or(header);
-    if let Err(why) = app.light_challenge(got) {
+    let checked = match &app.one_time {
+        // `--challenge-mode one-time`: the light request spends a one-time password.
+        Some(key) => {
+            let subject = crate::common::util::parse_name(&req.subject)
+                .map_or_else(|_| req.subject.clone(), |n| n.to_string());
+            let got = got.unwrap_or_default();
+            match super::challenge::redeem(&*app.store, key, got, &subject, "light").await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(refusal)) => {
+                    let why = refusal.as_str();
+                    return answer(
+                        403,
+                        "challenge password not accepted",
+                        format!("{what} -> HTTP 403: {why}"),
+                    );
+                }
+                Err(e) => {
+                    return answer(
+                        503,
+                        "try again later",
+                        format!("{what} -> HTTP 503: store: {e}"),
+                    );
+                }
+            }
+        }
+        None => app.light_challenge(got),
+    };
+    if let Err(why) = checked {
         return answer(403, why, format!("{what} -> HTTP 403: {why}"));
     }
     if app.pending && app.manual {

@@ -8,11 +8,13 @@ use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls, Row};
 
 use super::{
-    CertRecord, NewCert, Revocation, Store, StoreError, StoreFuture, StoreResult, TxRecord, TxState,
+    CertRecord, ChallengeRecord, NewCert, Revocation, Store, StoreError, StoreFuture, StoreResult,
+    TxRecord, TxState, Verdict,
 };
 
 /// Schema migrations, version = index + 1. Never edit one that shipped; add another.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE SEQUENCE serial_numbers START 2;
 CREATE SEQUENCE crl_numbers START 1;
 CREATE TABLE certificates (
@@ -38,7 +40,21 @@ CREATE TABLE revocations (
     revoked_at BIGINT NOT NULL,
     reason SMALLINT
 );
-"];
+",
+    "
+ALTER TABLE transactions ADD COLUMN requester TEXT;
+ALTER TABLE transactions ADD COLUMN fail_info TEXT;
+CREATE TABLE challenges (
+    id BIGSERIAL PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    subject_pattern TEXT,
+    used_at BIGINT,
+    used_by TEXT
+);
+",
+];
 
 /// Connections per process.
 const POOL: usize = 8;
@@ -66,7 +82,23 @@ fn now() -> i64 {
     crate::common::util::unix_now()
 }
 
-const TX_COLUMNS: &str = "id, state, csr, signer_key, subject, serial";
+const TX_COLUMNS: &str =
+    "id, state, csr, signer_key, subject, serial, requester, fail_info, created_at";
+const CHALLENGE_COLUMNS: &str =
+    "id, hash, created_at, expires_at, subject_pattern, used_at, used_by";
+
+fn challenge_record(r: &Row) -> StoreResult<ChallengeRecord> {
+    let used_at: Option<i64> = r.try_get(5)?;
+    let used_by: Option<String> = r.try_get(6)?;
+    Ok(ChallengeRecord {
+        id: r.try_get(0)?,
+        hash: r.try_get(1)?,
+        created_at: r.try_get(2)?,
+        expires_at: r.try_get(3)?,
+        subject_pattern: r.try_get(4)?,
+        used: used_at.map(|t| (t, used_by.unwrap_or_default())),
+    })
+}
 const CERT_COLUMNS: &str =
     "c.serial, c.subject, c.transaction_id, c.not_after, c.der, r.revoked_at, r.reason";
 
@@ -79,6 +111,9 @@ fn tx_record(r: &Row) -> StoreResult<TxRecord> {
         signer_key: r.try_get(3)?,
         subject: r.try_get(4)?,
         serial: r.try_get(5)?,
+        requester: r.try_get(6)?,
+        fail_info: r.try_get(7)?,
+        created_at: r.try_get(8)?,
     })
 }
 
@@ -181,11 +216,11 @@ impl Store for PostgresStore {
             .await?;
             if let Some(x) = cert.transaction {
                 t.execute(
-                    "INSERT INTO transactions (id, state, csr, signer_key, subject, serial, created_at, updated_at)
-                     VALUES ($1, 'issued', $2, $3, $4, $5, $6, $6)
+                    "INSERT INTO transactions (id, state, csr, signer_key, subject, serial, created_at, updated_at, requester)
+                     VALUES ($1, 'issued', $2, $3, $4, $5, $6, $6, $7)
                      ON CONFLICT (id) DO UPDATE SET state = 'issued', serial = excluded.serial,
                          updated_at = excluded.updated_at",
-                    &[&x.id, &x.csr, &x.signer_key, &x.subject, &cert.serial, &at],
+                    &[&x.id, &x.csr, &x.signer_key, &x.subject, &cert.serial, &at, &x.requester],
                 )
                 .await?;
             }
@@ -228,9 +263,9 @@ impl Store for PostgresStore {
             let c = self.client().await?;
             let at = now();
             c.execute(
-                "INSERT INTO transactions (id, state, csr, signer_key, subject, serial, created_at, updated_at)
-                 VALUES ($1, 'pending', $2, $3, $4, NULL, $5, $5) ON CONFLICT (id) DO NOTHING",
-                &[&tx.id, &tx.csr, &tx.signer_key, &tx.subject, &at],
+                "INSERT INTO transactions (id, state, csr, signer_key, subject, serial, created_at, updated_at, requester)
+                 VALUES ($1, 'pending', $2, $3, $4, NULL, $5, $5, $6) ON CONFLICT (id) DO NOTHING",
+                &[&tx.id, &tx.csr, &tx.signer_key, &tx.subject, &at, &tx.requester],
             )
             .await?;
             let row = c
@@ -243,15 +278,18 @@ impl Store for PostgresStore {
         })
     }
 
-    fn decide<'a>(&'a self, id: &'a str, approve: bool) -> StoreFuture<'a, bool> {
+    fn decide<'a>(&'a self, id: &'a str, verdict: &'a Verdict) -> StoreFuture<'a, bool> {
         Box::pin(async move {
             let c = self.client().await?;
-            let state = if approve { "approved" } else { "rejected" };
+            let (state, fail_info) = match verdict {
+                Verdict::Approve => ("approved", None),
+                Verdict::Reject(f) => ("rejected", Some(f.as_str())),
+            };
             let n = c
                 .execute(
-                    "UPDATE transactions SET state = $1, updated_at = $2
+                    "UPDATE transactions SET state = $1, updated_at = $2, fail_info = $4
                      WHERE id = $3 AND state = 'pending'",
-                    &[&state, &now(), &id],
+                    &[&state, &now(), &id, &fail_info],
                 )
                 .await?;
             Ok(n == 1)
@@ -342,6 +380,72 @@ impl Store for PostgresStore {
                 .map(tx_record)
                 .collect::<StoreResult<Vec<_>>>()?;
             Ok((certs, txs))
+        })
+    }
+
+    fn insert_challenge<'a>(&'a self, ch: &'a ChallengeRecord) -> StoreFuture<'a, i64> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            Ok(c.query_one(
+                "INSERT INTO challenges (hash, created_at, expires_at, subject_pattern)
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+                &[
+                    &ch.hash,
+                    &ch.created_at,
+                    &ch.expires_at,
+                    &ch.subject_pattern,
+                ],
+            )
+            .await?
+            .try_get(0)?)
+        })
+    }
+
+    fn challenge<'a>(&'a self, hash: &'a str) -> StoreFuture<'a, Option<ChallengeRecord>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            let row = c
+                .query_opt(
+                    &format!("SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE hash = $1"),
+                    &[&hash],
+                )
+                .await?;
+            row.as_ref().map(challenge_record).transpose()
+        })
+    }
+
+    fn redeem_challenge<'a>(
+        &'a self,
+        hash: &'a str,
+        now: i64,
+        tx: &'a str,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            // One statement: under READ COMMITTED a second UPDATE of the same row waits for
+            // the first and re-checks `used_at IS NULL` on the committed row.
+            let n = c
+                .execute(
+                    "UPDATE challenges SET used_at = $2, used_by = $3
+                     WHERE hash = $1 AND used_at IS NULL AND expires_at > $2",
+                    &[&hash, &now, &tx],
+                )
+                .await?;
+            Ok(n == 1)
+        })
+    }
+
+    fn challenges(&self, limit: i64) -> StoreFuture<'_, Vec<ChallengeRecord>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            c.query(
+                &format!("SELECT {CHALLENGE_COLUMNS} FROM challenges ORDER BY id DESC LIMIT $1"),
+                &[&limit],
+            )
+            .await?
+            .iter()
+            .map(challenge_record)
+            .collect()
         })
     }
 }

@@ -10,11 +10,13 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    CertRecord, NewCert, Revocation, Store, StoreError, StoreFuture, StoreResult, TxRecord, TxState,
+    CertRecord, ChallengeRecord, NewCert, Revocation, Store, StoreError, StoreFuture, StoreResult,
+    TxRecord, TxState, Verdict,
 };
 
 /// Schema migrations, version = index + 1. Never edit one that shipped; add another.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO counters (name, value) VALUES ('serial', 1), ('crl', 0);
 CREATE TABLE certificates (
@@ -40,7 +42,21 @@ CREATE TABLE revocations (
     revoked_at INTEGER NOT NULL,
     reason INTEGER
 );
-"];
+",
+    "
+ALTER TABLE transactions ADD COLUMN requester TEXT;
+ALTER TABLE transactions ADD COLUMN fail_info TEXT;
+CREATE TABLE challenges (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    subject_pattern TEXT,
+    used_at INTEGER,
+    used_by TEXT
+);
+",
+];
 
 /// The SQLite store.
 #[derive(Clone)]
@@ -121,33 +137,49 @@ impl SqliteStore {
     }
 }
 
-/// id, state, csr, signer_key, subject, serial.
-type TxRow = (String, String, Vec<u8>, Vec<u8>, String, Option<i64>);
+/// A transaction row, its state still text.
+type TxRow = (String, TxRecord);
 
 fn tx_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TxRow> {
     Ok((
-        r.get(0)?,
         r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
+        TxRecord {
+            id: r.get(0)?,
+            state: TxState::Pending,
+            csr: r.get(2)?,
+            signer_key: r.get(3)?,
+            subject: r.get(4)?,
+            serial: r.get(5)?,
+            requester: r.get(6)?,
+            fail_info: r.get(7)?,
+            created_at: r.get(8)?,
+        },
     ))
 }
 
 fn tx_record(row: TxRow) -> StoreResult<TxRecord> {
-    let (id, state, csr, signer_key, subject, serial) = row;
-    Ok(TxRecord {
-        id,
-        state: TxState::parse(&state)?,
-        csr,
-        signer_key,
-        subject,
-        serial,
-    })
+    let (state, mut record) = row;
+    record.state = TxState::parse(&state)?;
+    Ok(record)
 }
 
-const TX_COLUMNS: &str = "id, state, csr, signer_key, subject, serial";
+const TX_COLUMNS: &str =
+    "id, state, csr, signer_key, subject, serial, requester, fail_info, created_at";
+const CHALLENGE_COLUMNS: &str =
+    "id, hash, created_at, expires_at, subject_pattern, used_at, used_by";
+
+fn challenge_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChallengeRecord> {
+    let used_at: Option<i64> = r.get(5)?;
+    let used_by: Option<String> = r.get(6)?;
+    Ok(ChallengeRecord {
+        id: r.get(0)?,
+        hash: r.get(1)?,
+        created_at: r.get(2)?,
+        expires_at: r.get(3)?,
+        subject_pattern: r.get(4)?,
+        used: used_at.map(|t| (t, used_by.unwrap_or_default())),
+    })
+}
 const CERT_COLUMNS: &str =
     "c.serial, c.subject, c.transaction_id, c.not_after, c.der, r.revoked_at, r.reason";
 
@@ -196,11 +228,11 @@ impl Store for SqliteStore {
             )?;
             if let Some(x) = &tx {
                 t.execute(
-                    "INSERT INTO transactions (id, state, csr, signer_key, subject, serial, created_at, updated_at)
-                     VALUES (?1, 'issued', ?2, ?3, ?4, ?5, ?6, ?6)
+                    "INSERT INTO transactions (id, state, csr, signer_key, subject, serial, created_at, updated_at, requester)
+                     VALUES (?1, 'issued', ?2, ?3, ?4, ?5, ?6, ?6, ?7)
                      ON CONFLICT (id) DO UPDATE SET state = 'issued', serial = excluded.serial,
                          updated_at = excluded.updated_at",
-                    params![x.id, x.csr, x.signer_key, x.subject, serial, at],
+                    params![x.id, x.csr, x.signer_key, x.subject, serial, at, x.requester],
                 )?;
             }
             t.commit()?;
@@ -233,9 +265,9 @@ impl Store for SqliteStore {
             let t = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let at = now();
             t.execute(
-                "INSERT INTO transactions (id, state, csr, signer_key, subject, serial, created_at, updated_at)
-                 VALUES (?1, 'pending', ?2, ?3, ?4, NULL, ?5, ?5) ON CONFLICT (id) DO NOTHING",
-                params![x.id, x.csr, x.signer_key, x.subject, at],
+                "INSERT INTO transactions (id, state, csr, signer_key, subject, serial, created_at, updated_at, requester)
+                 VALUES (?1, 'pending', ?2, ?3, ?4, NULL, ?5, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+                params![x.id, x.csr, x.signer_key, x.subject, at, x.requester],
             )?;
             let stored = select_tx(&t, &x.id)?
                 .ok_or_else(|| StoreError("sqlite: transaction vanished".into()))?;
@@ -244,13 +276,17 @@ impl Store for SqliteStore {
         })
     }
 
-    fn decide<'a>(&'a self, id: &'a str, approve: bool) -> StoreFuture<'a, bool> {
+    fn decide<'a>(&'a self, id: &'a str, verdict: &'a Verdict) -> StoreFuture<'a, bool> {
         let id = id.to_owned();
-        let state = if approve { "approved" } else { "rejected" };
+        let (state, fail_info) = match verdict {
+            Verdict::Approve => ("approved", None),
+            Verdict::Reject(f) => ("rejected", Some(f.clone())),
+        };
         self.run(move |c| {
             let n = c.execute(
-                "UPDATE transactions SET state = ?1, updated_at = ?2 WHERE id = ?3 AND state = 'pending'",
-                params![state, now(), id],
+                "UPDATE transactions SET state = ?1, updated_at = ?2, fail_info = ?4
+                 WHERE id = ?3 AND state = 'pending'",
+                params![state, now(), id, fail_info],
             )?;
             Ok(n == 1)
         })
@@ -319,6 +355,57 @@ impl Store for SqliteStore {
                 .map(tx_record)
                 .collect::<StoreResult<Vec<_>>>()?;
             Ok((certs, txs))
+        })
+    }
+
+    fn insert_challenge<'a>(&'a self, ch: &'a ChallengeRecord) -> StoreFuture<'a, i64> {
+        let ch = ch.clone();
+        self.run(move |c| {
+            Ok(c.query_row(
+                "INSERT INTO challenges (hash, created_at, expires_at, subject_pattern)
+                 VALUES (?1, ?2, ?3, ?4) RETURNING id",
+                params![ch.hash, ch.created_at, ch.expires_at, ch.subject_pattern],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    fn challenge<'a>(&'a self, hash: &'a str) -> StoreFuture<'a, Option<ChallengeRecord>> {
+        let hash = hash.to_owned();
+        self.run(move |c| {
+            Ok(c.query_row(
+                &format!("SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE hash = ?1"),
+                params![hash],
+                challenge_from_row,
+            )
+            .optional()?)
+        })
+    }
+
+    fn redeem_challenge<'a>(
+        &'a self,
+        hash: &'a str,
+        now: i64,
+        tx: &'a str,
+    ) -> StoreFuture<'a, bool> {
+        let (hash, tx) = (hash.to_owned(), tx.to_owned());
+        self.run(move |c| {
+            let n = c.execute(
+                "UPDATE challenges SET used_at = ?2, used_by = ?3
+                 WHERE hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+                params![hash, now, tx],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn challenges(&self, limit: i64) -> StoreFuture<'_, Vec<ChallengeRecord>> {
+        self.run(move |c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {CHALLENGE_COLUMNS} FROM challenges ORDER BY id DESC LIMIT ?1"
+            ))?;
+            let rows = st.query_map(params![limit], challenge_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
 }

@@ -154,3 +154,26 @@ fn concurrent_enrollments_across_replicas_get_distinct_serials() {
         assert!(n >= 50, "replica {name} issued only {n}");
     }
 }
+
+/// 50 enrollments through two replicas racing for 10 one-time passwords (issued with
+/// `scep admin password new` on the same database): exactly 10 certificates.
+#[test]
+fn one_time_passwords_are_single_use_across_replicas() {
+    use super::ndes::{assert_one_winner_per_password, new_password, race};
+    let Some(server) = server() else { return };
+    let db = fresh_database(&server);
+    let tmp = TempDir::new("pg-one-time");
+    let state = tmp.join("state");
+    let args = ["--database", db.as_str(), "--challenge-mode", "one-time"];
+    let a = Serve::start(&state, &args);
+    let b = Serve::start(&state, &args);
+    let ca_a = Ca::new(&a.origin(), &a.ca_cert(), None);
+    let ca_b = ca_a.at(&b.origin());
+    let passwords: Vec<String> = (0..10)
+        .map(|_| new_password(&state, &["--database", &db]))
+        .collect();
+    let outcomes = race(&[ca_a, ca_b], 50, &passwords);
+    assert_one_winner_per_password(&outcomes, 10);
+    let used = |log: &str| log.matches("one-time password already used").count();
+    assert_eq!(used(&a.log()) + used(&b.log()), 40);
+}
