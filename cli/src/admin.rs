@@ -38,7 +38,7 @@ fn set_password(state: &std::path::Path, file: Option<&str>) -> Result<(), Strin
         return Err("the admin password needs at least 8 characters".into());
     }
     let path = PasswordHash::new(&password)?.store(state)?;
-    println!("admin password hash written to {}", path.display());
+    outln!("admin password hash written to {}", path.display());
     Ok(())
 }
 
@@ -86,7 +86,7 @@ fn parse(argv: Vec<String>) -> Result<Option<(PathBuf, Option<String>, Command)>
             "--state" | "--data-dir" => state = PathBuf::from(value("--state")?),
             "--database" => database = Some(value("--database")?),
             "-h" | "--help" => {
-                println!("{USAGE}");
+                outln!("{USAGE}");
                 return Ok(None);
             }
             "list" => {
@@ -169,7 +169,7 @@ async fn run(state: PathBuf, database: Option<String>, command: Command) -> Resu
     match command {
         Command::List(limit) => {
             let (certs, txs) = store.list(limit).await.map_err(|e| e.to_string())?;
-            println!("issued ({}):", certs.len());
+            outln!("issued ({}):", certs.len());
             for c in certs {
                 let revoked = match c.revoked {
                     Some((at, reason)) => format!(
@@ -178,7 +178,7 @@ async fn run(state: PathBuf, database: Option<String>, command: Command) -> Resu
                     ),
                     None => String::new(),
                 };
-                println!(
+                outln!(
                     "  serial {} (0x{}) not_after {} tx {} subject {}{revoked}",
                     c.serial,
                     hex(&serial_bytes(c.serial)),
@@ -187,9 +187,9 @@ async fn run(state: PathBuf, database: Option<String>, command: Command) -> Resu
                     escape(&c.subject),
                 );
             }
-            println!("open transactions ({}):", txs.len());
+            outln!("open transactions ({}):", txs.len());
             for t in txs {
-                println!(
+                outln!(
                     "  {} {} subject {} from {}",
                     t.state.as_str(),
                     escape(&t.id),
@@ -205,7 +205,7 @@ async fn run(state: PathBuf, database: Option<String>, command: Command) -> Resu
                 .await
                 .map_err(|e| e.to_string())?
             {
-                println!("revoked serial {serial}");
+                outln!("revoked serial {serial}");
                 Ok(())
             } else {
                 Err(format!("no certificate with serial {serial}"))
@@ -218,9 +218,9 @@ async fn run(state: PathBuf, database: Option<String>, command: Command) -> Resu
                 .map_err(|e| e.to_string())?
             {
                 match verdict {
-                    Verdict::Approve => println!("approved {}", escape(&id)),
+                    Verdict::Approve => outln!("approved {}", escape(&id)),
                     Verdict::Reject(f) => {
-                        println!("rejected {} ({})", escape(&id), stored_fail_info(Some(&f)))
+                        outln!("rejected {} ({})", escape(&id), stored_fail_info(Some(&f)))
                     }
                 }
                 Ok(())
@@ -238,7 +238,7 @@ async fn run(state: PathBuf, database: Option<String>, command: Command) -> Resu
                 .await
                 .map_err(|e| e.to_string())?;
             // The password alone on stdout (for scripts); the rest on stderr.
-            println!("{}", p.password);
+            outln!("{}", p.password);
             eprintln!(
                 "one-time password #{} valid until {}{}",
                 p.id,

@@ -174,11 +174,11 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
             "--get-cert" => args.get_cert = Some(value("--get-cert")?),
             "--get-crl" => args.get_crl = true,
             "--version" => {
-                println!("{}", util::version("client"));
+                outln!("{}", util::version("client"));
                 return Ok(None);
             }
             "-h" | "--help" => {
-                println!("{USAGE}");
+                outln!("{USAGE}");
                 return Ok(None);
             }
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
@@ -555,7 +555,7 @@ fn save(
     let chain = if chain.is_empty() { ca_certs } else { chain };
     let chain_pem: String = chain.iter().map(Certificate::to_pem).collect();
     write(&dir.join("chain.pem"), chain_pem.as_bytes())?;
-    println!(
+    outln!(
         "issued: serial {} subject {} -> {}",
         util::hex(cert.serial_number()),
         cert.subject(),
@@ -652,7 +652,7 @@ fn fetch(
             let path = args.out.join(format!("cert-{serial}.pem"));
             let pem: String = certs.iter().map(Certificate::to_pem).collect();
             write(&path, pem.as_bytes())?;
-            println!("{} certificate(s) -> {}", certs.len(), path.display());
+            outln!("{} certificate(s) -> {}", certs.len(), path.display());
             Ok(())
         }
         Outcome::Crls(crls) => {
@@ -661,7 +661,7 @@ fn fetch(
                 .ok_or_else(|| Failed::Other("SUCCESS without a CRL".into()))?;
             let path = args.out.join("crl.der");
             write(&path, crl.as_der())?;
-            println!("CRL -> {}", path.display());
+            outln!("CRL -> {}", path.display());
             Ok(())
         }
         Outcome::Rejected { info, text } => Err(Failed::Rejected(info, text)),

@@ -10,6 +10,15 @@
 
 use std::process::ExitCode;
 
+/// `println!` without the panic: standard output closed early (`scep ... | head`) ends the
+/// output instead of the process.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod admin;
 mod common;
 mod enroll;
@@ -61,11 +70,11 @@ fn main() -> ExitCode {
         "proxy" => proxy::main(rest),
         "inspect" => inspect::main(rest),
         "version" | "--version" | "-V" => {
-            println!("{}", common::util::version("cli"));
+            outln!("{}", common::util::version("cli"));
             ExitCode::SUCCESS
         }
         "help" | "-h" | "--help" => {
-            println!("{USAGE}");
+            outln!("{USAGE}");
             ExitCode::SUCCESS
         }
         other => {

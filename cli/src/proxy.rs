@@ -241,11 +241,11 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
             "--state" => args.state = PathBuf::from(value("--state")?),
             "--insecure-legacy" => args.insecure_legacy = true,
             "--version" => {
-                println!("{}", util::version("proxy"));
+                outln!("{}", util::version("proxy"));
                 return Ok(None);
             }
             "-h" | "--help" => {
-                println!("{USAGE}");
+                outln!("{USAGE}");
                 return Ok(None);
             }
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),

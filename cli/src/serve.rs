@@ -225,11 +225,11 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
                     .map_err(|_| format!("bad --max-connections {v:?}"))?;
             }
             "--version" => {
-                println!("{}", util::version("serve"));
+                outln!("{}", util::version("serve"));
                 return Ok(None);
             }
             "-h" | "--help" => {
-                println!("{USAGE}");
+                outln!("{USAGE}");
                 return Ok(None);
             }
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),

@@ -744,3 +744,34 @@ fn a_revoked_certificate_cannot_renew() {
         serve.log()
     );
 }
+
+/// Standard output closed before the help text is written (`scep serve --help | true`): the
+/// command ends normally instead of panicking on the broken pipe.
+#[test]
+fn help_to_a_closed_pipe_does_not_panic() {
+    for command in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["enroll", "--help"],
+        &["proxy", "--help"],
+        &["admin", "--help"],
+        &["version"],
+    ] {
+        // A pipe whose read end is closed before the child writes: the child first sleeps
+        // (a shell in front of it) so the close surely comes first.
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg("sleep 0.2; exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_scep"))
+            .args(command)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{command:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{command:?}: {stderr}");
+    }
+}
