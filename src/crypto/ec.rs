@@ -127,6 +127,7 @@ pub trait KeyAgreement: core::fmt::Debug + Send + Sync {
 
 /// The ANSI X9.63 KDF (SEC 1 §3.6.1, as RFC 5753 §7.2 uses it): `Hash(Z || counter || info)` for
 /// counter = 1, 2, ... (32-bit big-endian), concatenated and cut to `out.len()`.
+#[cfg(any(feature = "p256", feature = "p384"))] // key agreement envelopes only
 pub(crate) fn x963_kdf(
     digests: &dyn super::Digests,
     digest: DigestAlgorithm,

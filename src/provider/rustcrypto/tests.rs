@@ -1087,6 +1087,66 @@ fn compact_provider_is_the_provider_without_sha384_and_sha512() {
     );
 }
 
+/// `AesCbcCipher` is `CbcCipher` for AES and refuses DES-EDE3 (and negotiation passes it over).
+#[test]
+fn aes_cbc_cipher_is_cbc_cipher_without_des() {
+    use crate::crypto::ContentCipher;
+    let mut rng = TestRng(11);
+    let all = [
+        ContentEncryption::DesEde3Cbc,
+        ContentEncryption::Aes128Cbc,
+        ContentEncryption::Aes192Cbc,
+        ContentEncryption::Aes256Cbc,
+    ];
+    for alg in all {
+        let aes = alg != ContentEncryption::DesEde3Cbc;
+        assert_eq!(AesCbcCipher.supports(alg), aes, "{alg:?}");
+        let key = random_bytes(&mut rng, alg.key_len());
+        let iv = random_bytes(&mut rng, alg.block_len());
+        let plain = random_bytes(&mut rng, 37);
+        let sealed = CbcCipher.encrypt(alg, &key, &iv, &plain).unwrap();
+        if aes {
+            assert_eq!(
+                AesCbcCipher.encrypt(alg, &key, &iv, &plain).unwrap(),
+                sealed
+            );
+            let back = AesCbcCipher.decrypt(alg, &key, &iv, &sealed).unwrap();
+            assert_eq!(&back[..], &plain[..]);
+            let mut bad = sealed.clone();
+            *bad.last_mut().unwrap() ^= 1;
+            assert_eq!(
+                AesCbcCipher.decrypt(alg, &key, &iv, &bad),
+                Err(DecryptFailed)
+            );
+        } else {
+            assert_eq!(
+                AesCbcCipher.encrypt(alg, &key, &iv, &plain),
+                Err(CryptoError::UnsupportedAlgorithm)
+            );
+            assert_eq!(
+                AesCbcCipher.decrypt(alg, &key, &iv, &sealed),
+                Err(DecryptFailed)
+            );
+        }
+    }
+    let provider = CryptoProvider {
+        cipher: &AesCbcCipher,
+        ..COMPACT_PROVIDER
+    };
+    let caps = crate::caps::Capabilities::parse(b"DES3\nAES\nSHA-256\n");
+    let n = caps
+        .negotiate(&crate::caps::Policy::new(), &provider)
+        .unwrap();
+    assert_eq!(n.cipher, ContentEncryption::Aes128Cbc);
+    let caps = crate::caps::Capabilities::parse(b"DES3\nSHA-256\n");
+    assert_eq!(
+        caps.negotiate(&crate::caps::Policy::new(), &provider),
+        Err(Error::UnsupportedAlgorithm(
+            crate::error::AlgorithmKind::ContentEncryption
+        ))
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Key generation
 
