@@ -1,5 +1,6 @@
-//! An enrollment over a real HTTP client (`ureq`): the library builds and reads the SCEP
-//! messages, the application moves the bytes.
+//! An enrollment over a real HTTP client (`ureq`) with the library's one-call driver
+//! (`scep::client::driver`: GetCACaps, GetCACert, PKCSReq, the PENDING poll loop and HTTP 503
+//! retries). The library builds and reads the SCEP messages; the application moves the bytes.
 //!
 //! ```text
 //! cargo run -p scep-cli -- serve --challenge s3cret &      # a CA to talk to
@@ -13,42 +14,51 @@ use core::time::Duration;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use scep::builder;
-use scep::ca_certs::CaCertificates;
-use scep::caps::Capabilities;
-use scep::client::{Client, ClientOptions, Outcome};
+use scep::client::ClientOptions;
+use scep::client::driver::{self, EnrollError, EnrollOptions, HttpReply, Transport};
 use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
-use scep::http::{HttpRequest as Request, Method};
-use scep::limits::Limits;
+use scep::http::{HttpRequest, Method};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey, public_key_info, sign_with_key};
 use scep::trust::UnixTime;
 
 type Result<T> = core::result::Result<T, Box<dyn core::error::Error>>;
 
-/// Sends one request to `origin`; returns the status and body.
-fn send(
-    agent: &ureq::Agent,
-    origin: &str,
-    req: &Request,
-) -> Result<(u16, Option<String>, Vec<u8>)> {
-    let url = format!("{origin}{}", req.path_and_query);
-    let mut reply = match req.method {
-        Method::Post => agent
-            .post(&url)
-            .header("Content-Type", req.content_type.unwrap_or_default())
-            .send(&req.body[..])?,
-        _ => agent.get(&url).call()?,
-    };
-    let content_type = reply
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = reply
-        .body_mut()
-        .with_config()
-        .limit(1 << 20)
-        .read_to_vec()?;
-    Ok((reply.status().as_u16(), content_type, body))
+/// The driver's transport: one HTTP exchange with the server at `origin` over `ureq`.
+struct Ureq {
+    agent: ureq::Agent,
+    origin: String,
+}
+
+impl Transport for Ureq {
+    type Error = ureq::Error;
+
+    fn send(&mut self, req: &HttpRequest) -> core::result::Result<HttpReply, ureq::Error> {
+        let url = format!("{}{}", self.origin, req.path_and_query);
+        let mut reply = match req.method {
+            Method::Post => self
+                .agent
+                .post(&url)
+                .header("Content-Type", req.content_type.unwrap_or_default())
+                .send(&req.body[..])?,
+            _ => self.agent.get(&url).call()?,
+        };
+        let content_type = reply
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        // SCEP replies are small: a CertRep with a chain is a few kilobytes.
+        let body = reply
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_vec()?;
+        Ok(HttpReply {
+            status: reply.status().as_u16(),
+            content_type,
+            body,
+        })
+    }
 }
 
 fn der_time(t: SystemTime) -> Result<der::DateTime> {
@@ -71,21 +81,15 @@ fn main() -> Result<()> {
         Some(i) => url.split_at(i),
         None => return Err("usage: enroll http://HOST:PORT/PATH [CHALLENGE]".into()),
     };
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build(),
-    );
-
-    // What the CA offers, and its certificates (trusted on first use here: pin them in real
-    // use with `CaCertificates::verify`, as `scep enroll --ca-fingerprint` does).
-    let (status, _, body) = send(&agent, origin, &Request::get_ca_caps(path, None))?;
-    let caps = Capabilities::from_http(status, &body);
-    let (_, _, body) = send(&agent, origin, &Request::get_ca_cert(path, None))?;
-    let ca = CaCertificates::parse(&body, &Limits::DEFAULT)?;
-    let client = Client::new(ca.trust_on_first_use(), caps, PROVIDER)?
-        .with_options(ClientOptions::default().with_endpoint(path))?;
+    let mut transport = Ureq {
+        agent: ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(30)))
+                .build(),
+        ),
+        origin: origin.to_owned(),
+    };
 
     // The device key, a self-signed certificate for it (it signs the request), and the CSR.
     let mut rng = getrandom::SysRng;
@@ -113,31 +117,36 @@ fn main() -> Result<()> {
         &mut |tbs| key.sign(tbs),
     )?;
 
-    // PKCSReq, then CertPoll while the CA says PENDING.
-    let (mut request, tx) = client.enroll(&csr, &key, &mut rng)?;
-    let mut current = tx.clone();
-    for _ in 0..30 {
-        let (status, content_type, body) = send(&agent, origin, &request)?;
-        match client.handle(
-            &current,
-            status,
-            content_type.as_deref(),
-            &body,
-            &key,
-            UnixTime::since_epoch(SystemTime::now().duration_since(UNIX_EPOCH)?),
-            &mut rng,
-        )? {
-            Outcome::Issued { certificate, .. } => {
-                print!("{}", certificate.to_pem());
-                return Ok(());
-            }
-            Outcome::Pending => {
-                std::thread::sleep(Duration::from_secs(2));
-                (request, current) = client.poll(&tx, &key, &mut rng)?;
-            }
-            Outcome::Rejected { info, .. } => return Err(format!("rejected: {info}").into()),
-            other => return Err(format!("unexpected: {other:?}").into()),
+    // The whole enrollment. The CA's certificates are trusted on first use here: in real use
+    // pin them with `with_anchor(TrustAnchor::Sha256Fingerprint(..))`, as `scep enroll --ca-fingerprint`
+    // does.
+    let options = EnrollOptions::default()
+        .with_client(ClientOptions::default().with_endpoint(path))
+        .with_trust_on_first_use(true)
+        .with_poll_interval(Duration::from_secs(2))
+        .with_max_polls(30);
+    let mut now = || {
+        UnixTime::since_epoch(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default(),
+        )
+    };
+    match driver::enroll(
+        &mut transport,
+        &mut std::thread::sleep,
+        &mut now,
+        &csr,
+        &key,
+        PROVIDER,
+        &options,
+        &mut rng,
+    ) {
+        Ok(enrolled) => {
+            print!("{}", enrolled.certificate.to_pem());
+            Ok(())
         }
+        Err(EnrollError::Rejected { info, .. }) => Err(format!("rejected: {info}").into()),
+        Err(e) => Err(e.into()),
     }
-    Err("still PENDING; giving up".into())
 }

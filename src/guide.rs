@@ -3,6 +3,8 @@
 //!
 //! - [Debugging a message](#debugging-a-message): the `inspect` tool.
 //! - [Microsoft NDES](#microsoft-ndes) as the server your client talks to.
+//! - [The RA pair and light clients](#the-ra-pair-and-light-clients) in `scep serve` and
+//!   `scep proxy`.
 //! - [Windows and Intune](#windows-and-intune) devices talking to your server.
 //! - [iOS and macOS](#ios-and-macos) configuration profiles.
 //! - [Cisco IOS](#cisco-ios) routers and the old VPN clients.
@@ -61,6 +63,64 @@
 //! - **What its replies look like**: no `signingTime`, `rsaEncryption` as the SignerInfo
 //!   signature algorithm, RSAES-OAEP key transport with default (SHA-1) parameters, AES-128-CBC,
 //!   and a Microsoft attribute (1.3.6.1.4.1.311.21.38) that says "Issued". All of this is read.
+//!
+//! # The RA pair and light clients
+//!
+//! ## The RA pair
+//!
+//! `scep serve --ra split` publishes what NDES publishes. On the first start with it, the
+//! server creates two RSA-2048 keys beside its CA key (`ra-sign.key.pem` and
+//! `ra-encrypt.key.pem`: PKCS #8, mode 0600, created exclusively and never overwritten) and two
+//! certificates its CA issues: the RA signing certificate (keyUsage `digitalSignature` only)
+//! and the RA encryption certificate (keyUsage `keyEncipherment` only), both end-entity
+//! (basicConstraints `cA` FALSE). Later starts load them. (NDES's signing certificate also
+//! carries Microsoft's Certificate Request Agent extended key usage, 1.3.6.1.4.1.311.20.2.1;
+//! ours has no extended key usage.) Then:
+//!
+//! - GetCACert answers a certificates-only SignedData with the CA and both RA certificates.
+//!   A client picks the recipient and the signer by key usage, as
+//!   [`CaCertificates`](crate::ca_certs::CaCertificates) does.
+//! - Requests are opened with the encryption key only (the recipient is chosen by its
+//!   identifier). A request encrypted to the signing certificate, or to the CA, gets a signed
+//!   FAILURE `badMessageCheck` and a log line for the operator; nothing is issued.
+//! - CertReps are signed with the signing key (OpenSSL shows it: `openssl cms -verify -signer
+//!   signer.pem ...` on a captured reply writes the RA signing certificate). The CA key only
+//!   issues certificates and CRLs.
+//!
+//! micromdm's `scepclient` encrypts its request to every certificate of the GetCACert reply
+//! (one RecipientInfo each), so the server finds the encryption certificate's among them;
+//! `scep enroll` encrypts to the `keyEncipherment` certificate. It, `scepclient` and certmonger
+//! all enroll against `--ra split` (tested), given the CA certificate (or its fingerprint) to
+//! trust. `--ra ca`, the
+//! default, keeps one key for everything, as micromdm's server does.
+//!
+//! ## Light clients
+//!
+//! Some clients cannot make a key pair or a CSR at all. For them `scep serve` and `scep proxy`
+//! take a form on `POST /light`:
+//!
+//! ```text
+//! curl -o device.p12 --data-urlencode 'subject=CN=device-7,O=Example' \
+//!      --data-urlencode challenge=SECRET --data-urlencode 'password=p12 password' \
+//!      [--data-urlencode key-type=p256] http://127.0.0.1:8080/light
+//! openssl pkcs12 -info -in device.p12 -passin 'pass:p12 password' -nodes
+//! ```
+//!
+//! The server checks the challenge (403 when it is missing or wrong; the endpoint is off
+//! without `--challenge`), generates an RSA-2048 key (or a P-256 key with `key-type=p256`),
+//! builds and signs the CSR, enrolls it, and answers `application/x-pkcs12`: the key, the
+//! certificate and the chain, encrypted with the client's password as OpenSSL 3 does by default
+//! (PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC, an HMAC-SHA256 MAC). `scep serve` issues
+//! through its own CA and store (the certificate is listed and revocable like any other);
+//! `scep proxy` enrolls upstream as it does for a light CSR.
+//!
+//! **The private key is never stored**, nor logged, and neither is the password: it exists in
+//! the server's memory for the one request and is gone with it. There is no escrow, so a lost
+//! file or password means a new enrollment. For the same reason a light client cannot wait:
+//! `scep serve --approve manual` answers 409, and a proxy whose upstream answers PENDING
+//! answers 502 (the key is discarded). The body is a plain form over plain HTTP here: the
+//! challenge, the password and the private key travel in the clear, so put TLS in front of
+//! the device port before any real use.
 //!
 //! # Windows and Intune
 //!

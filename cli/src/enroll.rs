@@ -1,17 +1,23 @@
-//! An example SCEP client over HTTP.
+//! `scep enroll`: a SCEP client over HTTP.
 //!
 //! ```text
-//! cargo run --example client -- --url http://127.0.0.1:8080/scep [--challenge SECRET]
-//!     [--subject CN=device] [--out DIR] [--renew] [--key-bits 2048] [--insecure-legacy]
+//! scep enroll --url http://127.0.0.1:8080/scep [--challenge SECRET]
+//!     [--subject CN=device] [--out DIR] [--renew] [--key-type rsa2048|rsa3072|rsa4096|p256|p384]
+//!     [--key FILE] [--csr FILE] [--insecure-legacy]
 //!     [--poll-interval SECS] [--max-polls N] [--get] [--cipher C] [--digest D]
 //!     [--ca-fingerprint HEX] [--get-cert SERIAL] [--get-crl]
 //! ```
 //!
-//! Enrollment: GetCACaps and GetCACert, a new RSA key, a self-signed certificate to sign the
-//! request with and a CSR (with the challenge password), then PKCSReq; while the CA answers
+//! Enrollment: GetCACaps and GetCACert, a new key (`--key-type`: RSA, or EC P-256/P-384 whose
+//! CSR and messages are signed with ECDSA and whose CertRep comes back as a KeyAgree (ECDH)
+//! envelope), a self-signed certificate to sign the request with and a CSR (with the challenge
+//! password), then PKCSReq; while the CA answers
 //! PENDING it polls (CertPoll) every `--poll-interval` seconds, at most `--max-polls` times.
-//! On SUCCESS it writes `key.pem` (PKCS #8), `cert.pem` and `chain.pem` (the CA certificates)
-//! to `--out` (default `./scep-device`).
+//! On SUCCESS it writes `key.pem` (PKCS #8, mode 0600, created exclusively: an existing
+//! `key.pem` is never overwritten), `cert.pem` and `chain.pem` (the CA certificates) to `--out`
+//! (default `./scep-device`). `--key FILE` uses an existing key (RSA or EC, PKCS #8, PKCS #1 or
+//! SEC1 PEM) instead of a new one, and `--csr FILE` sends that CSR (PEM or DER, e.g. made by
+//! `openssl req`; it must be for the key) instead of building one.
 //!
 //! `--renew` reuses `DIR/key.pem` and signs with `DIR/cert.pem`: a RenewalReq when the CA
 //! advertises `Renewal`, a PKCSReq signed with the old certificate otherwise. The old
@@ -20,6 +26,11 @@
 //! `--get-cert SERIAL` (hex) and `--get-crl` ask the CA for a certificate it issued and for its
 //! CRL, signing with `DIR/key.pem` and `DIR/cert.pem`; they write `DIR/cert-SERIAL.pem` and
 //! `DIR/crl.der`.
+//!
+//! The enrollment (GetCACaps, GetCACert, the request, the PENDING poll loop, HTTP 503 retries:
+//! three, ten seconds apart) is the library's driver, `scep::client::driver`; GetCert and
+//! GetCRL, single exchanges, use the client directly. Without `--ca-fingerprint` the CA is
+//! trusted on first use, and a warning on stderr says that it was not authenticated.
 //!
 //! Algorithms come from GetCACaps; `--get` forces GET, `--cipher aes128|aes192|aes256|des3` (and `des`
 //! with `--insecure-legacy`) and `--digest sha1|sha256|sha512` override them. `--insecure-legacy`
@@ -40,33 +51,40 @@ use scep::attr::{FailInfo, FailInfoText};
 use scep::builder;
 use scep::ca_certs::CaCertificates;
 use scep::caps::{Capabilities, Capability, Policy};
-use scep::client::{Client, ClientOptions, Outcome, Transaction};
-use scep::crypto::{ContentEncryption, DigestAlgorithm, Legacy, SignatureAlgorithm, Signer};
+use scep::client::driver::{self, AfterNegotiation, EnrollError, EnrollOptions, Progress};
+use scep::client::{Client, ClientOptions, Outcome};
+use scep::crypto::{ContentEncryption, DigestAlgorithm, Legacy, Signer};
+use scep::error::TrustFailure;
 use scep::http::HttpRequest;
-use scep::limits::Limits;
 use scep::message::{Csr, IssuerAndSerialNumber};
-use scep::provider::rustcrypto::{PROVIDER, RsaKey, public_key_info, sign_with_key};
+use scep::provider::rustcrypto::PROVIDER;
+use scep::trust::{TrustAnchor, TrustedCaCertificates};
 use scep::{Certificate, Error};
 
 use crate::common::http_client;
-use crate::common::pin::{Anchor, pinned};
+use crate::common::key::{AnyKey, KeyType};
+use crate::common::pin::Anchor;
 use crate::common::util;
 
 use http_client::Http;
-use util::{der_time, parse_name, write_private};
+use util::{create_private, der_time, parse_name};
 
 const USAGE: &str = "\
-usage: client --url URL [--challenge SECRET] [--subject CN=device] [--out DIR] [--renew]
-              [--key-bits 2048] [--insecure-legacy] [--poll-interval SECS] [--max-polls N]
-              [--get] [--cipher aes128|aes192|aes256|des3|des] [--digest sha1|sha256|sha512]
-              [--ca-fingerprint HEX] [--get-cert SERIAL_HEX] [--get-crl]
+usage: scep enroll --url URL [--challenge SECRET] [--subject CN=device] [--out DIR] [--renew]
+                   [--key-type rsa2048|rsa3072|rsa4096|p256|p384] [--key FILE] [--csr FILE]
+                   [--insecure-legacy] [--poll-interval SECS] [--max-polls N]
+                   [--get] [--cipher aes128|aes192|aes256|des3|des] [--digest sha1|sha256|sha512]
+                   [--ca-fingerprint HEX] [--get-cert SERIAL_HEX] [--get-crl]
 
   --url URL            the SCEP endpoint, e.g. http://127.0.0.1:8080/scep
   --challenge SECRET   challenge password to put in the CSR
   --subject NAME       subject of the request (default CN=device; with --renew, the old one)
   --out DIR            where key.pem, cert.pem and chain.pem go (default ./scep-device)
   --renew              renew DIR/cert.pem with DIR/key.pem
-  --key-bits N         RSA key size for a new key (default 2048)
+  --key-type T         a new key of type rsa2048 (default), rsa3072, rsa4096, p256, p384
+  --key-bits N         a new RSA key of N bits
+  --key FILE           use this private key (PEM: PKCS #8, PKCS #1 or SEC1) for a new enrollment
+  --csr FILE           send this CSR (PEM or DER) instead of building one; needs --key
   --poll-interval S    seconds between polls while PENDING (default 5)
   --max-polls N        give up after N polls (default 12)
   --get                send PKIOperation with GET even if the CA supports POST
@@ -86,7 +104,9 @@ struct Args {
     subject: Option<String>,
     out: PathBuf,
     renew: bool,
-    key_bits: usize,
+    key_type: KeyType,
+    key_file: Option<PathBuf>,
+    csr_file: Option<PathBuf>,
     insecure_legacy: bool,
     poll_interval: u64,
     max_polls: u32,
@@ -105,7 +125,9 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
         subject: None,
         out: PathBuf::from("scep-device"),
         renew: false,
-        key_bits: 2048,
+        key_type: KeyType::Rsa(2048),
+        key_file: None,
+        csr_file: None,
         insecure_legacy: false,
         poll_interval: 5,
         max_polls: 12,
@@ -126,10 +148,14 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
             "--out" => args.out = PathBuf::from(value("--out")?),
             "--renew" => args.renew = true,
             "--key-bits" => {
-                args.key_bits = value("--key-bits")?
+                let bits = value("--key-bits")?
                     .parse()
                     .map_err(|e| format!("--key-bits: {e}"))?;
+                args.key_type = KeyType::Rsa(bits);
             }
+            "--key-type" => args.key_type = KeyType::parse(&value("--key-type")?)?,
+            "--key" => args.key_file = Some(PathBuf::from(value("--key")?)),
+            "--csr" => args.csr_file = Some(PathBuf::from(value("--csr")?)),
             "--insecure-legacy" => args.insecure_legacy = true,
             "--poll-interval" => {
                 args.poll_interval = value("--poll-interval")?
@@ -161,8 +187,16 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
     if args.url.is_empty() {
         return Err(format!("--url is required\n{USAGE}"));
     }
-    if !(1024..=8192).contains(&args.key_bits) {
-        return Err("--key-bits must be between 1024 and 8192".into());
+    if let KeyType::Rsa(bits) = args.key_type {
+        if !(1024..=8192).contains(&bits) {
+            return Err("--key-bits must be between 1024 and 8192".into());
+        }
+    }
+    if args.csr_file.is_some() && args.key_file.is_none() {
+        return Err("--csr needs --key (the CSR's private key)".into());
+    }
+    if args.renew && (args.key_file.is_some() || args.csr_file.is_some()) {
+        return Err("--renew uses DIR/key.pem; --key and --csr are for a new enrollment".into());
     }
     Ok(Some(args))
 }
@@ -220,42 +254,151 @@ fn parse_cipher(name: &str, legacy: bool) -> Result<ContentEncryption, String> {
     })
 }
 
-/// A new RSA key with a self-signed certificate for `subject`, to sign the first request with.
-fn new_identity(bits: usize, subject: &x509_cert::name::Name) -> Result<RsaKey, Failed> {
-    let mut rng = getrandom::SysRng;
-    let private = rsa::PrivateKey::new(&mut rng, bits)
-        .map_err(|e| Failed::Other(format!("RSA key generation: {e}")))?;
-    let mut serial = [0u8; 16];
-    getrandom::fill(&mut serial).map_err(|e| format!("random: {e}"))?;
-    serial[0] = (serial[0] & 0x7f) | 0x01;
-    let now = SystemTime::now();
-    let sig = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
-    let cert = builder::self_signed_certificate(
-        subject,
-        public_key_info(&private).map_err(lib("public key"))?,
-        &serial,
-        der_time(now - Duration::from_secs(300))?,
-        der_time(now + Duration::from_secs(30 * 86_400))?,
-        sig,
-        &mut |tbs| sign_with_key(&private, sig, tbs),
-        &PROVIDER,
-    )
-    .map_err(lib("self-signed certificate"))?;
-    RsaKey::new(private, cert).map_err(lib("key"))
-}
-
 /// `DIR/key.pem` with `DIR/cert.pem`.
-fn load_identity(dir: &Path) -> Result<RsaKey, Failed> {
+fn load_identity(dir: &Path) -> Result<AnyKey, Failed> {
     let read = |name: &str| {
         let p = dir.join(name);
         fs::read(&p).map_err(|e| Failed::Other(format!("{}: {e}", p.display())))
     };
     let cert = Certificate::from_pem(&read("cert.pem")?).map_err(lib("cert.pem"))?;
-    RsaKey::from_pem(&read("key.pem")?, cert).map_err(lib("key.pem"))
+    AnyKey::from_pem(&read("key.pem")?, cert).map_err(lib("key.pem"))
+}
+
+/// The key for a new enrollment (`--key FILE`, or a new one of `--key-type`) with a
+/// self-signed certificate for `subject`, to sign the first request with.
+fn new_identity(args: &Args, subject: &x509_cert::name::Name) -> Result<AnyKey, Failed> {
+    Ok(match &args.key_file {
+        Some(path) => {
+            let pem = zeroize::Zeroizing::new(
+                fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?,
+            );
+            AnyKey::self_signed_from_pem(&pem, subject, 30)
+                .map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => AnyKey::self_signed(args.key_type, subject, 30, None)?,
+    })
+}
+
+/// `--csr FILE` (PEM or DER), which must be for `key`.
+fn read_csr(path: &Path, key: &AnyKey) -> Result<Csr, Failed> {
+    let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let csr = Csr::from_pem(&bytes)
+        .or_else(|_| Csr::from_der(&bytes))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let ours = Signer::certificate(key).subject_public_key_info();
+    if csr.public_key() != ours {
+        return Err(Failed::Other(format!(
+            "{}: the CSR is not for the key of --key",
+            path.display()
+        )));
+    }
+    Ok(csr)
 }
 
 fn write(path: &Path, data: &[u8]) -> Result<(), Failed> {
     fs::write(path, data).map_err(|e| Failed::Other(format!("{}: {e}", path.display())))
+}
+
+/// `scep enroll`'s HTTP client as the library's driver sees it.
+struct Wire<'a>(&'a Http);
+
+impl driver::Transport for Wire<'_> {
+    type Error = String;
+
+    fn send(&mut self, request: &HttpRequest) -> Result<driver::HttpReply, String> {
+        let reply = self.0.send(request)?;
+        Ok(driver::HttpReply {
+            status: reply.status,
+            content_type: Some(reply.content_type).filter(|c| !c.is_empty()),
+            body: reply.body,
+        })
+    }
+}
+
+/// What the driver's errors say on stderr.
+fn enroll_failed(e: EnrollError<String>) -> Failed {
+    match e {
+        EnrollError::Rejected { info, text } => Failed::Rejected(info, text),
+        EnrollError::StillPending(_) => Failed::Other("still PENDING; giving up".into()),
+        EnrollError::Transport(e) => Failed::Other(e),
+        EnrollError::Scep(Error::Untrusted(TrustFailure::AnchorNotFound)) => {
+            Failed::Other("no certificate in the GetCACert reply has the pinned fingerprint".into())
+        }
+        EnrollError::Scep(Error::Untrusted(e)) => {
+            Failed::Other(format!("GetCACert reply not trusted: {e}"))
+        }
+        EnrollError::Scep(Error::LegacyAlgorithm) => Failed::Other(
+            "reply: the CA answered with single DES or MD5; --insecure-legacy accepts it".into(),
+        ),
+        EnrollError::Scep(Error::HttpStatus(status)) => {
+            Failed::Other(format!("the CA answered HTTP {status}"))
+        }
+        EnrollError::Scep(e) => Failed::Other(format!("{e}")),
+        other => Failed::Other(format!("{other}")),
+    }
+}
+
+/// What `--ca-fingerprint` pins, if given.
+fn anchor(args: &Args) -> Result<Option<TrustAnchor>, Failed> {
+    let Some(want) = &args.ca_fingerprint else {
+        return Ok(None);
+    };
+    let fp = match Anchor::fingerprint(want).map_err(|e| format!("--ca-fingerprint: {e}"))? {
+        Anchor::Fingerprint(fp) => fp,
+        Anchor::Certificate(_) => return Err(Failed::Other("--ca-fingerprint".into())),
+    };
+    let fp: [u8; 32] = fp
+        .as_slice()
+        .try_into()
+        .map_err(|_| Failed::Other("--ca-fingerprint: a SHA-256 has 32 bytes".into()))?;
+    Ok(Some(TrustAnchor::Sha256Fingerprint(fp)))
+}
+
+/// Says on stderr that the CA was not authenticated (no `--ca-fingerprint`).
+fn warn_trust_on_first_use() {
+    eprintln!(
+        "client: WARNING: the CA is NOT authenticated: no --ca-fingerprint was given, so the \
+         GetCACert reply is trusted as it comes (trust on first use). Anyone on the path can \
+         pose as the CA; pin it with --ca-fingerprint SHA256_HEX."
+    );
+}
+
+fn describe_ca(client: &Client, ca: &TrustedCaCertificates) {
+    for c in ca.certificates() {
+        let fp = fingerprint(c).unwrap_or_default();
+        eprintln!("client: CA certificate {} (SHA-256 {fp})", c.subject());
+    }
+    for d in ca.dropped() {
+        eprintln!(
+            "GetCACert: dropped {} ({:?})",
+            util::escape(&d.certificate.subject().to_string()),
+            d.reason
+        );
+    }
+    let negotiated = client.negotiated();
+    eprintln!(
+        "client: {:?}, {:?}, {}, encrypting to {}",
+        negotiated.cipher,
+        negotiated.digest,
+        if negotiated.use_post { "POST" } else { "GET" },
+        client.recipient().subject()
+    );
+}
+
+/// The algorithms: negotiated from the capabilities, unless forced.
+fn client_options(args: &Args, path: &str) -> Result<ClientOptions, Failed> {
+    let mut policy = Policy::default()
+        .with_legacy(Legacy::allow_if(args.insecure_legacy).map_err(lib("legacy"))?);
+    if let Some(c) = &args.cipher {
+        policy.cipher = Some(parse_cipher(c, args.insecure_legacy)?);
+    }
+    if let Some(d) = &args.digest {
+        policy.digest = Some(parse_digest(d)?);
+    }
+    Ok(ClientOptions::default()
+        .with_endpoint(path)
+        .with_policy(policy)
+        .with_signing_time(Some(der_time(SystemTime::now())?)))
 }
 
 fn run(args: &Args) -> Result<(), Failed> {
@@ -264,167 +407,136 @@ fn run(args: &Args) -> Result<(), Failed> {
             "--insecure-legacy needs the example built with `--features insecure-legacy`".into(),
         ));
     }
-    let mut rng = getrandom::SysRng;
-    let (http, path) = Http::new(&args.url)?;
-
-    // GetCACaps and GetCACert.
-    let reply = http.send(&HttpRequest::get_ca_caps(&path, None))?;
-    let mut caps = Capabilities::from_http(reply.status, &reply.body);
-    let reply = http.send(&HttpRequest::get_ca_cert(&path, None))?;
-    if reply.status != 200 {
+    let fetching = args.get_crl || args.get_cert.is_some();
+    // A new enrollment never overwrites a key: stop before anything is sent.
+    let key_path = args.out.join("key.pem");
+    if !args.renew && !fetching && fs::symlink_metadata(&key_path).is_ok() {
         return Err(Failed::Other(format!(
-            "GetCACert: HTTP {}: {}",
-            reply.status,
-            String::from_utf8_lossy(&reply.body)
+            "{} exists: renew it with --renew, or enroll into another --out",
+            key_path.display()
         )));
     }
-    // The library reads the reply (one certificate, a certs-only bundle, or PEM) and chooses
-    // the certificate to encrypt to and those that may sign replies.
-    let mut ca_certs = CaCertificates::parse(&reply.body, &Limits::DEFAULT)
-        .map_err(|e| Failed::Other(format!("GetCACert: {e}")))?;
-    for c in ca_certs.certificates() {
-        let fp = fingerprint(c)?;
-        eprintln!("client: CA certificate {} (SHA-256 {fp})", c.subject());
+    let (http, path) = Http::new(&args.url)?;
+    let anchor = anchor(args)?;
+    if anchor.is_none() {
+        warn_trust_on_first_use();
     }
-    // --ca-fingerprint pins the CA itself: only certificates it signed (directly or through CA
-    // certificates) are trusted, so a rogue "RA" certificate beside the real CA is dropped.
-    if let Some(want) = &args.ca_fingerprint {
-        let anchor = Anchor::fingerprint(want).map_err(|e| format!("--ca-fingerprint: {e}"))?;
-        ca_certs = pinned(&ca_certs, &anchor).map_err(Failed::Other)?;
+    let options = client_options(args, &path)?;
+    if fetching {
+        return fetch(args, &http, options, anchor);
     }
 
-    // Algorithms: negotiated from the capabilities, unless forced.
-    let mut policy = Policy::default()
-        .with_legacy(Legacy::allow_if(args.insecure_legacy).map_err(lib("legacy"))?);
-    if args.get {
-        caps.remove(&Capability::PostPkiOperation);
-        caps.remove(&Capability::ScepStandard);
-    }
-    if let Some(c) = &args.cipher {
-        policy.cipher = Some(parse_cipher(c, args.insecure_legacy)?);
-    }
-    if let Some(d) = &args.digest {
-        policy.digest = Some(parse_digest(d)?);
-    }
-    let options = ClientOptions::default()
-        .with_endpoint(&path)
-        .with_policy(policy)
-        .with_signing_time(Some(der_time(SystemTime::now())?));
-    let ca_list = ca_certs.certificates().to_vec();
-    // Pinned with --ca-fingerprint (`pinned` kept what chains to the CA), else trusted on
-    // first use, as before.
-    let client = Client::new(ca_certs.trust_on_first_use(), caps, PROVIDER)
-        .and_then(|c| c.with_options(options))
-        .map_err(lib("negotiation"))?;
-    let negotiated = client.negotiated();
-    let digest = negotiated.digest;
-    let sig = SignatureAlgorithm::RsaPkcs1v15(digest);
-    eprintln!(
-        "client: {:?}, {digest:?}, {}, encrypting to {}",
-        negotiated.cipher,
-        if negotiated.use_post { "POST" } else { "GET" },
-        client.recipient().subject()
-    );
-
-    if args.get_crl || args.get_cert.is_some() {
-        return fetch(args, &http, &client, sig, &mut rng);
-    }
-
-    // The key, the certificate that signs the request, and the CSR.
-    let (key, signer) = if args.renew {
-        let old = load_identity(&args.out)?.with_signature_algorithm(sig);
-        (old.clone(), old)
+    // The key, and the certificate that signs the request (self-signed, or the one to renew).
+    let key = if args.renew {
+        load_identity(&args.out)?
     } else {
         let subject = parse_name(args.subject.as_deref().unwrap_or("CN=device"))?;
-        let id = new_identity(args.key_bits, &subject)?.with_signature_algorithm(sig);
-        (id.clone(), id)
+        new_identity(args, &subject)?
     };
-    let subject = match &args.subject {
-        Some(s) => parse_name(s)?,
-        None => key.certificate().subject().clone(),
+    eprintln!("client: {} key", key.describe());
+    let given_csr = match &args.csr_file {
+        Some(path) => Some(read_csr(path, &key)?),
+        None => None,
     };
-    // The CSR is signed with the message digest, but never with MD5.
-    let csr_sig = if digest.is_legacy() {
-        SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha1)
-    } else {
-        sig
+    // The CSR, once the digest is negotiated: signed with it, but never with MD5.
+    let build_csr = |client: &Client| -> Result<Csr, Error> {
+        if let Some(csr) = &given_csr {
+            return Ok(csr.clone());
+        }
+        let subject = match &args.subject {
+            Some(s) => parse_name(s).map_err(|_| Error::InvalidInput)?,
+            None => Signer::certificate(&key).subject().clone(),
+        };
+        let digest = client.negotiated().digest;
+        let csr_sig = key.algorithm_with(if digest.is_legacy() {
+            DigestAlgorithm::Sha1
+        } else {
+            digest
+        });
+        builder::csr(
+            &subject,
+            Signer::certificate(&key).subject_public_key_info(),
+            args.challenge.as_deref(),
+            &[],
+            csr_sig,
+            &mut |m| key.sign_with(csr_sig, m),
+        )
     };
-    let csr: Csr = builder::csr(
-        &subject,
-        key.certificate().subject_public_key_info(),
-        args.challenge.as_deref(),
-        &[],
-        csr_sig,
-        &mut |m| key.clone().with_signature_algorithm(csr_sig).sign(m),
-    )
-    .map_err(lib("CSR"))?;
 
-    let (mut request, tx) = if args.renew {
-        client.renew(&csr, &signer, &mut rng)
-    } else {
-        client.enroll(&csr, &signer, &mut rng)
+    // GetCACaps, GetCACert (pinned, or trusted on first use), the request, the PENDING poll
+    // loop and HTTP 503 retries: the library's driver.
+    let mut enroll_options = EnrollOptions::default()
+        .with_client(options)
+        .with_poll_interval(Duration::from_secs(args.poll_interval))
+        .with_max_polls(args.max_polls)
+        .with_renewal(args.renew)
+        .with_force_get(args.get)
+        .with_trust_on_first_use(anchor.is_none());
+    if let Some(a) = anchor {
+        enroll_options = enroll_options.with_anchor(a);
     }
-    .map_err(lib("request"))?;
-    eprintln!(
-        "client: {} tx={}",
-        if args.renew { "renewal" } else { "enrollment" },
-        tx.transaction_id().as_str()
-    );
-    let mut current: Transaction = tx.clone();
-    let mut polls = 0;
-    loop {
-        let reply = http.send(&request)?;
-        if reply.status != 200 {
-            return Err(Failed::Other(format!(
-                "PKIOperation: HTTP {}: {}",
-                reply.status,
-                String::from_utf8_lossy(&reply.body)
-            )));
-        }
-        let outcome = client.handle(
-            &current,
-            reply.status,
-            Some(&*reply.content_type),
-            &reply.body,
-            &signer,
-            util::now(),
-            &mut rng,
-        );
-        match outcome.map_err(|e| match e {
-            Error::LegacyAlgorithm => Failed::Other(
-                "reply: the CA answered with single DES or MD5; --insecure-legacy accepts it"
-                    .into(),
-            ),
-            e => Failed::Other(format!("reply: {e}")),
-        })? {
-            Outcome::Issued { certificate, chain } => {
-                return save(args, &key, &certificate, &chain, &ca_list);
-            }
-            Outcome::Pending => {
-                if polls >= args.max_polls {
-                    return Err(Failed::Other(format!(
-                        "still PENDING after {polls} polls; giving up"
-                    )));
-                }
-                polls += 1;
-                eprintln!(
-                    "client: PENDING; polling in {} s ({polls}/{})",
-                    args.poll_interval, args.max_polls
-                );
-                thread::sleep(Duration::from_secs(args.poll_interval));
-                let (r, t) = client.poll(&tx, &signer, &mut rng).map_err(lib("poll"))?;
-                request = r;
-                current = t;
-            }
-            Outcome::Rejected { info, text } => return Err(Failed::Rejected(info, text)),
-            other => return Err(Failed::Other(format!("unexpected reply: {other:?}"))),
-        }
-    }
+    let mut progress = |p: Progress<'_>| match p {
+        Progress::Negotiated {
+            client,
+            ca_certificates,
+        } => describe_ca(client, ca_certificates),
+        Progress::Requesting {
+            transaction,
+            renewal,
+        } => eprintln!(
+            "client: {} tx={}",
+            if renewal { "renewal" } else { "enrollment" },
+            transaction.transaction_id().as_str()
+        ),
+        Progress::Pending {
+            poll,
+            max_polls,
+            interval,
+        } => eprintln!(
+            "client: PENDING; polling in {} s ({poll}/{max_polls})",
+            interval.as_secs()
+        ),
+        Progress::Retrying {
+            retry,
+            max_retries,
+            interval,
+        } => eprintln!(
+            "client: HTTP 503; trying again in {} s ({retry}/{max_retries})",
+            interval.as_secs()
+        ),
+        _ => {}
+    };
+    let enrolled = driver::enroll_with_progress(
+        &mut Wire(&http),
+        &mut thread::sleep,
+        &mut util::now,
+        AfterNegotiation(build_csr),
+        &key,
+        PROVIDER,
+        &enroll_options,
+        &mut getrandom::SysRng,
+        &mut progress,
+    )
+    .map_err(|e| match e {
+        EnrollError::StillPending(tx) => Failed::Other(format!(
+            "still PENDING after {} polls (transaction {}); giving up",
+            args.max_polls,
+            tx.transaction_id().as_str()
+        )),
+        e => enroll_failed(e),
+    })?;
+    save(
+        args,
+        &key,
+        &enrolled.certificate,
+        &enrolled.chain,
+        enrolled.ca_certificates.certificates(),
+    )
 }
 
 fn save(
     args: &Args,
-    key: &RsaKey,
+    key: &AnyKey,
     cert: &Certificate,
     chain: &[Certificate],
     ca_certs: &[Certificate],
@@ -437,7 +549,7 @@ fn save(
             .map_err(|e| format!("{}: {e}", cert_path.display()))?;
     } else {
         let pem = key.to_pkcs8_pem().map_err(lib("key"))?;
-        write_private(&dir.join("key.pem"), pem.as_bytes())?;
+        create_private(&dir.join("key.pem"), pem.as_bytes())?;
     }
     write(&cert_path, cert.to_pem().as_bytes())?;
     let chain = if chain.is_empty() { ca_certs } else { chain };
@@ -452,15 +564,44 @@ fn save(
     Ok(())
 }
 
-/// GetCert or GetCRL, signed with the identity in `--out`.
+/// GetCert or GetCRL, signed with the identity in `--out`: one exchange, so on the lower-level
+/// API (GetCACaps, GetCACert, one sealed request) rather than the enrollment driver.
 fn fetch(
     args: &Args,
     http: &Http,
-    client: &Client,
-    sig: SignatureAlgorithm,
-    rng: &mut getrandom::SysRng,
+    options: ClientOptions,
+    anchor: Option<TrustAnchor>,
 ) -> Result<(), Failed> {
-    let id = load_identity(&args.out)?.with_signature_algorithm(sig);
+    let mut rng = getrandom::SysRng;
+    let reply = http.send(&HttpRequest::get_ca_caps(&options.endpoint, None))?;
+    let mut caps = Capabilities::from_http(reply.status, &reply.body);
+    if args.get {
+        caps.remove(&Capability::PostPkiOperation);
+        caps.remove(&Capability::ScepStandard);
+    }
+    let reply = http.send(&HttpRequest::get_ca_cert(&options.endpoint, None))?;
+    if reply.status != 200 {
+        return Err(Failed::Other(format!(
+            "GetCACert: HTTP {}: {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        )));
+    }
+    let reply_set = CaCertificates::parse(&reply.body, &options.limits)
+        .map_err(|e| Failed::Other(format!("GetCACert: {e}")))?;
+    let trusted = match &anchor {
+        Some(a) => reply_set
+            .verify(a, &PROVIDER)
+            .map_err(|e| enroll_failed(EnrollError::Scep(e)))?,
+        None => reply_set.trust_on_first_use(),
+    };
+    let client = Client::new(trusted.clone(), caps, PROVIDER)
+        .and_then(|c| c.with_options(options))
+        .map_err(lib("negotiation"))?;
+    describe_ca(&client, &trusted);
+    let rng = &mut rng;
+    let client = &client;
+    let id = load_identity(&args.out)?;
     let (request, tx) = if let Some(serial) = &args.get_cert {
         let mut bytes = (0..serial.len())
             .step_by(2)
@@ -476,13 +617,13 @@ fn fetch(
             bytes.insert(0, 0);
         }
         let which = IssuerAndSerialNumber {
-            issuer: id.certificate().issuer().clone(),
+            issuer: Signer::certificate(&id).issuer().clone(),
             serial_number: der::asn1::Int::new(&bytes).map_err(|e| format!("serial: {e}"))?,
         };
         client.get_cert(which, &id, rng)
     } else {
-        let which =
-            IssuerAndSerialNumber::for_certificate(id.certificate()).map_err(lib("cert"))?;
+        let which = IssuerAndSerialNumber::for_certificate(Signer::certificate(&id))
+            .map_err(lib("cert"))?;
         client.get_crl(which, &id, rng)
     }
     .map_err(lib("request"))?;

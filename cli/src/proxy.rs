@@ -62,6 +62,13 @@
 //!   is not a CSR with a valid signature, 502 when the upstream fails or refuses (a short text
 //!   says which).
 //!
+//! `POST /light` with an `application/x-www-form-urlencoded` body (`subject`, `challenge`,
+//! `password`, optional `key-type` `rsa2048` or `p256`) is for clients that cannot even make a
+//! key: the RA generates the key pair and the CSR, enrolls it upstream, and answers 200
+//! `application/x-pkcs12`: the key, the certificate and the chain, encrypted with `password`.
+//! The private key is never stored or logged (nor the password); an upstream that answers
+//! PENDING gets a 502 here, the key being gone (see `scep serve --help`).
+//!
 //! Trust model: the RA vouches for the request. The CSR's signature proves only that the
 //! client holds the private key; who the client is rests entirely on the challenge header, and
 //! the subject and extensions are taken as the client wrote them (add your own checks before
@@ -161,7 +168,15 @@ usage: scep proxy --upstream URL (--upstream-fingerprint SHA256 | --upstream-ca 
   --read-timeout SECS          time for a client to send its request head and body
                                (default 10)
   --max-connections N          connections served at once (default 1024)
-  --version                    print the version and the compiled-in features";
+  --version                    print the version and the compiled-in features
+
+Light clients (needs --challenge): POST /light with a CSR (header X-SCEP-Challenge)
+answers the certificate chain (PEM); POST /light with an
+application/x-www-form-urlencoded body
+subject=CN%3D...&challenge=SECRET&password=P12PASS[&key-type=rsa2048|p256]
+makes the RA generate the key pair, enroll it upstream and answer a PKCS #12
+file (key, certificate, chain) encrypted with the password. The private key is
+never stored; password and key are never logged.";
 
 /// The command line (no `Debug`: it holds the challenges).
 struct Args {
@@ -254,6 +269,7 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
 }
 
 mod identity;
+mod light;
 mod pending;
 mod ra;
 mod upstream;
@@ -370,6 +386,12 @@ fn handle(app: &Mutex<App>, req: ServerRequest) -> ServerReply {
         .get(CHALLENGE_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
+    if light && crate::common::light::is_form(content_type) {
+        let result = light::keygen(app, challenge.as_deref(), &body);
+        eprintln!("proxy: {method} {path} {}", result.log);
+        return reply(result);
+    }
     let mut rng = getrandom::SysRng;
     let Ok(mut app) = app.lock() else {
         return ServerReply::text(500, "internal error");

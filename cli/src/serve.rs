@@ -3,10 +3,11 @@
 //! ```text
 //! scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL] [--challenge SECRET |
 //!     --challenge-file FILE] [--pending [--approve auto|manual]] [--no-post]
-//!     [--insecure-legacy] [--read-timeout SECS]
+//!     [--insecure-legacy] [--read-timeout SECS] [--ra ca|split]
 //! ```
 //!
-//! On first start it creates a CA (RSA-2048, self-signed, also the RA) in the state directory
+//! On first start it creates a CA (RSA-2048, or `--ca-key-type rsa3072|rsa4096|p256|p384`;
+//! self-signed, also the RA) in the state directory
 //! (`ca.key.pem`, mode 0600, never overwritten; `ca.cert.pem`) and the database
 //! (`DIR/scep.sqlite3` unless `--database` names another file or a PostgreSQL server). All
 //! SCEP operations are served on `/scep`, `/cgi-bin/pkiclient.exe` and
@@ -22,7 +23,13 @@
 //! - CertPoll: answered only when signed by the key that sent the original request.
 //! - GetCert and GetCRL (the CRL lists the revocations in the store: `scep admin revoke`).
 //!
-//! Replies are signed with the request's digest (SHA-1 for a SHA-1 request, …).
+//! Replies are signed with the request's digest (SHA-1 for a SHA-1 request, …). A SUCCESS goes
+//! to an RSA requester by key transport and to an EC requester by KeyAgree (ECDH); an EC CA
+//! signs with ECDSA and opens requests sent to it by KeyAgree, so an all-EC deployment needs no
+//! RSA at all.
+//!
+//! `--ra split` (see [`ra`]) adds an RA signing and an RA encryption certificate, as Windows
+//! NDES does. `POST /light` (see [`light`]) serves key-generating light clients.
 //!
 //! Every request runs in its own task; RSA work runs on the blocking pool; request bodies are
 //! bounded; a connection that does not send its headers, or its body, within the read timeout
@@ -46,10 +53,13 @@ use scep::server::{
 use tokio::net::TcpListener;
 
 use crate::common::http_server::{self, Limits, ServerReply, ServerRequest};
+use crate::common::key::KeyType;
 use crate::common::util::{self, escape};
 use crate::store::{self, NewCert, Store, TxRecord, TxState};
 
 pub mod ca;
+pub mod light;
+pub mod ra;
 
 use ca::Ca;
 
@@ -64,7 +74,7 @@ const USAGE: &str = "\
 usage: scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL]
                   [--challenge SECRET | --challenge-file FILE] [--pending]
                   [--approve auto|manual] [--no-post] [--insecure-legacy]
-                  [--read-timeout SECS] [--max-connections N]
+                  [--read-timeout SECS] [--max-connections N] [--ra ca|split]
 
   --addr ADDR           address to listen on (default 127.0.0.1:8080)
   --state DIR           the CA key and certificate, and the default database
@@ -81,8 +91,21 @@ usage: scep serve [--addr 127.0.0.1:8080] [--state DIR] [--database URL]
                         `insecure-legacy` feature
   --read-timeout SECS   time for a client to send its request head and body (default 10)
   --max-connections N   connections served at once (default 1024)
+  --ra ca|split         ca: the CA key signs replies and opens requests (default);
+                        split: an RA signing and an RA encryption certificate, issued
+                        by the CA on first start (as Windows NDES): GetCACert sends
+                        CA + both, requests are opened with the encryption key only,
+                        replies signed with the signing key
   --provider NAME       rustcrypto (default) or aws-lc (with the aws-lc-rs feature)
-  --version             print the version and the compiled-in features";
+  --ca-key-type T       the key of a new CA: rsa2048 (default), rsa3072, rsa4096, p256,
+                        p384 (an existing CA key is used whatever its type)
+  --version             print the version and the compiled-in features
+
+Light clients: POST /light with an application/x-www-form-urlencoded body
+subject=CN%3D...&challenge=SECRET&password=P12PASS[&key-type=rsa2048|p256]
+(needs --challenge): the server generates the key pair, issues the certificate
+and answers with a PKCS #12 file (key, certificate, CA) encrypted with the
+password. The private key is never stored; password and key are never logged.";
 
 struct Args {
     addr: String,
@@ -96,6 +119,8 @@ struct Args {
     read_timeout: Duration,
     max_connections: usize,
     provider: String,
+    ra_split: bool,
+    ca_key_type: KeyType,
 }
 
 fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
@@ -111,6 +136,8 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
         read_timeout: Duration::from_secs(10),
         max_connections: 1024,
         provider: "rustcrypto".into(),
+        ra_split: false,
+        ca_key_type: KeyType::Rsa(2048),
     };
     let mut it = argv.into_iter();
     while let Some(arg) = it.next() {
@@ -132,6 +159,12 @@ fn parse_args(argv: Vec<String>) -> Result<Option<Args>, String> {
             "--no-post" => args.no_post = true,
             "--insecure-legacy" => args.insecure_legacy = true,
             "--provider" => args.provider = value("--provider")?,
+            "--ra" => match value("--ra")?.as_str() {
+                "ca" => args.ra_split = false,
+                "split" => args.ra_split = true,
+                other => return Err(format!("--ra ca|split, not {other:?}")),
+            },
+            "--ca-key-type" => args.ca_key_type = KeyType::parse(&value("--ca-key-type")?)?,
             "--read-timeout" => {
                 let v = value("--read-timeout")?;
                 let secs: u64 = v.parse().map_err(|_| format!("bad --read-timeout {v:?}"))?;
@@ -620,8 +653,13 @@ async fn serve_request<K: CaKey>(app: Arc<App<K>>, req: ServerRequest) -> Server
         target,
         path,
         body,
-        ..
+        headers,
     } = req;
+    if path == light::PATH {
+        let (reply, outcome) = light::handle(app, &method, &headers, body).await;
+        tracing::info!("{method} {path} -> {outcome}");
+        return reply;
+    }
     if !PATHS.contains(&path.as_str()) {
         tracing::info!("{method} {} -> HTTP 404", escape(&path));
         return ServerReply::text(404, "not found");
@@ -650,7 +688,18 @@ async fn run(args: Args) -> Result<(), String> {
         );
     }
     let state = args.state.clone();
-    let ca = blocking(move || Ca::open(&state)).await??;
+    let split = args.ra_split;
+    let key_type = args.ca_key_type;
+    let (ca, ra_pair) = blocking(move || -> Result<_, String> {
+        let ca = Ca::open(&state, key_type)?;
+        let pair = if split {
+            Some(ra::RaPair::open(&state, &ca)?)
+        } else {
+            None
+        };
+        Ok((ca, pair))
+    })
+    .await??;
     let url = database_url(&args.state, args.database.as_deref());
     let store = store::open(&url).await.map_err(|e| e.to_string())?;
     let mut caps = Capabilities::rfc8894_server();
@@ -662,11 +711,12 @@ async fn run(args: Args) -> Result<(), String> {
     let options = ServerOptions::default().with_legacy(legacy);
     match args.provider.as_str() {
         "rustcrypto" => {
+            let keys = ra::RaKeys::of(&ca, ra_pair.as_ref(), Ok)?;
             let key = ca.key().clone();
             serve_with(
                 args,
-                ca.with_signer(key.clone()),
-                key,
+                ca.with_signer(key),
+                keys,
                 PROVIDER,
                 caps,
                 options,
@@ -677,9 +727,23 @@ async fn run(args: Args) -> Result<(), String> {
         #[cfg(feature = "aws-lc-rs")]
         "aws-lc" => {
             use scep::provider::aws_lc;
-            let key = aws_lc::AwsLcRsaKey::new(ca.key().clone()).map_err(|e| e.to_string())?;
-            let ca = ca.with_signer(key.clone());
-            serve_with(args, ca, key, aws_lc::PROVIDER, caps, options, store).await
+            // AWS-LC verifies, seals (ECDH included) and holds the CA and RA keys, RSA or EC.
+            use crate::common::key::AnyKey;
+            let wrap =
+                |k: AnyKey| -> Result<AnyKey<aws_lc::AwsLcRsaKey, aws_lc::AwsLcEcKey>, String> {
+                    Ok(match k {
+                        AnyKey::Rsa(k) => {
+                            AnyKey::Rsa(aws_lc::AwsLcRsaKey::new(k).map_err(|e| e.to_string())?)
+                        }
+                        AnyKey::Ec(k) => {
+                            AnyKey::Ec(aws_lc::AwsLcEcKey::new(k).map_err(|e| e.to_string())?)
+                        }
+                    })
+                };
+            let keys = ra::RaKeys::of(&ca, ra_pair.as_ref(), wrap)?;
+            let key = wrap(ca.key().clone())?;
+            let ca = ca.with_signer(key);
+            serve_with(args, ca, keys, aws_lc::PROVIDER, caps, options, store).await
         }
         other => Err(format!(
             "--provider {other}: this build has rustcrypto{}",
@@ -692,11 +756,12 @@ async fn run(args: Args) -> Result<(), String> {
     }
 }
 
-/// Serves with the CA key holder `key` (signing with SHA-256; one server per reply digest).
+/// Serves with the RA keys `keys` (the CA key with `--ra ca`; signing with SHA-256; one
+/// server per reply digest).
 async fn serve_with<K: CaKey + WithDigest>(
     args: Args,
     ca: Ca<K>,
-    key: K,
+    keys: ra::RaKeys<K>,
     provider: CryptoProvider,
     caps: Capabilities,
     options: ServerOptions,
@@ -704,9 +769,9 @@ async fn serve_with<K: CaKey + WithDigest>(
 ) -> Result<(), String> {
     let server = |d: DigestAlgorithm| {
         Server::new(
-            key.clone().with_digest(d),
-            key.clone(),
-            vec![ca.certificate().clone()],
+            keys.sign.clone().with_digest(d),
+            keys.decrypt.clone(),
+            keys.ca_certs.clone(),
             caps.clone(),
             provider,
         )
@@ -725,8 +790,14 @@ async fn serve_with<K: CaKey + WithDigest>(
         .local_addr()
         .map_or_else(|_| args.addr.clone(), |a| a.to_string());
     tracing::info!(
-        "listening on http://{addr}/scep, CA {}, provider {}, state {}, database {}{}{}{}",
+        "listening on http://{addr}/scep, CA {} ({}){}, provider {}, state {}, database {}{}{}{}",
         ca.certificate().subject(),
+        ca.key().describe(),
+        if args.ra_split {
+            " with an RA signing and an RA encryption certificate (--ra split)"
+        } else {
+            ""
+        },
         args.provider,
         args.state.display(),
         if args.database.is_some() {
@@ -802,7 +873,7 @@ pub fn admin_database_url(state: &std::path::Path, database: Option<&str>) -> St
     database_url(state, database)
 }
 
-/// A key holder that signs with RSA PKCS #1 v1.5 and a chosen digest.
+/// A key holder that signs with a chosen digest (RSA PKCS #1 v1.5 or ECDSA).
 pub trait WithDigest {
     #[must_use]
     fn with_digest(self, d: DigestAlgorithm) -> Self;
@@ -811,6 +882,20 @@ pub trait WithDigest {
 impl WithDigest for RsaKey {
     fn with_digest(self, d: DigestAlgorithm) -> Self {
         self.with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(d))
+    }
+}
+
+/// ECDSA with a chosen digest.
+impl WithDigest for scep::provider::rustcrypto::EcKey {
+    fn with_digest(self, d: DigestAlgorithm) -> Self {
+        self.with_signature_algorithm(SignatureAlgorithm::Ecdsa(d))
+    }
+}
+
+#[cfg(feature = "aws-lc-rs")]
+impl WithDigest for scep::provider::aws_lc::AwsLcEcKey {
+    fn with_digest(self, d: DigestAlgorithm) -> Self {
+        self.with_signature_algorithm(SignatureAlgorithm::Ecdsa(d))
     }
 }
 

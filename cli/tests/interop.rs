@@ -12,6 +12,8 @@
     clippy::std_instead_of_alloc
 )]
 
+#[path = "interop/ec.rs"]
+mod ec;
 #[path = "interop/examples.rs"]
 mod examples;
 // The harness for the peers, shared with the library's interop tests.

@@ -75,7 +75,7 @@ use core::time::Duration;
 use super::{Client, ClientOptions, Outcome, Transaction};
 use crate::attr::{FailInfo, FailInfoText};
 use crate::ca_certs::CaCertificates;
-use crate::caps::Capabilities;
+use crate::caps::{Capabilities, Capability};
 use crate::cert::Certificate;
 use crate::crypto::{CryptoProvider, Decryptor, SecureRandom, Signer};
 use crate::error::{Error, TrustFailure};
@@ -132,6 +132,14 @@ pub struct EnrollOptions {
     /// ([`CaCertificates::trust_on_first_use`](crate::ca_certs::CaCertificates::trust_on_first_use)):
     /// the explicit opt-out, default off.
     pub trust_on_first_use: bool,
+    /// Renew rather than enroll ([`Client::renew`]): a RenewalReq when the CA advertises
+    /// `Renewal`, else a PKCSReq, signed by the key's existing certificate (the key holder
+    /// passed to [`enroll`] then carries that certificate). Default off.
+    pub renewal: bool,
+    /// Send PKIOperation with GET even when the CA offers POST: `POSTPKIOperation` and
+    /// `SCEPStandard` in its GetCACaps reply are treated as not advertised (RFC 8894 §3.5.2;
+    /// for a server whose POST handling is broken). Default off.
+    pub force_get: bool,
 }
 
 impl Default for EnrollOptions {
@@ -144,6 +152,8 @@ impl Default for EnrollOptions {
             max_retries: 3,
             anchor: None,
             trust_on_first_use: false,
+            renewal: false,
+            force_get: false,
         }
     }
 }
@@ -188,6 +198,20 @@ impl EnrollOptions {
     #[must_use]
     pub fn with_trust_on_first_use(mut self, on: bool) -> Self {
         self.trust_on_first_use = on;
+        self
+    }
+
+    /// Sets [`renewal`](Self::renewal).
+    #[must_use]
+    pub fn with_renewal(mut self, on: bool) -> Self {
+        self.renewal = on;
+        self
+    }
+
+    /// Sets [`force_get`](Self::force_get).
+    #[must_use]
+    pub fn with_force_get(mut self, on: bool) -> Self {
+        self.force_get = on;
         self
     }
 
@@ -252,6 +276,82 @@ impl<E: fmt::Display> fmt::Display for EnrollError<E> {
 
 impl<E: fmt::Debug + fmt::Display> core::error::Error for EnrollError<E> {}
 
+/// What [`enroll_with_progress`] reports as it goes (for a log or a progress display).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Progress<'a> {
+    /// GetCACert was read and believed, and the algorithms negotiated: the client that seals
+    /// the request ([`Client::negotiated`], [`Client::recipient`]) and the CA certificates
+    /// (with what was [`dropped`](TrustedCaCertificates::dropped) for not chaining to the
+    /// anchor).
+    Negotiated {
+        /// The client.
+        client: &'a Client,
+        /// The CA certificates as believed.
+        ca_certificates: &'a TrustedCaCertificates,
+    },
+    /// The request (PKCSReq or RenewalReq) is sealed and about to be sent.
+    Requesting {
+        /// Its transaction.
+        transaction: &'a Transaction,
+        /// Whether it is a renewal ([`EnrollOptions::renewal`]).
+        renewal: bool,
+    },
+    /// The CA answered PENDING: the driver sleeps `interval`, then sends CertPoll number `poll`
+    /// (of at most `max_polls`).
+    Pending {
+        /// The number of the poll about to be sent, from 1.
+        poll: u32,
+        /// [`EnrollOptions::max_polls`].
+        max_polls: u32,
+        /// [`EnrollOptions::poll_interval`].
+        interval: Duration,
+    },
+    /// The server answered HTTP 503: the driver sleeps `interval`, then sends the request
+    /// again (retry number `retry`, of at most `max_retries`).
+    Retrying {
+        /// The number of the retry about to be sent, from 1.
+        retry: u32,
+        /// [`EnrollOptions::max_retries`].
+        max_retries: u32,
+        /// [`EnrollOptions::retry_interval`].
+        interval: Duration,
+    },
+}
+
+/// The CSR [`enroll`] sends: one made beforehand (`&Csr`, `Csr`), or one made once the
+/// algorithms are negotiated ([`AfterNegotiation`]), e.g. to sign it with the negotiated digest.
+pub trait CsrSource {
+    /// The CSR, given the negotiated client.
+    ///
+    /// # Errors
+    /// Whatever building the CSR reports.
+    fn csr(&mut self, client: &Client) -> Result<Csr, Error>;
+}
+
+impl CsrSource for &Csr {
+    fn csr(&mut self, _: &Client) -> Result<Csr, Error> {
+        Ok((*self).clone())
+    }
+}
+
+impl CsrSource for Csr {
+    fn csr(&mut self, _: &Client) -> Result<Csr, Error> {
+        Ok(self.clone())
+    }
+}
+
+/// A CSR built by a function of the negotiated [`Client`] (for instance signed with
+/// [`Client::negotiated`]'s digest, as a request to a SHA-1-only CA needs).
+#[derive(Debug)]
+pub struct AfterNegotiation<F>(pub F);
+
+impl<F: FnMut(&Client) -> Result<Csr, Error>> CsrSource for AfterNegotiation<F> {
+    fn csr(&mut self, client: &Client) -> Result<Csr, Error> {
+        (self.0)(client)
+    }
+}
+
 /// Sends `request`, again after [`EnrollOptions::retry_interval`] while the server answers
 /// HTTP 503, at most [`EnrollOptions::max_retries`] more times.
 fn exchange<T: Transport>(
@@ -259,6 +359,7 @@ fn exchange<T: Transport>(
     sleep: &mut dyn FnMut(Duration),
     request: &HttpRequest,
     options: &EnrollOptions,
+    progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<HttpReply, EnrollError<T::Error>> {
     let mut retries = 0;
     loop {
@@ -267,15 +368,23 @@ fn exchange<T: Transport>(
             return Ok(reply);
         }
         retries += 1;
+        progress(Progress::Retrying {
+            retry: retries,
+            max_retries: options.max_retries,
+            interval: options.retry_interval,
+        });
         sleep(options.retry_interval);
     }
 }
 
 /// Enrolls `csr` with the CA at [`ClientOptions::endpoint`]: GetCACaps, GetCACert (read with
-/// [`CaCertificates::parse`] and verified against [`EnrollOptions::anchor`]), a PKCSReq signed by `key` (the CSR's key, with a self-signed
-/// certificate), and CertPolls every [`EnrollOptions::poll_interval`] while the CA answers
-/// PENDING. `key` also decrypts the reply. `now` reads the caller's clock: the issued
-/// certificate must be valid when the reply arrives ([`Client::handle`]).
+/// [`CaCertificates::parse`] and verified against [`EnrollOptions::anchor`]), a PKCSReq signed
+/// by `key` (the CSR's key, with a self-signed certificate; with [`EnrollOptions::renewal`] a
+/// renewal signed with its existing certificate), and CertPolls every
+/// [`EnrollOptions::poll_interval`] while the CA answers PENDING. `key` also decrypts the reply
+/// (key transport for an RSA key, key agreement for an EC key). `now` reads the caller's
+/// clock: the issued certificate must be valid when the reply arrives ([`Client::handle`]).
+/// `csr` is a [`Csr`] (or `&Csr`), or an [`AfterNegotiation`] function that builds it.
 ///
 /// # Errors
 /// [`EnrollError::Transport`], [`EnrollError::Scep`] (a GetCACert status other than 200 is
@@ -286,11 +395,40 @@ pub fn enroll<T: Transport, K: Signer + Decryptor>(
     transport: &mut T,
     sleep: &mut dyn FnMut(Duration),
     now: &mut dyn FnMut() -> UnixTime,
-    csr: &Csr,
+    csr: impl CsrSource,
     key: &K,
     provider: CryptoProvider,
     options: &EnrollOptions,
     rng: &mut dyn SecureRandom,
+) -> Result<Enrolled, EnrollError<T::Error>> {
+    enroll_with_progress(
+        transport,
+        sleep,
+        now,
+        csr,
+        key,
+        provider,
+        options,
+        rng,
+        &mut |_| {},
+    )
+}
+
+/// [`enroll`], reporting each step to `progress` ([`Progress`]).
+///
+/// # Errors
+/// As [`enroll`].
+#[allow(clippy::too_many_arguments)]
+pub fn enroll_with_progress<T: Transport, K: Signer + Decryptor>(
+    transport: &mut T,
+    sleep: &mut dyn FnMut(Duration),
+    now: &mut dyn FnMut() -> UnixTime,
+    mut csr: impl CsrSource,
+    key: &K,
+    provider: CryptoProvider,
+    options: &EnrollOptions,
+    rng: &mut dyn SecureRandom,
+    progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Enrolled, EnrollError<T::Error>> {
     let endpoint = &options.client.endpoint;
     let caps = exchange(
@@ -298,13 +436,19 @@ pub fn enroll<T: Transport, K: Signer + Decryptor>(
         sleep,
         &HttpRequest::get_ca_caps(endpoint, None),
         options,
+        progress,
     )?;
-    let caps = Capabilities::from_http(caps.status, &caps.body);
+    let mut caps = Capabilities::from_http(caps.status, &caps.body);
+    if options.force_get {
+        caps.remove(&Capability::PostPkiOperation);
+        caps.remove(&Capability::ScepStandard);
+    }
     let ca = exchange(
         transport,
         sleep,
         &HttpRequest::get_ca_cert(endpoint, None),
         options,
+        progress,
     )?;
     if ca.status != 200 {
         return Err(Error::HttpStatus(ca.status).into());
@@ -317,9 +461,22 @@ pub fn enroll<T: Transport, K: Signer + Decryptor>(
     };
     let client = Client::new(ca_certificates.clone(), caps, provider)?
         .with_options(options.client.clone())?;
+    progress(Progress::Negotiated {
+        client: &client,
+        ca_certificates: &ca_certificates,
+    });
 
-    let (request, tx) = client.enroll(csr, key, rng)?;
-    let mut reply = exchange(transport, sleep, &request, options)?;
+    let csr = csr.csr(&client)?;
+    let (request, tx) = if options.renewal {
+        client.renew(&csr, key, rng)?
+    } else {
+        client.enroll(&csr, key, rng)?
+    };
+    progress(Progress::Requesting {
+        transaction: &tx,
+        renewal: options.renewal,
+    });
+    let mut reply = exchange(transport, sleep, &request, options, progress)?;
     let mut answered = tx.clone();
     let mut polls = 0;
     loop {
@@ -343,10 +500,15 @@ pub fn enroll<T: Transport, K: Signer + Decryptor>(
             }
             Outcome::Rejected { info, text } => return Err(EnrollError::Rejected { info, text }),
             Outcome::Pending if polls < options.max_polls => {
-                sleep(options.poll_interval);
                 polls += 1;
+                progress(Progress::Pending {
+                    poll: polls,
+                    max_polls: options.max_polls,
+                    interval: options.poll_interval,
+                });
+                sleep(options.poll_interval);
                 let (request, poll_tx) = client.poll(&tx, key, rng)?;
-                reply = exchange(transport, sleep, &request, options)?;
+                reply = exchange(transport, sleep, &request, options, progress)?;
                 answered = poll_tx;
             }
             Outcome::Pending => return Err(EnrollError::StillPending(Box::new(tx))),

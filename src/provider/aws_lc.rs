@@ -20,6 +20,8 @@
 //! | key agreement (ephemeral ECDH, sealing) | P-256, P-384 ([`AwsLcKeyAgreement`]) | — |
 //! | AES key wrap, PWRI-KEK CBC, PBKDF2 | — | all ([`RustCryptoKeyWrap`](rustcrypto::RustCryptoKeyWrap)) |
 //! | [`AwsLcRsaKey`] signing | PKCS #1 v1.5 with SHA-256, SHA-384, SHA-512 | SHA-1, SHA-224, MD5; keys below 2048 bits |
+//! | [`AwsLcEcKey`] signing | ECDSA P-256 with SHA-256, P-384 with SHA-384 | ECDSA with any other SHA-1/SHA-2 digest |
+//! | [`AwsLcEcKey`] key agreement (ECDH) | P-256, P-384 | — |
 //! | [`AwsLcRsaKey`] decryption | PKCS #1 v1.5; OAEP with the same hash for OAEP and MGF1 | OAEP with different hashes; keys below 2048 bits |
 //!
 //! (`aws-lc-rs` has no SHA-1 PKCS #1 v1.5 *signing* and no RSA keys under 2048 bits; its
@@ -81,6 +83,8 @@ use crate::oid;
 mod tests;
 
 mod ec;
+#[cfg(any(feature = "p256", feature = "p384"))]
+pub use ec::AwsLcEcKey;
 pub use ec::AwsLcKeyAgreement;
 
 /// The AWS-LC provider: [`AwsLcDigests`], [`AwsLcVerifier`], [`AwsLcKeyEncryptor`] and

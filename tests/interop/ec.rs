@@ -920,11 +920,12 @@ fn ec_enrollments<B: Backend>() {
         );
         // EC device → EC CA, on each curve.
         for (ca_curve, ca_label, _) in CURVES {
-            let ca = ec_ca(ca_curve);
+            // The CA key in the backend's EC key holder (`AwsLcEcKey` for AWS-LC).
+            let ca = B::from_ec_key(ec_ca(ca_curve));
             let server = Server::new(
                 ca.clone(),
                 ca.clone(),
-                vec![ca.certificate().clone()],
+                vec![scep::crypto::Signer::certificate(&ca).clone()],
                 scep::caps::Capabilities::rfc8894_server(),
                 B::PROVIDER,
             );
@@ -939,9 +940,9 @@ fn ec_enrollments<B: Backend>() {
                 &mut rng,
             );
             issued
-                .verify_issued_by(ca.certificate(), &B::PROVIDER)
+                .verify_issued_by(scep::crypto::Signer::certificate(&ca), &B::PROVIDER)
                 .unwrap_or_else(|e| panic!("{label} device, {ca_label} CA: {e:?}"));
-            check_with_openssl(&tmp, ca.certificate(), &issued);
+            check_with_openssl(&tmp, scep::crypto::Signer::certificate(&ca), &issued);
         }
     }
 }

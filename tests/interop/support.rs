@@ -96,6 +96,12 @@ pub trait Backend {
     -> Self::Key;
     /// The same private key with another certificate.
     fn with_certificate(key: &Self::Key, cert: scep::Certificate) -> Self::Key;
+    /// The software EC key holder that goes with the provider.
+    #[cfg(all(feature = "p256", feature = "p384"))]
+    type EcKey: scep::crypto::Signer + scep::crypto::Decryptor + Clone + std::fmt::Debug;
+    /// Loads a RustCrypto EC key into this backend's EC key holder.
+    #[cfg(all(feature = "p256", feature = "p384"))]
+    fn from_ec_key(key: scep::provider::rustcrypto::EcKey) -> Self::EcKey;
 }
 
 /// `provider::rustcrypto`.
@@ -115,6 +121,12 @@ impl Backend for RustCrypto {
     }
     fn with_certificate(key: &Self::Key, cert: scep::Certificate) -> Self::Key {
         Self::Key::new(key.private_key().clone(), cert).unwrap()
+    }
+    #[cfg(all(feature = "p256", feature = "p384"))]
+    type EcKey = scep::provider::rustcrypto::EcKey;
+    #[cfg(all(feature = "p256", feature = "p384"))]
+    fn from_ec_key(key: scep::provider::rustcrypto::EcKey) -> Self::EcKey {
+        key
     }
 }
 
@@ -139,6 +151,12 @@ impl Backend for AwsLc {
         let sw = scep::provider::rustcrypto::RsaKey::new(key.rsa_key().private_key().clone(), cert)
             .unwrap();
         Self::Key::new(sw).unwrap()
+    }
+    #[cfg(all(feature = "p256", feature = "p384"))]
+    type EcKey = scep::provider::aws_lc::AwsLcEcKey;
+    #[cfg(all(feature = "p256", feature = "p384"))]
+    fn from_ec_key(key: scep::provider::rustcrypto::EcKey) -> Self::EcKey {
+        Self::EcKey::new(key).unwrap()
     }
 }
 

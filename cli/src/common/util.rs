@@ -31,6 +31,22 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Writes a private key to a new file readable by its owner only (mode 0600); fails when
+/// anything exists at `path`, a symbolic link included (`O_CREAT | O_EXCL`).
+pub fn create_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Names are given as `CN=device,O=example` (RFC 4514).
 pub fn parse_name(s: &str) -> Result<Name, String> {
     Name::from_str(s).map_err(|e| format!("bad name {s:?}: {e}"))

@@ -1,4 +1,4 @@
-//! The CA of `scep serve`: an RSA key in a file (PKCS #8 PEM, created exclusively with mode
+//! The CA of `scep serve`: an RSA or EC (P-256, P-384) key in a file (PKCS #8 PEM, created exclusively with mode
 //! 0600, never overwritten, never through a symbolic link) and its self-signed certificate. The
 //! key is used only through the library's `Signer`/`Decryptor` traits, so a hardware key holder
 //! can take its place. Everything else (serials, issued certificates, revocations) is in the
@@ -15,11 +15,12 @@ use scep::Certificate;
 use scep::builder::{self, CertificateTemplate, CrlTemplate, RevokedCertificate};
 use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer};
 use scep::message::{Crl, Csr};
-use scep::provider::rustcrypto::{PROVIDER, RsaKey};
+use scep::provider::rustcrypto::PROVIDER;
 use x509_cert::ext::pkix::{CrlReason, KeyUsage, KeyUsages};
 
-use crate::common::ca::{CA_SUBJECT, ISSUED_DAYS, create_self_signed, scep_err};
-use crate::common::util::der_time;
+use crate::common::ca::{CA_SUBJECT, ISSUED_DAYS, scep_err};
+use crate::common::key::{AnyKey, KeyType};
+use crate::common::util::{der_time, parse_name};
 use crate::store::Revocation;
 
 const CA_DAYS: u64 = 3650;
@@ -30,9 +31,10 @@ const SHA256: SignatureAlgorithm = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorit
 pub const KEY_FILE: &str = "ca.key.pem";
 pub const CERT_FILE: &str = "ca.cert.pem";
 
-/// The CA key (as loaded, and the key holder `K` that signs with it, SHA-256) and certificate.
-pub struct Ca<K = RsaKey> {
-    key: RsaKey,
+/// The CA key (as loaded, and the key holder `K` that signs with it: RSA with SHA-256, ECDSA
+/// with the curve's digest) and certificate.
+pub struct Ca<K = AnyKey> {
+    key: AnyKey,
     signer: K,
 }
 
@@ -48,24 +50,29 @@ pub fn create_exclusive(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> 
     f.sync_all()
 }
 
-impl Ca<RsaKey> {
-    /// Loads the CA from `dir`, creating the key and certificate on first start. Replicas
-    /// that start together race on the exclusive create: the loser loads the winner's key.
-    pub fn open(dir: &Path) -> Result<Ca, String> {
+impl Ca<AnyKey> {
+    /// Loads the CA from `dir`, creating the key (of `key_type`) and certificate on first
+    /// start. Replicas that start together race on the exclusive create: the loser loads the
+    /// winner's key. An existing key is used whatever its type.
+    pub fn open(dir: &Path, key_type: KeyType) -> Result<Ca, String> {
         fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let key_path = dir.join(KEY_FILE);
         let cert_path = dir.join(CERT_FILE);
         if fs::symlink_metadata(&key_path).is_err() {
-            let key = create_self_signed(
-                CA_SUBJECT,
+            // An EC CA agrees on keys with the clients (KeyAgree requests) rather than having
+            // them encrypted to it.
+            let key_use = match key_type {
+                KeyType::Ec(_) => KeyUsages::KeyAgreement,
+                KeyType::Rsa(_) => KeyUsages::KeyEncipherment,
+            };
+            let usage = KeyUsage(
+                KeyUsages::DigitalSignature | key_use | KeyUsages::KeyCertSign | KeyUsages::CRLSign,
+            );
+            let key = AnyKey::self_signed(
+                key_type,
+                &parse_name(CA_SUBJECT)?,
                 CA_DAYS,
-                true,
-                KeyUsage(
-                    KeyUsages::DigitalSignature
-                        | KeyUsages::KeyEncipherment
-                        | KeyUsages::KeyCertSign
-                        | KeyUsages::CRLSign,
-                ),
+                Some((true, usage)),
             )?;
             let pem = key.to_pkcs8_pem().map_err(scep_err("CA key"))?;
             match create_exclusive(&key_path, pem.as_bytes(), 0o600) {
@@ -74,7 +81,8 @@ impl Ca<RsaKey> {
                     // a reader sees no certificate or the whole one.
                     let tmp = dir.join(format!("{CERT_FILE}.{}.tmp", std::process::id()));
                     let _ = fs::remove_file(&tmp);
-                    create_exclusive(&tmp, key.certificate().to_pem().as_bytes(), 0o644)
+                    let cert = Signer::certificate(&key);
+                    create_exclusive(&tmp, cert.to_pem().as_bytes(), 0o644)
                         .and_then(|()| fs::rename(&tmp, &cert_path))
                         .map_err(|e| format!("{}: {e}", cert_path.display()))?;
                 }
@@ -101,17 +109,15 @@ impl Ca<RsaKey> {
             return Err(format!("{}: is a symbolic link", key_path.display()));
         }
         let key_pem = fs::read(&key_path).map_err(|e| format!("{}: {e}", key_path.display()))?;
-        let key = RsaKey::from_pem(&key_pem, cert).map_err(scep_err("CA key"))?;
-        let key = key.with_signature_algorithm(SHA256);
+        let key = AnyKey::from_pem(&key_pem, cert).map_err(scep_err("CA key"))?;
+        let key = match key {
+            AnyKey::Rsa(k) => AnyKey::Rsa(k.with_signature_algorithm(SHA256)),
+            ec @ AnyKey::Ec(_) => ec,
+        };
         Ok(Ca {
             signer: key.clone(),
             key,
         })
-    }
-
-    /// The key as loaded (RustCrypto), for the key holder of another provider.
-    pub fn key(&self) -> &RsaKey {
-        &self.key
     }
 
     /// Certificates and CRLs are signed with `signer` (the same key in another key holder).
@@ -124,8 +130,13 @@ impl Ca<RsaKey> {
 }
 
 impl<K: Signer> Ca<K> {
+    /// The key as loaded (RustCrypto), for the key holder of another provider.
+    pub fn key(&self) -> &AnyKey {
+        &self.key
+    }
+
     pub fn certificate(&self) -> &Certificate {
-        self.key.certificate()
+        Signer::certificate(&self.key)
     }
 
     /// Issues a certificate for `csr` with `serial` (key, subject and requested
@@ -145,16 +156,23 @@ impl<K: Signer> Ca<K> {
             not_after: der_time(not_after)?,
             public_key: csr.public_key().clone(),
             is_ca: false,
+            // An EC key agrees on keys (RFC 5480 §3); an RSA key has them encrypted to it.
             key_usage: Some(KeyUsage(
-                KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment,
+                KeyUsages::DigitalSignature
+                    | if csr.public_key().algorithm.oid == const_oid::db::rfc5912::ID_EC_PUBLIC_KEY
+                    {
+                        KeyUsages::KeyAgreement
+                    } else {
+                        KeyUsages::KeyEncipherment
+                    },
             )),
             extensions,
         };
         let signer = &self.signer;
         let cert = builder::certificate(
             &template,
-            Some(self.key.certificate()),
-            SHA256,
+            Some(self.certificate()),
+            signer.signature_algorithm(),
             &mut |tbs| signer.sign(tbs),
             &PROVIDER,
         )
@@ -183,7 +201,8 @@ impl<K: Signer> Ca<K> {
             number: serial_bytes(number),
             revoked,
         };
-        builder::crl(&template, self.certificate(), SHA256, &mut |tbs| {
+        let alg = self.signer.signature_algorithm();
+        builder::crl(&template, self.certificate(), alg, &mut |tbs| {
             self.signer.sign(tbs)
         })
         .map_err(scep_err("CRL"))

@@ -39,6 +39,8 @@ struct Ca {
     pending: u32,
     last: Option<Decision>,
     seen: Vec<(Method, MessageKind)>,
+    /// The message types of the PKIOperations, as `Debug` prints them.
+    requests: Vec<String>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -76,6 +78,7 @@ impl Transport for Ca {
             {
                 Incoming::Reply(reply) => reply,
                 Incoming::Request(req) => {
+                    self.requests.push(std::format!("{:?}", req.message_type()));
                     let decision = if self.pending > 0 {
                         self.pending -= 1;
                         Decision::Pending
@@ -143,6 +146,7 @@ fn setup(busy: u32, pending: u32) -> (Ca, RsaKey, Csr) {
         pending,
         last: None,
         seen: Vec::new(),
+        requests: Vec::new(),
     };
     (transport, device, csr)
 }
@@ -309,4 +313,66 @@ fn without_an_anchor_only_an_explicit_trust_on_first_use_runs() {
     )
     .unwrap();
     assert!(enrolled.ca_certificates.is_first_use());
+}
+
+/// A renewal sent with GET (`force_get` although the server offers POST), its CSR built after
+/// negotiation, every step reported to the progress function.
+#[test]
+fn renews_with_get_and_reports_progress() {
+    let (mut ca, device, csr) = setup(1, 1);
+    let mut events = Vec::new();
+    let mut built = 0;
+    let enrolled = enroll_with_progress(
+        &mut ca,
+        &mut |_| {},
+        &mut now,
+        AfterNegotiation(|client: &Client| {
+            built += 1;
+            assert!(!client.negotiated().use_post);
+            Ok(csr.clone())
+        }),
+        &device,
+        PROVIDER,
+        &options().with_renewal(true).with_force_get(true),
+        &mut getrandom::SysRng,
+        &mut |p| {
+            events.push(match p {
+                Progress::Negotiated {
+                    client,
+                    ca_certificates,
+                } => std::format!(
+                    "negotiated post={} cas={}",
+                    client.negotiated().use_post,
+                    ca_certificates.certificates().len()
+                ),
+                Progress::Requesting { renewal, .. } => {
+                    std::format!("requesting renewal={renewal}")
+                }
+                Progress::Pending {
+                    poll, max_polls, ..
+                } => std::format!("pending {poll}/{max_polls}"),
+                Progress::Retrying { retry, .. } => std::format!("retry {retry}"),
+            });
+        },
+    )
+    .unwrap();
+    assert_eq!(enrolled.certificate, ca.issued);
+    assert_eq!(built, 1);
+    assert_eq!(
+        events,
+        [
+            "retry 1",
+            "negotiated post=false cas=1",
+            "requesting renewal=true",
+            "pending 1/3"
+        ]
+    );
+    assert_eq!(ca.requests, ["RenewalReq", "CertPoll"]);
+    let pki: Vec<Method> = ca
+        .seen
+        .iter()
+        .filter(|(_, k)| *k == MessageKind::Pki)
+        .map(|(m, _)| *m)
+        .collect();
+    assert_eq!(pki, [Method::Get, Method::Get]);
 }

@@ -275,3 +275,101 @@ fn non_rsa_and_oversized_keys_are_refused_like_rustcrypto() {
             .err()
     );
 }
+
+/// An EC key on `curve` with a self-signed certificate made by the crate's builder.
+#[cfg(all(feature = "p256", feature = "p384"))]
+fn ec_key(curve: crate::crypto::EcCurve) -> rustcrypto::EcKey {
+    let key = rustcrypto::EcPrivateKey::generate(curve, &mut rng()).unwrap();
+    let alg = key.default_signature_algorithm();
+    let name: x509_cert::name::Name = "CN=ec".parse().unwrap();
+    let t = |y| der::DateTime::new(y, 1, 1, 0, 0, 0).unwrap();
+    let cert = crate::builder::self_signed_certificate(
+        &name,
+        key.public_key_info().unwrap(),
+        &[1],
+        t(2020),
+        t(2060),
+        alg,
+        &mut |m| key.sign(alg, m),
+        &RUSTCRYPTO,
+    )
+    .unwrap();
+    rustcrypto::EcKey::new(key, cert).unwrap()
+}
+
+/// `AwsLcEcKey` signs natively with the curve's digest and through RustCrypto with the others;
+/// every signature verifies in both providers (and fails with a flipped message bit). Its ECDH
+/// gives the same secret as the RustCrypto key on the other side, and a point of the other
+/// curve, or off the curve, is `InvalidKey`.
+#[cfg(all(feature = "p256", feature = "p384"))]
+#[test]
+fn ec_key_signs_and_agrees_like_rustcrypto() {
+    use crate::crypto::EcCurve;
+    for curve in [EcCurve::P256, EcCurve::P384] {
+        let soft = ec_key(curve);
+        let key = AwsLcEcKey::new(soft.clone()).unwrap();
+        assert_eq!(
+            key.signature_algorithm(),
+            SignatureAlgorithm::Ecdsa(curve.default_digest())
+        );
+        let spki = key.certificate().public_key();
+        let message = b"signed attributes";
+        for d in [
+            DigestAlgorithm::Sha1,
+            DigestAlgorithm::Sha256,
+            DigestAlgorithm::Sha384,
+            DigestAlgorithm::Sha512,
+        ] {
+            let alg = SignatureAlgorithm::Ecdsa(d);
+            let sig = key.sign_with(alg, message).unwrap();
+            for provider in [&PROVIDER, &RUSTCRYPTO] {
+                provider
+                    .verifier
+                    .verify(alg, spki.clone(), message, &sig)
+                    .unwrap_or_else(|_| panic!("{curve:?} {d:?}"));
+                assert!(
+                    provider
+                        .verifier
+                        .verify(alg, spki.clone(), b"signed attributeS", &sig)
+                        .is_err()
+                );
+            }
+        }
+        let sig = key
+            .clone()
+            .with_signature_algorithm(SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha512))
+            .sign(message)
+            .unwrap();
+        RUSTCRYPTO
+            .verifier
+            .verify(
+                SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha512),
+                spki.clone(),
+                message,
+                &sig,
+            )
+            .unwrap();
+
+        let key = AwsLcEcKey::new(soft.clone()).unwrap();
+        let peer = rustcrypto::EcPrivateKey::generate(curve, &mut rng()).unwrap();
+        let ours = key.agree(curve, &peer.public_point()).unwrap();
+        let theirs = peer
+            .agree(curve, &soft.private_key().public_point())
+            .unwrap();
+        assert_eq!(*ours, *theirs);
+        assert_eq!(ours.len(), curve.field_len());
+        let other = if curve == EcCurve::P256 {
+            EcCurve::P384
+        } else {
+            EcCurve::P256
+        };
+        let stranger = rustcrypto::EcPrivateKey::generate(other, &mut rng()).unwrap();
+        assert_eq!(
+            key.agree(other, &stranger.public_point()),
+            Err(CryptoError::InvalidKey)
+        );
+        let mut off_curve = peer.public_point();
+        *off_curve.last_mut().unwrap() ^= 1;
+        assert_eq!(key.agree(curve, &off_curve), Err(CryptoError::InvalidKey));
+    }
+}
