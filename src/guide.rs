@@ -407,7 +407,9 @@
 //! and [`AesCbcCipher`](crate::provider::rustcrypto::AesCbcCipher) in place of its cipher (no
 //! DES-EDE3: 2.8 KiB less). Cargo features decide which envelope kinds are linked at all: a
 //! device whose key is RSA leaves out `p256`/`p384` (key agreement) and `pwri` (password
-//! recipients), 23 KiB of `.text`; a device with a P-256 key in its element turns on `p256` only.
+//! recipients), 23 KiB of `.text`; a device with a P-256 key in its element turns on `p256` only,
+//! and with an EC CA it verifies with
+//! [`CompactEcdsaVerifier`](crate::provider::rustcrypto::CompactEcdsaVerifier) and links no RSA.
 //! The largest remaining parts are this crate's message code, `der`'s decoders and the RSA
 //! big-integer arithmetic; `--cfg sha2_backend_soft="compact"` in `RUSTFLAGS` saves another
 //! 7 KiB at some speed.

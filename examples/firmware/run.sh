@@ -4,13 +4,13 @@
 #
 #   examples/firmware/run.sh SERVER_COMMAND...
 #
-# SERVER_COMMAND is the example server (`cargo build --example server` ->
-# target/debug/examples/server) or any command taking its flags (--addr, --challenge, --state,
-# --pending, --no-post) and logging `listening on http://ADDR/PATH,` to stderr, e.g.
-# `target/debug/scep serve`.
+# SERVER_COMMAND is `target/debug/scep serve` (`cargo build -p scep-cli`) or any command taking
+# its flags (--addr, --challenge, --state, --pending, --no-post, and --ca-key-type p256 for a CA
+# with a P-256 key on its first start) and logging `listening on http://ADDR/PATH,` to stderr.
 #
 # 1. provisions two devices: a fresh RSA-2048 key and a fresh P-256 key, each with its
-#    self-signed certificate (openssl), a seed, the server CA's SHA-256 fingerprint and the
+#    self-signed certificate (openssl), a seed, its CA's SHA-256 fingerprint (an RSA CA for the
+#    RSA device; a P-256 CA for the P-256 device, so that its image links no RSA at all) and the
 #    challenge; all under a temporary directory;
 # 2. builds the RSA image and the P-256 image (`--features p256`) with them, and each with a
 #    stub secure element, for the element's share;
@@ -18,8 +18,9 @@
 #    the messages go in GET query strings); with a wrong
 #    challenge, which must end in FAILURE badRequest reported by the device; with the device's
 #    clock (the time run.py sends at boot) 100 years ahead, where the device must refuse the
-#    issued certificate as expired; the P-256 image: SUCCESS (ECDSA-signed request, a
-#    key-agreement reply opened through the element's ECDH); and the RSA image with a heap arena
+#    issued certificate as expired; the P-256 image against the P-256 CA: SUCCESS (an
+#    ECDSA-signed request sealed to the CA by key agreement, a key-agreement reply opened
+#    through the element's ECDH, an ECDSA-signed certificate); and the RSA image with a heap arena
 #    of 12 KiB, where the device must report the allocation failure;
 # 4. checks that each issued certificate holds its device's key (openssl x509 -pubkey).
 #
@@ -56,7 +57,7 @@ trap cleanup EXIT
 # start_server ARGS...: the server on a free loopback port; sets $url.
 start_server() {
   : >"$work/server.log"
-  "${server_cmd[@]}" --addr 127.0.0.1:0 --state "$work/state" "$@" 2>>"$work/server.log" &
+  "${server_cmd[@]}" --addr 127.0.0.1:0 --state "$state" "$@" 2>>"$work/server.log" &
   server_pid=$!
   local i
   for i in $(seq 100); do
@@ -92,23 +93,29 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/p256.
 openssl req -x509 -new -key "$work/p256.key" -subj "/CN=scep firmware device P-256" \
   -days 3650 -sha256 -out "$work/p256.cert"
 openssl pkey -in "$work/p256.key" -pubout -outform DER -out "$work/p256.pub.der"
+# The P-256 CA (created by the server's first start in its own state directory), then the RSA CA.
+state=$work/ec-state
+start_server --challenge "$challenge" --ca-key-type p256
+ec_fingerprint=$(openssl x509 -noout -fingerprint -sha256 -in "$state/ca.cert.pem" | cut -d= -f2)
+stop_server >/dev/null
+state=$work/state
 start_server --challenge "$challenge"
-fingerprint=$(openssl x509 -noout -fingerprint -sha256 -in "$work/state/ca.cert.pem" | cut -d= -f2)
+fingerprint=$(openssl x509 -noout -fingerprint -sha256 -in "$state/ca.cert.pem" | cut -d= -f2)
 
 # --- 2. the images ---
-# build DEVICE ELF CARGO_ARGS...: an image for DEVICE (device or p256: the key and certificate
-# provisioned above), copied to $work/ELF.
+# build DEVICE ELF CA_FINGERPRINT CARGO_ARGS...: an image for DEVICE (device or p256: the key
+# and certificate provisioned above) trusting the CA with CA_FINGERPRINT, copied to $work/ELF.
 build() {
   SCEP_FW_DEVICE_KEY=$work/$1.key SCEP_FW_DEVICE_CERT=$work/$1.cert \
-    SCEP_FW_CA_SHA256=$fingerprint SCEP_FW_CHALLENGE=$challenge \
+    SCEP_FW_CA_SHA256=$3 SCEP_FW_CHALLENGE=$challenge \
     SCEP_FW_SEED=$(openssl rand -hex 32) \
-    cargo build --quiet --release --target "$target" "${@:3}"
+    cargo build --quiet --release --target "$target" "${@:4}"
   cp "$elf" "$work/$2"
 }
-build device stub.elf --features stub-secure-element
-build device image.elf
-build p256 p256-stub.elf --features p256,stub-secure-element
-build p256 p256.elf --features p256
+build device stub.elf "$fingerprint" --features stub-secure-element
+build device image.elf "$fingerprint"
+build p256 p256-stub.elf "$ec_fingerprint" --features p256,stub-secure-element
+build p256 p256.elf "$ec_fingerprint" --features p256
 stub_text=$(size_of .text "$work/stub.elf")
 text=$(size_of .text "$work/image.elf")
 rodata=$(size_of .rodata "$work/image.elf")
@@ -173,18 +180,26 @@ grep -q 'enrollment failed: scep: the certificate is not trusted: it has expired
   { echo "run clock-ahead: the device did not refuse an expired certificate" >&2; exit 1; }
 echo "run clock-ahead: the issued certificate refused as expired at the device's clock"
 
-# The P-256 device: an ECDSA-signed request, and a reply the CA seals to its EC key with a
-# KeyAgreeRecipientInfo, opened through the element's ECDH.
+# The P-256 device and the P-256 CA, no RSA anywhere: an ECDSA-signed request sealed to the CA
+# with a KeyAgreeRecipientInfo, and a reply the CA seals to the device's key the same way,
+# opened through the element's ECDH (its only decryption operation; a key-transport reply could
+# not be opened).
+state=$work/ec-state
 start_server --challenge "$challenge"
 image=p256.elf
 enroll p256-success 0
 check_key p256-success p256
+openssl x509 -inform DER -in "$work/p256-success.der" -noout -text |
+  grep -q 'Signature Algorithm: ecdsa-with-SHA256' ||
+  { echo "run p256-success: the certificate is not ECDSA-signed by the P-256 CA" >&2; exit 1; }
+echo "run p256-success: certificate signed with ECDSA (P-256 CA)"
 image=image.elf
+state=$work/state
 
 # A heap arena too small for an enrollment: the device must report the allocation failure
 # over the link (exit 3), not hang and not pass.
 start_server --challenge "$challenge"
-SCEP_FW_HEAP_BYTES=12288 build device small-heap.elf
+SCEP_FW_HEAP_BYTES=12288 build device small-heap.elf "$fingerprint"
 image=small-heap.elf
 enroll out-of-memory 3
 grep -q 'out of memory: ' "$work/out-of-memory.out" ||

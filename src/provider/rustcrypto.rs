@@ -31,6 +31,8 @@ pub use cipher::{AesCbcCipher, CbcCipher};
 pub use digest::{CompactDigests, RustCryptoDigests};
 pub use key::{MIN_GENERATED_RSA_BITS, RsaKey, generate_key, public_key_info, sign_with_key};
 pub use key_transport::{CompactRsaKeyEncryptor, RsaKeyEncryptor};
+#[cfg(any(feature = "p256", feature = "p384"))]
+pub use verify::CompactEcdsaVerifier;
 pub use verify::{CompactRsaVerifier, RsaVerifier};
 
 #[cfg(test)]

@@ -1165,3 +1165,51 @@ fn generate_key_refuses_sizes_out_of_range_and_a_failing_generator() {
         Some(Error::Crypto(CryptoError::Rng))
     );
 }
+
+/// `CompactEcdsaVerifier` agrees with `CompactRsaVerifier` on ECDSA (SHA-1/224/256, a P-256
+/// key) and refuses what it leaves out: RSA signatures, SHA-384/512.
+#[cfg(feature = "p256")]
+#[test]
+fn compact_ecdsa_verifier_is_the_compact_verifier_without_rsa() {
+    use crate::crypto::EcCurve;
+    use crate::crypto::Verifier;
+    let mut rng = TestRng(13);
+    let ec = EcPrivateKey::generate(EcCurve::P256, &mut rng).unwrap();
+    let ec_spki_der = Encode::to_der(&ec.public_key_info().unwrap()).unwrap();
+    let ec_spki = SubjectPublicKeyInfoRef::try_from(ec_spki_der.as_slice()).unwrap();
+    let msg = b"signed attributes".as_slice();
+    for &d in ALL_DIGESTS {
+        if d.is_legacy() {
+            continue;
+        }
+        let alg = SignatureAlgorithm::Ecdsa(d);
+        let sig = ec.sign(alg, msg).unwrap();
+        let wide = matches!(d, DigestAlgorithm::Sha384 | DigestAlgorithm::Sha512);
+        let got = CompactEcdsaVerifier.verify(alg, ec_spki.clone(), msg, &sig);
+        assert_eq!(
+            got,
+            CompactRsaVerifier.verify(alg, ec_spki.clone(), msg, &sig),
+            "{d:?}"
+        );
+        assert_eq!(got.is_ok(), !wide, "{d:?}");
+        let mut bad = sig.clone();
+        *bad.last_mut().unwrap() ^= 1;
+        assert_eq!(
+            CompactEcdsaVerifier.verify(alg, ec_spki.clone(), msg, &bad),
+            Err(BadSignature)
+        );
+    }
+    let rsa = key2048();
+    let alg = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    let sig = rsa.sign(msg).unwrap();
+    let spki = rsa.certificate().public_key();
+    assert!(
+        CompactRsaVerifier
+            .verify(alg, spki.clone(), msg, &sig)
+            .is_ok()
+    );
+    assert_eq!(
+        CompactEcdsaVerifier.verify(alg, spki, msg, &sig),
+        Err(BadSignature)
+    );
+}
