@@ -481,7 +481,9 @@ impl Client {
     /// As [`handle`](Self::handle), and a reply sealed to a password recipient (RFC 3211,
     /// RFC 8894 §3.1: a server sends one when the device's key cannot decrypt, see
     /// [`PasswordReplies`](crate::server::PasswordReplies)) is opened with `password` (the
-    /// request's challenge password). A wrong password is the one [`Error::Decrypt`].
+    /// request's challenge password). A wrong password is the one [`Error::Decrypt`]. Password
+    /// recipients need the `pwri` feature (default); without it such a reply is refused as
+    /// [`Error::UnsupportedAlgorithm`].
     ///
     /// # Errors
     /// As [`handle`](Self::handle).

@@ -28,6 +28,7 @@ mod alg;
 mod legacy;
 mod verify;
 
+pub(crate) use alg::lookup as oid_lookup;
 #[cfg(feature = "rustcrypto")] // the providers' key checks
 pub(crate) use alg::params_absent_or_null;
 pub(crate) use alg::rsa_modulus_bits;

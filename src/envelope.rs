@@ -9,15 +9,19 @@
 //! nonce of a reply *before* it decrypts anything ([`parse`] → [`Parsed::verify`] →
 //! [`Verified::decrypt`]); [`open`] does all three.
 
+// Key agreement with the curves of the RustCrypto provider (features `p256`, `p384`), password
+// recipients with `pwri`: without them, an image that only ever gets key-transport replies links
+// neither.
+#[cfg(any(feature = "p256", feature = "p384"))]
 mod kari;
 mod open;
 mod options;
 pub(crate) mod parse;
+#[cfg(feature = "pwri")]
 mod pwri;
 mod seal;
 
 pub use open::{Opened, Parsed, Verified, decrypt_enveloped, open, parse};
-pub use options::{OpenOptions, SealOptions, SignatureOid};
-pub use pwri::{Password, SEAL_ITERATIONS};
+pub use options::{OpenOptions, Password, SEAL_ITERATIONS, SealOptions, SignatureOid};
 pub use seal::seal;
 pub(crate) use seal::{Attributes, signed_data};

@@ -118,7 +118,9 @@
 //! |---|---|---|
 //! | `std` | yes | [`time`]: the system clock as the `DateTime`s the API takes (the crate itself needs only `alloc`; [`Error`] implements `core::error::Error` either way) |
 //! | `rustcrypto` | yes | [`provider::rustcrypto`], the default provider (works without `std`) |
-//! | `aws-lc-rs` | no | `provider::aws_lc`, a native-speed provider on AWS-LC (needs `std` and a C compiler) |
+//! | `p256`, `p384` | yes | the curve in the RustCrypto provider (ECDSA, ECDH, `EcKey`); with either, `KeyAgreeRecipientInfo` envelopes (open and seal). Without both, an EC key is refused as unsupported and an RSA-only image links no key-agreement code |
+//! | `pwri` | yes | `PasswordRecipientInfo` envelopes (RFC 3211; RFC 8894 §3.1 password replies), open and seal, and PBKDF2 in the RustCrypto provider. Without it a password recipient is refused as unsupported |
+//! | `aws-lc-rs` | no | `provider::aws_lc`, a native-speed provider on AWS-LC (needs `std` and a C compiler; turns on `p256` and `p384`) |
 //! | `http` | no | conversions to and from the `http` crate's `Request` and `Response` ([`http`] module; needs `std`) |
 //! | `insecure-legacy` | no | single DES and MD5, which RFC 8894 forbids but micromdm's server and old Cisco devices use; even compiled in, each use needs a run-time opt-in |
 //!

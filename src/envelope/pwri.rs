@@ -22,7 +22,6 @@
 
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
-use core::fmt;
 
 use zeroize::Zeroizing;
 
@@ -33,19 +32,7 @@ use crate::crypto::{ContentEncryption, CryptoProvider, DigestAlgorithm, SecureRa
 use crate::error::{AlgorithmKind, Error, Limit, Structure};
 use crate::oid;
 
-/// A shared password for `PasswordRecipientInfo` (the challenge password). Its `Debug` never
-/// shows it.
-#[derive(Clone, Copy)]
-pub struct Password<'a>(pub &'a [u8]);
-
-impl fmt::Debug for Password<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(..)")
-    }
-}
-
-/// PBKDF2 iterations [`seal`](super::seal) uses.
-pub const SEAL_ITERATIONS: u32 = 10_000;
+use super::{Password, SEAL_ITERATIONS};
 
 /// A received `PasswordRecipientInfo`.
 pub(crate) struct PwriView<'a> {

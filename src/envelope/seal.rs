@@ -8,8 +8,8 @@ use crate::asn1::enc::{self, CTX0_CONS, CTX0_PRIM, OCTET_STRING, SEQUENCE, SET};
 use crate::attr::is_printable;
 use crate::cert::Certificate;
 use crate::crypto::{
-    CryptoError, CryptoProvider, DigestAlgorithm, KeyTransport, SecureRandom, SignatureAlgorithm,
-    Signer,
+    ContentEncryption, CryptoError, CryptoProvider, DigestAlgorithm, KeyTransport, SecureRandom,
+    SignatureAlgorithm, Signer,
 };
 use crate::error::{AlgorithmKind, Error};
 use crate::message::{CertRep, MessageBody, PkiMessage};
@@ -351,19 +351,19 @@ fn envelope(
     let mut ri = Vec::new();
     let version = if opts.key_transport == KeyTransport::Password {
         let password = opts.password.ok_or(Error::InvalidInput)?;
-        super::pwri::write(&mut ri, password, &key, alg, provider, rng)?;
+        password_recipient(&mut ri, password, &key, alg, provider, rng)?;
         3
     } else {
         let recipient = recipient.ok_or(Error::InvalidInput)?;
         let ec = crate::crypto::EcCurve::from_spki(&recipient.public_key());
         match (opts.key_transport, ec) {
             (KeyTransport::EcdhKeyAgree { kdf }, Some(_)) => {
-                super::kari::write(&mut ri, recipient, &key, kdf, provider, rng)?;
+                key_agree_recipient(&mut ri, recipient, &key, kdf, provider, rng)?;
                 2
             }
             (_, Some((curve, _))) => {
                 let kdf = curve.default_digest();
-                super::kari::write(&mut ri, recipient, &key, kdf, provider, rng)?;
+                key_agree_recipient(&mut ri, recipient, &key, kdf, provider, rng)?;
                 2
             }
             (kt, None) => {
@@ -413,6 +413,46 @@ fn envelope(
             })
         })
     })
+}
+
+/// A `PasswordRecipientInfo` (feature `pwri`; refused as unsupported without it).
+fn password_recipient(
+    out: &mut Vec<u8>,
+    password: super::Password<'_>,
+    cek: &[u8],
+    alg: ContentEncryption,
+    provider: &CryptoProvider,
+    rng: &mut dyn SecureRandom,
+) -> Result<(), Error> {
+    #[cfg(feature = "pwri")]
+    {
+        super::pwri::write(out, password, cek, alg, provider, rng)
+    }
+    #[cfg(not(feature = "pwri"))]
+    {
+        let _ = (out, password, cek, alg, provider, rng);
+        Err(Error::UnsupportedAlgorithm(AlgorithmKind::KeyTransport))
+    }
+}
+
+/// A `KeyAgreeRecipientInfo` (features `p256`/`p384`; refused as unsupported without them).
+fn key_agree_recipient(
+    out: &mut Vec<u8>,
+    recipient: &Certificate,
+    cek: &[u8],
+    kdf: DigestAlgorithm,
+    provider: &CryptoProvider,
+    rng: &mut dyn SecureRandom,
+) -> Result<(), Error> {
+    #[cfg(any(feature = "p256", feature = "p384"))]
+    {
+        super::kari::write(out, recipient, cek, kdf, provider, rng)
+    }
+    #[cfg(not(any(feature = "p256", feature = "p384")))]
+    {
+        let _ = (out, recipient, cek, kdf, provider, rng);
+        Err(Error::UnsupportedAlgorithm(AlgorithmKind::KeyTransport))
+    }
 }
 
 fn key_transport_alg(out: &mut Vec<u8>, kt: KeyTransport) -> Result<(), Error> {

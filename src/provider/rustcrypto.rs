@@ -25,12 +25,14 @@ mod verify;
 
 #[allow(unused_imports)] // the tests reach the private helpers through `super::*`
 use self::{cipher::*, digest::*, key::*, key_transport::*, rng::*, verify::*};
-pub use cipher::CbcCipher;
 #[cfg(feature = "aws-lc-rs")]
 pub(crate) use cipher::pkcs7_unpadded_len;
+pub use cipher::{AesCbcCipher, CbcCipher};
 pub use digest::{CompactDigests, RustCryptoDigests};
 pub use key::{MIN_GENERATED_RSA_BITS, RsaKey, generate_key, public_key_info, sign_with_key};
 pub use key_transport::{CompactRsaKeyEncryptor, RsaKeyEncryptor};
+#[cfg(any(feature = "p256", feature = "p384"))]
+pub use verify::CompactEcdsaVerifier;
 pub use verify::{CompactRsaVerifier, RsaVerifier};
 
 #[cfg(test)]

@@ -14,7 +14,9 @@ use crate::message::CertRep;
 /// (RFC 3211) keyed from the request's challenge password, instead of to the signer
 /// certificate's key (key transport for RSA, key agreement for EC). Only requests that carry a
 /// CSR with a challenge password (PKCSReq, RenewalReq) can get one; the client opens it with
-/// [`Client::handle_with_password`](crate::client::Client::handle_with_password).
+/// [`Client::handle_with_password`](crate::client::Client::handle_with_password). Sealing one
+/// needs the `pwri` feature (default); without it the reply fails with
+/// [`Error::UnsupportedAlgorithm`](crate::Error::UnsupportedAlgorithm).
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 #[non_exhaustive]
 pub enum PasswordReplies {

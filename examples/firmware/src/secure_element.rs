@@ -4,7 +4,10 @@
 //! "sign this DigestInfo", "decrypt this wrapped key").
 //!
 //! By default the element is software: the RSA-2048 key provisioned at build time
-//! (`SCEP_FW_DEVICE_KEY`) and RustCrypto's RSA, so the image can run. With the
+//! (`SCEP_FW_DEVICE_KEY`) and RustCrypto's RSA, so the image can run. With the `p256` feature
+//! the key is a P-256 key, as in the ATECC608 or STSAFE-A class of chips: the element signs
+//! (ECDSA with SHA-256) and does ECDH with the public point it is given (the only private
+//! operation a `KeyAgreeRecipientInfo` reply needs); the key never leaves it. With the
 //! `stub-secure-element` feature it is a stub whose transfers the optimiser cannot see through
 //! ([`core::hint::black_box`]): that image does not run; it shows what a device with a real
 //! secure element links.
@@ -12,14 +15,18 @@
 use alloc::vec::Vec;
 
 use scep::Certificate;
-use scep::crypto::{CryptoError, Decryptor, KeyTransport, SignatureAlgorithm, Signer};
+#[cfg(feature = "p256")]
+use scep::crypto::EcCurve;
+#[cfg(not(feature = "p256"))]
+use scep::crypto::KeyTransport;
+use scep::crypto::{CryptoError, Decryptor, SignatureAlgorithm, Signer};
 use zeroize::Zeroizing;
 
 /// The device's self-signed certificate for the element's key (`SCEP_FW_DEVICE_CERT`): what it
 /// signs its first request with.
 static DEVICE_CERT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/device.cert.der"));
 
-#[cfg(not(feature = "stub-secure-element"))]
+#[cfg(all(not(feature = "stub-secure-element"), not(feature = "p256")))]
 mod chip {
     use scep::provider::rustcrypto::RsaKey;
 
@@ -31,6 +38,22 @@ mod chip {
     impl Chip {
         pub fn open(cert: scep::Certificate) -> Result<Self, scep::Error> {
             RsaKey::from_pkcs8_der(DEVICE_KEY, cert).map(Self)
+        }
+    }
+}
+
+#[cfg(all(not(feature = "stub-secure-element"), feature = "p256"))]
+mod chip {
+    use scep::provider::rustcrypto::{EcKey, EcPrivateKey};
+
+    /// The key, PKCS #8 DER, as the element would hold it in its own storage.
+    static DEVICE_KEY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/device.key.der"));
+
+    pub struct Chip(pub EcKey);
+
+    impl Chip {
+        pub fn open(cert: scep::Certificate) -> Result<Self, scep::Error> {
+            EcKey::new(EcPrivateKey::from_pkcs8_der(DEVICE_KEY)?, cert).map(Self)
         }
     }
 }
@@ -102,7 +125,7 @@ impl Signer for SecureElement {
     }
 }
 
-#[cfg(not(feature = "stub-secure-element"))]
+#[cfg(all(not(feature = "stub-secure-element"), not(feature = "p256")))]
 impl Decryptor for SecureElement {
     fn certificate(&self) -> &Certificate {
         Decryptor::certificate(&self.chip.0)
@@ -118,6 +141,22 @@ impl Decryptor for SecureElement {
     }
 }
 
+/// Key agreement only: the CA's reply to an EC key is a `KeyAgreeRecipientInfo`.
+#[cfg(all(not(feature = "stub-secure-element"), feature = "p256"))]
+impl Decryptor for SecureElement {
+    fn certificate(&self) -> &Certificate {
+        Decryptor::certificate(&self.chip.0)
+    }
+
+    fn agree(
+        &self,
+        curve: EcCurve,
+        public_point: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        self.chip.0.agree(curve, public_point)
+    }
+}
+
 #[cfg(feature = "stub-secure-element")]
 impl Signer for SecureElement {
     fn certificate(&self) -> &Certificate {
@@ -125,21 +164,32 @@ impl Signer for SecureElement {
     }
 
     fn signature_algorithm(&self) -> SignatureAlgorithm {
-        SignatureAlgorithm::RsaPkcs1v15(scep::crypto::DigestAlgorithm::Sha256)
+        #[cfg(not(feature = "p256"))]
+        let alg = SignatureAlgorithm::RsaPkcs1v15(scep::crypto::DigestAlgorithm::Sha256);
+        #[cfg(feature = "p256")]
+        let alg = SignatureAlgorithm::Ecdsa(scep::crypto::DigestAlgorithm::Sha256);
+        alg
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        // A digest-only chip: hash here, pad and sign in the chip.
-        use scep::crypto::{DigestAlgorithm, digest_info};
+        // A digest-only chip: hash here, (pad and) sign in the chip.
+        use scep::crypto::DigestAlgorithm;
         let hash = crate::PROVIDER
             .digests
             .digest(DigestAlgorithm::Sha256, message)?;
-        self.chip
-            .transact(&digest_info(DigestAlgorithm::Sha256, hash.as_bytes()), 256)
+        #[cfg(not(feature = "p256"))]
+        let signed = self.chip.transact(
+            &scep::crypto::digest_info(DigestAlgorithm::Sha256, hash.as_bytes()),
+            256,
+        );
+        // A DER `ECDSA-Sig-Value` of at most 72 bytes.
+        #[cfg(feature = "p256")]
+        let signed = self.chip.transact(hash.as_bytes(), 72);
+        signed
     }
 }
 
-#[cfg(feature = "stub-secure-element")]
+#[cfg(all(feature = "stub-secure-element", not(feature = "p256")))]
 impl Decryptor for SecureElement {
     fn certificate(&self) -> &Certificate {
         &self.chip.0
@@ -153,6 +203,23 @@ impl Decryptor for SecureElement {
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         self.chip
             .transact(encrypted_key, key_len)
+            .map(Zeroizing::new)
+    }
+}
+
+#[cfg(all(feature = "stub-secure-element", feature = "p256"))]
+impl Decryptor for SecureElement {
+    fn certificate(&self) -> &Certificate {
+        &self.chip.0
+    }
+
+    fn agree(
+        &self,
+        curve: EcCurve,
+        public_point: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        self.chip
+            .transact(public_point, curve.field_len())
             .map(Zeroizing::new)
     }
 }

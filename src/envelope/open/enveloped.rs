@@ -53,20 +53,26 @@ pub(super) fn open_enveloped(
             .find(|(rid, _, _)| ours.is_named_by(rid, limits.max_depth))
             .map(|r| (*d, r))
     });
-    // Key agreement and password recipients, read here (the CMS view keeps them raw).
-    let mut budget = limits
-        .max_recipient_infos
-        .saturating_sub(env.recipients.len() + env.password.len());
-    let key_agree = env
-        .key_agree
-        .iter()
-        .map(|t| super::super::kari::parse(t, limits.max_depth, &mut budget))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Key agreement and password recipients, read here (the CMS view keeps them raw), each
+    // with its feature only: without it, a recipient of that kind is never chosen, and an
+    // envelope with nothing else for us is refused as unsupported (below).
+    #[cfg(any(feature = "p256", feature = "p384"))]
+    let key_agree = {
+        let mut budget = limits
+            .max_recipient_infos
+            .saturating_sub(env.recipients.len() + env.password.len());
+        env.key_agree
+            .iter()
+            .map(|t| super::super::kari::parse(t, limits.max_depth, &mut budget))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    #[cfg(feature = "pwri")]
     let passwords = env
         .password
         .iter()
         .map(|t| super::super::pwri::parse(t, limits.max_depth))
         .collect::<Result<Vec<_>, _>>()?;
+    #[cfg(any(feature = "p256", feature = "p384"))]
     let agreed = if matched.is_none() {
         super::super::kari::select(&key_agree, decryptors, limits.max_depth)
     } else {
@@ -82,11 +88,23 @@ pub(super) fn open_enveloped(
     let key_len = alg.key_len();
     let mut random_key = Zeroizing::new(alloc::vec![0u8; key_len]);
     rng.fill(&mut random_key)?;
-    let pwri = match (matched.is_none() && agreed.is_none(), opts.password) {
-        (true, Some(p)) => passwords.first().map(|r| (r, p)),
-        _ => None,
-    };
-    let (kt, key) = if let Some((pwri, password)) = pwri {
+    // The recipient, in this order: key transport naming one of our certificates, key
+    // agreement naming one, a password recipient when we have the password.
+    #[cfg(any(feature = "p256", feature = "p384"))]
+    if let Some((decryptor, kari, encrypted_key)) = agreed {
+        let (kt, key) = super::super::kari::unwrap_key(
+            decryptor,
+            kari,
+            encrypted_key,
+            random_key,
+            provider,
+            limits.max_depth,
+        )?;
+        let content = decrypt_content(provider, alg, &key, &iv, ciphertext);
+        return Ok((alg, kt, content));
+    }
+    #[cfg(feature = "pwri")]
+    if let (None, Some(pwri), Some(password)) = (matched, passwords.first(), opts.password) {
         let key = super::super::pwri::unwrap_key(
             pwri,
             password,
@@ -95,37 +113,40 @@ pub(super) fn open_enveloped(
             limits.max_depth,
             limits.max_pbkdf2_iterations,
         )?;
-        (KeyTransport::Password, key)
-    } else if let Some((decryptor, kari, encrypted_key)) = agreed {
-        super::super::kari::unwrap_key(
-            decryptor,
-            kari,
-            encrypted_key,
-            random_key,
-            provider,
-            limits.max_depth,
-        )?
-    } else {
-        let (decryptor, chosen) = match (matched, env.recipients.as_slice(), decryptors.first()) {
-            (Some(m), _, _) => m,
-            (None, [only], Some(first)) if opts.allow_unmatched_recipient => (*first, only),
-            _ => return Err(Error::RecipientNotFound),
-        };
-        let kt = KeyTransport::from_alg_id(limits.max_depth, &chosen.1)?;
-        let key = match decryptor.decrypt_key(kt, &chosen.2, key_len) {
-            Ok(k) if k.len() == key_len => k,
-            _ => {
-                match go_oaep_variant(kt).map(|alt| decryptor.decrypt_key(alt, &chosen.2, key_len))
-                {
-                    Some(Ok(k)) if k.len() == key_len => k,
-                    _ => random_key,
-                }
-            }
-        };
-        (kt, key)
+        let content = decrypt_content(provider, alg, &key, &iv, ciphertext);
+        return Ok((alg, KeyTransport::Password, content));
+    }
+    let (decryptor, chosen) = match (matched, env.recipients.as_slice(), decryptors.first()) {
+        (Some(m), _, _) => m,
+        (None, [only], Some(first)) if opts.allow_unmatched_recipient => (*first, only),
+        _ => return Err(no_recipient(&env)),
+    };
+    let kt = KeyTransport::from_alg_id(limits.max_depth, &chosen.1)?;
+    let key = match decryptor.decrypt_key(kt, &chosen.2, key_len) {
+        Ok(k) if k.len() == key_len => k,
+        _ => match go_oaep_variant(kt).map(|alt| decryptor.decrypt_key(alt, &chosen.2, key_len)) {
+            Some(Ok(k)) if k.len() == key_len => k,
+            _ => random_key,
+        },
     };
     let content = decrypt_content(provider, alg, &key, &iv, ciphertext);
     Ok((alg, kt, content))
+}
+
+/// The error when no recipient was chosen: a key-agreement or password recipient whose kind is
+/// not built in (features `p256`/`p384`, `pwri`) makes it
+/// [`UnsupportedAlgorithm`](Error::UnsupportedAlgorithm), otherwise it is
+/// [`RecipientNotFound`](Error::RecipientNotFound). Decided on the envelope's structure alone,
+/// before any key is used.
+fn no_recipient(env: &cms::EnvelopedView<'_>) -> Error {
+    let unsupported_kari =
+        cfg!(not(any(feature = "p256", feature = "p384"))) && !env.key_agree.is_empty();
+    let unsupported_pwri = cfg!(not(feature = "pwri")) && !env.password.is_empty();
+    if unsupported_kari || unsupported_pwri {
+        Error::UnsupportedAlgorithm(crate::error::AlgorithmKind::KeyTransport)
+    } else {
+        Error::RecipientNotFound
+    }
 }
 
 /// Decrypts `ciphertext` without returning early on bad padding, so that bad and good padding

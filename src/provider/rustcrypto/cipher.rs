@@ -76,6 +76,64 @@ impl ContentCipher for CbcCipher {
     }
 }
 
+/// [`CbcCipher`] with AES-128/192/256-CBC only: no DES-EDE3 (RFC 8894 prefers AES; DES-EDE3 is for
+/// CAs without it), so that firmware which talks to CAs offering AES links no DES code (2.8 KiB
+/// of flash on a Cortex-M4, `examples/firmware`). Negotiation never picks what it lacks; a
+/// message that uses DES-EDE3 is refused as
+/// [`UnsupportedAlgorithm`](crate::Error::UnsupportedAlgorithm). Plug it in with
+/// `CryptoProvider { cipher: &AesCbcCipher, ..COMPACT_PROVIDER }`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AesCbcCipher;
+
+impl ContentCipher for AesCbcCipher {
+    fn supports(&self, alg: ContentEncryption) -> bool {
+        matches!(
+            alg,
+            ContentEncryption::Aes128Cbc
+                | ContentEncryption::Aes192Cbc
+                | ContentEncryption::Aes256Cbc
+        )
+    }
+
+    fn encrypt(
+        &self,
+        alg: ContentEncryption,
+        key: &[u8],
+        iv: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        match alg {
+            ContentEncryption::Aes128Cbc => cbc_encrypt::<aes::Aes128>(key, iv, plaintext),
+            ContentEncryption::Aes192Cbc => cbc_encrypt::<aes::Aes192>(key, iv, plaintext),
+            ContentEncryption::Aes256Cbc => cbc_encrypt::<aes::Aes256>(key, iv, plaintext),
+            _ => Err(CryptoError::UnsupportedAlgorithm),
+        }
+    }
+
+    fn decrypt(
+        &self,
+        alg: ContentEncryption,
+        key: &[u8],
+        iv: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, DecryptFailed> {
+        let block = alg.block_len();
+        if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(block) {
+            return Err(DecryptFailed);
+        }
+        let mut buf = Zeroizing::new(ciphertext.to_vec());
+        match alg {
+            ContentEncryption::Aes128Cbc => cbc_decrypt_in_place::<aes::Aes128>(key, iv, &mut buf)?,
+            ContentEncryption::Aes192Cbc => cbc_decrypt_in_place::<aes::Aes192>(key, iv, &mut buf)?,
+            ContentEncryption::Aes256Cbc => cbc_decrypt_in_place::<aes::Aes256>(key, iv, &mut buf)?,
+            _ => return Err(DecryptFailed),
+        }
+        let len = pkcs7_unpadded_len(&buf, block).ok_or(DecryptFailed)?;
+        buf.truncate(len);
+        Ok(buf)
+    }
+}
+
 pub(super) fn cbc_encrypt<C>(
     key: &[u8],
     iv: &[u8],

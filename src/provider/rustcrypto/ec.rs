@@ -59,6 +59,10 @@ impl KeyAgreement for EcdhKeyAgreement {
 /// `digest`, with the EC key in `spki`. Every failure is the one [`BadSignature`]: a key that is
 /// not on a built-in curve, a point not on the curve, a signature that is not strict DER or has
 /// `r` or `s` out of range.
+// Never inlined into the verifier: its curve arithmetic has kilobytes of locals, which would
+// otherwise be on the stack for every RSA verification too (2.4 KiB more peak stack in the
+// P-256 firmware image, whose CA signs with RSA).
+#[inline(never)]
 pub(super) fn verify<const WIDE: bool>(
     digest: DigestAlgorithm,
     spki: &SubjectPublicKeyInfoRef<'_>,

@@ -1087,6 +1087,66 @@ fn compact_provider_is_the_provider_without_sha384_and_sha512() {
     );
 }
 
+/// `AesCbcCipher` is `CbcCipher` for AES and refuses DES-EDE3 (and negotiation passes it over).
+#[test]
+fn aes_cbc_cipher_is_cbc_cipher_without_des() {
+    use crate::crypto::ContentCipher;
+    let mut rng = TestRng(11);
+    let all = [
+        ContentEncryption::DesEde3Cbc,
+        ContentEncryption::Aes128Cbc,
+        ContentEncryption::Aes192Cbc,
+        ContentEncryption::Aes256Cbc,
+    ];
+    for alg in all {
+        let aes = alg != ContentEncryption::DesEde3Cbc;
+        assert_eq!(AesCbcCipher.supports(alg), aes, "{alg:?}");
+        let key = random_bytes(&mut rng, alg.key_len());
+        let iv = random_bytes(&mut rng, alg.block_len());
+        let plain = random_bytes(&mut rng, 37);
+        let sealed = CbcCipher.encrypt(alg, &key, &iv, &plain).unwrap();
+        if aes {
+            assert_eq!(
+                AesCbcCipher.encrypt(alg, &key, &iv, &plain).unwrap(),
+                sealed
+            );
+            let back = AesCbcCipher.decrypt(alg, &key, &iv, &sealed).unwrap();
+            assert_eq!(&back[..], &plain[..]);
+            let mut bad = sealed.clone();
+            *bad.last_mut().unwrap() ^= 1;
+            assert_eq!(
+                AesCbcCipher.decrypt(alg, &key, &iv, &bad),
+                Err(DecryptFailed)
+            );
+        } else {
+            assert_eq!(
+                AesCbcCipher.encrypt(alg, &key, &iv, &plain),
+                Err(CryptoError::UnsupportedAlgorithm)
+            );
+            assert_eq!(
+                AesCbcCipher.decrypt(alg, &key, &iv, &sealed),
+                Err(DecryptFailed)
+            );
+        }
+    }
+    let provider = CryptoProvider {
+        cipher: &AesCbcCipher,
+        ..COMPACT_PROVIDER
+    };
+    let caps = crate::caps::Capabilities::parse(b"DES3\nAES\nSHA-256\n");
+    let n = caps
+        .negotiate(&crate::caps::Policy::new(), &provider)
+        .unwrap();
+    assert_eq!(n.cipher, ContentEncryption::Aes128Cbc);
+    let caps = crate::caps::Capabilities::parse(b"DES3\nSHA-256\n");
+    assert_eq!(
+        caps.negotiate(&crate::caps::Policy::new(), &provider),
+        Err(Error::UnsupportedAlgorithm(
+            crate::error::AlgorithmKind::ContentEncryption
+        ))
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Key generation
 
@@ -1103,5 +1163,53 @@ fn generate_key_refuses_sizes_out_of_range_and_a_failing_generator() {
     assert_eq!(
         generate_key(2048, &mut FailingRng).err(),
         Some(Error::Crypto(CryptoError::Rng))
+    );
+}
+
+/// `CompactEcdsaVerifier` agrees with `CompactRsaVerifier` on ECDSA (SHA-1/224/256, a P-256
+/// key) and refuses what it leaves out: RSA signatures, SHA-384/512.
+#[cfg(feature = "p256")]
+#[test]
+fn compact_ecdsa_verifier_is_the_compact_verifier_without_rsa() {
+    use crate::crypto::EcCurve;
+    use crate::crypto::Verifier;
+    let mut rng = TestRng(13);
+    let ec = EcPrivateKey::generate(EcCurve::P256, &mut rng).unwrap();
+    let ec_spki_der = Encode::to_der(&ec.public_key_info().unwrap()).unwrap();
+    let ec_spki = SubjectPublicKeyInfoRef::try_from(ec_spki_der.as_slice()).unwrap();
+    let msg = b"signed attributes".as_slice();
+    for &d in ALL_DIGESTS {
+        if d.is_legacy() {
+            continue;
+        }
+        let alg = SignatureAlgorithm::Ecdsa(d);
+        let sig = ec.sign(alg, msg).unwrap();
+        let wide = matches!(d, DigestAlgorithm::Sha384 | DigestAlgorithm::Sha512);
+        let got = CompactEcdsaVerifier.verify(alg, ec_spki.clone(), msg, &sig);
+        assert_eq!(
+            got,
+            CompactRsaVerifier.verify(alg, ec_spki.clone(), msg, &sig),
+            "{d:?}"
+        );
+        assert_eq!(got.is_ok(), !wide, "{d:?}");
+        let mut bad = sig.clone();
+        *bad.last_mut().unwrap() ^= 1;
+        assert_eq!(
+            CompactEcdsaVerifier.verify(alg, ec_spki.clone(), msg, &bad),
+            Err(BadSignature)
+        );
+    }
+    let rsa = key2048();
+    let alg = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
+    let sig = rsa.sign(msg).unwrap();
+    let spki = rsa.certificate().public_key();
+    assert!(
+        CompactRsaVerifier
+            .verify(alg, spki.clone(), msg, &sig)
+            .is_ok()
+    );
+    assert_eq!(
+        CompactEcdsaVerifier.verify(alg, spki, msg, &sig),
+        Err(BadSignature)
     );
 }

@@ -67,6 +67,33 @@ impl Verifier for CompactRsaVerifier {
     }
 }
 
+/// [`CompactRsaVerifier`] without RSA: ECDSA on the curves built in (features `p256`, `p384`)
+/// with SHA-1, SHA-224 and SHA-256, and nothing else (an RSA signature is the one
+/// [`BadSignature`]). For firmware whose CA has an EC key: with nothing else reaching RSA, the
+/// linker drops the RSA arithmetic (about 39 KiB of flash on a Cortex-M4, `examples/firmware`'s
+/// P-256 image).
+#[cfg(any(feature = "p256", feature = "p384"))]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CompactEcdsaVerifier;
+
+#[cfg(any(feature = "p256", feature = "p384"))]
+impl Verifier for CompactEcdsaVerifier {
+    fn verify(
+        &self,
+        alg: SignatureAlgorithm,
+        spki: SubjectPublicKeyInfoRef<'_>,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), BadSignature> {
+        match alg {
+            SignatureAlgorithm::Ecdsa(digest) => {
+                super::ec::verify::<false>(digest, &spki, message, signature)
+            }
+            SignatureAlgorithm::RsaPkcs1v15(_) => Err(BadSignature),
+        }
+    }
+}
+
 pub(super) fn verify_in<const WIDE: bool>(
     alg: SignatureAlgorithm,
     spki: SubjectPublicKeyInfoRef<'_>,
