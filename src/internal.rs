@@ -273,10 +273,7 @@ pub fn ca_certs(data: &[u8]) -> bool {
     let mut ok = true;
     if let Ok(c) = CertsOnly::from_ber(data, &Limits::DEFAULT) {
         c.certificates.iter().for_each(touch_certificate);
-        let relaxed = Limits {
-            max_message_size: usize::MAX,
-            ..Limits::DEFAULT
-        };
+        let relaxed = Limits::DEFAULT.with_max_message_size(usize::MAX);
         // A SET OF: DER sorts it, so compare as sets.
         let sorted = |c: &CertsOnly| {
             let mut certs: Vec<&[u8]> = c.certificates.iter().map(Certificate::as_der).collect();
@@ -309,10 +306,7 @@ pub fn ca_certs(data: &[u8]) -> bool {
         }
         let _ = cc.trust_on_first_use();
         // The selection depends on the set only (module docs): not on order or encoding.
-        let relaxed = Limits {
-            max_message_size: usize::MAX,
-            ..Limits::DEFAULT
-        };
+        let relaxed = Limits::DEFAULT.with_max_message_size(usize::MAX);
         ok &= cc.to_response().is_ok_and(|(_, body)| {
             CaCertificates::parse(&body, &relaxed).is_ok_and(|again| same_selection(&cc, &again))
         });

@@ -40,7 +40,7 @@ pub use password::PasswordReplies;
 /// use scep::limits::Limits;
 /// use scep::server::ServerOptions;
 /// let options = ServerOptions::default()
-///     .with_limits(Limits { max_message_size: 64 * 1024, ..Limits::DEFAULT });
+///     .with_limits(Limits::DEFAULT.with_max_message_size(64 * 1024));
 /// assert!(options.http_limits().max_body_len >= 64 * 1024);
 /// ```
 #[derive(Clone, Copy, Debug)]

@@ -14,7 +14,7 @@ use super::Password;
 /// ```
 /// use scep::envelope::OpenOptions;
 /// use scep::limits::Limits;
-/// let opts = OpenOptions::DEFAULT.with_limits(Limits { max_certificates: 4, ..Limits::DEFAULT });
+/// let opts = OpenOptions::DEFAULT.with_limits(Limits::DEFAULT.with_max_certificates(4));
 /// assert_eq!(opts.limits.max_certificates, 4);
 /// ```
 #[derive(Clone, Copy, Debug)]

@@ -793,10 +793,7 @@ fn limits_are_checked_first_and_counts_are_bounded() {
     let two = CertsOnly::from_certificates(vec![a.clone(), b.clone()])
         .to_der()
         .unwrap();
-    let small = Limits {
-        max_message_size: 16,
-        ..Limits::DEFAULT
-    };
+    let small = Limits::DEFAULT.with_max_message_size(16);
     assert_eq!(
         CaCertificates::parse(&[0xffu8; 17], &small),
         Err(Error::LimitExceeded(Limit::MessageSize))
@@ -805,10 +802,7 @@ fn limits_are_checked_first_and_counts_are_bounded() {
         CaCertificates::parse(a.as_der(), &small),
         Err(Error::LimitExceeded(Limit::MessageSize))
     );
-    let one_cert = Limits {
-        max_certificates: 1,
-        ..Limits::DEFAULT
-    };
+    let one_cert = Limits::DEFAULT.with_max_certificates(1);
     assert_eq!(
         CaCertificates::parse(&two, &one_cert),
         Err(Error::LimitExceeded(Limit::Certificates))
@@ -1375,10 +1369,7 @@ fn next_ca_cert_rejects_other_shapes() {
     assert_eq!(verify(&rep), Err(Error::ContentType));
     // Size is checked before anything else.
     let body = build_next_ca_cert(&new_certs(), &signer, &PROVIDER, None).unwrap();
-    let small = Limits {
-        max_message_size: body.len() - 1,
-        ..Limits::DEFAULT
-    };
+    let small = Limits::DEFAULT.with_max_message_size(body.len() - 1);
     assert_eq!(
         verify_next_ca_cert(&body, &current, &PROVIDER, &small),
         Err(Error::LimitExceeded(Limit::MessageSize))

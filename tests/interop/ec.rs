@@ -731,10 +731,8 @@ fn openssl_decrypts_our_pwri<B: Backend>() {
         );
         assert_eq!(opened.content_encryption, Some(cipher));
         // More PBKDF2 iterations than the limit allows: refused before any derivation.
-        let strict = oo.with_limits(Limits {
-            max_pbkdf2_iterations: envelope::SEAL_ITERATIONS - 1,
-            ..Limits::DEFAULT
-        });
+        let strict = oo
+            .with_limits(Limits::DEFAULT.with_max_pbkdf2_iterations(envelope::SEAL_ITERATIONS - 1));
         assert_eq!(
             envelope::open(&der, &strict, &B::PROVIDER, &device, &mut rng).err(),
             Some(scep::Error::LimitExceeded(
