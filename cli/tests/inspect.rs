@@ -261,3 +261,370 @@ fn parsed_fail_info() {
     assert_eq!(p.fail_info(), Some(scep::attr::FailInfo::BadRequest));
     assert_eq!(p.fail_info_text(), None);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Key-agreement and password recipients, made by `openssl cms -encrypt`
+
+/// A fresh directory for one test's files.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("scep-inspect-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs inspect with extra environment variables; returns (exit code, stdout, stderr).
+fn run_env(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scep"));
+    cmd.arg("inspect")
+        .current_dir(root())
+        .args(args)
+        .env_remove("SCEP_PASSWORD");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run inspect");
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The plaintext every envelope below carries: a certificate we did not make up for the test
+/// (its subject is what the decrypted description must show).
+fn plaintext(dir: &Path) -> PathBuf {
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-in",
+            path_str(&root().join("tests/data/rsa2048.cert.pem")),
+            "-outform",
+            "DER",
+            "-out",
+            "plain.der",
+        ],
+    );
+    dir.join("plain.der")
+}
+
+#[test]
+fn kari_from_openssl_is_described_and_decrypted() {
+    let dir = temp_dir("kari");
+    let plain = plaintext(&dir);
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-384",
+            "-nodes",
+            "-keyout",
+            "p384.key.pem",
+            "-out",
+            "p384.cert.pem",
+            "-subj",
+            "/CN=inspect p384",
+            "-days",
+            "30",
+        ],
+    );
+    let p256 = (
+        root().join("tests/data/p256.pkcs8.pem"),
+        root().join("tests/data/p256.cert.pem"),
+        "P-256",
+        65,
+        "issuer CN=scep test p256, serial 04",
+    );
+    let p384 = (
+        dir.join("p384.key.pem"),
+        dir.join("p384.cert.pem"),
+        "P-384",
+        97,
+        "issuer CN=inspect p384, serial",
+    );
+    // (curve, KDF digest option, cipher, recipient by key identifier)
+    let cases = [
+        (&p256, None, "aes128", false),
+        (&p256, Some("sha256"), "aes256", false),
+        (&p256, Some("sha512"), "aes192", true),
+        (&p384, Some("sha384"), "aes256", false),
+        (&p384, Some("sha1"), "aes128", true),
+        (&p384, Some("sha224"), "aes192", false),
+    ];
+    for (i, ((key, cert, curve, point_len, issuer), kdf, cipher, keyid)) in cases.iter().enumerate()
+    {
+        let out = dir.join(format!("kari{i}.der"));
+        let mut args = vec![
+            "cms",
+            "-encrypt",
+            "-binary",
+            "-in",
+            path_str(&plain),
+            "-outform",
+            "DER",
+            "-out",
+            path_str(&out),
+        ];
+        args.push(match *cipher {
+            "aes128" => "-aes128",
+            "aes192" => "-aes192",
+            _ => "-aes256",
+        });
+        args.extend(["-recip", path_str(cert)]);
+        if *keyid {
+            args.push("-keyid");
+        }
+        let kdf_opt = kdf.map(|d| format!("ecdh_kdf_md:{d}"));
+        if let Some(o) = &kdf_opt {
+            args.extend(["-keyopt", o.as_str()]);
+        }
+        openssl(&dir, &args);
+        let (code, text, stderr) = run_env(
+            &[
+                "--key",
+                path_str(key),
+                "--cert",
+                path_str(cert),
+                path_str(&out),
+            ],
+            &[],
+        );
+        assert_eq!(code, Some(0), "case {i}: {stderr}");
+        let digest = kdf.unwrap_or("sha1"); // OpenSSL's default
+        let bits = cipher.trim_start_matches("aes");
+        for want in [
+            "- kind: kari".to_owned(),
+            "algorithm: id-ecPublicKey (1.2.840.10045.2.1), parameters absent".to_owned(),
+            format!("curve: {curve} (from the point's length; parameters absent)"),
+            format!("point: uncompressed, {point_len} octets 04"),
+            format!("key agreement: dhSinglePass-stdDH-{digest}kdf-scheme"),
+            format!("kdf digest: SHA-{}", digest.trim_start_matches("sha")),
+            format!("key wrap: id-aes{bits}-wrap"),
+            "ukm: absent".to_owned(),
+            format!("content encryption: aes{bits}-cbc"),
+            "recipient: named by the envelope".to_owned(),
+            format!(
+                "key transport: EcdhKeyAgree {{ kdf: Sha{} }}",
+                digest.trim_start_matches("sha")
+            ),
+            "kind: certificate".to_owned(),
+            "subject: CN=scep test 2048".to_owned(),
+        ] {
+            assert!(text.contains(&want), "case {i}: wants {want:?} in\n{text}");
+        }
+        if *keyid {
+            assert!(text.contains("- subjectKeyIdentifier "), "case {i}: {text}");
+        } else {
+            assert!(text.contains(&format!("- {issuer}")), "case {i}: {text}");
+        }
+        assert!(!text.contains("failed"), "case {i}: {text}");
+    }
+
+    // Without --cert the EC key still opens an envelope that names its certificate by issuer
+    // and serial (a stand-in certificate takes that name).
+    let (code, text, _) = run_env(
+        &["--key", path_str(&p256.0), path_str(&dir.join("kari1.der"))],
+        &[],
+    );
+    assert_eq!(code, Some(0));
+    assert!(
+        text.contains("stand-in certificate named as the key-agreement recipient"),
+        "{text}"
+    );
+    assert!(text.contains("subject: CN=scep test 2048"), "{text}");
+
+    // The wrong key, under the recipient's name: the one decryption error, nothing decrypted.
+    let (code, text, _) = run_env(
+        &["--key", path_str(&p384.0), path_str(&dir.join("kari1.der"))],
+        &[],
+    );
+    assert_eq!(code, Some(0));
+    assert!(
+        text.contains(&format!("result: failed: {}", scep::Error::Decrypt)),
+        "{text}"
+    );
+    assert!(!text.contains("CN=scep test 2048"), "{text}");
+    // With its own certificate it is no recipient at all.
+    let (_, text, _) = run_env(
+        &[
+            "--key",
+            path_str(&p384.0),
+            "--cert",
+            path_str(&p384.1),
+            path_str(&dir.join("kari1.der")),
+        ],
+        &[],
+    );
+    assert!(
+        text.contains(&format!(
+            "result: failed: {}",
+            scep::Error::RecipientNotFound
+        )),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn pwri_from_openssl_is_described_and_decrypted() {
+    let dir = temp_dir("pwri");
+    let plain = plaintext(&dir);
+    let password = "correct horse 7";
+    std::fs::write(dir.join("pw.txt"), format!("{password}\n")).unwrap();
+    std::fs::write(dir.join("wrong.txt"), "correct horse 8\n").unwrap();
+    let decrypt_error = format!("result: failed: {}", scep::Error::Decrypt);
+    for (i, cipher) in ["-aes128", "-aes192", "-aes256"].iter().enumerate() {
+        let out = dir.join(format!("pwri{i}.der"));
+        openssl(
+            &dir,
+            &[
+                "cms",
+                "-encrypt",
+                "-binary",
+                "-in",
+                path_str(&plain),
+                "-outform",
+                "DER",
+                "-out",
+                path_str(&out),
+                cipher,
+                "-pwri_password",
+                password,
+            ],
+        );
+        let bits = cipher.trim_start_matches("-aes");
+        let pw_file = dir.join("pw.txt");
+        // The password from a file, from the environment, and on the command line.
+        type Way<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
+        let ways: [Way<'_>; 3] = [
+            (vec!["--password-file", path_str(&pw_file)], vec![]),
+            (vec![], vec![("SCEP_PASSWORD", password)]),
+            (vec!["--password", password], vec![]),
+        ];
+        for (args, env) in &ways {
+            let mut args = args.clone();
+            args.push(path_str(&out));
+            let (code, text, stderr) = run_env(&args, env);
+            assert_eq!(code, Some(0), "{args:?}: {stderr}");
+            for want in [
+                "- kind: pwri".to_owned(),
+                "algorithm: PBKDF2 (1.2.840.113549.1.5.12".to_owned(),
+                "salt: 8 octets".to_owned(),
+                "iterations: 2048".to_owned(),
+                "prf: hmacWithSHA1 (absent: the default)".to_owned(),
+                "key encryption: id-alg-PWRI-KEK (1.2.840.113549.1.9.16.3.9)".to_owned(),
+                format!("key encryption cipher: aes{bits}-cbc"),
+                "recipient: the password recipient (PWRI)".to_owned(),
+                "key transport: Password".to_owned(),
+                "subject: CN=scep test 2048".to_owned(),
+            ] {
+                assert!(text.contains(&want), "{args:?}: wants {want:?} in\n{text}");
+            }
+            assert!(!text.contains(password) && !stderr.contains(password));
+        }
+
+        // A wrong password and a corrupted last block (bad padding with the right password)
+        // end in the same single decryption error.
+        let (_, wrong, _) = run_env(
+            &[
+                "--password-file",
+                path_str(&dir.join("wrong.txt")),
+                path_str(&out),
+            ],
+            &[],
+        );
+        assert!(wrong.contains(&decrypt_error), "{wrong}");
+        assert!(!wrong.contains("CN=scep test 2048"), "{wrong}");
+        let mut bytes = std::fs::read(&out).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x55;
+        let bad = dir.join(format!("pwri{i}.bad.der"));
+        std::fs::write(&bad, &bytes).unwrap();
+        let (_, padding, _) = run_env(
+            &["--password-file", path_str(&pw_file), path_str(&bad)],
+            &[],
+        );
+        let result = |t: &str| {
+            t.lines()
+                .find(|l| l.contains("result:"))
+                .map(str::trim)
+                .map(str::to_owned)
+        };
+        assert_eq!(result(&wrong), Some(decrypt_error.clone()));
+        assert_eq!(result(&padding), result(&wrong), "{padding}");
+    }
+
+    // An empty password is a usage error; without a password nothing is decrypted.
+    let (code, _, _) = run_env(&["--password", "", path_str(&dir.join("pwri0.der"))], &[]);
+    assert_eq!(code, Some(2));
+    let (_, text, _) = run_env(&[path_str(&dir.join("pwri0.der"))], &[]);
+    assert!(
+        text.contains("- kind: pwri") && !text.contains("decrypted"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A password recipient with few PBKDF2 iterations (OpenSSL's 2048 patched down to 500) is
+/// linted; the unpatched one is not.
+#[test]
+fn pwri_low_iteration_count_is_linted() {
+    let dir = temp_dir("pwri-lint");
+    let plain = plaintext(&dir);
+    let out = dir.join("pwri.der");
+    openssl(
+        &dir,
+        &[
+            "cms",
+            "-encrypt",
+            "-binary",
+            "-in",
+            path_str(&plain),
+            "-outform",
+            "DER",
+            "-out",
+            path_str(&out),
+            "-aes256",
+            "-pwri_password",
+            "pw",
+        ],
+    );
+    let (_, text, _) = run_env(&["--lint", path_str(&out)], &[]);
+    assert!(!text.contains("pwri-low-iterations"), "{text}");
+    let mut bytes = std::fs::read(&out).unwrap();
+    // PBKDF2-params: salt OCTET STRING (8), then INTEGER 2048 (02 02 08 00).
+    let at = bytes
+        .windows(4)
+        .position(|w| w == [0x02, 0x02, 0x08, 0x00])
+        .expect("iteration count");
+    bytes[at + 2..at + 4].copy_from_slice(&[0x01, 0xf4]);
+    let low = dir.join("low.der");
+    std::fs::write(&low, &bytes).unwrap();
+    let (code, text, _) = run_env(&["--lint", path_str(&low)], &[]);
+    assert_eq!(code, Some(0));
+    assert!(text.contains("iterations: 500"), "{text}");
+    assert!(text.contains("id: pwri-low-iterations"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -8,7 +8,7 @@ use scep::attr::{MessageType, is_printable};
 use scep::der::DateTime;
 use scep::oid;
 
-use crate::inspect::cms::{Alg, Signed, Signer};
+use crate::inspect::cms::{Alg, Enveloped, Signed, Signer};
 use crate::inspect::report::{Obj, V};
 use crate::inspect::tlv::{self, Stats};
 
@@ -493,6 +493,86 @@ pub fn caps(caps: &scep::caps::Capabilities, out: &mut Vec<Lint>) {
                     Warning,
                     "micromdm's client looks keywords up by substring (bytes.Contains) and reads this as a capability",
                     format!("unknown keyword {s:?} contains a known one"),
+                );
+            }
+        }
+    }
+}
+
+/// Key-agreement and password recipients (RFC 8894 §3.1 allows both for a requester whose key
+/// cannot decrypt).
+pub fn recipients(env: &Enveloped<'_, '_>, out: &mut Vec<Lint>) {
+    use Severity::*;
+    let limits = scep::limits::Limits::DEFAULT;
+    for r in &env.recipients {
+        if let Some(p) = &r.pwri {
+            match p.pbkdf2.as_ref().and_then(|k| k.iterations) {
+                // RFC 8018 §4.2: "A minimum of 1,000 iterations is recommended."
+                Some(n) if n < 1000 => push(
+                    out,
+                    "pwri-low-iterations",
+                    Warning,
+                    "anyone holding a captured message: the challenge password is cheap to guess offline",
+                    format!("PBKDF2 with {n} iterations (RFC 8018 §4.2 recommends at least 1,000)"),
+                ),
+                Some(n) if n > u64::from(limits.max_pbkdf2_iterations) => push(
+                    out,
+                    "pwri-iterations-over-limit",
+                    Breaks,
+                    "this crate (refuses more PBKDF2 iterations than Limits::max_pbkdf2_iterations, by default 100,000)",
+                    format!("PBKDF2 with {n} iterations"),
+                ),
+                _ => {}
+            }
+            if p.pbkdf2
+                .as_ref()
+                .and_then(|k| k.salt_len)
+                .is_some_and(|n| n < 8)
+            {
+                push(
+                    out,
+                    "pwri-short-salt",
+                    Warning,
+                    "anyone holding captured messages: precomputed guesses work across them",
+                    "PBKDF2 salt shorter than 8 octets (RFC 8018 §4.1 asks for at least 64 bits)"
+                        .into(),
+                );
+            }
+            if p.kdf.is_some() && p.pbkdf2.is_none() {
+                push(
+                    out,
+                    "pwri-kdf",
+                    Breaks,
+                    "this crate and OpenSSL (PBKDF2 only)",
+                    "the password recipient's key derivation is not PBKDF2".into(),
+                );
+            }
+        }
+        if let Some(k) = &r.kari {
+            let std_dh = [
+                oid::DH_SINGLE_PASS_STD_DH_SHA1KDF,
+                oid::DH_SINGLE_PASS_STD_DH_SHA224KDF,
+                oid::DH_SINGLE_PASS_STD_DH_SHA256KDF,
+                oid::DH_SINGLE_PASS_STD_DH_SHA384KDF,
+                oid::DH_SINGLE_PASS_STD_DH_SHA512KDF,
+            ];
+            if !std_dh.iter().any(|o| k.key_enc.is(o)) {
+                push(
+                    out,
+                    "kari-scheme",
+                    Breaks,
+                    "this crate (only the dhSinglePass-stdDH-sha*kdf schemes of RFC 5753 §7.1.4, as openssl cms writes them)",
+                    format!("key agreement with {}", k.key_enc.describe()),
+                );
+            }
+            if !matches!(k.originator, crate::inspect::cms::Originator::Key { .. }) {
+                push(
+                    out,
+                    "kari-static-originator",
+                    Breaks,
+                    "this crate (ephemeral-static ECDH only: RFC 5753 §3.1.1's originatorKey)",
+                    "the originator is identified by a certificate, not given as a public key"
+                        .into(),
                 );
             }
         }
