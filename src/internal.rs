@@ -13,7 +13,7 @@
 //! | [`pki_message`] | [`envelope::parse`] → verify → decrypt, and [`envelope::decrypt_enveloped`] |
 //! | [`server`] | [`Server::pki_operation`] with a fixed RA key, then [`Server::reply`] |
 //! | [`client`] | [`Client::handle`] of a CertRep for a fixed transaction and client key |
-//! | [`ca_certs`] | [`CaCertificates::parse`] (GetCACert), [`verify_next_ca_cert`] (GetNextCACert), [`CertsOnly::from_ber`], [`Certificate::from_der`] and `from_pem` |
+//! | [`ca_certs`] | [`CaCertificates::parse`] (GetCACert), [`TrustedCaCertificates::verify_next_ca_cert`](crate::trust::TrustedCaCertificates::verify_next_ca_cert) (GetNextCACert), [`CertsOnly::from_ber`], [`Certificate::from_der`] and `from_pem` |
 //! | [`caps`] | [`Capabilities::parse`] |
 //! | [`http`] | [`http::parse_request`]; the input is split into method, target and body |
 //! | [`roundtrip`] | open → seal → open → seal: the message and the bytes must not change |
@@ -28,7 +28,7 @@ use std::sync::OnceLock;
 use crate::asn1::enc;
 use crate::attr::{FailInfo, FailInfoText};
 use crate::builder::{self, CertificateTemplate};
-use crate::ca_certs::{CaCertificates, build_next_ca_cert, verify_next_ca_cert};
+use crate::ca_certs::{CaCertificates, build_next_ca_cert};
 use crate::caps::{Capabilities, Capability, Policy};
 use crate::cert::Certificate;
 use crate::client::{Client, ClientOptions, Transaction};
@@ -312,7 +312,10 @@ pub fn ca_certs(data: &[u8]) -> bool {
         });
     }
     if let Some(f) = fixture() {
-        if let Ok(next) = verify_next_ca_cert(data, &f.ca, &PROVIDER, &Limits::DEFAULT) {
+        if let Ok(next) =
+            f.ca.trust_on_first_use()
+                .verify_next_ca_cert(data, &PROVIDER, &Limits::DEFAULT)
+        {
             next.iter().for_each(touch_certificate);
         }
     }

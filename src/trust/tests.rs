@@ -317,6 +317,39 @@ fn forged_success(
 /// Issue #12's attack on a micromdm-like server (one CA with keyCertSign+cRLSign): the name-based
 /// selection alone encrypts to the rogue "RA"; the verified set drops it as a bad signature,
 /// encrypts to the CA, and the client refuses a SUCCESS signed by the rogue key.
+/// GetNextCACert (RFC 8894 §4.7.1: signed by the current CA or RA key) is checked against the
+/// set verified to its anchor: a reply signed by the rogue RA that rode along in the GetCACert
+/// reply, or by an unrelated key, is refused; one signed by the CA is accepted. Trusted on first
+/// use (what the check took before: any parsed set) the rogue's reply passes.
+#[test]
+fn next_ca_cert_signed_by_a_rogue_ra_is_refused() {
+    use crate::ca_certs::build_next_ca_cert;
+    let Some(pki) = Pki::new("rogue-next") else {
+        return;
+    };
+    let ca = pki.make("rsa2048.pkcs8.pem", "/O=scep/OU=SCEP CA", None, CA);
+    let rogue = rogue_ra(&pki, "/O=scep/OU=SCEP CA");
+    let next = pki.make("client2048.pkcs8.pem", "/O=scep/OU=Next CA", None, CA);
+    let new = [next.cert.clone()];
+    let set = reply(&[&ca, &rogue]);
+    let by_rogue = build_next_ca_cert(&new, &rogue.key(), &PROVIDER, None).unwrap();
+    let by_ca = build_next_ca_cert(&new, &ca.key(), &PROVIDER, None).unwrap();
+    let by_stranger = build_next_ca_cert(&new, &device(), &PROVIDER, None).unwrap();
+
+    let verified = set.verify(&sha256(&ca.cert), &PROVIDER).unwrap();
+    let check = |body: &[u8]| verified.verify_next_ca_cert(body, &PROVIDER, &Limits::DEFAULT);
+    assert_eq!(check(&by_rogue), Err(Error::SignerNotFound));
+    assert_eq!(check(&by_stranger), Err(Error::SignerNotFound));
+    assert_eq!(check(&by_ca), Ok(new.to_vec()));
+
+    // The gap this closes: believed without its anchor, the rogue RA may sign the next CA in.
+    assert_eq!(
+        set.trust_on_first_use()
+            .verify_next_ca_cert(&by_rogue, &PROVIDER, &Limits::DEFAULT),
+        Ok(new.to_vec())
+    );
+}
+
 #[test]
 fn rogue_ra_next_to_a_lone_ca_is_dropped_and_its_reply_refused() {
     let Some(pki) = Pki::new("rogue-lone") else {

@@ -542,10 +542,18 @@ fn get_next_ca_cert_rollover() {
         .next_ca_cert_response(core::slice::from_ref(&next))
         .unwrap();
     assert_eq!(resp.content_type, "application/x-x509-next-ca-cert");
-    let current = scep::ca_certs::CaCertificates::new(vec![ra.certificate().clone()]).unwrap();
-    let got =
-        scep::ca_certs::verify_next_ca_cert(&resp.body, &current, &PROVIDER, &Default::default())
-            .unwrap();
+    // The current set as a client holds it: verified to its anchor.
+    let current = scep::ca_certs::CaCertificates::new(vec![ra.certificate().clone()])
+        .unwrap()
+        .verify(
+            &TrustAnchor::Certificate(ra.certificate().clone()),
+            &PROVIDER,
+        )
+        .unwrap();
+    assert!(!current.is_first_use());
+    let got = current
+        .verify_next_ca_cert(&resp.body, &PROVIDER, &Default::default())
+        .unwrap();
     assert_eq!(got, vec![next]);
     // Signed by someone else: refused.
     let other = key("rsa2048");
@@ -560,7 +568,8 @@ fn get_next_ca_cert_rollover() {
         .next_ca_cert_response(&[other.certificate().clone()])
         .unwrap();
     assert!(
-        scep::ca_certs::verify_next_ca_cert(&forged.body, &current, &PROVIDER, &Default::default())
+        current
+            .verify_next_ca_cert(&forged.body, &PROVIDER, &Default::default())
             .is_err()
     );
 }
