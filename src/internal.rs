@@ -25,6 +25,11 @@ use core::str::FromStr;
 
 use std::sync::OnceLock;
 
+mod ber;
+pub use ber::{
+    BerElement, ber_finish_lenient, ber_header_len, ber_string, ber_to_der, ber_tree, ber_walk,
+};
+
 use crate::asn1::enc;
 use crate::attr::{FailInfo, FailInfoText};
 use crate::builder::{self, CertificateTemplate};

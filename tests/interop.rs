@@ -16,6 +16,10 @@
 mod api_examples;
 #[path = "interop/ca_certs.rs"]
 mod ca_certs;
+// The crate's BER reader on the shared vectors, through `scep::internal`.
+#[cfg(feature = "__fuzzing")]
+#[path = "interop/ber_vectors.rs"]
+mod ber_vectors;
 #[path = "interop/ec.rs"]
 mod ec;
 #[path = "interop/flows.rs"]

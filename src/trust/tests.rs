@@ -1,7 +1,7 @@
 //! Tests for the trust rules, on certificates made at test time with the `openssl` command
 //! (skipped with a message when it cannot run, unless `SCEP_REQUIRE_PEERS=1`), on the micromdm
-//! GetCACert reply captured from the Debian peer, and on the shared NDES RA certificate
-//! (`SCEP_VECTORS`).
+//! GetCACert reply captured from the Debian peer. (The shared NDES RA certificate's test is in
+//! `tests/interop/ca_certs.rs`: unit tests do not read `SCEP_VECTORS`.)
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -500,29 +500,6 @@ fn captured_micromdm_reply_verifies_to_its_ca() {
         .unwrap();
     assert_eq!(t.certificates(), &[other.clone()]);
     assert_eq!(t.dropped().len(), 1);
-    assert_eq!(t.dropped()[0].reason, DropReason::NotChained);
-}
-
-/// The NDES RA signing certificate from the shared vectors: an RA is no anchor, and without its
-/// CA it chains to nothing.
-#[test]
-fn ndes_ra_certificate_is_not_an_anchor() {
-    let Some(dir) = std::env::var_os("SCEP_VECTORS") else {
-        eprintln!("skipping vector test: SCEP_VECTORS is not set");
-        return;
-    };
-    let pem = fs::read(Path::new(&dir).join("smallstep-scep/ndes_ra_cert.pem")).unwrap();
-    let set = CaCertificates::parse(&pem, &Limits::DEFAULT).unwrap();
-    let ra = set.certificates()[0].clone();
-    assert!(!ra.is_ca());
-    assert_eq!(
-        set.verify(&sha256(&ra), &PROVIDER),
-        Err(Error::Untrusted(TrustFailure::AnchorNotCa))
-    );
-    let ca = Certificate::from_pem(&fs::read(data_path("ra2048.cert.pem")).unwrap()).unwrap();
-    let t = set
-        .verify(&TrustAnchor::Certificate(ca), &PROVIDER)
-        .unwrap();
     assert_eq!(t.dropped()[0].reason, DropReason::NotChained);
 }
 

@@ -1433,3 +1433,31 @@ fn md5_is_never_used_for_next_ca_cert() {
         Err(Error::LegacyAlgorithm)
     );
 }
+
+/// The NDES RA signing certificate from the shared vectors: an RA is no anchor, and without its
+/// CA it chains to nothing.
+#[test]
+fn ndes_ra_certificate_is_not_an_anchor() {
+    use scep::error::TrustFailure;
+    use scep::trust::{DropReason, TrustAnchor};
+    let Some(dir) = crate::support::vectors() else {
+        return;
+    };
+    let pem = fs::read(dir.join("smallstep-scep/ndes_ra_cert.pem")).unwrap();
+    let set = CaCertificates::parse(&pem, &Limits::DEFAULT).unwrap();
+    let ra = set.certificates()[0].clone();
+    assert!(!ra.is_ca());
+    let fp = fingerprint(&ra, DigestAlgorithm::Sha256, &PROVIDER).unwrap();
+    let anchor = TrustAnchor::Sha256Fingerprint(fp.as_bytes().try_into().unwrap());
+    assert_eq!(
+        set.verify(&anchor, &PROVIDER).err(),
+        Some(Error::Untrusted(TrustFailure::AnchorNotCa))
+    );
+    let t = set
+        .verify(
+            &TrustAnchor::Certificate(fixture_cert("ra2048.cert.pem")),
+            &PROVIDER,
+        )
+        .unwrap();
+    assert_eq!(t.dropped()[0].reason, DropReason::NotChained);
+}
