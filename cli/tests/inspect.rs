@@ -628,3 +628,104 @@ fn pwri_low_iteration_count_is_linted() {
     assert!(text.contains("id: pwri-low-iterations"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A pkiMessage whose envelope has a key-agreement recipient (sealed to the P-256 test
+/// certificate) or a password recipient: the signature is checked, the envelope described and
+/// opened with `--key` (EC) or the password, and the CSR inside shown.
+#[test]
+fn pki_messages_with_kari_and_pwri_envelopes() {
+    use scep::Certificate;
+    use scep::attr::{Nonce, TransactionId};
+    use scep::crypto::KeyTransport;
+    use scep::envelope::{Password, SealOptions};
+    use scep::message::{Csr, MessageBody, PkiMessage};
+    use scep::provider::rustcrypto::{PROVIDER, RsaKey};
+
+    let data = |n: &str| std::fs::read(root().join("tests/data").join(n)).unwrap();
+    let device = RsaKey::from_pem(
+        &data("client2048.pkcs8.pem"),
+        Certificate::from_pem(&data("client2048.cert.pem")).unwrap(),
+    )
+    .unwrap();
+    let ec_ca = Certificate::from_pem(&data("p256.cert.pem")).unwrap();
+    let csr = Csr::from_der(&data("client2048.csr.der")).unwrap();
+    let mut rng = getrandom::SysRng;
+    let msg = PkiMessage {
+        transaction_id: TransactionId::random(&mut rng).unwrap(),
+        sender_nonce: Some(Nonce::random(&mut rng).unwrap()),
+        recipient_nonce: None,
+        body: MessageBody::PkcsReq(csr.clone()),
+    };
+    let dir = temp_dir("pki-kari-pwri");
+    let kari = dir.join("kari.der");
+    let sealed = scep::envelope::seal(
+        &msg,
+        &device,
+        Some(&ec_ca),
+        &SealOptions::DEFAULT,
+        &PROVIDER,
+        &mut rng,
+    )
+    .unwrap();
+    std::fs::write(&kari, sealed).unwrap();
+    let pwri = dir.join("pwri.der");
+    let password = "pki message pw";
+    let sealed = scep::envelope::seal(
+        &msg,
+        &device,
+        None,
+        &SealOptions::DEFAULT
+            .with_key_transport(KeyTransport::Password)
+            .with_password(Some(Password(password.as_bytes()))),
+        &PROVIDER,
+        &mut rng,
+    )
+    .unwrap();
+    std::fs::write(&pwri, sealed).unwrap();
+    let subject = csr.subject().to_string();
+
+    let (code, text, stderr) = run_env(
+        &[
+            "--key",
+            "tests/data/p256.pkcs8.pem",
+            "--cert",
+            "tests/data/p256.cert.pem",
+            path_str(&kari),
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    for want in [
+        "kind: pkiMessage",
+        "signature: valid",
+        "- kind: kari",
+        "curve: P-256",
+        "key agreement: dhSinglePass-stdDH-sha256kdf-scheme",
+        "decrypted:",
+        "key transport: EcdhKeyAgree { kdf: Sha256 }",
+        &format!("subject: {subject}"),
+    ] {
+        assert!(text.contains(want), "wants {want:?} in\n{text}");
+    }
+
+    let (code, text, stderr) = run_env(&[path_str(&pwri)], &[("SCEP_PASSWORD", password)]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for want in [
+        "signature: valid",
+        "- kind: pwri",
+        "iterations: 10000",
+        "prf: hmacWithSHA256",
+        "recipient: the password recipient (PWRI)",
+        "key transport: Password",
+        &format!("subject: {subject}"),
+    ] {
+        assert!(text.contains(want), "wants {want:?} in\n{text}");
+    }
+    assert!(!text.contains(password));
+    let (_, text, _) = run_env(&["--password", "not it", path_str(&pwri)], &[]);
+    assert!(
+        text.contains(&format!("result: failed: {}", scep::Error::Decrypt)),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
