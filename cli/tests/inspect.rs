@@ -722,6 +722,7 @@ fn pki_messages_with_kari_and_pwri_envelopes() {
         assert!(text.contains(want), "wants {want:?} in\n{text}");
     }
     assert!(!text.contains(password));
+    assert_eq!(text.matches("recipient: ").count(), 1, "{text}");
     let (_, text, _) = run_env(&["--password", "not it", path_str(&pwri)], &[]);
     assert!(
         text.contains(&format!("result: failed: {}", scep::Error::Decrypt)),

@@ -2,12 +2,10 @@
 
 use scep::attr::{FailInfo, MessageType, PkiStatus};
 use scep::caps::{Capabilities, Capability};
-use scep::crypto::{Decryptor, EcCurve};
-use scep::crypto::{DigestAlgorithm, KeyTransport, SignatureAlgorithm};
+use scep::crypto::{Decryptor, DigestAlgorithm, EcCurve, KeyTransport, SignatureAlgorithm};
 use scep::der::asn1::ObjectIdentifier;
 use scep::der::{DateTime, Decode as _, Encode as _, Tagged as _};
-use scep::envelope::Password;
-use scep::envelope::{self, OpenOptions};
+use scep::envelope::{self, OpenOptions, Password};
 use scep::error::Error;
 use scep::http::{self, HttpLimits, Operation};
 use scep::message::{
@@ -704,7 +702,9 @@ fn pki_message(
             Ok((opened, unmatched)) => {
                 d.s(
                     "recipient",
-                    if unmatched {
+                    if opened.key_transport == Some(KeyTransport::Password) {
+                        "the password recipient (PWRI)"
+                    } else if unmatched {
                         "not named by the envelope: the key was tried on its only recipient"
                     } else {
                         "named by the envelope"
@@ -713,9 +713,6 @@ fn pki_message(
                 if let (Some(c), Some(k)) = (opened.content_encryption, opened.key_transport) {
                     d.s("content_encryption", format!("{c:?}"))
                         .s("key_transport", format!("{k:?}"));
-                    if k == KeyTransport::Password {
-                        d.s("recipient", "the password recipient (PWRI)");
-                    }
                 }
                 body_obj(&opened.message.body, opts, &mut d, lints);
             }
