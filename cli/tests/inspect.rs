@@ -308,6 +308,29 @@ fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// The `result:` line of a failed decryption, from the first of up to four runs of `make_args`
+/// (run `n`) that fails. A wrong key leaves the envelope layer with a random content key, and
+/// CBC padding comes out valid for about one random key in 256 (a standalone EnvelopedData has
+/// nothing else to check), so one run is not enough; a run that "succeeds" must not show the
+/// real plaintext (`secret`).
+fn failure_line(
+    mut make_args: impl FnMut(usize) -> Vec<String>,
+    env: &[(&str, &str)],
+    secret: &str,
+) -> String {
+    for n in 0..4 {
+        let args = make_args(n);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, text, _) = run_env(&args, env);
+        assert_eq!(code, Some(0), "{args:?}");
+        assert!(!text.contains(secret), "{args:?}: decrypted\n{text}");
+        if let Some(line) = text.lines().find(|l| l.contains("result: failed")) {
+            return line.trim().to_owned();
+        }
+    }
+    panic!("four wrong decryptions in a row had valid padding");
+}
+
 /// The plaintext every envelope below carries: a certificate we did not make up for the test
 /// (its subject is what the decrypted description must show).
 fn plaintext(dir: &Path) -> PathBuf {
@@ -456,16 +479,16 @@ fn kari_from_openssl_is_described_and_decrypted() {
     assert!(text.contains("subject: CN=scep test 2048"), "{text}");
 
     // The wrong key, under the recipient's name: the one decryption error, nothing decrypted.
-    let (code, text, _) = run_env(
-        &["--key", path_str(&p384.0), path_str(&dir.join("kari1.der"))],
-        &[],
+    let kari1 = path_str(&dir.join("kari1.der")).to_owned();
+    let wrong_key = path_str(&p384.0).to_owned();
+    assert_eq!(
+        failure_line(
+            |_| vec!["--key".into(), wrong_key.clone(), kari1.clone()],
+            &[],
+            "CN=scep test 2048"
+        ),
+        format!("result: failed: {}", scep::Error::Decrypt)
     );
-    assert_eq!(code, Some(0));
-    assert!(
-        text.contains(&format!("result: failed: {}", scep::Error::Decrypt)),
-        "{text}"
-    );
-    assert!(!text.contains("CN=scep test 2048"), "{text}");
     // With its own certificate it is no recipient at all.
     let (_, text, _) = run_env(
         &[
@@ -547,33 +570,34 @@ fn pwri_from_openssl_is_described_and_decrypted() {
 
         // A wrong password and a corrupted last block (bad padding with the right password)
         // end in the same single decryption error.
-        let (_, wrong, _) = run_env(
-            &[
-                "--password-file",
-                path_str(&dir.join("wrong.txt")),
-                path_str(&out),
-            ],
+        let wrong_file = path_str(&dir.join("wrong.txt")).to_owned();
+        let out_s = path_str(&out).to_owned();
+        let wrong = failure_line(
+            |_| vec!["--password-file".into(), wrong_file.clone(), out_s.clone()],
             &[],
+            "CN=scep test 2048",
         );
-        assert!(wrong.contains(&decrypt_error), "{wrong}");
-        assert!(!wrong.contains("CN=scep test 2048"), "{wrong}");
-        let mut bytes = std::fs::read(&out).unwrap();
-        let last = bytes.len() - 1;
-        bytes[last] ^= 0x55;
-        let bad = dir.join(format!("pwri{i}.bad.der"));
-        std::fs::write(&bad, &bytes).unwrap();
-        let (_, padding, _) = run_env(
-            &["--password-file", path_str(&pw_file), path_str(&bad)],
+        assert_eq!(wrong, decrypt_error);
+        // The last ciphertext block flipped (another mask per try): garbage padding.
+        let plain_bytes = std::fs::read(&out).unwrap();
+        let pw_s = path_str(&pw_file).to_owned();
+        let padding = failure_line(
+            |n| {
+                let mut bytes = plain_bytes.clone();
+                let last = bytes.len() - 1;
+                bytes[last] ^= [0x55, 0xaa, 0x0f, 0xf0][n];
+                let bad = dir.join(format!("pwri{i}.bad{n}.der"));
+                std::fs::write(&bad, &bytes).unwrap();
+                vec![
+                    "--password-file".into(),
+                    pw_s.clone(),
+                    path_str(&bad).to_owned(),
+                ]
+            },
             &[],
+            "CN=scep test 2048",
         );
-        let result = |t: &str| {
-            t.lines()
-                .find(|l| l.contains("result:"))
-                .map(str::trim)
-                .map(str::to_owned)
-        };
-        assert_eq!(result(&wrong), Some(decrypt_error.clone()));
-        assert_eq!(result(&padding), result(&wrong), "{padding}");
+        assert_eq!(padding, wrong);
     }
 
     // An empty password is a usage error; without a password nothing is decrypted.
