@@ -578,14 +578,16 @@ fn pwri_from_openssl_is_described_and_decrypted() {
             "CN=scep test 2048",
         );
         assert_eq!(wrong, decrypt_error);
-        // The last ciphertext block flipped (another mask per try): garbage padding.
+        // Bad padding: the top bit of the next-to-last ciphertext block's last octet flipped,
+        // which flips it in the padding octet (CBC), making it 0x80 or more (the encrypted
+        // content ends the file).
         let plain_bytes = std::fs::read(&out).unwrap();
         let pw_s = path_str(&pw_file).to_owned();
         let padding = failure_line(
             |n| {
                 let mut bytes = plain_bytes.clone();
-                let last = bytes.len() - 1;
-                bytes[last] ^= [0x55, 0xaa, 0x0f, 0xf0][n];
+                let at = bytes.len() - 1 - 16;
+                bytes[at] ^= 0x80;
                 let bad = dir.join(format!("pwri{i}.bad{n}.der"));
                 std::fs::write(&bad, &bytes).unwrap();
                 vec![
