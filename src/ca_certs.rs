@@ -65,7 +65,8 @@
 //!
 //! [`to_response`] gives the body and content type for GetCACert; [`build_next_ca_cert`] the
 //! body of a GetNextCACert reply ([`CONTENT_TYPE_NEXT_CA_CERT`](crate::http::CONTENT_TYPE_NEXT_CA_CERT)). A client checks the latter with
-//! [`verify_next_ca_cert`].
+//! [`TrustedCaCertificates::verify_next_ca_cert`](crate::trust::TrustedCaCertificates::verify_next_ca_cert),
+//! against the current certificates verified to its anchor.
 
 use alloc::vec::Vec;
 
@@ -84,7 +85,8 @@ mod tests;
 
 use crate::message::CertsOnly;
 use crate::oid;
-pub use next::{build_next_ca_cert, verify_next_ca_cert};
+pub use next::build_next_ca_cert;
+pub(crate) use next::verify_next_ca_cert;
 
 /// keyUsage bits as read by [`key_usage_bits`]: X.509 bit `n` is `0x8000 >> n`.
 const DIGITAL_SIGNATURE: u16 = 0x8000;
@@ -213,16 +215,6 @@ impl CaCertificates {
     /// [`Error::Encode`].
     pub fn to_response(&self) -> Result<(&'static str, Vec<u8>), Error> {
         to_response(&self.certificates)
-    }
-
-    /// Who may sign a GetNextCACert reply: the signing certificates and the CA chain.
-    fn next_ca_signers(&self) -> impl Iterator<Item = &Certificate> {
-        let signing = self.signing.iter();
-        let extra = self
-            .chain
-            .iter()
-            .filter(|c| !self.signing.iter().any(|s| s.as_der() == c.as_der()));
-        signing.chain(extra)
     }
 
     /// Applies the selection rules; `None` for an empty set.

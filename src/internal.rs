@@ -13,7 +13,7 @@
 //! | [`pki_message`] | [`envelope::parse`] → verify → decrypt, and [`envelope::decrypt_enveloped`] |
 //! | [`server`] | [`Server::pki_operation`] with a fixed RA key, then [`Server::reply`] |
 //! | [`client`] | [`Client::handle`] of a CertRep for a fixed transaction and client key |
-//! | [`ca_certs`] | [`CaCertificates::parse`] (GetCACert), [`verify_next_ca_cert`] (GetNextCACert), [`CertsOnly::from_ber`], [`Certificate::from_der`] and `from_pem` |
+//! | [`ca_certs`] | [`CaCertificates::parse`] (GetCACert), [`TrustedCaCertificates::verify_next_ca_cert`](crate::trust::TrustedCaCertificates::verify_next_ca_cert) (GetNextCACert), [`CertsOnly::from_ber`], [`Certificate::from_der`] and `from_pem` |
 //! | [`caps`] | [`Capabilities::parse`] |
 //! | [`http`] | [`http::parse_request`]; the input is split into method, target and body |
 //! | [`roundtrip`] | open → seal → open → seal: the message and the bytes must not change |
@@ -25,10 +25,15 @@ use core::str::FromStr;
 
 use std::sync::OnceLock;
 
+mod ber;
+pub use ber::{
+    BerElement, ber_finish_lenient, ber_header_len, ber_string, ber_to_der, ber_tree, ber_walk,
+};
+
 use crate::asn1::enc;
 use crate::attr::{FailInfo, FailInfoText};
 use crate::builder::{self, CertificateTemplate};
-use crate::ca_certs::{CaCertificates, build_next_ca_cert, verify_next_ca_cert};
+use crate::ca_certs::{CaCertificates, build_next_ca_cert};
 use crate::caps::{Capabilities, Capability, Policy};
 use crate::cert::Certificate;
 use crate::client::{Client, ClientOptions, Transaction};
@@ -273,10 +278,7 @@ pub fn ca_certs(data: &[u8]) -> bool {
     let mut ok = true;
     if let Ok(c) = CertsOnly::from_ber(data, &Limits::DEFAULT) {
         c.certificates.iter().for_each(touch_certificate);
-        let relaxed = Limits {
-            max_message_size: usize::MAX,
-            ..Limits::DEFAULT
-        };
+        let relaxed = Limits::DEFAULT.with_max_message_size(usize::MAX);
         // A SET OF: DER sorts it, so compare as sets.
         let sorted = |c: &CertsOnly| {
             let mut certs: Vec<&[u8]> = c.certificates.iter().map(Certificate::as_der).collect();
@@ -309,16 +311,16 @@ pub fn ca_certs(data: &[u8]) -> bool {
         }
         let _ = cc.trust_on_first_use();
         // The selection depends on the set only (module docs): not on order or encoding.
-        let relaxed = Limits {
-            max_message_size: usize::MAX,
-            ..Limits::DEFAULT
-        };
+        let relaxed = Limits::DEFAULT.with_max_message_size(usize::MAX);
         ok &= cc.to_response().is_ok_and(|(_, body)| {
             CaCertificates::parse(&body, &relaxed).is_ok_and(|again| same_selection(&cc, &again))
         });
     }
     if let Some(f) = fixture() {
-        if let Ok(next) = verify_next_ca_cert(data, &f.ca, &PROVIDER, &Limits::DEFAULT) {
+        if let Ok(next) =
+            f.ca.trust_on_first_use()
+                .verify_next_ca_cert(data, &PROVIDER, &Limits::DEFAULT)
+        {
             next.iter().for_each(touch_certificate);
         }
     }

@@ -18,7 +18,8 @@ use crate::attr::{FailInfo, FailInfoText, MessageType, Nonce, TransactionId};
 use crate::caps::Capabilities;
 use crate::cert::Certificate;
 use crate::crypto::{
-    ContentEncryption, CryptoProvider, Decryptor, KeyTransport, Legacy, SecureRandom, Signer,
+    ContentEncryption, CryptoProvider, Decryptor, DigestAlgorithm, KeyTransport, Legacy,
+    SecureRandom, Signer,
 };
 use crate::envelope::{self, OpenOptions, SealOptions, SignatureOid};
 use crate::error::Error;
@@ -32,6 +33,8 @@ mod signer;
 pub use signer::SignerKind;
 mod password;
 pub use password::PasswordReplies;
+mod digest;
+pub use digest::ReplyDigest;
 
 /// Server settings. Build them with the `with_*` methods from `ServerOptions::default()`; the
 /// struct is `#[non_exhaustive]`.
@@ -40,7 +43,7 @@ pub use password::PasswordReplies;
 /// use scep::limits::Limits;
 /// use scep::server::ServerOptions;
 /// let options = ServerOptions::default()
-///     .with_limits(Limits { max_message_size: 64 * 1024, ..Limits::DEFAULT });
+///     .with_limits(Limits::DEFAULT.with_max_message_size(64 * 1024));
 /// assert!(options.http_limits().max_body_len >= 64 * 1024);
 /// ```
 #[derive(Clone, Copy, Debug)]
@@ -67,6 +70,8 @@ pub struct ServerOptions {
     /// Seconds to put in a `Retry-After` header of every PENDING CertRep (a hint for the
     /// client's poll interval; RFC 8894 leaves the timing to the client). Default `None`.
     pub retry_after: Option<u32>,
+    /// Which digest replies are signed with: the signer's own (the default) or the request's.
+    pub reply_digest: ReplyDigest,
 }
 
 impl Default for ServerOptions {
@@ -80,6 +85,7 @@ impl Default for ServerOptions {
             password_replies: PasswordReplies::Never,
             legacy: Legacy::REFUSE,
             retry_after: None,
+            reply_digest: ReplyDigest::Signer,
         }
     }
 }
@@ -453,8 +459,17 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
     ) -> Response {
         let body = MessageBody::CertRep(CertRep::Failure { info, text: None });
         let to = (None, None);
-        self.cert_rep(transaction_id, recipient_nonce, body, None, None, to, rng)
-            .unwrap_or_else(|e| Response::text(500, error_text(e)))
+        self.cert_rep(
+            transaction_id,
+            recipient_nonce,
+            body,
+            None,
+            None,
+            to,
+            None,
+            rng,
+        )
+        .unwrap_or_else(|e| Response::text(500, error_text(e)))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -466,6 +481,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
         recipient: Option<&Certificate>,
         cipher: Option<ContentEncryption>,
         (key_transport, password): (Option<KeyTransport>, Option<&[u8]>),
+        digest: Option<DigestAlgorithm>,
         rng: &mut dyn SecureRandom,
     ) -> Result<Response, Error> {
         let msg = PkiMessage {
@@ -483,6 +499,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             .with_key_transport(password::key_transport(password.is_some(), key_transport))
             .with_password(password.map(envelope::Password))
             .with_signature_oid(self.options.signature_oid)
+            .with_digest(digest)
             .with_legacy(self.options.legacy);
         let der = envelope::seal(&msg, &self.signer, recipient, &opts, &self.provider, rng)?;
         Ok(Response::new(200, http::CONTENT_TYPE_PKI_MESSAGE, der))
@@ -490,11 +507,14 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
 
     /// Builds the CertRep answering `request`: fresh `senderNonce`, the request's
     /// `senderNonce` as `recipientNonce`, the same transaction ID, encrypted (for SUCCESS) to
-    /// the request's signer certificate with the request's cipher and key transport.
+    /// the request's signer certificate with the request's cipher and key transport, and signed
+    /// with the digest [`ServerOptions::reply_digest`] says (the signer's own by default, or the
+    /// request's).
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a decision that does not fit the request (certificates for
-    /// a GetCRL); errors from [`envelope::seal`].
+    /// a GetCRL); errors from [`envelope::seal`] (with [`ReplyDigest::Request`],
+    /// [`Error::UnsupportedAlgorithm`] when the signer cannot sign with the request's digest).
     pub fn reply(
         &self,
         request: &PkiRequest,
@@ -532,6 +552,7 @@ impl<S: Signer, D: Decryptor> Server<S, D> {
             Some(&request.signer),
             o.content_encryption,
             (o.key_transport, challenge.as_ref().map(|c| c.as_bytes())),
+            digest::for_reply(&self.options, o.digest),
             rng,
         )?;
         Ok(match self.options.retry_after {

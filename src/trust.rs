@@ -48,7 +48,7 @@
 //!
 //! Ties are broken by DER, so the same set always gives the same answer. Validity periods of
 //! the CA and RA certificates are not checked here (a CA rollover goes through GetNextCACert,
-//! [`verify_next_ca_cert`](crate::ca_certs::verify_next_ca_cert)); revocation of RA
+//! [`TrustedCaCertificates::verify_next_ca_cert`]); revocation of RA
 //! certificates is the application's business.
 //!
 //! ## Trust on first use
@@ -256,6 +256,43 @@ impl TrustedCaCertificates {
             .ok_or(Error::Untrusted(TrustFailure::NotIssuedByCa))?;
         check_validity(certificate, now, skew)?;
         Ok(issuer)
+    }
+
+    /// Checks a GetNextCACert reply (DER or BER; RFC 8894 §4.7.1: a `SignedData` signed by the
+    /// current CA or RA key, whose content is the next CA's certificates) and returns the new
+    /// certificates.
+    ///
+    /// The reply must be signed by one of this set's [signing
+    /// certificates](Self::signing_certificates) or [CA chain](Self::chain), compared by DER: in
+    /// a set verified to its anchor those chain to it, so a certificate the anchor did not
+    /// vouch for (a rogue RA in the GetCACert reply, dropped by
+    /// [`CaCertificates::verify`](crate::ca_certs::CaCertificates::verify)) cannot sign the next
+    /// CA in. A valid signature by any other key is refused. `messageDigest` is checked against
+    /// the content and the signature over the signed attributes as received; only after that
+    /// is the content decoded. MD5 is always refused.
+    ///
+    /// # Errors
+    /// - [`Error::LimitExceeded`] (size, checked first; counts; RSA key size).
+    /// - [`Error::Malformed`], [`Error::ContentType`] (not `signedData`, or content and
+    ///   contentType attribute not `id-data`), [`Error::MissingAttribute`].
+    /// - [`Error::SignerNotFound`] when the signer is not one of the allowed certificates.
+    /// - [`Error::DigestMismatch`], [`Error::BadSignature`].
+    /// - [`Error::LegacyAlgorithm`], [`Error::UnsupportedAlgorithm`].
+    /// - [`Error::UnexpectedContent`] without content; `Malformed(CertsOnly)` when the content
+    ///   holds no certificate.
+    pub fn verify_next_ca_cert(
+        &self,
+        body: &[u8],
+        provider: &CryptoProvider,
+        limits: &crate::limits::Limits,
+    ) -> Result<Vec<Certificate>, Error> {
+        let mut allowed: Vec<&Certificate> = self.signing.iter().collect();
+        for c in &self.chain {
+            if !allowed.iter().any(|a| a.as_der() == c.as_der()) {
+                allowed.push(c);
+            }
+        }
+        crate::ca_certs::verify_next_ca_cert(body, &allowed, provider, limits)
     }
 }
 

@@ -16,6 +16,10 @@
 mod api_examples;
 #[path = "interop/ca_certs.rs"]
 mod ca_certs;
+// The crate's BER reader on the shared vectors, through `scep::internal`.
+#[cfg(feature = "__fuzzing")]
+#[path = "interop/ber_vectors.rs"]
+mod ber_vectors;
 // Needs a curve (`EcKey`); `features` covers the envelope kinds without one.
 #[cfg(any(feature = "p256", feature = "p384"))]
 #[path = "interop/ec.rs"]

@@ -9,8 +9,13 @@
 //!                      or a GetCACaps reply; `-` reads standard input
 //!   --ca FILE          more certificates to find the signer in (PEM, DER, or a certs-only
 //!                      SignedData), e.g. the GetCACert reply for an NDES CertRep without certs
-//!   --key KEY.pem      decrypt the envelope with this RSA key (PKCS #8 or PKCS #1, unencrypted)
+//!   --key KEY.pem      decrypt the envelope with this key (unencrypted PEM): RSA (PKCS #8 or
+//!                      PKCS #1) for a key-transport recipient, EC P-256/P-384 (PKCS #8 or SEC1)
+//!                      for a key-agreement recipient
 //!   --cert CERT.pem    the key's certificate (to match the recipient by identifier)
+//!   --password-file F  decrypt a password recipient (PWRI, RFC 3211) with the first line of F
+//!   --password PW      the same, from the command line (visible to other users: prefer the
+//!                      file or the environment variable SCEP_PASSWORD)
 //!   --show-secrets     print the challenge password instead of only saying it is there
 //!   --lint             name every deviation that breaks a known peer, with the peer and why
 //!   --json             the same facts as JSON
@@ -35,18 +40,29 @@ use scep::Certificate;
 
 use crate::inspect::report::Obj;
 
+/// Bytes that are never printed: a private key or a password.
+pub struct Secret(pub Vec<u8>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
 /// What the command line asked for.
 #[derive(Debug)]
 pub struct Options {
     pub ca: Vec<Certificate>,
-    pub key_pem: Option<Vec<u8>>,
+    pub key_pem: Option<Secret>,
+    /// The password for a `PasswordRecipientInfo`.
+    pub password: Option<Secret>,
     pub cert: Option<Certificate>,
     pub show_secrets: bool,
     pub lint: bool,
     pub json: bool,
 }
 
-const USAGE: &str = "usage: inspect [--ca FILE] [--key KEY.pem [--cert CERT.pem]] [--show-secrets] [--lint] [--json] FILE|-";
+const USAGE: &str = "usage: inspect [--ca FILE] [--key KEY.pem [--cert CERT.pem]] [--password-file FILE | --password PW] [--show-secrets] [--lint] [--json] FILE|-\n(the password may also come from the environment variable SCEP_PASSWORD)";
 
 pub fn main(args: Vec<String>) -> ExitCode {
     match run(args) {
@@ -87,6 +103,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, Failure> {
     let mut options = Options {
         ca: Vec::new(),
         key_pem: None,
+        password: None,
         cert: None,
         show_secrets: false,
         lint: false,
@@ -101,6 +118,13 @@ fn run(args: Vec<String>) -> Result<ExitCode, Failure> {
             "--ca" => ca_files.push(value("--ca")?),
             "--key" => key = Some(value("--key")?),
             "--cert" => cert = Some(value("--cert")?),
+            "--password" => options.password = Some(Secret(value("--password")?.into_bytes())),
+            "--password-file" => {
+                let file = value("--password-file")?;
+                let pw = crate::common::util::read_secret_file(&file)
+                    .map_err(|e| Failure::Usage(format!("--password-file {e}")))?;
+                options.password = Some(Secret(pw.into_bytes()));
+            }
             "--show-secrets" => options.show_secrets = true,
             "--lint" => options.lint = true,
             "--json" => options.json = true,
@@ -114,6 +138,17 @@ fn run(args: Vec<String>) -> Result<ExitCode, Failure> {
         }
     }
     let input = input.ok_or_else(|| Failure::Usage("no input".into()))?;
+    if options.password.is_none() {
+        if let Some(pw) = std::env::var_os("SCEP_PASSWORD") {
+            let pw = pw
+                .into_string()
+                .map_err(|_| Failure::Usage("SCEP_PASSWORD is not UTF-8".into()))?;
+            options.password = Some(Secret(pw.into_bytes()));
+        }
+    }
+    if options.password.as_ref().is_some_and(|p| p.0.is_empty()) {
+        return Err(Failure::Usage("the password is empty".into()));
+    }
     for f in &ca_files {
         let bytes = read_file(f)?;
         let certs = describe::certificates_in(&bytes)
@@ -129,7 +164,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, Failure> {
     if let Some(k) = &key {
         let pem = read_file(k)?;
         describe::check_key(&pem).map_err(|e| Failure::Usage(format!("--key {k}: {e}")))?;
-        options.key_pem = Some(pem);
+        options.key_pem = Some(Secret(pem));
     } else if cert.is_some() {
         return Err(Failure::Usage("--cert is only used with --key".into()));
     }

@@ -56,7 +56,8 @@ use scep::http::{self, Operation, Response};
 use scep::message::{Csr, Request};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey};
 use scep::server::{
-    Decision, Incoming, PkiRequest, Server, ServerOptions, SignerKind, challenge_matches,
+    Decision, Incoming, PkiRequest, ReplyDigest, Server, ServerOptions, SignerKind,
+    challenge_matches,
 };
 use tokio::net::TcpListener;
 
@@ -253,34 +254,14 @@ fn database_url(state: &std::path::Path, database: Option<&str>) -> String {
     )
 }
 
-/// The servers, one per reply digest (the library signs with its signer's algorithm, so the
-/// digest of a request is mirrored by picking the server whose key signs with it).
-struct Servers<K> {
-    sha1: Server<K, K>,
-    sha256: Server<K, K>,
-    sha384: Server<K, K>,
-    sha512: Server<K, K>,
-}
-
 /// What the CA key must be: one key holder that signs and decrypts, shared by the blocking
 /// pool's threads (`RsaKey`, or `AwsLcRsaKey` with `--provider aws-lc`).
 pub trait CaKey: Signer + Decryptor + Clone + Send + Sync + 'static {}
 impl<K: Signer + Decryptor + Clone + Send + Sync + 'static> CaKey for K {}
 
-impl<K: CaKey> Servers<K> {
-    fn for_digest(&self, d: DigestAlgorithm) -> &Server<K, K> {
-        match d {
-            DigestAlgorithm::Sha1 => &self.sha1,
-            DigestAlgorithm::Sha384 => &self.sha384,
-            DigestAlgorithm::Sha512 => &self.sha512,
-            _ => &self.sha256,
-        }
-    }
-}
-
 struct App<K> {
     ca: Arc<Ca<K>>,
-    servers: Servers<K>,
+    server: Server<K, K>,
     store: Arc<dyn Store>,
     challenge: Option<String>,
     pending: bool,
@@ -361,7 +342,7 @@ impl<K: CaKey> App<K> {
         body: Vec<u8>,
         peer: Option<String>,
     ) -> Logged {
-        let limits = self.servers.sha256.options().http_limits();
+        let limits = self.server.options().http_limits();
         let parsed = match http::parse_request(&method, &target, &body, &limits) {
             Ok(p) => p,
             Err(e) => {
@@ -388,11 +369,7 @@ impl<K: CaKey> App<K> {
             },
             _ => {
                 let mut rng = getrandom::SysRng;
-                match self
-                    .servers
-                    .sha256
-                    .handle(&method, &target, &body, &mut rng)
-                {
+                match self.server.handle(&method, &target, &body, &mut rng) {
                     Incoming::Reply(r) => {
                         let outcome = format!("HTTP {} {}", r.status, r.content_type);
                         Logged {
@@ -421,7 +398,7 @@ impl<K: CaKey> App<K> {
         let app = Arc::clone(&self);
         let incoming = blocking(move || {
             let mut rng = getrandom::SysRng;
-            app.servers.sha256.pki_operation(&message, &mut rng)
+            app.server.pki_operation(&message, &mut rng)
         })
         .await;
         let mut logged = Logged {
@@ -471,8 +448,8 @@ impl<K: CaKey> App<K> {
                 let app = Arc::clone(&self);
                 let reply = blocking(move || {
                     let mut rng = getrandom::SysRng;
-                    let server = app.servers.for_digest(req.opened().digest);
-                    server.reply(&req, decision, &mut rng)
+                    // Signed with the request's digest (ServerOptions::reply_digest).
+                    app.server.reply(&req, decision, &mut rng)
                 })
                 .await;
                 match reply {
@@ -876,8 +853,8 @@ async fn run(args: Args) -> Result<(), String> {
     }
 }
 
-/// Serves with the RA keys `keys` (the CA key with `--ra ca`; signing with SHA-256; one
-/// server per reply digest).
+/// Serves with the RA keys `keys` (the CA key with `--ra ca`): replies signed with the
+/// request's digest.
 async fn serve_with<K: CaKey + WithDigest>(
     args: Args,
     ca: Ca<K>,
@@ -887,22 +864,14 @@ async fn serve_with<K: CaKey + WithDigest>(
     options: ServerOptions,
     store: Arc<dyn Store>,
 ) -> Result<(), String> {
-    let server = |d: DigestAlgorithm| {
-        Server::new(
-            keys.sign.clone().with_digest(d),
-            keys.decrypt.clone(),
-            keys.ca_certs.clone(),
-            caps.clone(),
-            provider,
-        )
-        .with_options(options)
-    };
-    let servers = Servers {
-        sha1: server(DigestAlgorithm::Sha1),
-        sha256: server(DigestAlgorithm::Sha256),
-        sha384: server(DigestAlgorithm::Sha384),
-        sha512: server(DigestAlgorithm::Sha512),
-    };
+    let server = Server::new(
+        keys.sign.clone().with_digest(DigestAlgorithm::Sha256),
+        keys.decrypt.clone(),
+        keys.ca_certs.clone(),
+        caps.clone(),
+        provider,
+    )
+    .with_options(options.with_reply_digest(ReplyDigest::Request));
     let listener = TcpListener::bind(&args.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
@@ -963,7 +932,7 @@ async fn serve_with<K: CaKey + WithDigest>(
     let admin = admin_web::start(admin, Arc::clone(&store)).await?;
     let app = Arc::new(App {
         ca: Arc::new(ca),
-        servers,
+        server,
         store,
         challenge: args.challenge,
         pending: args.pending,
@@ -974,7 +943,7 @@ async fn serve_with<K: CaKey + WithDigest>(
     let limits = Limits {
         read_timeout: args.read_timeout,
         max_connections: args.max_connections,
-        max_body: app.servers.sha256.options().http_limits().max_body_len,
+        max_body: app.server.options().http_limits().max_body_len,
     };
     let devices = http_server::run(listener, limits, move |req| {
         serve_request(Arc::clone(&app), req)

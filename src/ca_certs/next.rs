@@ -1,10 +1,9 @@
 //! GetNextCACert (RFC 8894 §4.7): the reply a CA serves before a rollover, a `SignedData` signed
 //! by the current CA or RA key whose content is the next CA's certificates; and its check by a
-//! client against the certificates it trusts now.
+//! client against the certificates it trusts now (a set verified to its anchor).
 
 use alloc::vec::Vec;
 
-use super::CaCertificates;
 use crate::asn1::cms;
 use crate::cert::{self, Certificate};
 use crate::crypto::{CryptoProvider, DigestAlgorithm, SignatureAlgorithm, Signer};
@@ -49,28 +48,19 @@ pub fn build_next_ca_cert(
     )
 }
 
-/// Checks a GetNextCACert reply (DER or BER) and returns the new certificates.
+/// Checks a GetNextCACert reply (DER or BER) against `allowed`, the current certificates that
+/// may sign it, and returns the new certificates. The public entry point is
+/// [`TrustedCaCertificates::verify_next_ca_cert`](crate::trust::TrustedCaCertificates::verify_next_ca_cert),
+/// which passes the certificates of a set verified to its anchor.
 ///
-/// The reply must be signed by one of the `current` certificates that may sign (its
-/// [signing certificates](CaCertificates::signing_certificates) or a [CA](CaCertificates::chain)),
-/// compared by DER: a valid signature by any other key is refused. The signer is named by the
-/// SignerInfo; when the message carries a certificate of that name it must be one of those,
-/// and when it carries none the current certificates are used (as some CertReps do: RFC 5652 §5.1 makes `certificates` optional).
-/// Then `messageDigest` is checked against the content and the signature over the signed
-/// attributes as received; only after that is the content decoded. MD5 is always refused.
-///
-/// # Errors
-/// - [`Error::LimitExceeded`] (size, checked first; counts; RSA key size).
-/// - [`Error::Malformed`], [`Error::ContentType`] (not `signedData`, or content and
-///   contentType attribute not `id-data`), [`Error::MissingAttribute`].
-/// - [`Error::SignerNotFound`] when the signer is not an allowed current certificate.
-/// - [`Error::DigestMismatch`], [`Error::BadSignature`].
-/// - [`Error::LegacyAlgorithm`], [`Error::UnsupportedAlgorithm`].
-/// - [`Error::UnexpectedContent`] without content; `Malformed(CertsOnly)` when the content
-///   holds no certificate.
-pub fn verify_next_ca_cert(
+/// The signer is named by the SignerInfo; when the message carries a certificate of that name
+/// it must be one of `allowed` (compared by DER), and when it carries none `allowed` is searched
+/// (RFC 5652 §5.1 makes `certificates` optional). Then `messageDigest` is checked against the
+/// content and the signature over the signed attributes as received; only after that is the
+/// content decoded. MD5 is always refused.
+pub(crate) fn verify_next_ca_cert(
     body: &[u8],
-    current: &CaCertificates,
+    allowed: &[&Certificate],
     provider: &CryptoProvider,
     limits: &Limits,
 ) -> Result<Vec<Certificate>, Error> {
@@ -91,11 +81,10 @@ pub fn verify_next_ca_cert(
 
     let depth = limits.max_depth;
     let signer = match carried.iter().find(|c| c.is_named_by(&si.sid, depth)) {
-        Some(c) => current.next_ca_signers().find(|a| a.as_der() == c.as_der()),
-        None => current
-            .next_ca_signers()
-            .find(|a| a.is_named_by(&si.sid, depth)),
+        Some(c) => allowed.iter().find(|a| a.as_der() == c.as_der()),
+        None => allowed.iter().find(|a| a.is_named_by(&si.sid, depth)),
     }
+    .copied()
     .ok_or(Error::SignerNotFound)?;
 
     let content = sd

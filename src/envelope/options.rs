@@ -29,7 +29,7 @@ pub const SEAL_ITERATIONS: u32 = 10_000;
 /// ```
 /// use scep::envelope::OpenOptions;
 /// use scep::limits::Limits;
-/// let opts = OpenOptions::DEFAULT.with_limits(Limits { max_certificates: 4, ..Limits::DEFAULT });
+/// let opts = OpenOptions::DEFAULT.with_limits(Limits::DEFAULT.with_max_certificates(4));
 /// assert_eq!(opts.limits.max_certificates, 4);
 /// ```
 #[derive(Clone, Copy, Debug)]

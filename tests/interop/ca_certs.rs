@@ -793,10 +793,7 @@ fn limits_are_checked_first_and_counts_are_bounded() {
     let two = CertsOnly::from_certificates(vec![a.clone(), b.clone()])
         .to_der()
         .unwrap();
-    let small = Limits {
-        max_message_size: 16,
-        ..Limits::DEFAULT
-    };
+    let small = Limits::DEFAULT.with_max_message_size(16);
     assert_eq!(
         CaCertificates::parse(&[0xffu8; 17], &small),
         Err(Error::LimitExceeded(Limit::MessageSize))
@@ -805,10 +802,7 @@ fn limits_are_checked_first_and_counts_are_bounded() {
         CaCertificates::parse(a.as_der(), &small),
         Err(Error::LimitExceeded(Limit::MessageSize))
     );
-    let one_cert = Limits {
-        max_certificates: 1,
-        ..Limits::DEFAULT
-    };
+    let one_cert = Limits::DEFAULT.with_max_certificates(1);
     assert_eq!(
         CaCertificates::parse(&two, &one_cert),
         Err(Error::LimitExceeded(Limit::Certificates))
@@ -950,7 +944,12 @@ fn shared_vectors() {
             }
             let bytes = fs::read(&p).unwrap();
             let _ = CaCertificates::parse(&bytes, &Limits::DEFAULT);
-            assert!(verify_next_ca_cert(&bytes, &current, &PROVIDER, &Limits::DEFAULT).is_err());
+            assert!(
+                current
+                    .trust_on_first_use()
+                    .verify_next_ca_cert(&bytes, &PROVIDER, &Limits::DEFAULT)
+                    .is_err()
+            );
             n += 1;
         }
     }
@@ -1096,13 +1095,19 @@ fn next_ca_cert_round_trips_in_der_and_ber() {
     let current = CaCertificates::new(vec![signer.certificate().clone()]).unwrap();
     for time in [None, Some(when())] {
         let body = build_next_ca_cert(&new_certs(), &signer, &PROVIDER, time).unwrap();
-        let got = verify_next_ca_cert(&body, &current, &PROVIDER, &Limits::DEFAULT).unwrap();
+        let got = current
+            .trust_on_first_use()
+            .verify_next_ca_cert(&body, &PROVIDER, &Limits::DEFAULT)
+            .unwrap();
         assert_eq!(sorted_der(&got), sorted_der(&new_certs()));
         // Strict DER out: the tree re-encodes to the same bytes.
         assert_eq!(encode(&tree(&body), false), body);
         // BER in: indefinite lengths everywhere outside the content.
         let ber = encode(&tree(&body), true);
-        let got = verify_next_ca_cert(&ber, &current, &PROVIDER, &Limits::DEFAULT).unwrap();
+        let got = current
+            .trust_on_first_use()
+            .verify_next_ca_cert(&ber, &PROVIDER, &Limits::DEFAULT)
+            .unwrap();
         assert_eq!(sorted_der(&got), sorted_der(&new_certs()));
     }
     assert_eq!(
@@ -1154,9 +1159,16 @@ fn next_ca_cert_from_another_key_is_refused() {
     let body = build_next_ca_cert(&new_certs(), &other, &PROVIDER, None).unwrap();
     // The signature itself is fine: the other key's own set accepts it.
     let others = CaCertificates::new(vec![other.certificate().clone()]).unwrap();
-    assert!(verify_next_ca_cert(&body, &others, &PROVIDER, &Limits::DEFAULT).is_ok());
+    assert!(
+        others
+            .trust_on_first_use()
+            .verify_next_ca_cert(&body, &PROVIDER, &Limits::DEFAULT)
+            .is_ok()
+    );
     assert_eq!(
-        verify_next_ca_cert(&body, &current, &PROVIDER, &Limits::DEFAULT),
+        current
+            .trust_on_first_use()
+            .verify_next_ca_cert(&body, &PROVIDER, &Limits::DEFAULT),
         Err(Error::SignerNotFound)
     );
 
@@ -1193,14 +1205,20 @@ fn next_ca_cert_from_another_key_is_refused() {
     let body = build_next_ca_cert(&new_certs(), &forger, &PROVIDER, None).unwrap();
     // Carried: the carried certificate is not the current one.
     assert_eq!(
-        verify_next_ca_cert(&body, &current, &PROVIDER, &Limits::DEFAULT),
+        current
+            .trust_on_first_use()
+            .verify_next_ca_cert(&body, &PROVIDER, &Limits::DEFAULT),
         Err(Error::SignerNotFound)
     );
     // Not carried: the name leads to the current certificate, whose key did not sign.
     let mut t = tree(&body);
     signed_data(&mut t).retain(|n| !matches!(n, Node::Cons { tag: 0xa0, .. }));
     assert_eq!(
-        verify_next_ca_cert(&encode(&t, false), &current, &PROVIDER, &Limits::DEFAULT),
+        current.trust_on_first_use().verify_next_ca_cert(
+            &encode(&t, false),
+            &PROVIDER,
+            &Limits::DEFAULT
+        ),
         Err(Error::BadSignature)
     );
 }
@@ -1227,7 +1245,10 @@ fn next_ca_cert_signers_follow_the_key_usage() {
     for (made, ok) in [(&ca, true), (&sign, true), (&enc, false)] {
         let key = RsaKey::from_pem(&fs::read(&made.key_path).unwrap(), made.cert.clone()).unwrap();
         let body = build_next_ca_cert(&new, &key, &PROVIDER, None).unwrap();
-        let got = verify_next_ca_cert(&body, &current, &PROVIDER, &Limits::DEFAULT);
+        let got =
+            current
+                .trust_on_first_use()
+                .verify_next_ca_cert(&body, &PROVIDER, &Limits::DEFAULT);
         if ok {
             assert_eq!(got, Ok(new.clone()), "{}", made.label);
         } else {
@@ -1246,7 +1267,10 @@ fn next_ca_cert_without_the_signer_certificate() {
     signed_data(&mut t).retain(|n| !matches!(n, Node::Cons { tag: 0xa0, .. }));
     let stripped = encode(&t, false);
     assert!(stripped.len() < body.len());
-    let got = verify_next_ca_cert(&stripped, &current, &PROVIDER, &Limits::DEFAULT).unwrap();
+    let got = current
+        .trust_on_first_use()
+        .verify_next_ca_cert(&stripped, &PROVIDER, &Limits::DEFAULT)
+        .unwrap();
     assert_eq!(sorted_der(&got), sorted_der(&new_certs()));
 }
 
@@ -1255,7 +1279,11 @@ fn tampered_next_ca_cert_is_refused() {
     let signer = current_ca();
     let current = CaCertificates::new(vec![signer.certificate().clone()]).unwrap();
     let body = build_next_ca_cert(&new_certs(), &signer, &PROVIDER, Some(when())).unwrap();
-    let verify = |b: &[u8]| verify_next_ca_cert(b, &current, &PROVIDER, &Limits::DEFAULT);
+    let verify = |b: &[u8]| {
+        current
+            .trust_on_first_use()
+            .verify_next_ca_cert(b, &PROVIDER, &Limits::DEFAULT)
+    };
 
     // The content: one octet inside the last certificate's signature.
     let mut t = tree(&body);
@@ -1346,7 +1374,11 @@ fn tampered_next_ca_cert_is_refused() {
 fn next_ca_cert_rejects_other_shapes() {
     let signer = current_ca();
     let current = CaCertificates::new(vec![signer.certificate().clone()]).unwrap();
-    let verify = |b: &[u8]| verify_next_ca_cert(b, &current, &PROVIDER, &Limits::DEFAULT);
+    let verify = |b: &[u8]| {
+        current
+            .trust_on_first_use()
+            .verify_next_ca_cert(b, &PROVIDER, &Limits::DEFAULT)
+    };
     // An unsigned certificates-only SignedData (a GetCACert reply).
     let unsigned = CertsOnly::from_certificates(new_certs()).to_der().unwrap();
     assert_eq!(
@@ -1375,16 +1407,17 @@ fn next_ca_cert_rejects_other_shapes() {
     assert_eq!(verify(&rep), Err(Error::ContentType));
     // Size is checked before anything else.
     let body = build_next_ca_cert(&new_certs(), &signer, &PROVIDER, None).unwrap();
-    let small = Limits {
-        max_message_size: body.len() - 1,
-        ..Limits::DEFAULT
-    };
+    let small = Limits::DEFAULT.with_max_message_size(body.len() - 1);
     assert_eq!(
-        verify_next_ca_cert(&body, &current, &PROVIDER, &small),
+        current
+            .trust_on_first_use()
+            .verify_next_ca_cert(&body, &PROVIDER, &small),
         Err(Error::LimitExceeded(Limit::MessageSize))
     );
     assert_eq!(
-        verify_next_ca_cert(&[0xff; 8], &current, &PROVIDER, &Limits::DEFAULT),
+        current
+            .trust_on_first_use()
+            .verify_next_ca_cert(&[0xff; 8], &PROVIDER, &Limits::DEFAULT),
         Err(Error::Malformed(Structure::ContentInfo))
     );
 }
@@ -1399,4 +1432,32 @@ fn md5_is_never_used_for_next_ca_cert() {
         build_next_ca_cert(&new_certs(), &signer, &PROVIDER, None),
         Err(Error::LegacyAlgorithm)
     );
+}
+
+/// The NDES RA signing certificate from the shared vectors: an RA is no anchor, and without its
+/// CA it chains to nothing.
+#[test]
+fn ndes_ra_certificate_is_not_an_anchor() {
+    use scep::error::TrustFailure;
+    use scep::trust::{DropReason, TrustAnchor};
+    let Some(dir) = crate::support::vectors() else {
+        return;
+    };
+    let pem = fs::read(dir.join("smallstep-scep/ndes_ra_cert.pem")).unwrap();
+    let set = CaCertificates::parse(&pem, &Limits::DEFAULT).unwrap();
+    let ra = set.certificates()[0].clone();
+    assert!(!ra.is_ca());
+    let fp = fingerprint(&ra, DigestAlgorithm::Sha256, &PROVIDER).unwrap();
+    let anchor = TrustAnchor::Sha256Fingerprint(fp.as_bytes().try_into().unwrap());
+    assert_eq!(
+        set.verify(&anchor, &PROVIDER).err(),
+        Some(Error::Untrusted(TrustFailure::AnchorNotCa))
+    );
+    let t = set
+        .verify(
+            &TrustAnchor::Certificate(fixture_cert("ra2048.cert.pem")),
+            &PROVIDER,
+        )
+        .unwrap();
+    assert_eq!(t.dropped()[0].reason, DropReason::NotChained);
 }

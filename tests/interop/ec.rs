@@ -230,18 +230,17 @@ fn we_verify_openssl_ecdsa<B: Backend>() {
             ]);
             let next = std::fs::read(tmp.path("next.der")).unwrap();
             let current = scep::ca_certs::CaCertificates::new(vec![ca.clone()]).unwrap();
-            let got = scep::ca_certs::verify_next_ca_cert(
-                &next,
-                &current,
-                &B::PROVIDER,
-                &Limits::DEFAULT,
-            )
-            .unwrap_or_else(|e| panic!("{label} {md}: {e:?}"));
+            let got = current
+                .trust_on_first_use()
+                .verify_next_ca_cert(&next, &B::PROVIDER, &Limits::DEFAULT)
+                .unwrap_or_else(|e| panic!("{label} {md}: {e:?}"));
             assert_eq!(got, vec![ca.clone()]);
             let mut bad = next.clone();
             *bad.last_mut().unwrap() ^= 1;
             assert_eq!(
-                scep::ca_certs::verify_next_ca_cert(&bad, &current, &B::PROVIDER, &Limits::DEFAULT)
+                current
+                    .trust_on_first_use()
+                    .verify_next_ca_cert(&bad, &B::PROVIDER, &Limits::DEFAULT)
                     .err(),
                 Some(scep::Error::BadSignature),
                 "{label} {md}"
@@ -731,10 +730,8 @@ fn openssl_decrypts_our_pwri<B: Backend>() {
         );
         assert_eq!(opened.content_encryption, Some(cipher));
         // More PBKDF2 iterations than the limit allows: refused before any derivation.
-        let strict = oo.with_limits(Limits {
-            max_pbkdf2_iterations: envelope::SEAL_ITERATIONS - 1,
-            ..Limits::DEFAULT
-        });
+        let strict = oo
+            .with_limits(Limits::DEFAULT.with_max_pbkdf2_iterations(envelope::SEAL_ITERATIONS - 1));
         assert_eq!(
             envelope::open(&der, &strict, &B::PROVIDER, &device, &mut rng).err(),
             Some(scep::Error::LimitExceeded(

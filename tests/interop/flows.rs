@@ -542,10 +542,18 @@ fn get_next_ca_cert_rollover() {
         .next_ca_cert_response(core::slice::from_ref(&next))
         .unwrap();
     assert_eq!(resp.content_type, "application/x-x509-next-ca-cert");
-    let current = scep::ca_certs::CaCertificates::new(vec![ra.certificate().clone()]).unwrap();
-    let got =
-        scep::ca_certs::verify_next_ca_cert(&resp.body, &current, &PROVIDER, &Default::default())
-            .unwrap();
+    // The current set as a client holds it: verified to its anchor.
+    let current = scep::ca_certs::CaCertificates::new(vec![ra.certificate().clone()])
+        .unwrap()
+        .verify(
+            &TrustAnchor::Certificate(ra.certificate().clone()),
+            &PROVIDER,
+        )
+        .unwrap();
+    assert!(!current.is_first_use());
+    let got = current
+        .verify_next_ca_cert(&resp.body, &PROVIDER, &Default::default())
+        .unwrap();
     assert_eq!(got, vec![next]);
     // Signed by someone else: refused.
     let other = key("rsa2048");
@@ -560,7 +568,8 @@ fn get_next_ca_cert_rollover() {
         .next_ca_cert_response(&[other.certificate().clone()])
         .unwrap();
     assert!(
-        scep::ca_certs::verify_next_ca_cert(&forged.body, &current, &PROVIDER, &Default::default())
+        current
+            .verify_next_ca_cert(&forged.body, &PROVIDER, &Default::default())
             .is_err()
     );
 }
@@ -571,4 +580,120 @@ crate::per_provider! {
     a_reply_from_anyone_but_the_ca_is_refused_before_decryption,
     unknown_message_types_never_reach_the_application,
     a_wrong_key_gives_a_signed_failure_with_bad_message_check,
+}
+
+/// `ServerOptions::reply_digest`: by default a reply is signed with the signer's own digest
+/// (SHA-256 here, whatever the request used); with `ReplyDigest::Request` with the digest the
+/// request was signed with, which `openssl cms` reads from the reply and verifies; a signer that
+/// cannot sign with it makes `reply` fail rather than fall back.
+#[test]
+fn replies_can_be_signed_with_the_request_digest() {
+    use scep::envelope::{self, OpenOptions, SealOptions};
+    use scep::server::{ReplyDigest, ServerOptions};
+
+    let ra = key("ra2048");
+    let device = key("client2048");
+    let mut rng = getrandom::SysRng;
+    let dir = support::TempDir::new("reply-digest");
+    let server = |reply_digest| {
+        Server::new(
+            ra.clone(),
+            ra.clone(),
+            vec![ra.certificate().clone()],
+            server_caps(),
+            PROVIDER,
+        )
+        .with_options(ServerOptions::default().with_reply_digest(reply_digest))
+    };
+    for (digest, name) in [
+        (DigestAlgorithm::Sha1, "sha1"),
+        (DigestAlgorithm::Sha256, "sha256"),
+        (DigestAlgorithm::Sha384, "sha384"),
+        (DigestAlgorithm::Sha512, "sha512"),
+    ] {
+        let bodies = crate::roundtrip::bodies(&device, &ra);
+        let msg = crate::roundtrip::message(bodies[0].clone(), &mut rng);
+        let request = envelope::seal(
+            &msg,
+            &device,
+            Some(ra.certificate()),
+            &SealOptions::DEFAULT.with_digest(Some(digest)),
+            &PROVIDER,
+            &mut rng,
+        )
+        .unwrap();
+        for (mode, want) in [
+            (ReplyDigest::Signer, DigestAlgorithm::Sha256),
+            (ReplyDigest::Request, digest),
+        ] {
+            let s = server(mode);
+            let Incoming::Request(req) = s.pki_operation(&request, &mut rng) else {
+                panic!("{name}: request refused");
+            };
+            assert_eq!(req.opened().digest, digest);
+            let reply = s
+                .reply(
+                    &req,
+                    Decision::Rejected {
+                        info: FailInfo::BadRequest,
+                        text: None,
+                    },
+                    &mut rng,
+                )
+                .unwrap();
+            let parsed = envelope::parse(&reply.body, &OpenOptions::DEFAULT).unwrap();
+            assert_eq!(parsed.digest_algorithm(), want, "{name} {mode:?}");
+            parsed.verify(&PROVIDER).unwrap();
+            if support::have_openssl() {
+                let file = dir.path(&format!("{name}-{mode:?}.der"));
+                std::fs::write(&file, &reply.body).unwrap();
+                let f = file.to_str().unwrap();
+                support::openssl(&[
+                    "cms",
+                    "-verify",
+                    "-noverify",
+                    "-inform",
+                    "DER",
+                    "-in",
+                    f,
+                    "-out",
+                    "/dev/null",
+                ]);
+                let printed =
+                    support::openssl(&["cms", "-cmsout", "-print", "-inform", "DER", "-in", f]);
+                let printed = String::from_utf8_lossy(&printed);
+                let want_name = match want {
+                    DigestAlgorithm::Sha1 => "sha1 (",
+                    DigestAlgorithm::Sha256 => "sha256 (",
+                    DigestAlgorithm::Sha384 => "sha384 (",
+                    _ => "sha512 (",
+                };
+                assert!(
+                    printed.contains(&format!("algorithm: {want_name}")),
+                    "{name} {mode:?}: {printed}"
+                );
+            }
+        }
+        // A key holder that signs with its own digest only: an error, not a SHA-256 reply.
+        if digest != DigestAlgorithm::Sha256 {
+            let chip = crate::roundtrip::secure_element::Chip::new(ra.clone(), false);
+            let s = Server::new(
+                chip,
+                ra.clone(),
+                vec![ra.certificate().clone()],
+                server_caps(),
+                PROVIDER,
+            )
+            .with_options(ServerOptions::default().with_reply_digest(ReplyDigest::Request));
+            let Incoming::Request(req) = s.pki_operation(&request, &mut rng) else {
+                panic!("{name}: request refused");
+            };
+            assert_eq!(
+                s.reply(&req, Decision::Pending, &mut rng).err(),
+                Some(scep::error::Error::UnsupportedAlgorithm(
+                    scep::error::AlgorithmKind::Signature
+                ))
+            );
+        }
+    }
 }

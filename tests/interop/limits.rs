@@ -34,10 +34,7 @@ fn sealed_reply_with_certs(n: usize) -> Vec<u8> {
 
 #[test]
 fn size_is_checked_before_parsing() {
-    let limits = Limits {
-        max_message_size: 100,
-        ..Limits::DEFAULT
-    };
+    let limits = Limits::DEFAULT.with_max_message_size(100);
     let opts = OpenOptions::DEFAULT.with_limits(limits);
     // Garbage larger than the limit: the limit, not a parse error, is what is reported.
     assert_eq!(
@@ -60,44 +57,29 @@ fn counts_and_depth_are_bounded() {
     let client = key("client2048");
     let bytes = sealed_reply_with_certs(3);
     // The outer SignedData carries the RA (signer) certificate and one more: limit them to one.
-    let tight = OpenOptions::DEFAULT.with_limits(Limits {
-        max_certificates: 1,
-        ..Limits::DEFAULT
-    });
+    let tight = OpenOptions::DEFAULT.with_limits(Limits::DEFAULT.with_max_certificates(1));
     assert_eq!(
         envelope::parse(&bytes, &tight).err(),
         Some(Error::LimitExceeded(Limit::Certificates))
     );
     // Inside the envelope the three certificates exceed a limit of two: after decryption,
     // every failure is the one decryption error.
-    let inner = OpenOptions::DEFAULT.with_limits(Limits {
-        max_certificates: 2,
-        ..Limits::DEFAULT
-    });
+    let inner = OpenOptions::DEFAULT.with_limits(Limits::DEFAULT.with_max_certificates(2));
     assert_eq!(
         envelope::open(&bytes, &inner, &PROVIDER, &client, &mut rng).err(),
         Some(Error::Decrypt)
     );
-    let attrs = OpenOptions::DEFAULT.with_limits(Limits {
-        max_attributes: 3,
-        ..Limits::DEFAULT
-    });
+    let attrs = OpenOptions::DEFAULT.with_limits(Limits::DEFAULT.with_max_attributes(3));
     assert_eq!(
         envelope::parse(&bytes, &attrs).err(),
         Some(Error::LimitExceeded(Limit::Attributes))
     );
-    let shallow = OpenOptions::DEFAULT.with_limits(Limits {
-        max_depth: 3,
-        ..Limits::DEFAULT
-    });
+    let shallow = OpenOptions::DEFAULT.with_limits(Limits::DEFAULT.with_max_depth(3));
     assert_eq!(
         envelope::parse(&bytes, &shallow).err(),
         Some(Error::LimitExceeded(Limit::Depth))
     );
-    let small_keys = OpenOptions::DEFAULT.with_limits(Limits {
-        max_rsa_bits: 1024,
-        ..Limits::DEFAULT
-    });
+    let small_keys = OpenOptions::DEFAULT.with_limits(Limits::DEFAULT.with_max_rsa_bits(1024));
     assert_eq!(
         envelope::parse(&bytes, &small_keys)
             .unwrap()
@@ -183,10 +165,9 @@ fn csr_key_size_is_bounded_by_max_rsa_bits() {
             Capabilities::rfc8894_server(),
             PROVIDER,
         )
-        .with_options(ServerOptions::default().with_limits(Limits {
-            max_rsa_bits,
-            ..Limits::DEFAULT
-        }));
+        .with_options(
+            ServerOptions::default().with_limits(Limits::DEFAULT.with_max_rsa_bits(max_rsa_bits)),
+        );
         match server.pki_operation(&req.body, &mut rng) {
             Incoming::Request(r) => assert!(accepted, "{:?}", r.csr()),
             Incoming::Refused {

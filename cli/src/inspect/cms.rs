@@ -209,6 +209,208 @@ pub struct Recipient<'t, 'a> {
     pub rid: Sid<'t, 'a>,
     pub alg: Alg<'t, 'a>,
     pub encrypted_key_len: usize,
+    /// What a `[1]` KeyAgreeRecipientInfo says.
+    pub kari: Option<Kari<'t, 'a>>,
+    /// What a `[3]` PasswordRecipientInfo says.
+    pub pwri: Option<Pwri<'t, 'a>>,
+}
+
+/// The `originator` of a `KeyAgreeRecipientInfo` (RFC 5652 §6.2.2).
+#[derive(Debug)]
+pub enum Originator<'t, 'a> {
+    /// `[1] originatorKey`: the (ephemeral) public key, as RFC 5753 §3.1.1 sends it.
+    Key {
+        alg: Alg<'t, 'a>,
+        /// The BIT STRING's octets after its unused-bits octet (a SEC1 point).
+        point: Vec<u8>,
+        /// The unused-bits octet (0 in a well-formed point).
+        unused_bits: Option<u8>,
+    },
+    /// `issuerAndSerialNumber` or `[0] subjectKeyIdentifier`: a static originator key.
+    Certificate(Sid<'t, 'a>),
+    Unknown,
+}
+
+/// `KeyAgreeRecipientInfo` (RFC 5652 §6.2.2), as received.
+///
+/// ```text
+/// KeyAgreeRecipientInfo ::= SEQUENCE {
+///   version CMSVersion,  -- always set to 3
+///   originator [0] EXPLICIT OriginatorIdentifierOrKey,
+///   ukm [1] EXPLICIT UserKeyingMaterial OPTIONAL,
+///   keyEncryptionAlgorithm KeyEncryptionAlgorithmIdentifier,
+///   recipientEncryptedKeys RecipientEncryptedKeys }
+/// ```
+#[derive(Debug)]
+pub struct Kari<'t, 'a> {
+    pub version: Option<u64>,
+    pub originator: Originator<'t, 'a>,
+    /// The `ukm` octets' length, when sent.
+    pub ukm_len: Option<usize>,
+    /// The key-agreement scheme (`dhSinglePass-stdDH-sha256kdf-scheme`, ...).
+    pub key_enc: Alg<'t, 'a>,
+    /// The key-wrap algorithm, the scheme's parameters (RFC 5753 §7.1.5).
+    pub wrap: Alg<'t, 'a>,
+    /// `recipientEncryptedKeys`: each recipient and the length of its wrapped key.
+    pub recipients: Vec<(Sid<'t, 'a>, usize)>,
+}
+
+/// `PBKDF2-params` (RFC 8018 §A.2), as received.
+#[derive(Debug, Default)]
+pub struct Pbkdf2 {
+    /// The `specified` salt's length (`None`: `otherSource` or unreadable).
+    pub salt_len: Option<usize>,
+    pub iterations: Option<u64>,
+    pub key_length: Option<u64>,
+    /// The PRF; `None` when absent (the default, `hmacWithSHA1`).
+    pub prf: Option<ObjectIdentifier>,
+}
+
+/// `PasswordRecipientInfo` (RFC 3211 §2, RFC 5652 §6.2.4), as received.
+///
+/// ```text
+/// PasswordRecipientInfo ::= SEQUENCE {
+///   version CMSVersion,   -- Always set to 0
+///   keyDerivationAlgorithm [0] KeyDerivationAlgorithmIdentifier OPTIONAL,
+///   keyEncryptionAlgorithm KeyEncryptionAlgorithmIdentifier,  -- id-alg-PWRI-KEK
+///   encryptedKey EncryptedKey }
+/// ```
+#[derive(Debug)]
+pub struct Pwri<'t, 'a> {
+    pub version: Option<u64>,
+    /// `keyDerivationAlgorithm` (its OID and parameters), when sent.
+    pub kdf: Option<Alg<'t, 'a>>,
+    /// The PBKDF2 parameters, when the KDF is PBKDF2.
+    pub pbkdf2: Option<Pbkdf2>,
+    /// `id-alg-PWRI-KEK` (RFC 3211 §2.3).
+    pub key_enc: Alg<'t, 'a>,
+    /// PWRI-KEK's parameter: the cipher that wraps the key (with its IV).
+    pub inner: Alg<'t, 'a>,
+    pub encrypted_key_len: usize,
+}
+
+/// An INTEGER's value when it is small and not negative.
+pub fn small_uint(t: &Tlv<'_>) -> Option<u64> {
+    if !t.is_universal(tlv::INTEGER) || t.content.is_empty() || t.content.len() > 9 {
+        return None;
+    }
+    if t.content.first().is_some_and(|b| *b & 0x80 != 0) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for b in t.content {
+        v = v.checked_mul(256)?.checked_add(u64::from(*b))?;
+    }
+    Some(v)
+}
+
+fn kari<'t, 'a>(ri: &'t Tlv<'a>) -> Kari<'t, 'a> {
+    let version = ri.child(0).and_then(small_uint);
+    let originator = match ri
+        .child(1)
+        .filter(|t| t.is_context(0))
+        .and_then(|t| t.child(0))
+    {
+        Some(k) if k.is_context(1) && k.constructed => {
+            let bits = k.child(1).filter(|b| b.is_universal(3));
+            let octets = bits.map(Tlv::string_octets).unwrap_or_default();
+            Originator::Key {
+                alg: alg(k.child(0)),
+                unused_bits: octets.first().copied(),
+                point: octets.get(1..).unwrap_or_default().to_vec(),
+            }
+        }
+        Some(k) if k.is_universal(tlv::SEQUENCE) || k.is_context(0) => {
+            Originator::Certificate(sid(Some(k)))
+        }
+        _ => Originator::Unknown,
+    };
+    let mut i = 2usize;
+    let ukm_len = match ri.child(i).filter(|t| t.is_context(1)) {
+        Some(u) => {
+            i += 1;
+            Some(u.child(0).map_or(0, |o| o.string_octets().len()))
+        }
+        None => None,
+    };
+    let key_enc_tlv = ri.child(i);
+    let key_enc = alg(key_enc_tlv);
+    let wrap = alg(key_enc_tlv.and_then(|t| t.child(1)));
+    let recipients = ri
+        .child(i + 1)
+        .map(|reks| {
+            reks.children
+                .iter()
+                .map(|rek| {
+                    let rid = match rek.child(0) {
+                        // rKeyId [0] IMPLICIT SEQUENCE { subjectKeyIdentifier, .. }
+                        Some(t) if t.is_context(0) && t.constructed => t
+                            .child(0)
+                            .filter(|k| k.is_universal(tlv::OCTET_STRING))
+                            .map_or(Sid::Unknown, |k| Sid::Ski(k.content)),
+                        other => sid(other),
+                    };
+                    (rid, rek.child(1).map_or(0, |t| t.string_octets().len()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Kari {
+        version,
+        originator,
+        ukm_len,
+        key_enc,
+        wrap,
+        recipients,
+    }
+}
+
+fn pbkdf2(params: &Tlv<'_>) -> Pbkdf2 {
+    let mut p = Pbkdf2 {
+        salt_len: params
+            .child(0)
+            .filter(|t| t.is_universal(tlv::OCTET_STRING))
+            .map(|t| t.string_octets().len()),
+        iterations: params.child(1).and_then(small_uint),
+        ..Pbkdf2::default()
+    };
+    for t in params.children.iter().skip(2) {
+        if t.is_universal(tlv::INTEGER) {
+            p.key_length = small_uint(t);
+        } else if t.is_universal(tlv::SEQUENCE) {
+            p.prf = t.child(0).and_then(oid_of);
+        }
+    }
+    p
+}
+
+fn pwri<'t, 'a>(ri: &'t Tlv<'a>) -> Pwri<'t, 'a> {
+    let version = ri.child(0).and_then(small_uint);
+    let mut i = 1usize;
+    // keyDerivationAlgorithm [0] IMPLICIT AlgorithmIdentifier: the [0]'s content is the
+    // SEQUENCE's.
+    let kdf = ri.child(i).filter(|t| t.is_context(0)).map(|t| Alg {
+        oid: t.child(0).and_then(oid_of),
+        params: t.child(1),
+    });
+    if kdf.is_some() {
+        i += 1;
+    }
+    let pbkdf2 = kdf
+        .as_ref()
+        .filter(|k| k.is(&oid::PBKDF2))
+        .and_then(|k| k.params)
+        .filter(|p| p.is_universal(tlv::SEQUENCE))
+        .map(pbkdf2);
+    let key_enc_tlv = ri.child(i);
+    Pwri {
+        version,
+        kdf,
+        pbkdf2,
+        key_enc: alg(key_enc_tlv),
+        inner: alg(key_enc_tlv.and_then(|t| t.child(1))),
+        encrypted_key_len: ri.child(i + 1).map_or(0, |t| t.string_octets().len()),
+    }
 }
 
 /// `ContentInfo(EnvelopedData)`.
@@ -238,20 +440,25 @@ pub fn enveloped<'t, 'a>(root: &'t Tlv<'a>) -> Option<Enveloped<'t, 'a>> {
                     rid: sid(ri.child(1)),
                     alg: alg(ri.child(2)),
                     encrypted_key_len: ri.child(3).map_or(0, |t| t.string_octets().len()),
+                    kari: None,
+                    pwri: None,
                 }
             } else {
                 let kind = match ri.number {
-                    1 => "kari",
-                    2 => "kekri",
-                    3 => "pwri",
-                    4 => "ori",
+                    1 if ri.class == 2 => "kari",
+                    2 if ri.class == 2 => "kekri",
+                    3 if ri.class == 2 => "pwri",
+                    4 if ri.class == 2 => "ori",
                     _ => "unknown",
                 };
+                let constructed = ri.constructed;
                 Recipient {
                     kind,
                     rid: Sid::Unknown,
                     alg: alg(None),
                     encrypted_key_len: 0,
+                    kari: (kind == "kari" && constructed).then(|| kari(ri)),
+                    pwri: (kind == "pwri" && constructed).then(|| pwri(ri)),
                 }
             }
         })
@@ -307,6 +514,30 @@ pub fn oid_name(o: &ObjectIdentifier) -> String {
         _ => match o.to_string().as_str() {
             "1.2.840.10045.2.1" => "id-ecPublicKey",
             "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
+            "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
+            "1.2.840.10045.3.1.7" => "secp256r1 (P-256)",
+            "1.3.132.0.34" => "secp384r1 (P-384)",
+            "1.3.132.0.35" => "secp521r1 (P-521)",
+            "1.3.133.16.840.63.0.2" => "dhSinglePass-stdDH-sha1kdf-scheme",
+            "1.3.132.1.11.0" => "dhSinglePass-stdDH-sha224kdf-scheme",
+            "1.3.132.1.11.1" => "dhSinglePass-stdDH-sha256kdf-scheme",
+            "1.3.132.1.11.2" => "dhSinglePass-stdDH-sha384kdf-scheme",
+            "1.3.132.1.11.3" => "dhSinglePass-stdDH-sha512kdf-scheme",
+            "1.3.133.16.840.63.0.3" => "dhSinglePass-cofactorDH-sha1kdf-scheme",
+            "1.3.132.1.14.0" => "dhSinglePass-cofactorDH-sha224kdf-scheme",
+            "1.3.132.1.14.1" => "dhSinglePass-cofactorDH-sha256kdf-scheme",
+            "1.3.132.1.14.2" => "dhSinglePass-cofactorDH-sha384kdf-scheme",
+            "1.3.132.1.14.3" => "dhSinglePass-cofactorDH-sha512kdf-scheme",
+            "2.16.840.1.101.3.4.1.5" => "id-aes128-wrap",
+            "2.16.840.1.101.3.4.1.25" => "id-aes192-wrap",
+            "2.16.840.1.101.3.4.1.45" => "id-aes256-wrap",
+            "1.2.840.113549.1.9.16.3.9" => "id-alg-PWRI-KEK",
+            "1.2.840.113549.1.5.12" => "PBKDF2",
+            "1.2.840.113549.2.7" => "hmacWithSHA1",
+            "1.2.840.113549.2.8" => "hmacWithSHA224",
+            "1.2.840.113549.2.9" => "hmacWithSHA256",
+            "1.2.840.113549.2.10" => "hmacWithSHA384",
+            "1.2.840.113549.2.11" => "hmacWithSHA512",
             "1.2.840.10040.4.1" => "id-dsa",
             "1.2.840.113549.1.9.25.3" => "randomNonce",
             "1.2.840.113549.1.9.20" => "friendlyName",

@@ -2,25 +2,27 @@
 
 use scep::attr::{FailInfo, MessageType, PkiStatus};
 use scep::caps::{Capabilities, Capability};
-use scep::crypto::{DigestAlgorithm, SignatureAlgorithm};
+use scep::crypto::{Decryptor, DigestAlgorithm, EcCurve, KeyTransport, SignatureAlgorithm};
 use scep::der::asn1::ObjectIdentifier;
 use scep::der::{DateTime, Decode as _, Encode as _, Tagged as _};
-use scep::envelope::{self, OpenOptions};
+use scep::envelope::{self, OpenOptions, Password};
 use scep::error::Error;
 use scep::http::{self, HttpLimits, Operation};
 use scep::message::{
     CertRep, CertsOnly, Csr, IssuerAndSerialNumber, IssuerAndSubject, MessageBody,
 };
-use scep::provider::rustcrypto::{PROVIDER, RsaKey, public_key_info, sign_with_key};
+use scep::provider::rustcrypto::{
+    EcKey, EcPrivateKey, PROVIDER, RsaKey, public_key_info, sign_with_key,
+};
 use scep::spki::SubjectPublicKeyInfoOwned;
 use scep::x509_cert::name::Name;
 use scep::{Certificate, oid};
 
-use crate::inspect::Options;
 use crate::inspect::cms::{self, Sid, oid_name};
 use crate::inspect::lint::{self, Lint};
 use crate::inspect::report::{Obj, V};
 use crate::inspect::tlv::{self, Stats, Tlv, hex};
+use crate::inspect::{Options, Secret};
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -369,9 +371,14 @@ fn first_value<'t, 'a>(s: &'t cms::Signer<'t, 'a>, o: &ObjectIdentifier) -> Opti
     s.attr(o).and_then(|a| a.values.first().copied())
 }
 
-fn open_options<'a>(extra: &'a [Certificate], unmatched: bool) -> OpenOptions<'a> {
+fn open_options<'a>(
+    extra: &'a [Certificate],
+    unmatched: bool,
+    password: Option<&'a Secret>,
+) -> OpenOptions<'a> {
     OpenOptions::DEFAULT
         .with_extra_certificates(extra)
+        .with_password(password.map(|p| Password(&p.0)))
         .with_allow_unmatched_recipient(unmatched)
         .with_legacy(scep::crypto::Legacy::allow_if(true).unwrap_or_default())
 }
@@ -422,7 +429,7 @@ fn pki_message(
     );
     // What the library makes of it (values below come from it when it reads the message).
     let mut extra: Vec<Certificate> = opts.ca.clone();
-    let parsed = envelope::parse(bytes, &open_options(&extra, false));
+    let parsed = envelope::parse(bytes, &open_options(&extra, false, None));
     if let Some(v) = first_value(signer, &oid::TRANSACTION_ID) {
         out.s("transaction_id", string_of(v));
     }
@@ -539,7 +546,7 @@ fn pki_message(
     out.o("signer", s);
 
     out.s("library", library);
-    let verdict = match envelope::parse(bytes, &open_options(&extra, false)) {
+    let verdict = match envelope::parse(bytes, &open_options(&extra, false, None)) {
         Err(e) => format!(
             "not checked: the library refuses the message ({})",
             library_error(&e)
@@ -593,6 +600,8 @@ fn pki_message(
     let econtent = signed.econtent.map(Tlv::string_octets);
     let mut content_alg_lint = None;
     let mut env_stats = Stats::default();
+    let mut has_pwri = false;
+    let mut kari_hint = None;
     match &econtent {
         None => {
             out.s("content", "absent");
@@ -618,6 +627,9 @@ fn pki_message(
                 Ok((inner, _)) if cms::content_type(&inner) == Some(oid::ID_ENVELOPED_DATA) => {
                     if let Some(env) = cms::enveloped(&inner) {
                         out.o("envelope", envelope_obj(&env));
+                        lint::recipients(&env, lints);
+                        has_pwri = env.recipients.iter().any(|r| r.pwri.is_some());
+                        kari_hint = kari_recipient(&env);
                         content_alg_lint = Some(env.content_alg.oid);
                         let st = &mut env_stats;
                         st.add(&inner, " (in the envelope)");
@@ -674,9 +686,10 @@ fn pki_message(
 
     // Decryption.
     let has_envelope = econtent.as_ref().is_some_and(|c| !c.is_empty());
-    if let (Some(pem), true) = (&opts.key_pem, has_envelope) {
+    let wants = opts.key_pem.is_some() || (opts.password.is_some() && has_pwri);
+    if wants && has_envelope {
         extra.extend(message_certs.iter().cloned());
-        let (key, how) = decryptor(pem, opts, &extra)?;
+        let (key, how) = decryptor(opts, &extra, kari_hint.as_ref())?;
         let mut d = Obj::new();
         d.s("key_certificate", how);
         if !verified {
@@ -685,11 +698,13 @@ fn pki_message(
                 "the signature did not verify: what follows is NOT authentic, shown for diagnosis only",
             );
         }
-        match open_with_key(bytes, &opts.ca, &key, verified) {
+        match open_with_key(bytes, &opts.ca, key.as_ref(), opts, verified) {
             Ok((opened, unmatched)) => {
                 d.s(
                     "recipient",
-                    if unmatched {
+                    if opened.key_transport == Some(KeyTransport::Password) {
+                        "the password recipient (PWRI)"
+                    } else if unmatched {
                         "not named by the envelope: the key was tried on its only recipient"
                     } else {
                         "named by the envelope"
@@ -723,12 +738,13 @@ fn pki_message(
 fn open_with_key(
     bytes: &[u8],
     extra: &[Certificate],
-    key: &RsaKey,
+    key: &dyn Decryptor,
+    options: &Options,
     verified: bool,
 ) -> std::result::Result<(envelope::Opened, bool), Error> {
     let mut rng = getrandom::SysRng;
     for unmatched in [false, true] {
-        let opts = open_options(extra, unmatched);
+        let opts = open_options(extra, unmatched, options.password.as_ref());
         let p = envelope::parse(bytes, &opts)?;
         let r = if verified {
             p.verify(&PROVIDER)?.decrypt(key, &PROVIDER, &mut rng)
@@ -826,6 +842,12 @@ fn envelope_obj(env: &cms::Enveloped<'_, '_>) -> Obj {
                         .s("key_transport", r.alg.describe())
                         .n("encrypted_key_bytes", r.encrypted_key_len);
                 }
+                if let Some(k) = &r.kari {
+                    kari_fields(k, &mut ro);
+                }
+                if let Some(p) = &r.pwri {
+                    pwri_fields(p, &mut ro);
+                }
                 ro.into()
             })
             .collect(),
@@ -851,6 +873,178 @@ fn envelope_obj(env: &cms::Enveloped<'_, '_>) -> Obj {
         }
     }
     o
+}
+
+/// The curve of an originator key: from the algorithm's parameters when they name one, else
+/// from the point's length (RFC 5753 §7.1.3 leaves the parameters absent: the curve is the
+/// recipient's).
+fn originator_curve(alg: &cms::Alg<'_, '_>, point: &[u8]) -> String {
+    if let Some(c) = alg.params.and_then(cms::oid_of) {
+        return format!("{} (named in the parameters)", oid_name(&c));
+    }
+    let params = match alg.params {
+        None => "parameters absent",
+        Some(p) if p.is_universal(tlv::NULL) => "parameters NULL",
+        Some(_) => "parameters unreadable",
+    };
+    let by_len = match (point.first(), point.len()) {
+        (Some(4), 65) | (Some(2 | 3), 33) => "P-256",
+        (Some(4), 97) | (Some(2 | 3), 49) => "P-384",
+        (Some(4), 133) | (Some(2 | 3), 67) => "P-521",
+        _ => return format!("unknown ({params}, and the point's length says nothing)"),
+    };
+    format!("{by_len} (from the point's length; {params})")
+}
+
+fn point_text(point: &[u8], unused_bits: Option<u8>) -> String {
+    let form = match point.first() {
+        Some(4) => "uncompressed",
+        Some(2 | 3) => "compressed",
+        _ => "not a SEC1 point",
+    };
+    let unused = match unused_bits {
+        Some(0) | None => String::new(),
+        Some(n) => format!(", BIT STRING with {n} unused bits"),
+    };
+    format!("{form}, {} {}{unused}", octets(point.len()), hex(point))
+}
+
+/// The X9.63 KDF digest a `dhSinglePass-*` scheme names.
+fn kdf_digest(o: &ObjectIdentifier) -> Option<&'static str> {
+    Some(match o.to_string().as_str() {
+        "1.3.133.16.840.63.0.2" | "1.3.133.16.840.63.0.3" => "SHA-1",
+        "1.3.132.1.11.0" | "1.3.132.1.14.0" => "SHA-224",
+        "1.3.132.1.11.1" | "1.3.132.1.14.1" => "SHA-256",
+        "1.3.132.1.11.2" | "1.3.132.1.14.2" => "SHA-384",
+        "1.3.132.1.11.3" | "1.3.132.1.14.3" => "SHA-512",
+        _ => return None,
+    })
+}
+
+fn kari_fields(k: &cms::Kari<'_, '_>, ro: &mut Obj) {
+    if k.version != Some(3) {
+        ro.s(
+            "version",
+            k.version.map_or_else(
+                || "unreadable (RFC 5652 says 3)".to_owned(),
+                |v| format!("{v} (RFC 5652 says 3)"),
+            ),
+        );
+    }
+    match &k.originator {
+        cms::Originator::Key {
+            alg,
+            point,
+            unused_bits,
+        } => {
+            let mut o = Obj::new();
+            o.s("algorithm", alg.describe())
+                .s("curve", originator_curve(alg, point))
+                .s("point", point_text(point, *unused_bits));
+            ro.o("originator_key", o);
+        }
+        cms::Originator::Certificate(sid) => {
+            ro.s(
+                "originator",
+                format!(
+                    "a static key: {} (not ephemeral-static ECDH)",
+                    sid_text(sid)
+                ),
+            );
+        }
+        cms::Originator::Unknown => {
+            ro.s("originator", "(unreadable)");
+        }
+    }
+    let scheme = k.key_enc.oid.map_or_else(
+        || "(unreadable)".to_owned(),
+        |o| {
+            let how = match kdf_digest(&o) {
+                Some(d)
+                    if o.to_string().starts_with("1.3.132.1.14.")
+                        || o.to_string().ends_with(".0.3") =>
+                {
+                    format!(": cofactor ECDH, ANSI X9.63 KDF with {d}")
+                }
+                Some(d) => format!(": ephemeral-static ECDH, ANSI X9.63 KDF with {d}"),
+                None => String::new(),
+            };
+            format!("{}{how}", oid_name(&o))
+        },
+    );
+    ro.s("key_agreement", scheme);
+    if let Some(d) = k.key_enc.oid.as_ref().and_then(kdf_digest) {
+        ro.s("kdf_digest", d);
+    }
+    ro.s("key_wrap", k.wrap.describe());
+    ro.s(
+        "ukm",
+        k.ukm_len.map_or_else(
+            || "absent".to_owned(),
+            |n| format!("present ({})", octets(n)),
+        ),
+    );
+    ro.l(
+        "recipient_encrypted_keys",
+        k.recipients
+            .iter()
+            .map(|(rid, n)| V::Str(format!("{}; {n}-byte wrapped key", sid_text(rid))))
+            .collect(),
+    );
+}
+
+fn pwri_fields(p: &cms::Pwri<'_, '_>, ro: &mut Obj) {
+    if p.version != Some(0) {
+        ro.s(
+            "version",
+            p.version.map_or_else(
+                || "unreadable (RFC 3211 says 0)".to_owned(),
+                |v| format!("{v} (RFC 3211 says 0)"),
+            ),
+        );
+    }
+    match (&p.kdf, &p.pbkdf2) {
+        (None, _) => {
+            ro.s(
+                "key_derivation",
+                "absent (the key-encryption key is not derived from a password)",
+            );
+        }
+        (Some(_), Some(k)) => {
+            let mut o = Obj::new();
+            o.s("algorithm", "PBKDF2 (1.2.840.113549.1.5.12, RFC 8018 §5.2)");
+            o.s(
+                "salt",
+                k.salt_len
+                    .map_or_else(|| "not a specified OCTET STRING".to_owned(), octets),
+            );
+            o.s(
+                "iterations",
+                k.iterations
+                    .map_or_else(|| "(unreadable)".to_owned(), |n| n.to_string()),
+            );
+            if let Some(l) = k.key_length {
+                o.s(
+                    "key_length",
+                    octets(usize::try_from(l).unwrap_or(usize::MAX)),
+                );
+            }
+            o.s(
+                "prf",
+                k.prf.map_or_else(
+                    || "hmacWithSHA1 (absent: the default)".to_owned(),
+                    |o| oid_name(&o),
+                ),
+            );
+            ro.o("key_derivation", o);
+        }
+        (Some(a), None) => {
+            ro.s("key_derivation", a.describe());
+        }
+    }
+    ro.s("key_encryption", p.key_enc.describe());
+    ro.s("key_encryption_cipher", p.inner.describe());
+    ro.n("encrypted_key_bytes", p.encrypted_key_len);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -937,10 +1131,12 @@ fn enveloped(
         params: None,
     };
     lint::algorithms(&none, &none, Some(&content_alg), lints);
-    let Some(pem) = &opts.key_pem else {
+    lint::recipients(&env, lints);
+    let has_pwri = env.recipients.iter().any(|r| r.pwri.is_some());
+    if opts.key_pem.is_none() && !(opts.password.is_some() && has_pwri) {
         return Ok(());
-    };
-    let (key, how) = decryptor(pem, opts, &opts.ca)?;
+    }
+    let (key, how) = decryptor(opts, &opts.ca, kari_recipient(&env).as_ref())?;
     let mut d = Obj::new();
     d.s("key_certificate", how);
     let mut rng = getrandom::SysRng;
@@ -948,8 +1144,8 @@ fn enveloped(
     for unmatched in [false, true] {
         let r = envelope::decrypt_enveloped(
             bytes,
-            &open_options(&opts.ca, unmatched),
-            &key,
+            &open_options(&opts.ca, unmatched, opts.password.as_ref()),
+            key.as_ref(),
             &PROVIDER,
             &mut rng,
         );
@@ -965,7 +1161,9 @@ fn enveloped(
         Some((Ok((alg, kt, plain)), unmatched)) => {
             d.s(
                 "recipient",
-                if unmatched {
+                if kt == KeyTransport::Password {
+                    "the password recipient (PWRI)"
+                } else if unmatched {
                     "not named by the envelope: tried on its only recipient"
                 } else {
                     "named by the envelope"
@@ -1008,7 +1206,13 @@ fn plaintext_kind(
 // ---------------------------------------------------------------------------------------------
 // Keys
 
-fn private_key(pem: &[u8]) -> Result<rsa::PrivateKey> {
+/// A private key from `--key`.
+enum PrivateKey {
+    Rsa(rsa::PrivateKey),
+    Ec(EcPrivateKey),
+}
+
+fn private_key(pem: &[u8]) -> Result<PrivateKey> {
     use rsa::pkcs1::DecodeRsaPrivateKey as _;
     use rsa::pkcs8::DecodePrivateKey as _;
     let text = std::str::from_utf8(pem).map_err(|_| "not PEM text".to_owned())?;
@@ -1020,56 +1224,142 @@ fn private_key(pem: &[u8]) -> Result<rsa::PrivateKey> {
     let blocks = pem_blocks(text)?;
     for (label, der_bytes) in &blocks {
         let key = match label.as_str() {
-            "PRIVATE KEY" => rsa::PrivateKey::from_pkcs8_der(der_bytes).ok(),
-            "RSA PRIVATE KEY" => rsa::PrivateKey::from_pkcs1_der(der_bytes).ok(),
+            "PRIVATE KEY" => rsa::PrivateKey::from_pkcs8_der(der_bytes)
+                .ok()
+                .map(PrivateKey::Rsa)
+                .or_else(|| {
+                    EcPrivateKey::from_pkcs8_der(der_bytes)
+                        .ok()
+                        .map(PrivateKey::Ec)
+                }),
+            "RSA PRIVATE KEY" => rsa::PrivateKey::from_pkcs1_der(der_bytes)
+                .ok()
+                .map(PrivateKey::Rsa),
+            "EC PRIVATE KEY" => EcPrivateKey::from_sec1_der(der_bytes)
+                .ok()
+                .map(PrivateKey::Ec),
             _ => None,
         };
         if let Some(k) = key {
             return Ok(k);
         }
     }
-    Err("no RSA PRIVATE KEY or PRIVATE KEY block that decodes as an RSA key".into())
+    Err("no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block that decodes as an RSA key or an EC key on P-256 or P-384".into())
 }
 
 pub fn check_key(pem: &[u8]) -> Result<()> {
     private_key(pem).map(|_| ())
 }
 
-/// The key as a `Decryptor`, with the best certificate we have for it.
-fn decryptor(pem: &[u8], opts: &Options, candidates: &[Certificate]) -> Result<(RsaKey, String)> {
-    let key = private_key(pem)?;
-    if let Some(c) = &opts.cert {
-        return RsaKey::new(key, c.clone())
-            .map(|k| (k, "--cert".to_owned()))
-            .map_err(|_| "--cert does not belong to --key".to_owned());
-    }
-    for c in candidates {
-        if let Ok(k) = RsaKey::new(key.clone(), c.clone()) {
-            return Ok((
-                k,
-                format!("{} (found among the certificates)", name(c.subject())),
-            ));
-        }
-    }
+/// The issuer (DER) and serial a KeyAgreeRecipientInfo names first: a stand-in certificate
+/// for an EC key takes them, so the library picks that recipient.
+fn kari_recipient(env: &cms::Enveloped<'_, '_>) -> Option<(Name, Vec<u8>)> {
+    env.recipients
+        .iter()
+        .filter_map(|r| r.kari.as_ref())
+        .flat_map(|k| k.recipients.iter())
+        .find_map(|(rid, _)| match rid {
+            Sid::IssuerSerial { issuer, serial } => Name::from_der(issuer.raw)
+                .ok()
+                .map(|n| (n, serial.to_vec())),
+            _ => None,
+        })
+}
+
+/// A self-signed certificate for `key`, valid 2000..2049.
+fn stand_in(subject: &Name, serial: &[u8], key: &PrivateKey) -> Result<Certificate> {
     let nb = DateTime::new(2000, 1, 1, 0, 0, 0).map_err(|e| e.to_string())?;
     let na = DateTime::new(2049, 12, 31, 0, 0, 0).map_err(|e| e.to_string())?;
-    let subject: Name = "CN=inspect stand-in"
-        .parse()
-        .map_err(|_| "name".to_owned())?;
-    let sig = SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256);
-    let public_key = public_key_info(&key).map_err(|e| e.to_string())?;
-    let cert = scep::builder::self_signed_certificate(
-        &subject,
+    let (public_key, sig) = match key {
+        PrivateKey::Rsa(k) => (
+            public_key_info(k).map_err(|e| e.to_string())?,
+            SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256),
+        ),
+        PrivateKey::Ec(k) => (
+            k.public_key_info().map_err(|e| e.to_string())?,
+            k.default_signature_algorithm(),
+        ),
+    };
+    scep::builder::self_signed_certificate(
+        subject,
         public_key,
-        &[1],
+        serial,
         nb,
         na,
         sig,
-        &mut |tbs| sign_with_key(&key, sig, tbs),
+        &mut |tbs| match key {
+            PrivateKey::Rsa(k) => sign_with_key(k, sig, tbs),
+            PrivateKey::Ec(k) => k.sign(sig, tbs),
+        },
         &PROVIDER,
     )
-    .map_err(|e| e.to_string())?;
-    let k = RsaKey::new(key, cert).map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())
+}
+
+fn holder(key: PrivateKey, cert: Certificate) -> Result<Box<dyn Decryptor>> {
+    match key {
+        PrivateKey::Rsa(k) => RsaKey::new(k, cert)
+            .map(|k| Box::new(k) as Box<dyn Decryptor>)
+            .map_err(|e| e.to_string()),
+        PrivateKey::Ec(k) => EcKey::new(k, cert)
+            .map(|k| Box::new(k) as Box<dyn Decryptor>)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+fn matches(key: &PrivateKey, cert: &Certificate) -> bool {
+    match key {
+        PrivateKey::Rsa(k) => RsaKey::new(k.clone(), cert.clone()).is_ok(),
+        PrivateKey::Ec(k) => k.matches(&cert.public_key()),
+    }
+}
+
+/// The key holder to decrypt with, and how its certificate was found: `--key` with `--cert`, a
+/// matching certificate among `candidates`, or a stand-in certificate (for an EC key named as
+/// the first key-agreement recipient, `kari`, so the library chooses it). With a password and
+/// no key, a throw-away P-256 key that no recipient names, so that only the password recipient
+/// can be opened.
+fn decryptor(
+    opts: &Options,
+    candidates: &[Certificate],
+    kari: Option<&(Name, Vec<u8>)>,
+) -> Result<(Box<dyn Decryptor>, String)> {
+    let subject: Name = "CN=inspect stand-in"
+        .parse()
+        .map_err(|_| "name".to_owned())?;
+    let Some(pem) = &opts.key_pem else {
+        let mut rng = getrandom::SysRng;
+        let key = PrivateKey::Ec(
+            EcPrivateKey::generate(EcCurve::P256, &mut rng).map_err(|e| e.to_string())?,
+        );
+        let cert = stand_in(&subject, &[1], &key)?;
+        return Ok((
+            holder(key, cert)?,
+            "no --key: only the password recipient can be opened".into(),
+        ));
+    };
+    let key = private_key(&pem.0)?;
+    if let Some(c) = &opts.cert {
+        if !matches(&key, c) {
+            return Err("--cert does not belong to --key".to_owned());
+        }
+        return holder(key, c.clone()).map(|k| (k, "--cert".to_owned()));
+    }
+    if let Some(c) = candidates.iter().find(|c| matches(&key, c)) {
+        return Ok((
+            holder(key, c.clone())?,
+            format!("{} (found among the certificates)", name(c.subject())),
+        ));
+    }
+    if let (PrivateKey::Ec(_), Some((issuer, serial))) = (&key, kari) {
+        let cert = stand_in(issuer, serial, &key)?;
+        return Ok((
+            holder(key, cert)?,
+            "no --cert, and no certificate at hand matches the key: a stand-in certificate named as the key-agreement recipient".into(),
+        ));
+    }
+    let cert = stand_in(&subject, &[1], &key)?;
+    let k = holder(key, cert)?;
     Ok((k, "no --cert, and no certificate at hand matches the key: a stand-in certificate, so the recipient is not matched by identifier".into()))
 }
 

@@ -1,14 +1,14 @@
 //! Deviations that break known peers: each finding names the peer and the reason.
 //!
-//! Sources for the peer behaviour are in `shared/INTEROP-QUIRKS.md` and `shared/PEERS.md`; the
-//! numbers in the comments refer to the quirk list there.
+//! Each check says in its comment which RFC section it follows and which peer behaviour it
+//! guards against; the findings name the peers themselves.
 
 use scep::Certificate;
 use scep::attr::{MessageType, is_printable};
 use scep::der::DateTime;
 use scep::oid;
 
-use crate::inspect::cms::{Alg, Signed, Signer};
+use crate::inspect::cms::{Alg, Enveloped, Signed, Signer};
 use crate::inspect::report::{Obj, V};
 use crate::inspect::tlv::{self, Stats};
 
@@ -66,7 +66,9 @@ fn push(
 /// Signed-attribute checks of a pkiMessage.
 pub fn attributes(signer: &Signer<'_, '_>, message_type: Option<MessageType>, out: &mut Vec<Lint>) {
     use Severity::*;
-    // 25: the four string attributes must be PrintableString, with a short-form length.
+    // RFC 8894 §3.2.1.1-3.2.1.4 type messageType, pkiStatus, failInfo and transactionID as
+    // PrintableString; sscep and jscep fail on any other type, Apple's client also wants a
+    // short-form length, and Go's encoding/asn1 refuses characters outside the alphabet.
     for (o, name) in [
         (oid::MESSAGE_TYPE, "messageType"),
         (oid::PKI_STATUS, "pkiStatus"),
@@ -125,7 +127,8 @@ pub fn attributes(signer: &Signer<'_, '_>, message_type: Option<MessageType>, ou
     let recipient = signer
         .attr(&oid::RECIPIENT_NONCE)
         .and_then(|a| a.values.first());
-    // 28: senderNonce absent.
+    // senderNonce absent: RFC 8894 §3.2.1.5 makes it mandatory in requests and replies; jscep
+    // tolerates its absence in a reply (and logs it), other clients refuse the reply.
     match (sender, is_reply) {
         (None, false) => push(
             out,
@@ -165,7 +168,8 @@ pub fn attributes(signer: &Signer<'_, '_>, message_type: Option<MessageType>, ou
             );
         }
     }
-    // 27: a reply that reuses the request's nonce as its own.
+    // A reply that reuses the request's nonce as its own senderNonce (RFC 8894 §3.2.1.5 wants a
+    // fresh one; step-ca does this, and jscep refuses a sender nonce it has seen before).
     if let (Some(s), Some(r), true) = (sender, recipient, is_reply) {
         if s.string_octets() == r.string_octets() {
             push(
@@ -348,7 +352,9 @@ pub fn signer(
     }
 }
 
-/// A GetCACert reply (certs-only bundle): Apple's RA selection (quirk 30).
+/// A GetCACert reply (certs-only bundle, RFC 8894 §4.2.1.2): Apple's client wants RA
+/// certificates with digitalSignature and keyEncipherment (or one of each) plus a CA they chain
+/// to, and picks the encryption certificate by key usage.
 pub fn ca_bundle(certs: &[Certificate], out: &mut Vec<Lint>) {
     if certs.len() < 2 {
         return;
@@ -400,7 +406,9 @@ pub fn csr(csr: &scep::message::Csr, out: &mut Vec<Lint>) {
     }
 }
 
-/// GET request encodings (quirks 1-5).
+/// GET request encodings (RFC 8894 §4.1: base64 then URL-encoded): line-wrapped base64 (Cisco,
+/// strongSwan, older sscep), `+`, `/` and `=` left raw (strongSwan, macOS), base64url (older
+/// micromdm clients).
 pub fn get_message(raw: &str, out: &mut Vec<Lint>) {
     use Severity::*;
     if raw.contains('-') || raw.contains('_') {
@@ -432,7 +440,9 @@ pub fn get_message(raw: &str, out: &mut Vec<Lint>) {
     }
 }
 
-/// GetCACaps replies (quirks 41, 42).
+/// GetCACaps replies (RFC 8894 §3.5.2 keywords): iOS refuses servers that advertise none of
+/// the SHA-1/SHA-256/SHA-512 capabilities, macOS treats a missing `Renewal` as "cannot renew",
+/// and micromdm matches keywords by substring (so `SHA-256x` counts as `SHA-256`).
 pub fn caps(caps: &scep::caps::Capabilities, out: &mut Vec<Lint>) {
     use Severity::*;
     use scep::caps::Capability as C;
@@ -483,6 +493,86 @@ pub fn caps(caps: &scep::caps::Capabilities, out: &mut Vec<Lint>) {
                     Warning,
                     "micromdm's client looks keywords up by substring (bytes.Contains) and reads this as a capability",
                     format!("unknown keyword {s:?} contains a known one"),
+                );
+            }
+        }
+    }
+}
+
+/// Key-agreement and password recipients (RFC 8894 §3.1 allows both for a requester whose key
+/// cannot decrypt).
+pub fn recipients(env: &Enveloped<'_, '_>, out: &mut Vec<Lint>) {
+    use Severity::*;
+    let limits = scep::limits::Limits::DEFAULT;
+    for r in &env.recipients {
+        if let Some(p) = &r.pwri {
+            match p.pbkdf2.as_ref().and_then(|k| k.iterations) {
+                // RFC 8018 §4.2: "A minimum of 1,000 iterations is recommended."
+                Some(n) if n < 1000 => push(
+                    out,
+                    "pwri-low-iterations",
+                    Warning,
+                    "anyone holding a captured message: the challenge password is cheap to guess offline",
+                    format!("PBKDF2 with {n} iterations (RFC 8018 §4.2 recommends at least 1,000)"),
+                ),
+                Some(n) if n > u64::from(limits.max_pbkdf2_iterations) => push(
+                    out,
+                    "pwri-iterations-over-limit",
+                    Breaks,
+                    "this crate (refuses more PBKDF2 iterations than Limits::max_pbkdf2_iterations, by default 100,000)",
+                    format!("PBKDF2 with {n} iterations"),
+                ),
+                _ => {}
+            }
+            if p.pbkdf2
+                .as_ref()
+                .and_then(|k| k.salt_len)
+                .is_some_and(|n| n < 8)
+            {
+                push(
+                    out,
+                    "pwri-short-salt",
+                    Warning,
+                    "anyone holding captured messages: precomputed guesses work across them",
+                    "PBKDF2 salt shorter than 8 octets (RFC 8018 §4.1 asks for at least 64 bits)"
+                        .into(),
+                );
+            }
+            if p.kdf.is_some() && p.pbkdf2.is_none() {
+                push(
+                    out,
+                    "pwri-kdf",
+                    Breaks,
+                    "this crate and OpenSSL (PBKDF2 only)",
+                    "the password recipient's key derivation is not PBKDF2".into(),
+                );
+            }
+        }
+        if let Some(k) = &r.kari {
+            let std_dh = [
+                oid::DH_SINGLE_PASS_STD_DH_SHA1KDF,
+                oid::DH_SINGLE_PASS_STD_DH_SHA224KDF,
+                oid::DH_SINGLE_PASS_STD_DH_SHA256KDF,
+                oid::DH_SINGLE_PASS_STD_DH_SHA384KDF,
+                oid::DH_SINGLE_PASS_STD_DH_SHA512KDF,
+            ];
+            if !std_dh.iter().any(|o| k.key_enc.is(o)) {
+                push(
+                    out,
+                    "kari-scheme",
+                    Breaks,
+                    "this crate (only the dhSinglePass-stdDH-sha*kdf schemes of RFC 5753 §7.1.4, as openssl cms writes them)",
+                    format!("key agreement with {}", k.key_enc.describe()),
+                );
+            }
+            if !matches!(k.originator, crate::inspect::cms::Originator::Key { .. }) {
+                push(
+                    out,
+                    "kari-static-originator",
+                    Breaks,
+                    "this crate (ephemeral-static ECDH only: RFC 5753 §3.1.1's originatorKey)",
+                    "the originator is identified by a certificate, not given as a public key"
+                        .into(),
                 );
             }
         }

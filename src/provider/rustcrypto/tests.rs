@@ -873,9 +873,6 @@ fn self_signed_certificate_input_checks() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Shared vectors (SCEP_VECTORS)
-
-// ---------------------------------------------------------------------------------------------
 // CRLs (builder::crl signed through sign_with_key)
 
 fn sample_crl(revoked: Vec<crate::builder::RevokedCertificate>) -> (RsaKey, crate::message::Crl) {
