@@ -129,7 +129,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, Failure> {
             "--lint" => options.lint = true,
             "--json" => options.json = true,
             "-h" | "--help" => {
-                println!("{USAGE}");
+                outln!("{USAGE}");
                 return Ok(ExitCode::SUCCESS);
             }
             s if s.starts_with("--") => return Err(Failure::Usage(format!("unknown option {s}"))),
@@ -196,6 +196,10 @@ fn run(args: Vec<String>) -> Result<ExitCode, Failure> {
     } else {
         report::text(&out)
     };
-    print!("{rendered}");
+    {
+        // A reader that went away (`scep inspect ... | head`) ends the output, not the process.
+        use std::io::Write as _;
+        let _ = std::io::stdout().write_all(rendered.as_bytes());
+    }
     Ok(ExitCode::SUCCESS)
 }
