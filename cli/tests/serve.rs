@@ -752,6 +752,7 @@ fn help_to_a_closed_pipe_does_not_panic() {
     for command in [
         &["--help"][..],
         &["serve", "--help"],
+        &["inspect", "--help"],
         &["enroll", "--help"],
         &["proxy", "--help"],
         &["admin", "--help"],
