@@ -6,7 +6,8 @@
 //! [`CaCertificates::parse`] looks at the bytes, never at the HTTP content type (servers get it
 //! wrong): one DER certificate (`application/x-x509-ca-cert`, RFC 8894 §4.2.1.1), a
 //! certificates-only `SignedData` in DER or BER (`application/x-x509-ca-ra-cert`, §4.2.1.2), or
-//! PEM text with `CERTIFICATE` and/or `PKCS7` blocks (some servers send that).
+//! PEM text with `CERTIFICATE` and/or `PKCS7` blocks (some servers send that; read with the
+//! `pem` feature, which is default and part of `std`).
 //!
 //! # Trust
 //!
@@ -123,16 +124,17 @@ impl CaCertificates {
     }
 
     /// Reads a GetCACert reply body: one DER certificate, a certificates-only `ContentInfo`
-    /// (DER or BER), or PEM text with `CERTIFICATE` and/or `PKCS7` (or `CMS`) blocks. The HTTP
-    /// content type is not needed: the bytes say what they are. CRLs in a certificates-only
-    /// reply are ignored.
+    /// (DER or BER), or, with the `pem` feature (default, and part of `std`), PEM text with
+    /// `CERTIFICATE` and/or `PKCS7` (or `CMS`) blocks. The HTTP content type is not needed: the
+    /// bytes say what they are. CRLs in a certificates-only reply are ignored.
     ///
     /// # Errors
     /// - [`Error::LimitExceeded`]`(MessageSize)` before anything else when `body` is larger
     ///   than `limits.max_message_size`; `LimitExceeded(Certificates)` for too many
     ///   certificates.
     /// - [`Error::Malformed`]`(Certificate)` when the body is none of the above or a certificate
-    ///   does not decode; `Malformed(CertsOnly)` for a reply without any certificate;
+    ///   does not decode (PEM text without the `pem` feature is "none of the above");
+    ///   `Malformed(CertsOnly)` for a reply without any certificate;
     ///   [`Error::ContentType`] for a `ContentInfo` that is not `signedData`; other
     ///   [`Error::Malformed`] values for a broken `SignedData`.
     pub fn parse(body: &[u8], limits: &Limits) -> Result<Self, Error> {
@@ -142,7 +144,7 @@ impl CaCertificates {
         let certificates = if body.first() == Some(&0x30) {
             parse_binary(body, limits)?
         } else {
-            parse_pem(body, limits)?
+            parse_text(body, limits)?
         };
         Self::select(unique(certificates)).ok_or(Error::Malformed(Structure::CertsOnly))
     }
@@ -275,7 +277,8 @@ fn parse_binary(body: &[u8], limits: &Limits) -> Result<Vec<Certificate>, Error>
 }
 
 /// PEM text: every `CERTIFICATE` block, and the certificates of every `PKCS7`/`CMS` block.
-fn parse_pem(body: &[u8], limits: &Limits) -> Result<Vec<Certificate>, Error> {
+#[cfg(feature = "pem")]
+fn parse_text(body: &[u8], limits: &Limits) -> Result<Vec<Certificate>, Error> {
     let mut out = Vec::new();
     for der in crate::asn1::pem::decode_all(body, "CERTIFICATE") {
         out.push(Certificate::from_der(&der)?);
@@ -295,6 +298,12 @@ fn parse_pem(body: &[u8], limits: &Limits) -> Result<Vec<Certificate>, Error> {
         return Err(Error::Malformed(Structure::Certificate));
     }
     Ok(out)
+}
+
+/// Without the `pem` feature a body that is not DER/BER is refused (no PEM decoder linked).
+#[cfg(not(feature = "pem"))]
+fn parse_text(_: &[u8], _: &Limits) -> Result<Vec<Certificate>, Error> {
+    Err(Error::Malformed(Structure::Certificate))
 }
 
 /// The GetCACert response body and its content type: one certificate as its DER with

@@ -505,15 +505,16 @@
 //! [`SecureRandom`](crate::crypto::SecureRandom), so a failing TRNG is an error.
 //!
 //! `examples/firmware/` is a Cortex-M4F image (`thumbv7em-none-eabihf`, `opt-level = "z"`,
-//! LTO) that runs a complete enrollment under QEMU: GetCACaps negotiation, a CSR signed by the
-//! secure element, the sealed PKCSReq, and the CertRep opened and verified. `.ci/run` runs it and
-//! prints its figures: about 185 KiB of `.text` without the stand-in secure element for the
-//! RSA-2048 image, with [`COMPACT_PROVIDER`](crate::provider::rustcrypto::COMPACT_PROVIDER)
+//! LTO) that runs a complete enrollment under QEMU through
+//! [`client::driver`](crate::client::driver) (a `Transport` over its UART): GetCACaps
+//! negotiation, a CSR signed by the secure element, the sealed PKCSReq, CertPolls while PENDING,
+//! and the CertRep opened and verified. `.ci/run` runs it and prints its figures: about 188 KiB
+//! of `.text` without the stand-in secure element for the RSA-2048 image, with [`COMPACT_PROVIDER`](crate::provider::rustcrypto::COMPACT_PROVIDER)
 //! (no SHA-384/512: 31 KiB less than with [`PROVIDER`](crate::provider::rustcrypto::PROVIDER))
 //! and [`AesCbcCipher`](crate::provider::rustcrypto::AesCbcCipher) in place of its cipher (no
 //! DES-EDE3: 2.8 KiB less). Cargo features decide which envelope kinds are linked at all: a
 //! device whose key is RSA leaves out `p256`/`p384` (key agreement) and `pwri` (password
-//! recipients), 23 KiB of `.text`; a device with a P-256 key in its element turns on `p256` only,
+//! recipients), 23 KiB of `.text`, and `pem` (PEM GetCACert replies), 7 KiB; a device with a P-256 key in its element turns on `p256` only,
 //! and with an EC CA it verifies with
 //! [`CompactEcdsaVerifier`](crate::provider::rustcrypto::CompactEcdsaVerifier) and links no RSA.
 //! The largest remaining parts are this crate's message code, `der`'s decoders and the RSA

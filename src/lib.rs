@@ -117,6 +117,7 @@
 //! | feature | default | what |
 //! |---|---|---|
 //! | `std` | yes | [`time`]: the system clock as the `DateTime`s the API takes (the crate itself needs only `alloc`; [`Error`] implements `core::error::Error` either way) |
+//! | `pem` | yes (and part of `std`) | PEM text in a GetCACert reply ([`CaCertificates::parse`](ca_certs::CaCertificates::parse), and so [`client::driver`]); without it the reply must be DER or BER (what CAs send) and no PEM decoder is linked (7 KiB of flash in the firmware example). `Certificate::from_pem` and the other explicit PEM readers do not depend on it |
 //! | `rustcrypto` | yes | [`provider::rustcrypto`], the default provider (works without `std`) |
 //! | `p256`, `p384` | yes | the curve in the RustCrypto provider (ECDSA, ECDH, `EcKey`); with either, `KeyAgreeRecipientInfo` envelopes (open and seal). Without both, an EC key is refused as unsupported and an RSA-only image links no key-agreement code |
 //! | `pwri` | yes | `PasswordRecipientInfo` envelopes (RFC 3211; RFC 8894 §3.1 password replies), open and seal, and PBKDF2 in the RustCrypto provider. Without it a password recipient is refused as unsupported |

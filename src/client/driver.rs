@@ -430,34 +430,39 @@ pub fn enroll_with_progress<T: Transport, K: Signer + Decryptor>(
     rng: &mut dyn SecureRandom,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Enrolled, EnrollError<T::Error>> {
+    // Each reply and request is dropped as soon as it is used: firmware has a small heap.
     let endpoint = &options.client.endpoint;
-    let caps = exchange(
-        transport,
-        sleep,
-        &HttpRequest::get_ca_caps(endpoint, None),
-        options,
-        progress,
-    )?;
-    let mut caps = Capabilities::from_http(caps.status, &caps.body);
+    let mut caps = {
+        let reply = exchange(
+            transport,
+            sleep,
+            &HttpRequest::get_ca_caps(endpoint, None),
+            options,
+            progress,
+        )?;
+        Capabilities::from_http(reply.status, &reply.body)
+    };
     if options.force_get {
         caps.remove(&Capability::PostPkiOperation);
         caps.remove(&Capability::ScepStandard);
     }
-    let ca = exchange(
-        transport,
-        sleep,
-        &HttpRequest::get_ca_cert(endpoint, None),
-        options,
-        progress,
-    )?;
-    if ca.status != 200 {
-        return Err(Error::HttpStatus(ca.status).into());
-    }
-    let reply_set = CaCertificates::parse(&ca.body, &options.client.limits)?;
-    let ca_certificates = match &options.anchor {
-        Some(anchor) => reply_set.verify(anchor, &provider)?,
-        None if options.trust_on_first_use => reply_set.trust_on_first_use(),
-        None => return Err(Error::Untrusted(TrustFailure::NoAnchor).into()),
+    let ca_certificates = {
+        let reply = exchange(
+            transport,
+            sleep,
+            &HttpRequest::get_ca_cert(endpoint, None),
+            options,
+            progress,
+        )?;
+        if reply.status != 200 {
+            return Err(Error::HttpStatus(reply.status).into());
+        }
+        let reply_set = CaCertificates::parse(&reply.body, &options.client.limits)?;
+        match &options.anchor {
+            Some(anchor) => reply_set.verify(anchor, &provider)?,
+            None if options.trust_on_first_use => reply_set.trust_on_first_use(),
+            None => return Err(Error::Untrusted(TrustFailure::NoAnchor).into()),
+        }
     };
     let client = Client::new(ca_certificates.clone(), caps, provider)?
         .with_options(options.client.clone())?;
@@ -466,22 +471,26 @@ pub fn enroll_with_progress<T: Transport, K: Signer + Decryptor>(
         ca_certificates: &ca_certificates,
     });
 
-    let csr = csr.csr(&client)?;
-    let (request, tx) = if options.renewal {
-        client.renew(&csr, key, rng)?
-    } else {
-        client.enroll(&csr, key, rng)?
+    let (request, tx) = {
+        let csr = csr.csr(&client)?;
+        if options.renewal {
+            client.renew(&csr, key, rng)?
+        } else {
+            client.enroll(&csr, key, rng)?
+        }
     };
     progress(Progress::Requesting {
         transaction: &tx,
         renewal: options.renewal,
     });
     let mut reply = exchange(transport, sleep, &request, options, progress)?;
-    let mut answered = tx.clone();
+    drop(request);
+    // The transaction the reply answers: the request's, then each CertPoll's.
+    let mut poll_tx: Option<Transaction> = None;
     let mut polls = 0;
     loop {
         let outcome = client.handle(
-            &answered,
+            poll_tx.as_ref().unwrap_or(&tx),
             reply.status,
             reply.content_type.as_deref(),
             &reply.body,
@@ -489,6 +498,7 @@ pub fn enroll_with_progress<T: Transport, K: Signer + Decryptor>(
             now(),
             rng,
         )?;
+        drop(reply);
         match outcome {
             Outcome::Issued { certificate, chain } => {
                 return Ok(Enrolled {
@@ -507,9 +517,9 @@ pub fn enroll_with_progress<T: Transport, K: Signer + Decryptor>(
                     interval: options.poll_interval,
                 });
                 sleep(options.poll_interval);
-                let (request, poll_tx) = client.poll(&tx, key, rng)?;
+                let (request, answered) = client.poll(&tx, key, rng)?;
+                poll_tx = Some(answered);
                 reply = exchange(transport, sleep, &request, options, progress)?;
-                answered = poll_tx;
             }
             Outcome::Pending => return Err(EnrollError::StillPending(Box::new(tx))),
             // A PKCSReq is answered with a certificate, PENDING or FAILURE only.

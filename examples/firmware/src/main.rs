@@ -2,11 +2,12 @@
 //! `thumbv7em-none-eabihf`; QEMU's `netduinoplus2`) talking to the CA through its UART, and
 //! measuring what the library costs in flash, heap and stack.
 //!
-//! The enrollment: GetCACaps; GetCACert, of which only what chains to the CA certificate with
-//! the SHA-256 fingerprint provisioned at build time is believed; a PKCS #10 request with the challenge password, sent as a
-//! PKCSReq (AES-CBC, RSA key transport to the CA, SHA-256); its CertRep, and CertPolls while it
-//! says PENDING; the issued certificate must be signed by the CA and valid at the time the host
-//! sent at boot; at the end it goes to the host, which checks its key.
+//! The enrollment is the library's one-call driver (`scep::client::driver::enroll`) over the
+//! link: GetCACaps; GetCACert, of which only what chains to the CA certificate with the SHA-256
+//! fingerprint provisioned at build time is believed; a PKCS #10 request with the challenge
+//! password, sent as a PKCSReq (AES-CBC, RSA key transport to the CA, SHA-256); its CertRep, and
+//! CertPolls while it says PENDING; the issued certificate must be signed by the CA and valid at
+//! the device's time; at the end it goes to the host, which checks its key.
 //!
 //! The device key stays in [`secure_element`], behind the library's `Signer` and `Decryptor`
 //! traits. The link ([`link`]) carries frames to a relay on the host that speaks HTTP for it,
@@ -24,18 +25,18 @@ mod link;
 mod rng;
 mod secure_element;
 
-use alloc::vec::Vec;
+use core::cell::Cell;
 use core::fmt;
+use core::time::Duration;
 
 use cortex_m_rt::entry;
-use scep::ca_certs::CaCertificates;
-use scep::caps::Capabilities;
-use scep::client::{Client, ClientOptions, Outcome};
+use scep::builder;
+use scep::client::driver::{
+    self, AfterNegotiation, EnrollError, EnrollOptions, Enrolled, HttpReply, Progress, Transport,
+};
 use scep::crypto::Signer;
 use scep::http::HttpRequest;
-use scep::message::CertsOnly;
-use scep::trust::{TrustAnchor, TrustedCaCertificates, UnixTime};
-use scep::{Certificate, builder};
+use scep::trust::{TrustAnchor, UnixTime};
 
 use crate::link::{LinkError, Status};
 use crate::rng::Rng;
@@ -74,7 +75,7 @@ impl scep::crypto::KeyEncryptor for NoKeyTransport {
         _recipient: scep::spki::SubjectPublicKeyInfoRef<'_>,
         _key: &[u8],
         _rng: &mut dyn scep::crypto::SecureRandom,
-    ) -> Result<Vec<u8>, scep::crypto::CryptoError> {
+    ) -> Result<alloc::vec::Vec<u8>, scep::crypto::CryptoError> {
         Err(scep::crypto::CryptoError::UnsupportedAlgorithm)
     }
 }
@@ -87,137 +88,135 @@ static CA_SHA256: &[u8; 32] = include_bytes!(concat!(env!("OUT_DIR"), "/ca.sha25
 /// The challenge password from the device's provisioning record (`SCEP_FW_CHALLENGE`).
 static CHALLENGE: &str = include_str!(concat!(env!("OUT_DIR"), "/challenge.txt"));
 
-/// CertPolls after a PENDING before the device gives up (a real device waits between them).
-const MAX_POLLS: usize = 5;
+/// CertPolls after a PENDING before the device gives up.
+const MAX_POLLS: u32 = 5;
+/// The wait before each CertPoll, and before sending a request again that the server answered
+/// with HTTP 503. Short for the emulator; a real device waits minutes between polls.
+const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Why an enrollment stopped.
 enum Failure {
-    Scep(scep::Error),
-    Link(LinkError),
-    /// An HTTP status other than 200.
-    Http(u16),
-    /// Still PENDING after [`MAX_POLLS`] polls.
-    StillPending,
+    Enroll(EnrollError<LinkError>),
+    /// The secure element could not be opened.
+    SecureElement(scep::Error),
     /// The secure element's RNG stand-in failed.
     Rng,
-}
-
-impl From<scep::Error> for Failure {
-    fn from(e: scep::Error) -> Self {
-        Self::Scep(e)
-    }
-}
-
-impl From<LinkError> for Failure {
-    fn from(e: LinkError) -> Self {
-        Self::Link(e)
-    }
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Scep(e) => write!(f, "scep: {e}"),
-            Self::Link(LinkError::TooLong(n)) => write!(f, "link: reply of {n} bytes is too long"),
-            Self::Link(LinkError::Short) => f.write_str("link: short reply frame"),
-            Self::Http(s) => write!(f, "HTTP status {s}"),
-            Self::StillPending => f.write_str("still PENDING after the last poll"),
+            Self::Enroll(EnrollError::Scep(e)) | Self::SecureElement(e) => write!(f, "scep: {e}"),
+            Self::Enroll(EnrollError::Transport(LinkError::TooLong(n))) => {
+                write!(f, "link: reply of {n} bytes is too long")
+            }
+            Self::Enroll(EnrollError::Transport(LinkError::Short)) => {
+                f.write_str("link: short reply frame")
+            }
+            Self::Enroll(EnrollError::StillPending(_)) => {
+                f.write_str("still PENDING after the last poll")
+            }
+            Self::Enroll(_) => f.write_str("the enrollment stopped"),
             Self::Rng => f.write_str("random number generator failed"),
         }
     }
 }
 
-/// Sends `req` through the link; the body of a 200 reply.
-fn exchange(req: &HttpRequest) -> Result<Vec<u8>, Failure> {
-    let (status, body) = link::http(req.method.as_str(), &req.path_and_query, &req.body)?;
-    if status != 200 {
-        return Err(Failure::Http(status));
+/// The link as the driver's transport: the relay on the host speaks HTTP for the device.
+struct Link;
+
+impl Transport for Link {
+    type Error = LinkError;
+
+    fn send(&mut self, request: &HttpRequest) -> Result<HttpReply, LinkError> {
+        let (status, body) = link::http(
+            request.method.as_str(),
+            &request.path_and_query,
+            &request.body,
+        )?;
+        Ok(HttpReply {
+            status,
+            content_type: None,
+            body,
+        })
     }
-    Ok(body)
 }
 
-/// The CA certificates of a GetCACert reply that chain to the certificate with the provisioned
-/// fingerprint (the trust anchor, which must be in the reply): `CaCertificates::verify` keeps a
-/// certificate only when the anchor or a CA certificate it verified signed it, and chooses the
-/// RA and CA roles among those.
-///
-/// The reply is binary: one DER certificate or a certificates-only `SignedData` (what CAs send;
-/// `CaCertificates::parse` also reads PEM, which would link a PEM decoder for nothing).
-fn trusted_ca(body: &[u8], options: &ClientOptions) -> Result<TrustedCaCertificates, Failure> {
-    let certificates = match Certificate::from_der(body) {
-        Ok(one) => alloc::vec![one],
-        Err(_) => CertsOnly::from_ber(body, &options.limits)?.certificates,
-    };
-    let anchor = TrustAnchor::Sha256Fingerprint(*CA_SHA256);
-    Ok(CaCertificates::new(certificates)?.verify(&anchor, &PROVIDER)?)
+/// Busy-waits `d` at the reset clock (the 16 MHz internal oscillator; the board runs at it).
+fn sleep(d: Duration) {
+    let ms = d.as_secs() * 1000 + u64::from(d.subsec_millis());
+    for _ in 0..ms {
+        cortex_m::asm::delay(16_000);
+    }
 }
 
-/// One enrollment, from GetCACaps to the issued certificate, which must be valid at `now`.
-fn enroll(se: &SecureElement, rng: &mut Rng, now: UnixTime) -> Result<Outcome, Failure> {
-    let options = ClientOptions::default();
-
-    let caps_req = HttpRequest::get_ca_caps(&options.endpoint, None);
-    let (status, body) = link::http(
-        caps_req.method.as_str(),
-        &caps_req.path_and_query,
-        &caps_req.body,
-    )?;
-    let caps = Capabilities::from_http(status, &body);
-    drop(body);
-    log!("GetCACaps: {} capabilities", caps.len());
-
-    let ca = trusted_ca(
-        &exchange(&HttpRequest::get_ca_cert(&options.endpoint, None))?,
-        &options,
-    )?;
-    log!(
-        "GetCACert: {} certificate(s) chain to the anchor, {} dropped",
-        ca.certificates().len(),
-        ca.dropped().len()
-    );
-    let client = Client::new(ca, caps, PROVIDER)?.with_options(options)?;
-    let n = client.negotiated();
-    log!(
-        "negotiated {:?}, {:?}, POST {}",
-        n.cipher,
-        n.digest,
-        n.use_post
-    );
-
-    let cert: &Certificate = Signer::certificate(se);
-    let csr = builder::csr(
-        cert.subject(),
-        cert.subject_public_key_info(),
-        Some(CHALLENGE),
-        &[],
-        se.signature_algorithm(),
-        &mut |info| se.sign(info),
-    )?;
-    let (request, tx) = client.enroll(&csr, se, rng)?;
-    drop(csr);
-    log!(
-        "PKCSReq: {} with {} bytes of body and {} of target",
-        request.method.as_str(),
-        request.body.len(),
-        request.path_and_query.len()
-    );
-    let reply = exchange(&request)?;
-    drop(request);
-    let mut outcome = client.handle(&tx, 200, None, &reply, se, now, rng)?;
-    drop(reply);
-    let mut polls = 0;
-    while outcome == Outcome::Pending {
-        if polls == MAX_POLLS {
-            return Err(Failure::StillPending);
+/// Logs the driver's steps.
+fn progress(p: Progress<'_>) {
+    match p {
+        Progress::Negotiated {
+            client,
+            ca_certificates,
+        } => {
+            log!("GetCACaps: {} capabilities", client.capabilities().len());
+            log!(
+                "GetCACert: {} certificate(s) chain to the anchor, {} dropped",
+                ca_certificates.certificates().len(),
+                ca_certificates.dropped().len()
+            );
+            let n = client.negotiated();
+            log!(
+                "negotiated {:?}, {:?}, POST {}",
+                n.cipher,
+                n.digest,
+                n.use_post
+            );
         }
-        polls += 1;
-        log!("CertRep: PENDING; CertPoll {polls}");
-        let (request, poll) = client.poll(&tx, se, rng)?;
-        let reply = exchange(&request)?;
-        drop(request);
-        outcome = client.handle(&poll, 200, None, &reply, se, now, rng)?;
+        Progress::Requesting { .. } => log!("PKCSReq: sending"),
+        Progress::Pending { poll, .. } => log!("CertRep: PENDING; CertPoll {poll}"),
+        Progress::Retrying { retry, .. } => log!("HTTP 503: sending again ({retry})"),
+        _ => {}
     }
-    Ok(outcome)
+}
+
+/// One enrollment, from GetCACaps to the issued certificate, with the library's driver. The
+/// device's clock is the time the host sent at boot (`boot_time`) plus the time it has waited.
+fn enroll(se: &SecureElement, rng: &mut Rng, boot_time: u64) -> Result<Enrolled, Failure> {
+    // CaCertificates::verify keeps a certificate of the GetCACert reply only when the anchor
+    // (which must be in the reply) or a CA certificate it verified signed it, and chooses the
+    // RA and CA roles among those. The library is built without its `pem` feature: the reply
+    // must be DER or BER (what CAs send), and no PEM decoder is linked.
+    let options = EnrollOptions::default()
+        .with_anchor(TrustAnchor::Sha256Fingerprint(*CA_SHA256))
+        .with_poll_interval(POLL_INTERVAL)
+        .with_max_polls(MAX_POLLS)
+        .with_retry_interval(POLL_INTERVAL);
+    let waited = Cell::new(0u64);
+    let csr = AfterNegotiation(|_: &scep::client::Client| {
+        let cert = Signer::certificate(se);
+        builder::csr(
+            cert.subject(),
+            cert.subject_public_key_info(),
+            Some(CHALLENGE),
+            &[],
+            se.signature_algorithm(),
+            &mut |info| se.sign(info),
+        )
+    });
+    driver::enroll_with_progress(
+        &mut Link,
+        &mut |d| {
+            sleep(d);
+            waited.set(waited.get() + d.as_secs());
+        },
+        &mut || UnixTime::from_secs(boot_time + waited.get()),
+        csr,
+        se,
+        PROVIDER,
+        &options,
+        rng,
+        &mut progress,
+    )
+    .map_err(Failure::Enroll)
 }
 
 /// The stack's high-water mark: how much of the painted region is no longer paint.
@@ -253,23 +252,24 @@ fn main() -> ! {
     log!("scep firmware: booted, heap arena {} bytes", heap::ARENA);
     let boot = link::boot();
     let status = match run(&boot) {
-        Ok(Outcome::Issued { certificate, chain }) => {
+        Ok(Enrolled {
+            certificate,
+            chain,
+            polls,
+            ..
+        }) => {
             log!(
-                "CertRep: SUCCESS, certificate of {} bytes (+{} in the chain)",
+                "CertRep: SUCCESS after {polls} poll(s), certificate of {} bytes (+{} in the chain)",
                 certificate.as_der().len(),
                 chain.len()
             );
             link::send(b'C', &[certificate.as_der()]);
             Status::Issued
         }
-        Ok(Outcome::Rejected { info, text }) => {
+        Err(Failure::Enroll(EnrollError::Rejected { info, text })) => {
             let text = text.as_ref().map_or("", |t| t.as_str());
             log!("CertRep: FAILURE {info} ({text})");
             Status::Rejected
-        }
-        Ok(_) => {
-            log!("CertRep: an answer that is not for an enrollment");
-            Status::Error
         }
         Err(e) => {
             log!("enrollment failed: {e}");
@@ -281,17 +281,16 @@ fn main() -> ! {
     link::finish(status)
 }
 
-fn run(boot: &link::Boot) -> Result<Outcome, Failure> {
+fn run(boot: &link::Boot) -> Result<Enrolled, Failure> {
     let mut rng = Rng::new(&boot.entropy).map_err(|_| Failure::Rng)?;
-    let se = SecureElement::open()?;
+    let se = SecureElement::open().map_err(Failure::SecureElement)?;
     // What the stand-in element keeps on the heap for the whole run (its key); a real chip
     // keeps it in its own memory.
     link::measure("heap_secure_element", HEAP.used());
     // The board has no real-time clock that QEMU keeps, so the host sends the time at boot
-    // (`link::boot`), as a real device would get it from SNTP or its modem. The enrollment
-    // takes seconds, well inside `ClientOptions::clock_skew` (5 minutes), so the device uses
-    // that time throughout; one that waits longer between polls would add a timer's count.
-    enroll(&se, &mut rng, UnixTime::from_secs(boot.unix_time))
+    // (`link::boot`), as a real device would get it from SNTP or its modem; the device adds
+    // the time it waits between polls.
+    enroll(&se, &mut rng, boot.unix_time)
 }
 
 #[panic_handler]
