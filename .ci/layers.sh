@@ -4,7 +4,7 @@
 # be used by everyone (and, as the one exception, names `attr::FailInfo` and `crypto::CryptoError`
 # itself); `lib.rs`, `guide.rs` (documentation) and `internal.rs` (the fuzzing entry points) may
 # use anything. Test code (`tests.rs` files, inline `mod tests { .. }`) and comments
-# are not looked at.
+# are not looked at by that check; the last check (no program, no environment) reads them too.
 #
 # The check reads the source: every `crate::name` path, including those in grouped imports
 # (`use crate::{a, b::c}`), names the top-level module `name` it depends on.
@@ -104,4 +104,16 @@ while IFS= read -r file; do
   fi
 done < <(find src -name '*.rs' ! -name tests.rs ! -path '*/tests/*' | sort)
 [ "$over" -eq 0 ] && echo "sizes: every src/ file has at most $max_lines lines of non-test code"
-[ "$layers_rc" -eq 0 ] && [ "$over" -eq 0 ]
+
+# Tests in their place: nothing under src/ (library code and unit tests alike) runs a program or
+# reads the environment; tests that need openssl, a peer or `SCEP_*` live in tests/interop/.
+# Comments are not looked at.
+outside=0
+if grep -rnE --include='*.rs' 'std::process|Command::new|env::var|var_os|option_env!|SCEP_' src |
+  grep -vE '^[^:]+:[0-9]+:[[:space:]]*//'; then
+  echo "outside world: the src/ lines above run a program or read the environment (move them to tests/interop/)"
+  outside=1
+else
+  echo "outside world: no src/ file runs a program or reads the environment"
+fi
+[ "$layers_rc" -eq 0 ] && [ "$over" -eq 0 ] && [ "$outside" -eq 0 ]

@@ -46,6 +46,10 @@ mod rustcrypto;
 mod support;
 #[path = "interop/surgery.rs"]
 mod surgery;
+// The trust rules on certificate sets made by the `openssl` command (skipped without it unless
+// `SCEP_REQUIRE_PEERS=1`); the unit tests in `src/trust/tests.rs` use fixed files only.
+#[path = "interop/trust.rs"]
+mod trust;
 #[path = "interop/vectors.rs"]
 mod vectors;
 #[path = "interop/wycheproof.rs"]
