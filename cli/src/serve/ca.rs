@@ -38,6 +38,31 @@ pub struct Ca<K = AnyKey> {
     signer: K,
 }
 
+/// Reads `path`, waiting up to five seconds for it to appear: another replica that won the
+/// race to create a key writes its certificate a moment later.
+pub fn read_arriving(path: &Path) -> Result<Vec<u8>, String> {
+    let mut waited = 0;
+    loop {
+        match fs::read(path) {
+            Ok(b) => return Ok(b),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && waited < 50 => {
+                std::thread::sleep(Duration::from_millis(100));
+                waited += 1;
+            }
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
+    }
+}
+
+/// Reads a private key file, refusing a symbolic link (a key is never read through one).
+pub fn read_key_file(path: &Path) -> Result<Vec<u8>, String> {
+    let meta = fs::symlink_metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.file_type().is_symlink() {
+        return Err(format!("{}: is a symbolic link", path.display()));
+    }
+    fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Writes `bytes` to a new file `path` (mode 0600); fails when anything exists there, a
 /// symbolic link included (`O_CREAT | O_EXCL` does not follow links).
 pub fn create_exclusive(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
@@ -91,24 +116,9 @@ impl Ca<AnyKey> {
             }
         }
         // Load (the certificate may still be on its way from a replica that created the key).
-        let mut waited = 0;
-        let cert_pem = loop {
-            match fs::read(&cert_path) {
-                Ok(b) => break b,
-                Err(e) if e.kind() == io::ErrorKind::NotFound && waited < 50 => {
-                    std::thread::sleep(Duration::from_millis(100));
-                    waited += 1;
-                }
-                Err(e) => return Err(format!("{}: {e}", cert_path.display())),
-            }
-        };
+        let cert_pem = read_arriving(&cert_path)?;
         let cert = Certificate::from_pem(&cert_pem).map_err(scep_err("CA certificate"))?;
-        let meta =
-            fs::symlink_metadata(&key_path).map_err(|e| format!("{}: {e}", key_path.display()))?;
-        if meta.file_type().is_symlink() {
-            return Err(format!("{}: is a symbolic link", key_path.display()));
-        }
-        let key_pem = fs::read(&key_path).map_err(|e| format!("{}: {e}", key_path.display()))?;
+        let key_pem = read_key_file(&key_path)?;
         let key = AnyKey::from_pem(&key_pem, cert).map_err(scep_err("CA key"))?;
         let key = match key {
             AnyKey::Rsa(k) => AnyKey::Rsa(k.with_signature_algorithm(SHA256)),

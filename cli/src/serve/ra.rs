@@ -22,7 +22,7 @@ use scep::crypto::{DigestAlgorithm, SignatureAlgorithm, Signer as _};
 use scep::provider::rustcrypto::{PROVIDER, RsaKey, generate_key, public_key_info};
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
-use super::ca::{Ca, create_exclusive};
+use super::ca::{Ca, create_exclusive, read_arriving, read_key_file};
 use crate::common::ca::scep_err;
 use crate::common::key::AnyKey;
 use crate::common::util::{der_time, parse_name};
@@ -126,17 +126,7 @@ fn open_one(dir: &Path, ca: &Ca, role: Role) -> Result<RsaKey, String> {
             Err(e) => return Err(format!("{}: {e}", key_path.display())),
         }
     }
-    let mut waited = 0;
-    let cert_pem = loop {
-        match fs::read(&cert_path) {
-            Ok(b) => break b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound && waited < 50 => {
-                std::thread::sleep(Duration::from_millis(100));
-                waited += 1;
-            }
-            Err(e) => return Err(format!("{}: {e}", cert_path.display())),
-        }
-    };
+    let cert_pem = read_arriving(&cert_path)?;
     let cert = Certificate::from_pem(&cert_pem).map_err(scep_err("RA certificate"))?;
     if cert.issuer() != ca.certificate().subject() {
         return Err(format!(
@@ -145,12 +135,7 @@ fn open_one(dir: &Path, ca: &Ca, role: Role) -> Result<RsaKey, String> {
             cert.issuer()
         ));
     }
-    let meta =
-        fs::symlink_metadata(&key_path).map_err(|e| format!("{}: {e}", key_path.display()))?;
-    if meta.file_type().is_symlink() {
-        return Err(format!("{}: is a symbolic link", key_path.display()));
-    }
-    let key_pem = fs::read(&key_path).map_err(|e| format!("{}: {e}", key_path.display()))?;
+    let key_pem = read_key_file(&key_path)?;
     let key = RsaKey::from_pem(&key_pem, cert).map_err(scep_err("RA key"))?;
     Ok(key.with_signature_algorithm(SHA256))
 }

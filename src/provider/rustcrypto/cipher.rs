@@ -55,24 +55,14 @@ impl ContentCipher for CbcCipher {
         iv: &[u8],
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, DecryptFailed> {
-        let block = alg.block_len();
-        if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(block) {
-            return Err(DecryptFailed);
-        }
-        let mut buf = Zeroizing::new(ciphertext.to_vec());
-        match alg {
+        cbc_decrypt_padded(alg, ciphertext, |buf| match alg {
             #[cfg(feature = "insecure-legacy")]
-            ContentEncryption::DesCbc => cbc_decrypt_in_place::<des::Des>(key, iv, &mut buf)?,
-            ContentEncryption::DesEde3Cbc => {
-                cbc_decrypt_in_place::<des::TdesEde3>(key, iv, &mut buf)?;
-            }
-            ContentEncryption::Aes128Cbc => cbc_decrypt_in_place::<aes::Aes128>(key, iv, &mut buf)?,
-            ContentEncryption::Aes192Cbc => cbc_decrypt_in_place::<aes::Aes192>(key, iv, &mut buf)?,
-            ContentEncryption::Aes256Cbc => cbc_decrypt_in_place::<aes::Aes256>(key, iv, &mut buf)?,
-        }
-        let len = pkcs7_unpadded_len(&buf, block).ok_or(DecryptFailed)?;
-        buf.truncate(len);
-        Ok(buf)
+            ContentEncryption::DesCbc => cbc_decrypt_in_place::<des::Des>(key, iv, buf),
+            ContentEncryption::DesEde3Cbc => cbc_decrypt_in_place::<des::TdesEde3>(key, iv, buf),
+            ContentEncryption::Aes128Cbc => cbc_decrypt_in_place::<aes::Aes128>(key, iv, buf),
+            ContentEncryption::Aes192Cbc => cbc_decrypt_in_place::<aes::Aes192>(key, iv, buf),
+            ContentEncryption::Aes256Cbc => cbc_decrypt_in_place::<aes::Aes256>(key, iv, buf),
+        })
     }
 }
 
@@ -117,20 +107,12 @@ impl ContentCipher for AesCbcCipher {
         iv: &[u8],
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, DecryptFailed> {
-        let block = alg.block_len();
-        if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(block) {
-            return Err(DecryptFailed);
-        }
-        let mut buf = Zeroizing::new(ciphertext.to_vec());
-        match alg {
-            ContentEncryption::Aes128Cbc => cbc_decrypt_in_place::<aes::Aes128>(key, iv, &mut buf)?,
-            ContentEncryption::Aes192Cbc => cbc_decrypt_in_place::<aes::Aes192>(key, iv, &mut buf)?,
-            ContentEncryption::Aes256Cbc => cbc_decrypt_in_place::<aes::Aes256>(key, iv, &mut buf)?,
-            _ => return Err(DecryptFailed),
-        }
-        let len = pkcs7_unpadded_len(&buf, block).ok_or(DecryptFailed)?;
-        buf.truncate(len);
-        Ok(buf)
+        cbc_decrypt_padded(alg, ciphertext, |buf| match alg {
+            ContentEncryption::Aes128Cbc => cbc_decrypt_in_place::<aes::Aes128>(key, iv, buf),
+            ContentEncryption::Aes192Cbc => cbc_decrypt_in_place::<aes::Aes192>(key, iv, buf),
+            ContentEncryption::Aes256Cbc => cbc_decrypt_in_place::<aes::Aes256>(key, iv, buf),
+            _ => Err(DecryptFailed),
+        })
     }
 }
 
@@ -144,6 +126,24 @@ where
 {
     let enc = cbc::Encryptor::<C>::new_from_slices(key, iv).map_err(|_| CryptoError::InvalidKey)?;
     Ok(enc.encrypt_padded_vec::<Pkcs7>(plaintext))
+}
+
+/// CBC decryption of `ciphertext` (whole blocks of `alg`) by `decrypt_in_place`, then the
+/// PKCS #7 padding checked and cut; every failure is the one [`DecryptFailed`].
+fn cbc_decrypt_padded(
+    alg: ContentEncryption,
+    ciphertext: &[u8],
+    decrypt_in_place: impl FnOnce(&mut [u8]) -> Result<(), DecryptFailed>,
+) -> Result<Zeroizing<Vec<u8>>, DecryptFailed> {
+    let block = alg.block_len();
+    if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(block) {
+        return Err(DecryptFailed);
+    }
+    let mut buf = Zeroizing::new(ciphertext.to_vec());
+    decrypt_in_place(&mut buf)?;
+    let len = pkcs7_unpadded_len(&buf, block).ok_or(DecryptFailed)?;
+    buf.truncate(len);
+    Ok(buf)
 }
 
 /// Decrypts whole blocks in place, leaving the padding for [`pkcs7_unpadded_len`].
