@@ -93,8 +93,7 @@
 //! server or on two replicas sharing a PostgreSQL database, can never both use it. A used,
 //! expired or unknown password, or a subject outside its pattern, gets FAILURE badRequest
 //! with the text "challenge password not accepted"; the precise reason is only in the server
-//! log. (A device's CSR, which the server stores, still contains the password it used; by
-//! then it is spent.) A renewal signed by a certificate this CA issued needs no password, and
+//! log. The CSRs the server stores have their challenge blanked, in either mode. A renewal signed by a certificate this CA issued needs no password, and
 //! the same PKCSReq sent again (same transaction, same CSR, as `scepclient` does while
 //! PENDING) is recognised and does not need a second one. `--challenge-mode static` keeps the
 //! single `--challenge` for everyone.

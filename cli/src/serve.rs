@@ -509,7 +509,7 @@ impl<K: CaKey> App<K> {
                 let record = TxRecord {
                     id: tx.clone(),
                     state: TxState::Pending,
-                    csr: csr.as_der().to_vec(),
+                    csr: challenge::redacted_csr(csr),
                     signer_key,
                     subject: csr.subject().to_string(),
                     serial: None,

@@ -204,6 +204,17 @@ fn pending_survives_kill_9_and_only_the_requesting_key_may_poll() {
         .query_row("SELECT count(*) FROM certificates", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 1);
+    // The static challenge, a shared secret, is not in the stored CSR (nor anywhere else).
+    drop(db);
+    for file in ["scep.sqlite3", "scep.sqlite3-wal"] {
+        let bytes = fs::read(state.join(file)).unwrap_or_default();
+        assert!(
+            !bytes
+                .windows(CHALLENGE.len())
+                .any(|w| w == CHALLENGE.as_bytes()),
+            "the challenge in clear in {file}"
+        );
+    }
 }
 
 /// `scep admin revoke` puts the serial (and reason) into the CRL GetCRL returns, which OpenSSL

@@ -274,6 +274,50 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
         .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
 }
 
+/// The DER of `csr` as the store keeps it: the `challengePassword` value overwritten with as
+/// many `0` octets (same lengths, so the structure parses as before; the self-signature no
+/// longer verifies, which nothing after intake needs). A static challenge is a shared secret
+/// and a one-time one was a secret until spent; neither belongs in a database row or a backup.
+/// Re-sent requests compare equal, since both sides are stored this way.
+pub fn redacted_csr(csr: &scep::message::Csr) -> Vec<u8> {
+    let mut der = csr.as_der().to_vec();
+    let Some(attr) = csr
+        .attributes()
+        .iter()
+        .find(|a| a.oid == scep::oid::CHALLENGE_PASSWORD)
+    else {
+        return der;
+    };
+    // The attribute's type, then (in its SET) the value: the first copy of the value's
+    // octets after the type is the value itself.
+    let Ok(oid) = der::Encode::to_der(&attr.oid) else {
+        return der;
+    };
+    let Some(start) = find(&der, &oid) else {
+        return der;
+    };
+    for value in attr.values.iter() {
+        let octets = value.value();
+        if octets.is_empty() {
+            continue;
+        }
+        if let Some(at) = der
+            .get(start..)
+            .and_then(|rest| find(rest, octets))
+            .map(|i| start + i)
+        {
+            if let Some(slot) = der.get_mut(at..at + octets.len()) {
+                slot.fill(b'0');
+            }
+        }
+    }
+    der
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,5 +351,31 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.len(), 23);
         assert_eq!(a.matches('-').count(), 3);
+    }
+
+    /// A CSR's challenge is gone from the bytes the store keeps, the request still parses with
+    /// the same subject and key, and a request without a challenge is stored as it came.
+    #[test]
+    fn challenge_is_not_stored() {
+        let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 1024).unwrap();
+        let spki = scep::provider::rustcrypto::public_key_info(&key).unwrap();
+        let sig =
+            scep::crypto::SignatureAlgorithm::RsaPkcs1v15(scep::crypto::DigestAlgorithm::Sha256);
+        let subject = "CN=redact".parse().unwrap();
+        let sign = |tbs: &[u8]| scep::provider::rustcrypto::sign_with_key(&key, sig, tbs);
+        let with = scep::builder::csr(&subject, &spki, Some("Tiger-Lily-42"), &[], sig, &mut {
+            sign
+        })
+        .unwrap();
+        assert!(with.as_der().windows(13).any(|w| w == b"Tiger-Lily-42"));
+        let stored = redacted_csr(&with);
+        assert_eq!(stored.len(), with.as_der().len());
+        assert!(!stored.windows(13).any(|w| w == b"Tiger-Lily-42"));
+        let back = scep::message::Csr::from_der(&stored).unwrap();
+        assert_eq!(back.subject(), with.subject());
+        assert_eq!(back.public_key(), with.public_key());
+        assert_eq!(back.challenge_password().as_deref(), Some("0000000000000"));
+        let without = scep::builder::csr(&subject, &spki, None, &[], sig, &mut { sign }).unwrap();
+        assert_eq!(redacted_csr(&without), without.as_der());
     }
 }

@@ -240,15 +240,15 @@ fn fifty_enrollments_race_for_ten_one_time_passwords() {
         40,
         "{log}"
     );
-    // Passwords never used are nowhere in clear (a used one stays inside its CSR, which the
-    // store keeps; it can never be redeemed again).
+    // No password is anywhere in clear: never used ones are kept as keyed hashes, used ones
+    // are blanked in the stored CSRs.
     let unused: Vec<String> = (0..3).map(|_| new_password(&state, &[])).collect();
     let db = fs::read(state.join("scep.sqlite3")).unwrap();
     let wal = fs::read(state.join("scep.sqlite3-wal")).unwrap_or_default();
     for p in passwords.iter().chain(&unused) {
         assert!(!log.contains(p.as_str()), "password in the log");
     }
-    for p in &unused {
+    for p in passwords.iter().chain(&unused) {
         for bytes in [&db, &wal] {
             assert!(
                 !bytes.windows(p.len()).any(|w| w == p.as_bytes()),
