@@ -306,6 +306,32 @@ fn ra_split_pair_and_our_clients() {
     );
     let again = send_full(&serve.origin(), &Request::get_ca_cert("/scep", None));
     assert_eq!(again.body, reply.body);
+    drop(serve);
+
+    // An RA pair issued by another CA of the same name (every new `scep serve` CA is called
+    // the same) is refused at start: the signature decides, not the issuer name.
+    let other = tmp.join("other-state");
+    drop(Serve::start(&other, &["--ra", "split"]));
+    for f in ["ra-sign.cert.pem", "ra-sign.key.pem"] {
+        fs::copy(other.join(f), state.join(f)).unwrap();
+    }
+    let out = Command::new("timeout")
+        .arg("60")
+        .arg(env!("CARGO_BIN_EXE_scep"))
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{}", free_port()),
+            "--state",
+        ])
+        .arg(&state)
+        .args(["--ra", "split", "--challenge", CHALLENGE])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("not issued by this CA"), "{stderr}");
 }
 
 /// A request encrypted to the RA signing certificate (or to the CA) is refused with a signed

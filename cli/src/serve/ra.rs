@@ -128,9 +128,10 @@ fn open_one(dir: &Path, ca: &Ca, role: Role) -> Result<RsaKey, String> {
     }
     let cert_pem = read_arriving(&cert_path)?;
     let cert = Certificate::from_pem(&cert_pem).map_err(scep_err("RA certificate"))?;
-    if cert.issuer() != ca.certificate().subject() {
+    // Issued by this CA: its signature verifies with the CA key (a name alone proves nothing).
+    if let Err(e) = cert.verify_issued_by(ca.certificate(), &PROVIDER) {
         return Err(format!(
-            "{}: not issued by this CA ({})",
+            "{}: not issued by this CA ({}: {e})",
             cert_path.display(),
             cert.issuer()
         ));
