@@ -64,6 +64,12 @@ pub(super) async fn handle<K: CaKey>(
         Err(why) => return answer(400, why, format!("HTTP 400: {why}")),
     };
     let what = format!("keygen {:?} subject {}", req.key_type, escape(&req.subject));
+    // Before the challenge: a refusal here must not spend a one-time password.
+    if app.pending && app.manual {
+        let why = "requests wait for approval here (--approve manual); a generated key is never \
+                   stored, so a light client cannot wait for one";
+        return answer(409, why, format!("{what} -> HTTP 409: manual approval"));
+    }
     let header = headers.get(CHALLENGE_HEADER).and_then(|v| v.to_str().ok());
     let got = req.challenge.as_deref().map(String::as_str).or(header);
     let checked = match &app.one_time {
@@ -95,11 +101,6 @@ pub(super) async fn handle<K: CaKey>(
     };
     if let Err(why) = checked {
         return answer(403, why, format!("{what} -> HTTP 403: {why}"));
-    }
-    if app.pending && app.manual {
-        let why = "requests wait for approval here (--approve manual); a generated key is never \
-                   stored, so a light client cannot wait for one";
-        return answer(409, why, format!("{what} -> HTTP 409: manual approval"));
     }
     let req = Arc::new(req);
     let r = Arc::clone(&req);

@@ -621,3 +621,34 @@ fn set_password_and_the_json_api_from_password_to_revocation() {
     assert!(again.body.contains("challenge password not accepted"));
     assert!(serve.log().contains("one-time password already used"));
 }
+
+/// A light request that cannot be served (manual approval: a generated key cannot wait) is
+/// answered 409 before its one-time password is looked at, so the password stays unspent and
+/// a device can still enroll with it.
+#[test]
+fn light_request_refused_for_manual_approval_keeps_its_one_time_password() {
+    let tmp = TempDir::new("ndes-light-409");
+    let state = tmp.join("state");
+    let serve = Serve::start(
+        &state,
+        &["--challenge-mode", "one-time", "--approval", "manual"],
+    );
+    let pw = new_password(&state, &[]);
+    let device_port = AdminClient::new(&serve.origin());
+    let form = [
+        ("subject", "CN=light-409"),
+        ("challenge", pw.as_str()),
+        ("password", "p12-secret"),
+    ];
+    let r = device_port.post_form("/light", &form);
+    assert_eq!(r.status, 409, "{}\n{}", r.body, serve.log());
+    // The password still works: the device's request is accepted and queued.
+    let ca = Ca::new(&serve.origin(), &serve.ca_cert(), None);
+    let device = key("client2048");
+    let (_, outcome) = enroll(&ca, &device, &csr(&device, "CN=after-409", Some(&pw)));
+    assert!(
+        matches!(outcome, Outcome::Pending),
+        "{outcome:?}\n{}",
+        serve.log()
+    );
+}
