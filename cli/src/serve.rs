@@ -51,10 +51,10 @@ use std::sync::Arc;
 use scep::attr::{FailInfo, FailInfoText};
 use scep::caps::{Capabilities, Capability};
 use scep::crypto::Legacy;
-use scep::crypto::{CryptoProvider, Decryptor, DigestAlgorithm, SignatureAlgorithm, Signer};
+use scep::crypto::{CryptoProvider, Decryptor, Signer};
 use scep::http::{self, Operation, Response};
 use scep::message::{Csr, Request};
-use scep::provider::rustcrypto::{PROVIDER, RsaKey};
+use scep::provider::rustcrypto::PROVIDER;
 use scep::server::{
     Decision, Incoming, PkiRequest, ReplyDigest, Server, ServerOptions, SignerKind,
     challenge_matches,
@@ -854,8 +854,8 @@ async fn run(args: Args) -> Result<(), String> {
 }
 
 /// Serves with the RA keys `keys` (the CA key with `--ra ca`): replies signed with the
-/// request's digest.
-async fn serve_with<K: CaKey + WithDigest>(
+/// request's digest (a FAILURE that answers no readable request, with the key's own).
+async fn serve_with<K: CaKey>(
     args: Args,
     ca: Ca<K>,
     keys: ra::RaKeys<K>,
@@ -865,7 +865,7 @@ async fn serve_with<K: CaKey + WithDigest>(
     store: Arc<dyn Store>,
 ) -> Result<(), String> {
     let server = Server::new(
-        keys.sign.clone().with_digest(DigestAlgorithm::Sha256),
+        keys.sign.clone(),
         keys.decrypt.clone(),
         keys.ca_certs.clone(),
         caps.clone(),
@@ -987,37 +987,4 @@ pub fn main(argv: Vec<String>) -> ExitCode {
 /// `scep admin` opens the same store: the URL as `serve` computes it.
 pub fn admin_database_url(state: &std::path::Path, database: Option<&str>) -> String {
     database_url(state, database)
-}
-
-/// A key holder that signs with a chosen digest (RSA PKCS #1 v1.5 or ECDSA).
-pub trait WithDigest {
-    #[must_use]
-    fn with_digest(self, d: DigestAlgorithm) -> Self;
-}
-
-impl WithDigest for RsaKey {
-    fn with_digest(self, d: DigestAlgorithm) -> Self {
-        self.with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(d))
-    }
-}
-
-/// ECDSA with a chosen digest.
-impl WithDigest for scep::provider::rustcrypto::EcKey {
-    fn with_digest(self, d: DigestAlgorithm) -> Self {
-        self.with_signature_algorithm(SignatureAlgorithm::Ecdsa(d))
-    }
-}
-
-#[cfg(feature = "aws-lc-rs")]
-impl WithDigest for scep::provider::aws_lc::AwsLcEcKey {
-    fn with_digest(self, d: DigestAlgorithm) -> Self {
-        self.with_signature_algorithm(SignatureAlgorithm::Ecdsa(d))
-    }
-}
-
-#[cfg(feature = "aws-lc-rs")]
-impl WithDigest for scep::provider::aws_lc::AwsLcRsaKey {
-    fn with_digest(self, d: DigestAlgorithm) -> Self {
-        self.with_signature_algorithm(SignatureAlgorithm::RsaPkcs1v15(d))
-    }
 }

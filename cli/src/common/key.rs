@@ -232,17 +232,6 @@ impl<R, E> AnyKey<R, E> {
     }
 }
 
-impl<R: crate::serve::WithDigest, E: crate::serve::WithDigest> crate::serve::WithDigest
-    for AnyKey<R, E>
-{
-    fn with_digest(self, d: DigestAlgorithm) -> Self {
-        match self {
-            AnyKey::Rsa(k) => AnyKey::Rsa(k.with_digest(d)),
-            AnyKey::Ec(k) => AnyKey::Ec(k.with_digest(d)),
-        }
-    }
-}
-
 impl<R: Signer, E: Signer> Signer for AnyKey<R, E> {
     fn certificate(&self) -> &Certificate {
         match self {
